@@ -1,0 +1,21 @@
+import type { EngineError } from '../core/errors.ts';
+import type { RunStatus } from '../schema/result.ts';
+
+/** Documented exit codes (README "Exit codes"). */
+export const exitCodes = {
+  passed: 0,
+  /** The transaction failed: the site or an assertion. */
+  failed: 1,
+  /** Bad input or usage: a malformed script, a wrong flag, a missing variable or secret. */
+  badInput: 2,
+  /** Engine fault: no browser, browser crashed, internal error. */
+  engineFault: 3,
+} as const;
+
+export function exitCodeForStatus(status: RunStatus): number {
+  return status === 'passed' ? exitCodes.passed : status === 'failed' ? exitCodes.failed : exitCodes.engineFault;
+}
+
+export function exitCodeForError(error: EngineError): number {
+  return error.blame === 'engine' ? exitCodes.engineFault : exitCodes.badInput;
+}

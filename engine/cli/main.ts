@@ -1,0 +1,128 @@
+#!/usr/bin/env node
+import { writeFile } from 'node:fs/promises';
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { EngineError, toEngineError } from '../core/errors.ts';
+import { transactionJsonSchemaText } from '../schema/json-schema.ts';
+import { runDemo } from './demo-command.ts';
+import { serveDemoSite } from './demo-site-command.ts';
+import { exitCodeForError, exitCodes } from './exit-codes.ts';
+import { collectVar, replay } from './replay-command.ts';
+import { validate } from './validate-command.ts';
+import { version } from './version.ts';
+
+const io = {
+  stdout: (text: string) => void process.stdout.write(text),
+  stderr: (text: string) => void process.stderr.write(text),
+  color: process.stderr.isTTY === true && process.env['NO_COLOR'] === undefined,
+};
+
+function positiveInt(name: string) {
+  return (value: string): number => {
+    const parsed = Number(value);
+    if (!Number.isInteger(parsed) || parsed < 0) throw new InvalidArgumentError(`expected ${name} to be a whole number ≥ 0, got ${JSON.stringify(value)}`);
+    return parsed;
+  };
+}
+
+function varOption(value: string, previous: Record<string, string>): Record<string, string> {
+  try {
+    return collectVar(value, previous);
+  } catch (error) {
+    throw new InvalidArgumentError(error instanceof Error ? error.message : String(error));
+  }
+}
+
+/** Build the `checkpoint` command tree. Actions set `process.exitCode`; nothing here calls exit. */
+export function buildProgram(): Command {
+  const program = new Command('checkpoint')
+    .description('Private browser checkpoint: replay recorded browser transactions against internal web apps and report honest per-step timings.')
+    .version(version, '-V, --version')
+    .showHelpAfterError('(run with --help for usage)')
+    .exitOverride()
+    .configureOutput({ writeOut: io.stdout, writeErr: io.stderr });
+
+  program
+    .command('replay')
+    .description('Replay a transaction script locally with live per-step progress. Exit 0 passed, 1 failed, 2 bad input, 3 engine fault.')
+    .argument('<script>', 'transaction script (.json)')
+    .option('--var <name=value>', 'set a variable (repeatable), e.g. --var baseUrl=http://127.0.0.1:8080', varOption, {})
+    .option('--out <dir>', 'write result.json and screenshots into this directory')
+    .option('--headed', 'show the browser window (needs a display)', false)
+    .option('--slow-mo <ms>', 'pause this many ms between browser operations (debugging)', positiveInt('--slow-mo'))
+    .addOption(new Option('--screenshots <when>', 'screenshots: after every step, on failure, or never').choices(['all', 'failure', 'off']))
+    .option('--secrets <file>', 'read {{secret.NAME}} values from this file (JSON object or NAME=value lines); the environment is the fallback')
+    .option('--json', 'print the result as JSON on stdout', false)
+    .action(async (script: string, options: { var: Record<string, string>; out?: string; headed: boolean; slowMo?: number; screenshots?: 'all' | 'failure' | 'off'; secrets?: string; json: boolean }) => {
+      const { exitCode } = await replay(
+        script,
+        {
+          vars: options.var,
+          headed: options.headed,
+          json: options.json,
+          ...(options.out === undefined ? {} : { out: options.out }),
+          ...(options.slowMo === undefined ? {} : { slowMoMs: options.slowMo }),
+          ...(options.screenshots === undefined ? {} : { screenshots: options.screenshots }),
+          ...(options.secrets === undefined ? {} : { secrets: options.secrets }),
+        },
+        io,
+      );
+      process.exitCode = exitCode;
+    });
+
+  program
+    .command('validate')
+    .description('Check scripts against the schema; each problem is printed as `file: path: message`. Exit 2 when any is invalid.')
+    .argument('<scripts...>', 'transaction scripts (.json)')
+    .action(async (files: string[]) => {
+      process.exitCode = await validate(files, io);
+    });
+
+  program
+    .command('schema')
+    .description('Print the JSON Schema of the script format (the one committed as scripts/transaction.schema.json).')
+    .option('--out <file>', 'write it to this file instead of stdout')
+    .action(async (options: { out?: string }) => {
+      const text = transactionJsonSchemaText();
+      if (options.out === undefined) io.stdout(text);
+      else await writeFile(options.out, text);
+    });
+
+  program
+    .command('demo-site')
+    .description('Serve the bundled demo intranet app that the examples and tests use, until Ctrl-C.')
+    .option('--port <n>', 'port to listen on (0 picks a free one)', positiveInt('--port'), 8080)
+    .option('--host <address>', 'address to listen on', '127.0.0.1')
+    .action(async (options: { port: number; host: string }) => {
+      await serveDemoSite(options, io);
+    });
+
+  program
+    .command('demo')
+    .description('Start the demo site and replay every example script against it, writing reports to --out.')
+    .option('--out <dir>', 'where each example`s result.json and screenshots go', 'checkpoint-results')
+    .action(async (options: { out: string }) => {
+      process.exitCode = await runDemo(options, io);
+    });
+
+  return program;
+}
+
+/** Run the CLI and map every failure to a documented exit code with one clear sentence, never a stack. */
+export async function main(argv: readonly string[]): Promise<void> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync([...argv], { from: 'node' });
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      const harmless = error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.code === 'commander.help';
+      process.exitCode = harmless ? exitCodes.passed : exitCodes.badInput;
+      return;
+    }
+    const engineError = error instanceof EngineError ? error : toEngineError(error);
+    io.stderr(`error: ${engineError.message}\n`);
+    if (engineError.code === 'INTERNAL' && process.env['CHECKPOINT_DEBUG'] !== undefined) io.stderr(`${String((error as Error).stack)}\n`);
+    process.exitCode = exitCodeForError(engineError);
+  }
+}
+
+if (import.meta.main) await main(process.argv);

@@ -1,0 +1,81 @@
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import type { Browser } from 'playwright-core';
+import { launchBrowser } from '../browser/launch.ts';
+import { EngineError } from '../core/errors.ts';
+import { ArtifactDirectory } from '../report/artifact-dir.ts';
+import { ConsoleReporter } from '../report/console-reporter.ts';
+import { prepareRun, runTransaction } from '../runner/run-transaction.ts';
+import type { RunResult } from '../schema/result.ts';
+import type { CaptureMode } from '../schema/script.ts';
+import { exitCodeForStatus } from './exit-codes.ts';
+import { loadScriptOrThrow } from './load-script.ts';
+import { secretLookup } from './secrets.ts';
+
+export interface ReplayOptions {
+  vars: Record<string, string>;
+  out?: string;
+  headed: boolean;
+  slowMoMs?: number;
+  screenshots?: CaptureMode;
+  json: boolean;
+  secrets?: string;
+}
+
+export interface ReplayIo {
+  stdout: (text: string) => void;
+  stderr: (text: string) => void;
+  color: boolean;
+}
+
+/** Write result.json into the output directory. */
+export async function writeResultFile(outDir: string, result: RunResult): Promise<string> {
+  await mkdir(outDir, { recursive: true });
+  const path = join(outDir, 'result.json');
+  await writeFile(path, `${JSON.stringify(result, null, 2)}\n`);
+  return path;
+}
+
+/**
+ * `checkpoint replay`: validate, launch, run with live progress, write outputs. Returns the exit code.
+ * Bad input throws EngineError before any browser starts. A shared browser may be passed in (the demo).
+ */
+export async function replay(file: string, options: ReplayOptions, io: ReplayIo, sharedBrowser?: Browser): Promise<{ exitCode: number; result: RunResult }> {
+  const script = await loadScriptOrThrow(file);
+  const secret = secretLookup(options.secrets);
+  const { redactor } = prepareRun(script, options.vars, secret);
+  const reporter = new ConsoleReporter({ write: io.stderr, color: io.color });
+  reporter.useRedactor(redactor);
+  const outDir = options.out === undefined ? undefined : resolve(options.out);
+  const browser = sharedBrowser ?? (await launchBrowser({ headed: options.headed, ...(options.slowMoMs === undefined ? {} : { slowMoMs: options.slowMoMs }) }));
+  try {
+    const { result } = await runTransaction({
+      script,
+      scriptPath: resolve(file),
+      browser,
+      variables: options.vars,
+      secret,
+      ...(options.screenshots === undefined ? {} : { screenshots: options.screenshots }),
+      ...(outDir === undefined ? {} : { artifacts: new ArtifactDirectory(outDir) }),
+      listener: reporter,
+    });
+    reporter.summary(result);
+    if (outDir !== undefined) {
+      const path = await writeResultFile(outDir, result);
+      io.stderr(`  result: ${path}\n`);
+    }
+    if (options.json) io.stdout(`${redactor.redact(JSON.stringify(result, null, 2))}\n`);
+    return { exitCode: exitCodeForStatus(result.status), result };
+  } finally {
+    if (sharedBrowser === undefined) await browser.close().catch(() => undefined);
+  }
+}
+
+/** Parse repeated `--var name=value` options. */
+export function collectVar(value: string, previous: Record<string, string>): Record<string, string> {
+  const match = /^([A-Za-z_][A-Za-z0-9_]*)=(.*)$/s.exec(value);
+  if (match === null) {
+    throw new EngineError('USAGE', `--var: expected name=value (name made of letters, digits and _), got ${JSON.stringify(value)}`, 'script');
+  }
+  return { ...previous, [match[1] ?? '']: match[2] ?? '' };
+}

@@ -1,0 +1,53 @@
+import type { Script } from '../schema/script.ts';
+import type { ScriptProblem } from './script-problems.ts';
+import { placeholdersIn } from './templates.ts';
+
+export interface PlaceholderReport {
+  /** Variables used before anything gives them a value. */
+  problems: ScriptProblem[];
+  /** Every secret the script reads, to resolve (and mask) before the browser starts. */
+  secretNames: string[];
+}
+
+function visitStrings(value: unknown, path: string, visit: (text: string, path: string) => void): void {
+  if (typeof value === 'string') visit(value, path);
+  else if (Array.isArray(value)) value.forEach((item, index) => visitStrings(item, `${path}[${index}]`, visit));
+  else if (value !== null && typeof value === 'object') {
+    for (const [key, item] of Object.entries(value)) if (key !== 'type') visitStrings(item, `${path}.${key}`, visit);
+  }
+}
+
+/**
+ * Check, before anything runs, that every `{{name}}` has a value by the time it is used: from the script's
+ * variables, a `--var` override, or an earlier extract/evaluate. Catching this up front turns a mid-run
+ * failure (after minutes of browsing) into an immediate, located bad-input error.
+ */
+export function checkPlaceholders(script: Script, overrides: Readonly<Record<string, string>>): PlaceholderReport {
+  const known = new Set([...Object.keys(script.variables ?? {}), ...Object.keys(overrides)]);
+  const secrets = new Set<string>();
+  const problems: ScriptProblem[] = [];
+  const check = (text: string, path: string) => {
+    for (const placeholder of placeholdersIn(text)) {
+      if (placeholder.kind === 'secret') secrets.add(placeholder.name);
+      else if (!known.has(placeholder.name)) {
+        problems.push({
+          path,
+          message: `variable "${placeholder.name}" has no value here (expected it in "variables", a --var ${placeholder.name}=… option, or an earlier extract/evaluate)`,
+        });
+      }
+    }
+  };
+  visitStrings(script.settings ?? {}, 'settings', check);
+  for (const [value, path] of Object.entries(script.variables ?? {}).map(([k, v]) => [v, `variables.${k}`] as const)) {
+    for (const placeholder of placeholdersIn(value)) if (placeholder.kind === 'secret') secrets.add(placeholder.name);
+    void path;
+  }
+  script.steps.forEach((step, stepIndex) => {
+    step.actions.forEach((action, actionIndex) => {
+      const path = `steps[${stepIndex}].actions[${actionIndex}]`;
+      visitStrings(action, path, check);
+      if ((action.type === 'extract' || action.type === 'evaluate') && action.variable !== undefined) known.add(action.variable);
+    });
+  });
+  return { problems, secretNames: [...secrets].sort() };
+}

@@ -1,0 +1,68 @@
+import type { Frame, Locator } from 'playwright-core';
+import { EngineError } from '../core/errors.ts';
+import { selectorAlternatives, type Selector } from '../schema/selector.ts';
+
+/**
+ * Our selector syntax → Playwright's. CSS, `text=`, `role=`, `xpath=` and `>>` chains are Playwright's own;
+ * `testid=x` is the `data-testid` attribute.
+ */
+export function toPlaywrightSelector(selector: string): string {
+  return selector
+    .split(/\s*>>\s*/)
+    .map((part) => {
+      if (part.startsWith('testid=')) return `internal:testid=[data-testid=${JSON.stringify(part.slice('testid='.length))}s]`;
+      if (part.startsWith('//') || part.startsWith('(//')) return `xpath=${part}`;
+      return part;
+    })
+    .join(' >> ');
+}
+
+export interface ResolvedLocator {
+  locator: Locator;
+  /** The alternative that matched, as written in the script. */
+  selector: string;
+  index: number;
+}
+
+const pollIntervalMs = 50;
+
+/**
+ * Race the alternatives of a selector: poll each until one matches at least one element, preferring the
+ * earlier alternative when several match in the same poll. Throws SELECTOR_NOT_FOUND naming every
+ * alternative when none matches within the timeout.
+ */
+export async function resolveSelector(frame: Frame, selector: Selector, timeoutMs: number, signal?: AbortSignal): Promise<ResolvedLocator> {
+  const alternatives = selectorAlternatives(selector);
+  const locators = alternatives.map((alternative) => frame.locator(toPlaywrightSelector(alternative)));
+  const deadline = performance.now() + timeoutMs;
+  for (;;) {
+    for (let index = 0; index < locators.length; index++) {
+      const locator = locators[index];
+      if (locator === undefined) continue;
+      let count: number;
+      try {
+        count = await locator.count();
+      } catch (error) {
+        const message = error instanceof Error ? error.message : String(error);
+        if (/Unexpected token|Unknown engine|Malformed|is not a valid selector|Failed to parse/i.test(message)) {
+          throw new EngineError('SELECTOR_INVALID', `selector ${alternatives[index] ?? ''} is not valid: ${message.split('\n')[0] ?? ''}`, 'script', { cause: error });
+        }
+        // The frame is navigating; the next poll sees the new document.
+        count = 0;
+      }
+      if (count > 0) return { locator, selector: alternatives[index] ?? '', index };
+    }
+    if (signal?.aborted === true) throw signal.reason;
+    if (performance.now() >= deadline) {
+      const names = alternatives.length === 1 ? alternatives[0] ?? '' : `any of ${alternatives.join(' | ')}`;
+      throw new EngineError('SELECTOR_NOT_FOUND', `no element matches ${names} within ${timeoutMs} ms`, 'script');
+    }
+    await new Promise((resolve) => setTimeout(resolve, Math.min(pollIntervalMs, Math.max(0, deadline - performance.now()))));
+  }
+}
+
+/** Describe a selector for messages. */
+export function describeSelector(selector: Selector): string {
+  const alternatives = selectorAlternatives(selector);
+  return alternatives.length === 1 ? alternatives[0] ?? '' : alternatives.join(' | ');
+}

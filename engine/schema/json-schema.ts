@@ -1,0 +1,20 @@
+import { z } from 'zod';
+import { scriptSchema } from './script.ts';
+
+/**
+ * JSON Schema of the script format, generated from the zod schema so the two cannot drift. Editors use it
+ * for autocompletion and hover docs (every field has a description).
+ */
+export function transactionJsonSchema(): Record<string, unknown> {
+  const generated = z.toJSONSchema(scriptSchema, { io: 'input', target: 'draft-2020-12', unrepresentable: 'any' });
+  return {
+    ...generated,
+    $id: 'https://private-checkpoint.invalid/transaction.schema.json',
+    title: 'Private checkpoint transaction script',
+  };
+}
+
+/** The schema as committed in scripts/transaction.schema.json (stable formatting, trailing newline). */
+export function transactionJsonSchemaText(): string {
+  return `${JSON.stringify(transactionJsonSchema(), null, 2)}\n`;
+}

@@ -1,0 +1,87 @@
+import { z } from 'zod';
+import { blames, errorCodes } from './error-codes.ts';
+
+/** Bump when a field changes meaning or is removed; adding optional fields does not bump it. */
+export const resultSchemaVersion = 1;
+
+const ms = z.number().min(0);
+
+export const errorDataSchema = z.object({
+  code: z.enum(errorCodes),
+  message: z.string(),
+  blame: z.enum(blames),
+  action: z.number().int().min(0).optional().describe('Index of the failing action within its step.'),
+  selector: z.string().optional().describe('The selector involved, when there was one.'),
+});
+export type StepError = z.infer<typeof errorDataSchema>;
+
+export const navigationTimingSchema = z
+  .object({
+    url: z.string(),
+    dnsMs: ms,
+    connectMs: ms,
+    tlsMs: ms,
+    ttfbMs: ms,
+    downloadMs: ms,
+    domContentLoadedMs: ms,
+    loadMs: ms,
+    redirectCount: z.number().int().min(0).optional(),
+    redirectMs: ms.optional(),
+    transferSizeBytes: z.number().int().min(0).optional(),
+    httpStatus: z.number().int().optional(),
+  })
+  .describe('Main-frame document navigation, from the browser`s Navigation Timing (all relative to its start).');
+export type NavigationTiming = z.infer<typeof navigationTimingSchema>;
+
+export const actionResultSchema = z.object({
+  index: z.number().int().min(0),
+  type: z.string(),
+  status: z.enum(['passed', 'failed', 'skipped']),
+  durationMs: ms,
+  matchedSelector: z.string().optional().describe('Which alternative selector matched.'),
+  matchedSelectorIndex: z.number().int().min(0).optional(),
+});
+export type ActionResult = z.infer<typeof actionResultSchema>;
+
+export const stepResultSchema = z.object({
+  name: z.string(),
+  status: z.enum(['passed', 'failed', 'skipped']),
+  startedAt: z.string().optional(),
+  durationMs: ms.describe('Time spent in the step`s actions (capture excluded).'),
+  url: z.string().optional().describe('URL of the page at the end of the step.'),
+  navigation: navigationTimingSchema.optional(),
+  vitals: z
+    .object({ fcpMs: ms.optional(), lcpMs: ms.optional(), cls: z.number().min(0).optional(), tbtMs: ms.optional(), inpMs: ms.optional() })
+    .optional(),
+  requests: z.object({ count: z.number().int(), bytes: z.number().int(), failed: z.number().int() }).optional(),
+  screenshot: z.string().optional().describe('Artifact path of the step screenshot.'),
+  filmstrip: z.array(z.object({ timeMs: ms, path: z.string() })).optional(),
+  actions: z.array(actionResultSchema),
+  error: errorDataSchema.optional(),
+});
+export type StepResult = z.infer<typeof stepResultSchema>;
+
+export const artifactSchema = z.object({
+  kind: z.enum(['screenshot', 'filmstrip-frame', 'har', 'report', 'lighthouse', 'log']),
+  path: z.string().describe('Relative to the output directory.'),
+  step: z.number().int().min(0).optional(),
+  contentType: z.string(),
+  sizeBytes: z.number().int().min(0),
+});
+export type Artifact = z.infer<typeof artifactSchema>;
+
+export const resultSchema = z.object({
+  schemaVersion: z.literal(resultSchemaVersion),
+  runId: z.string(),
+  script: z.string().describe('Name of the transaction.'),
+  status: z.enum(['passed', 'failed', 'error']),
+  startedAt: z.string(),
+  durationMs: ms,
+  checkpoint: z.object({ name: z.string().optional(), instanceId: z.string().optional(), version: z.string() }).optional(),
+  browser: z.object({ name: z.string(), version: z.string() }).optional(),
+  steps: z.array(stepResultSchema),
+  artifacts: z.array(artifactSchema),
+  error: errorDataSchema.optional().describe('Set when the run could not complete for a reason outside any step.'),
+});
+export type RunResult = z.infer<typeof resultSchema>;
+export type RunStatus = RunResult['status'];

@@ -1,0 +1,96 @@
+import { z } from 'zod';
+import { actionSchema } from './actions.ts';
+
+/** Defaults that apply when a script says nothing. All in milliseconds. */
+export const defaultTimeouts = {
+  actionTimeoutMs: 10_000,
+  navigationTimeoutMs: 30_000,
+  stepTimeoutMs: 60_000,
+  scriptTimeoutMs: 300_000,
+} as const;
+
+const timeoutMs = z
+  .number()
+  .int('expected a whole number of milliseconds')
+  .positive('expected a positive number of milliseconds')
+  .max(3_600_000, 'expected at most 3600000 ms (one hour)');
+
+export const captureModeSchema = z
+  .enum(['all', 'failure', 'off'])
+  .describe('When to take a screenshot: after every step, only when a step fails, or never.');
+export type CaptureMode = z.infer<typeof captureModeSchema>;
+
+export const settingsSchema = z
+  .strictObject({
+    viewport: z
+      .strictObject({
+        width: z.number().int().min(100).max(10_000).describe('Width in CSS pixels.'),
+        height: z.number().int().min(100).max(10_000).describe('Height in CSS pixels.'),
+      })
+      .optional()
+      .describe('Browser viewport. Default: 1280 × 720.'),
+    userAgent: z.string().min(1).max(1000).optional().describe('User-Agent header and navigator.userAgent.'),
+    locale: z
+      .string()
+      .regex(/^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$/, 'expected a BCP 47 locale such as `en-US`')
+      .optional()
+      .describe('Browser locale, e.g. `en-GB`.'),
+    timezoneId: z.string().min(1).max(100).optional().describe('IANA time zone, e.g. `Europe/Amsterdam`.'),
+    extraHttpHeaders: z
+      .record(z.string().min(1).max(200), z.string().max(8000))
+      .optional()
+      .describe('Headers added to every request. Values may use {{variables}} and {{secret.NAME}}.'),
+    httpCredentials: z
+      .strictObject({
+        username: z.string().max(1000).describe('User name. May use {{variables}}.'),
+        password: z.string().max(1000).describe('Password. Use {{secret.NAME}}.'),
+      })
+      .optional()
+      .describe('HTTP basic authentication for every site the transaction visits.'),
+    ignoreHttpsErrors: z.boolean().optional().describe('Accept invalid or self-signed certificates (internal CAs).'),
+    blockedUrls: z
+      .array(z.string().min(1).max(2000))
+      .max(200)
+      .optional()
+      .describe('URL glob patterns (`**/analytics/**`, `*.png`) whose requests are aborted.'),
+    actionTimeoutMs: timeoutMs.optional().describe(`Default timeout of each action. Default: ${defaultTimeouts.actionTimeoutMs}.`),
+    navigationTimeoutMs: timeoutMs
+      .optional()
+      .describe(`Default timeout of navigate actions. Default: ${defaultTimeouts.navigationTimeoutMs}.`),
+    screenshots: captureModeSchema.optional().describe('Screenshot policy. Default: failure.'),
+  })
+  .describe('Browser and run settings for the whole transaction.');
+export type Settings = z.infer<typeof settingsSchema>;
+
+export const stepSchema = z
+  .strictObject({
+    name: z.string().min(1, 'expected a non-empty step name').max(200).describe('Business name of the step, e.g. "Log in".'),
+    actions: z.array(actionSchema).min(1, 'expected at least one action').max(500).describe('What the step does, in order.'),
+    timeoutMs: timeoutMs.optional().describe(`Budget of the whole step. Default: ${defaultTimeouts.stepTimeoutMs}.`),
+    continueOnFailure: z
+      .boolean()
+      .optional()
+      .describe('When true, a failure of this step is reported but the next steps still run.'),
+    screenshot: captureModeSchema.optional().describe('Screenshot policy of this step (overrides settings.screenshots).'),
+  })
+  .describe('A named business step: the unit that timings, screenshots and filmstrips are reported for.');
+export type Step = z.infer<typeof stepSchema>;
+
+export const scriptSchema = z
+  .strictObject({
+    $schema: z.string().optional().describe('Path or URL of transaction.schema.json, for editor autocompletion.'),
+    name: z.string().min(1, 'expected a non-empty name').max(200).describe('Name of the transaction.'),
+    description: z.string().max(2000).optional().describe('What the transaction checks.'),
+    settings: settingsSchema.optional(),
+    variables: z
+      .record(
+        z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'expected variable names made of letters, digits and _'),
+        z.string().max(100_000),
+      )
+      .optional()
+      .describe('Default values of {{variables}}; `--var name=value` overrides them.'),
+    timeoutMs: timeoutMs.optional().describe(`Budget of the whole transaction. Default: ${defaultTimeouts.scriptTimeoutMs}.`),
+    steps: z.array(stepSchema).min(1, 'expected at least one step').max(200).describe('The business steps, in order.'),
+  })
+  .describe('A synthetic transaction: named business steps of browser actions.');
+export type Script = z.infer<typeof scriptSchema>;
