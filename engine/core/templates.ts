@@ -58,7 +58,7 @@ export function renderTemplate(text: string, values: TemplateValues, where: stri
  */
 export function renderDeep<T>(value: T, values: TemplateValues, where: string): T {
   if (typeof value === 'string') return renderTemplate(value, values, where) as T;
-  if (Array.isArray(value)) return value.map((item, index) => renderDeep(item, values, `${where}[${index}]`)) as T;
+  if (Array.isArray(value)) return value.map((item: unknown, index) => renderDeep(item, values, `${where}[${index}]`)) as T;
   if (value !== null && typeof value === 'object') {
     const out: Record<string, unknown> = {};
     for (const [key, item] of Object.entries(value)) {

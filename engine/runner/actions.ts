@@ -136,7 +136,7 @@ function applyPattern(value: string, pattern: string | undefined): string {
 function stringify(value: unknown): string {
   if (value === undefined) return '';
   if (typeof value === 'string') return value;
-  return JSON.stringify(value) ?? String(value);
+  return JSON.stringify(value) ?? '';
 }
 
 async function switchFrame(env: ActionEnvironment, action: ActionOf<'switchFrame'>): Promise<ActionOutcome> {
@@ -155,7 +155,7 @@ async function switchFrame(env: ActionEnvironment, action: ActionOf<'switchFrame
     return outcomeOf(resolved);
   }
   let found: Frame | undefined;
-  const ok = await pollUntil(async () => {
+  const ok = await pollUntil(() => {
     found = page.frames().find((frame) =>
       action.name !== undefined ? frame.name() === action.name : frame !== page.mainFrame() && frame.url().includes(action.urlContains ?? ''),
     );
@@ -289,7 +289,7 @@ export async function executeAction(action: Action, env: ActionEnvironment): Pro
       return {};
     }
     case 'waitForUrl':
-      if (!(await pollUntil(async () => textMatches(session.page.url(), action), timeout, 50))) {
+      if (!(await pollUntil(() => textMatches(session.page.url(), action), timeout, 50))) {
         throw new EngineError('ACTION_TIMEOUT', `URL did not ${describeMatcher(action)} within ${timeout} ms (it is ${session.page.url()})`, 'site');
       }
       return {};
@@ -297,7 +297,7 @@ export async function executeAction(action: Action, env: ActionEnvironment): Pro
       await new Promise((resolve) => setTimeout(resolve, action.durationMs));
       return {};
     case 'waitForNetworkIdle':
-      if (!(await pollUntil(async () => env.network.quietForMs() >= quietWindowMs, timeout, 50))) {
+      if (!(await pollUntil(() => env.network.quietForMs() >= quietWindowMs, timeout, 50))) {
         throw new EngineError('ACTION_TIMEOUT', `the network did not go idle within ${timeout} ms (${env.network.inFlight} requests still open)`, 'site');
       }
       return {};
@@ -305,14 +305,14 @@ export async function executeAction(action: Action, env: ActionEnvironment): Pro
       const absent = action.absent === true;
       const read = action.selector === undefined ? () => pageText(session.frame) : undefined;
       let outcome: ActionOutcome = {};
-      let reader = read;
-      if (reader === undefined && action.selector !== undefined) {
+      let reader: () => Promise<string> = read ?? (() => Promise.resolve(''));
+      if (read === undefined && action.selector !== undefined) {
         const resolved = await resolveSelector(session.frame, action.selector, timeout);
         outcome = outcomeOf(resolved);
         reader = () => resolved.locator.first().innerText();
       }
       const where = action.selector === undefined ? 'the page' : describeSelector(action.selector);
-      const ok = await pollUntil(async () => (await reader!()).includes(action.text) !== absent, timeout);
+      const ok = await pollUntil(async () => (await reader()).includes(action.text) !== absent, timeout);
       if (!ok) failAssertion(`expected ${where} ${absent ? 'not to contain' : 'to contain'} text ${JSON.stringify(action.text)} within ${timeout} ms`);
       return outcome;
     }
@@ -353,7 +353,7 @@ export async function executeAction(action: Action, env: ActionEnvironment): Pro
       }
     }
     case 'assertUrl':
-      if (!(await pollUntil(async () => textMatches(session.page.url(), action), timeout, 50))) {
+      if (!(await pollUntil(() => textMatches(session.page.url(), action), timeout, 50))) {
         failAssertion(`expected the URL to ${describeMatcher(action)}, but it is ${session.page.url()}`);
       }
       return {};

@@ -2,10 +2,10 @@
  * Re-check a condition until it holds or time runs out. Assertions retry like this because pages settle
  * asynchronously: a single look would make monitors flaky.
  */
-export async function pollUntil(check: () => Promise<boolean>, timeoutMs: number, intervalMs = 100): Promise<boolean> {
+export async function pollUntil(check: () => boolean | Promise<boolean>, timeoutMs: number, intervalMs = 100): Promise<boolean> {
   const deadline = performance.now() + timeoutMs;
   for (;;) {
-    let ok = false;
+    let ok: boolean;
     try {
       ok = await check();
     } catch {

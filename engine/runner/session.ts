@@ -52,7 +52,7 @@ export class RunSession {
   /** Wait for a tab satisfying `match`, opened now or within the timeout. */
   async waitForPage(match: (page: Page) => boolean, timeoutMs: number, what: string): Promise<Page> {
     let found: Page | undefined;
-    const ok = await pollUntil(async () => {
+    const ok = await pollUntil(() => {
       found = [...this.pages].reverse().find((page) => !page.isClosed() && match(page));
       return found !== undefined;
     }, timeoutMs, 50);

@@ -67,6 +67,7 @@ h2 { font-size: 1.15rem; margin: 1.5rem 0 .75rem; }
 main { max-width: 1080px; margin: 0 auto; padding: 2rem 1.25rem 3rem; }
 .card { background: var(--surface); border: 1px solid var(--border); border-radius: var(--radius); padding: 1.25rem 1.5rem; box-shadow: 0 1px 2px rgba(16,24,40,.04); }
 .narrow { max-width: 420px; margin: 3rem auto; }
+.card > h2:first-child { margin-top: 0; }
 .muted { color: var(--muted); }
 .kpis { display: grid; grid-template-columns: repeat(auto-fit, minmax(200px, 1fr)); gap: 1rem; margin: 1.5rem 0; }
 .kpi-label { margin: 0; color: var(--muted); font-size: .9rem; }

@@ -56,7 +56,7 @@ export function parseDelayMs(value: string | null): number {
  */
 export function safeNextPath(next: string | null | undefined): string | undefined {
   if (next === null || next === undefined || !next.startsWith('/')) return undefined;
-  if (next.startsWith('//') || next.includes('\\') || /[\u0000-\u001f\u007f]/.test(next)) return undefined;
+  if (next.startsWith('//') || next.includes('\\') || [...next].some((c) => c.charCodeAt(0) < 0x20 || c.charCodeAt(0) === 0x7f)) return undefined;
   const base = 'http://demo-site.invalid';
   let url: URL;
   try {
