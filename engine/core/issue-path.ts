@@ -29,6 +29,6 @@ export function describeValue(value: unknown): string {
     const shown = value.length > 40 ? `${value.slice(0, 40)}…` : value;
     return `${JSON.stringify(shown)}${value.length > 40 ? ` (${value.length} characters)` : ''}`;
   }
-  if (typeof value === 'function') return 'a function';
-  return `${typeof value} ${String(value)}`;
+  if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint') return `${typeof value} ${value}`;
+  return `a ${typeof value}`;
 }
