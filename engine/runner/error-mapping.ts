@@ -19,13 +19,13 @@ function firstLine(message: string): string {
  */
 export function mapActionError(
   error: unknown,
-  context: { timeoutMs: number; limitedBy: TimeoutSource; browserConnected: boolean; selector?: string | undefined },
+  context: { timeoutMs: number; limitedBy: TimeoutSource; browserConnected: boolean; selector?: string | undefined; budgetMs?: number },
 ): EngineError {
   if (!context.browserConnected) {
     return new EngineError('BROWSER_CRASHED', 'the browser crashed or was closed during the action', 'engine', { cause: error });
   }
   const timeoutCode = context.limitedBy === 'step' ? 'STEP_TIMEOUT' : context.limitedBy === 'script' ? 'SCRIPT_TIMEOUT' : undefined;
-  const budgetNote = context.limitedBy === 'action' ? '' : ` (the ${context.limitedBy}'s time budget ran out)`;
+  const budgetNote = context.limitedBy === 'action' ? '' : ` (the ${context.limitedBy}'s ${context.budgetMs ?? ''} ms budget ran out)`.replace('  ', ' ');
   if (error instanceof EngineError) {
     const isTimeout = error.code === 'ACTION_TIMEOUT' || error.code === 'SELECTOR_NOT_FOUND' || error.code === 'ASSERTION_FAILED';
     if (timeoutCode !== undefined && isTimeout) {
@@ -37,7 +37,10 @@ export function mapActionError(
   const name = error instanceof Error ? error.name : '';
   if (name === 'TimeoutError' || /Timeout \d+ms exceeded/.test(message)) {
     const reason = callLogReason(message);
-    const text = `timed out after ${context.timeoutMs} ms${reason === undefined ? '' : ` (${reason})`}${budgetNote}`;
+    const text =
+      context.limitedBy === 'action'
+        ? `timed out after ${context.timeoutMs} ms${reason === undefined ? '' : ` (${reason})`}`
+        : `timed out: the ${context.limitedBy}'s ${context.budgetMs ?? context.timeoutMs} ms budget ran out${reason === undefined ? '' : ` (${reason})`}`;
     return new EngineError(timeoutCode ?? 'ACTION_TIMEOUT', text, 'site', { cause: error });
   }
   if (/strict mode violation/.test(message)) {

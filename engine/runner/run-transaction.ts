@@ -195,7 +195,12 @@ export async function runTransaction(options: RunTransactionOptions): Promise<Ru
           );
           actions.push({ index: actionIndex, type: rawAction.type, status: 'passed', durationMs: clock.nowMs() - actionStartMs, ...outcome });
         } catch (thrown) {
-          const mapped = mapActionError(thrown, { ...budget, browserConnected: browser.isConnected(), selector });
+          const mapped = mapActionError(thrown, {
+            ...budget,
+            browserConnected: browser.isConnected(),
+            selector,
+            budgetMs: budget.limitedBy === 'step' ? stepTimeoutMs(step) : scriptTimeoutMs(script),
+          });
           const sentence = `Step "${step.name}" › action ${actionIndex + 1} (${rawAction.type}): ${mapped.message}`;
           error = { code: mapped.code, message: sentence, blame: mapped.blame, action: actionIndex, ...(selector === undefined ? {} : { selector }) };
           actions.push({ index: actionIndex, type: rawAction.type, status: 'failed', durationMs: clock.nowMs() - actionStartMs });

@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# Installs what the checkpoint needs on a fresh Debian/Ubuntu machine, and nothing that is already there:
+# Node.js + npm (only when missing; npm ci then brings the pinned Node 24), the npm dependencies, and
+# Chromium plus its headless shell (only when no browser is found). Safe to run again.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+as_root() {
+  if [ "$(id -u)" -eq 0 ]; then "$@"; elif command -v sudo >/dev/null; then sudo "$@"; else
+    echo "setup: need root to run: $*" >&2; exit 3; fi
+}
+
+apt_updated=0
+apt_install() {
+  if ! command -v apt-get >/dev/null; then
+    echo "setup: apt-get not found; install $* with your package manager" >&2; exit 3
+  fi
+  if [ "$apt_updated" -eq 0 ]; then as_root apt-get update -qq; apt_updated=1; fi
+  DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq --no-install-recommends "$@" >/dev/null
+}
+
+if ! command -v npm >/dev/null; then
+  echo "setup: installing Node.js and npm from the distribution (npm ci then pins Node 24)" >&2
+  apt_install nodejs npm
+fi
+
+# npm ci only when node_modules does not match the lock file (it is the slow part).
+if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ] || [ ! -x node_modules/.bin/node ]; then
+  echo "setup: npm ci" >&2
+  npm ci --no-audit --no-fund --loglevel=error
+fi
+
+have_browser() {
+  if [ -n "${CHROME_PATH:-}" ] && [ -x "${CHROME_PATH}" ]; then return 0; fi
+  for b in chromium chromium-browser google-chrome google-chrome-stable; do
+    command -v "$b" >/dev/null && return 0
+  done
+  return 1
+}
+if ! have_browser || ! command -v chromium-headless-shell >/dev/null; then
+  echo "setup: installing Chromium and its headless shell with apt-get" >&2
+  apt_install chromium chromium-headless-shell fonts-dejavu-core || apt_install chromium
+fi
