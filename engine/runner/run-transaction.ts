@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { dirname } from 'node:path';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
+import { singleBrowserProvider, type Lease, type LeaseProvider } from '../browser/lease.ts';
+import type { Browser } from 'playwright-core';
 import { systemClock, type Clock } from '../core/clock.ts';
 import { EngineError, toEngineError } from '../core/errors.ts';
 import { navigationTimingFrom, type RawNavigationEntry } from '../core/navigation-timing.ts';
@@ -38,7 +40,8 @@ export interface RunTransactionOptions {
   script: Script;
   /** Path of the script file; relative upload paths resolve against its directory. */
   scriptPath?: string;
-  browser: Browser;
+  /** Where the fresh context comes from: a pool, or a single browser (wrapped for you). */
+  browser: Browser | LeaseProvider;
   /** `--var` overrides of the script's variables. */
   variables?: Readonly<Record<string, string>>;
   /** Secret look-up (environment, secrets file). Values are masked in every output. */
@@ -74,6 +77,16 @@ async function readNavigationEntry(page: Page): Promise<RawNavigationEntry | und
       return entry === undefined ? undefined : (JSON.parse(JSON.stringify(entry.toJSON())) as RawNavigationEntry);
     })
     .catch(() => undefined);
+}
+
+/** Reject as soon as `signal` aborts (the browser or page crashed), whatever the work is doing. */
+function abortable<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(signal.reason as Error);
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason as Error);
+    signal.addEventListener('abort', onAbort, { once: true });
+    work.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+  });
 }
 
 /** Resolve every secret up front: a missing one is bad input, found before a browser is touched. */
@@ -131,7 +144,8 @@ function skippedStep(step: Step): StepResult {
  * (missing variable or secret) throws EngineError with blame `script`.
  */
 export async function runTransaction(options: RunTransactionOptions): Promise<RunTransactionOutcome> {
-  const { script, browser } = options;
+  const { script } = options;
+  const provider: LeaseProvider = 'lease' in options.browser ? options.browser : singleBrowserProvider(options.browser);
   const clock = options.clock ?? systemClock;
   const runId = options.runId ?? randomUUID();
   const { variables, values, redactor } = prepareRun(script, options.variables ?? {}, options.secret);
@@ -143,16 +157,18 @@ export async function runTransaction(options: RunTransactionOptions): Promise<Ru
   const steps: StepResult[] = [];
   const outcomes: StepOutcome[] = [];
   let engineFault: EngineError | undefined;
-  let context: BrowserContext | undefined;
+  let lease: Lease | undefined;
+  let browserVersion = '';
 
   options.listener?.onRunStart?.({ runId, script: script.name, stepCount: script.steps.length });
   try {
     const settings = renderDeep(script.settings, values, 'settings');
-    context = await browser.newContext(contextOptionsFrom(settings));
+    lease = await provider.lease(contextOptionsFrom(settings));
+    browserVersion = lease.browserVersion;
+    const { context, page, crashSignal } = lease;
     for (const pattern of settings?.blockedUrls ?? []) {
       await context.route(pattern, (route) => route.abort('blockedbyclient'));
     }
-    const page = await context.newPage();
     const session = new RunSession(context, page);
     const network = new NetworkTracker(context);
 
@@ -183,13 +199,13 @@ export async function runTransaction(options: RunTransactionOptions): Promise<Ru
           const action = renderDeep(rawAction, values, `steps[${stepIndex}].actions[${actionIndex}]`);
           if (budget.timeoutMs <= 0) throw new EngineError('ACTION_TIMEOUT', 'no time left', 'site');
           const outcome = await withDeadline(
-            executeAction(action, {
+            abortable(executeAction(action, {
               session,
               network,
               timeoutMs: budget.timeoutMs,
               scriptDir,
               setVariable: (name, value) => variables.set(name, value),
-            }),
+            }), crashSignal),
             budget.timeoutMs + hungCallGraceMs,
             () => new EngineError('ACTION_TIMEOUT', `the browser did not answer within ${budget.timeoutMs} ms (page busy or hung)`, 'site'),
           );
@@ -197,7 +213,7 @@ export async function runTransaction(options: RunTransactionOptions): Promise<Ru
         } catch (thrown) {
           const mapped = mapActionError(thrown, {
             ...budget,
-            browserConnected: browser.isConnected(),
+            browserConnected: !crashSignal.aborted,
             selector,
             budgetMs: budget.limitedBy === 'step' ? stepTimeoutMs(step) : scriptTimeoutMs(script),
           });
@@ -255,9 +271,7 @@ export async function runTransaction(options: RunTransactionOptions): Promise<Ru
   } catch (thrown) {
     engineFault = toEngineError(thrown);
   } finally {
-    if (context !== undefined) {
-      await withDeadline(context.close(), 10_000, () => new Error('context.close timed out')).catch(() => undefined);
-    }
+    await lease?.release();
   }
 
   // Steps never reached because of an engine fault outside any step.
@@ -273,7 +287,7 @@ export async function runTransaction(options: RunTransactionOptions): Promise<Ru
     status,
     startedAt,
     durationMs: Math.round((clock.nowMs() - runStartMs) * 100) / 100,
-    browser: { name: 'chromium', version: browser.version() },
+    browser: { name: 'chromium', version: browserVersion },
     steps,
     artifacts,
   };

@@ -1,0 +1,88 @@
+import { readdirSync, readFileSync } from 'node:fs';
+
+/**
+ * Find the Chromium process that carries `marker` on its command line (we pass a unique, harmless
+ * `--checkpoint-browser=<id>` switch at launch). Playwright does not expose the pid of a launched browser,
+ * and we need it to kill a hung browser with its whole process tree. Linux only (/proc); elsewhere undefined.
+ */
+export function findBrowserProcess(marker: string): { pid: number; userDataDir?: string } | undefined {
+  if (process.platform !== 'linux') return undefined;
+  let entries: string[];
+  try {
+    entries = readdirSync('/proc');
+  } catch {
+    return undefined;
+  }
+  for (const entry of entries) {
+    if (!/^\d+$/.test(entry)) continue;
+    let args: string[];
+    try {
+      args = readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0');
+    } catch {
+      continue;
+    }
+    if (!args.includes(marker) || args.some((arg) => arg.startsWith('--type='))) continue;
+    const userDataDir = args.find((arg) => arg.startsWith('--user-data-dir='))?.slice('--user-data-dir='.length);
+    return userDataDir === undefined ? { pid: Number(entry) } : { pid: Number(entry), userDataDir };
+  }
+  return undefined;
+}
+
+/**
+ * Kill a browser and everything it started. Playwright spawns Chromium as the leader of its own process
+ * group, so signalling the negative pid reaches the zygote, renderers and GPU process too.
+ */
+export function killProcessTree(pid: number): void {
+  try {
+    process.kill(-pid, 'SIGKILL');
+  } catch {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      // Already gone.
+    }
+  }
+}
+
+/** Whether a process is alive (zombies count as gone). */
+export function isProcessAlive(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
+    return state !== 'Z' && state !== 'X';
+  } catch {
+    if (process.platform === 'linux') return false;
+    try {
+      process.kill(pid, 0);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+}
+
+/** Resident memory of a process tree in bytes (the browser and its children), from /proc. 0 when unknown. */
+export function processTreeRssBytes(rootPid: number): number {
+  if (process.platform !== 'linux') return 0;
+  let total = 0;
+  let entries: string[];
+  try {
+    entries = readdirSync('/proc');
+  } catch {
+    return 0;
+  }
+  for (const entry of entries) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      // Fields after the command: state(0) ppid(1) pgrp(2) … rss is field 24 of stat, index 21 here.
+      const pgrp = Number(fields[2]);
+      if (pgrp !== rootPid) continue;
+      total += Number(fields[21]) * 4096;
+    } catch {
+      continue;
+    }
+  }
+  return total;
+}

@@ -1,0 +1,327 @@
+import { randomUUID } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium, type Browser, type BrowserContext, type BrowserContextOptions, type Page } from 'playwright-core';
+import { systemClock, type Clock } from '../core/clock.ts';
+import { EngineError } from '../core/errors.ts';
+import { findBrowserProcess, isProcessAlive, killProcessTree, processTreeRssBytes } from './browser-process.ts';
+import { chooseExecutable, chromiumArgs } from './launch.ts';
+import { discoverBrowsers } from './discover.ts';
+import { watchForCrashes, withCallDeadline, type Lease, type LeaseProvider } from './lease.ts';
+
+export interface PoolOptions {
+  /** Browsers kept warm. One browser serves several contexts; more browsers mostly cost memory. Default 1. */
+  browsers?: number;
+  /** Contexts one browser serves at once. Default 4. */
+  contextsPerBrowser?: number;
+  /** Retire a browser after this many leases (Chromium leaks slowly). Default 100. */
+  recycleAfterLeases?: number;
+  /** Retire a browser older than this. Default 30 minutes. */
+  maxBrowserAgeMs?: number;
+  /** Retire a browser whose process tree grows past this resident size. Default 1.5 GiB. */
+  maxBrowserRssBytes?: number;
+  /** Deadline of each browser call that can hang: newContext, newPage, context.close, browser.close. Default 10 s. */
+  callTimeoutMs?: number;
+  /** Minimum gap between two browser launches: launching is the most CPU-hungry moment. Default 500 ms. */
+  launchStaggerMs?: number;
+  /** Prepare the next context and page ahead of demand. Default true. */
+  spareContext?: boolean;
+  executablePath?: string;
+  headed?: boolean;
+  clock?: Clock;
+}
+
+export type RetireReason = 'leases' | 'age' | 'memory' | 'crash' | 'hung-close' | 'shutdown';
+
+export interface PoolStats {
+  browsersLaunched: number;
+  browsersRetired: Record<RetireReason, number>;
+  leases: number;
+  spareHits: number;
+  liveBrowsers: number;
+  activeLeases: number;
+}
+
+interface Spare {
+  key: string;
+  ready: Promise<{ context: BrowserContext; page: Page } | undefined>;
+}
+
+/** One warm browser and its bookkeeping. */
+class PooledBrowser {
+  readonly id: string;
+  readonly browser: Browser;
+  readonly launchedAtMs: number;
+  readonly pid: number | undefined;
+  readonly profileDirs: string[];
+  leasesServed = 0;
+  active = 0;
+  state: 'ready' | 'retiring' | 'gone' = 'ready';
+  spare: Spare | undefined;
+
+  constructor(id: string, browser: Browser, launchedAtMs: number, pid: number | undefined, profileDirs: string[]) {
+    this.id = id;
+    this.browser = browser;
+    this.launchedAtMs = launchedAtMs;
+    this.pid = pid;
+    this.profileDirs = profileDirs;
+  }
+}
+
+/**
+ * Warm browsers handing out a fresh context per transaction. The unit of isolation is the context (closed
+ * after every lease); the unit of failure and ageing is the browser (recycled after N leases, an age or a
+ * memory limit, replaced after a crash or a hung close, killed with its process tree when it won't close).
+ */
+export class BrowserPool implements LeaseProvider {
+  readonly #options: Required<Omit<PoolOptions, 'executablePath' | 'clock'>> & { executablePath: string };
+  readonly #clock: Clock;
+  readonly #browsers = new Set<PooledBrowser>();
+  #launching: Promise<PooledBrowser> | undefined;
+  #lastLaunchMs = Number.NEGATIVE_INFINITY;
+  #closed = false;
+  #waiters: (() => void)[] = [];
+  readonly #stats: PoolStats = {
+    browsersLaunched: 0,
+    browsersRetired: { leases: 0, age: 0, memory: 0, crash: 0, 'hung-close': 0, shutdown: 0 },
+    leases: 0,
+    spareHits: 0,
+    liveBrowsers: 0,
+    activeLeases: 0,
+  };
+
+  constructor(options: PoolOptions = {}) {
+    const headed = options.headed ?? false;
+    this.#options = {
+      browsers: options.browsers ?? 1,
+      contextsPerBrowser: options.contextsPerBrowser ?? 4,
+      recycleAfterLeases: options.recycleAfterLeases ?? 100,
+      maxBrowserAgeMs: options.maxBrowserAgeMs ?? 30 * 60_000,
+      maxBrowserRssBytes: options.maxBrowserRssBytes ?? 1.5 * 1024 ** 3,
+      callTimeoutMs: options.callTimeoutMs ?? 10_000,
+      launchStaggerMs: options.launchStaggerMs ?? 500,
+      spareContext: options.spareContext ?? true,
+      headed,
+      executablePath: options.executablePath ?? chooseExecutable(discoverBrowsers(), headed),
+    };
+    this.#clock = options.clock ?? systemClock;
+  }
+
+  get stats(): PoolStats {
+    const live = [...this.#browsers].filter((b) => b.state !== 'gone');
+    return { ...this.#stats, browsersRetired: { ...this.#stats.browsersRetired }, liveBrowsers: live.length, activeLeases: live.reduce((n, b) => n + b.active, 0) };
+  }
+
+  /** Pids of the live browsers (for leak checks and metrics). */
+  get browserPids(): number[] {
+    return [...this.#browsers].flatMap((b) => (b.pid === undefined || b.state === 'gone' ? [] : [b.pid]));
+  }
+
+  /** Launch the browsers ahead of the first lease. */
+  async warm(): Promise<void> {
+    while (this.#readyBrowsers().length < this.#options.browsers) await this.#launch();
+    for (const browser of this.#readyBrowsers()) this.#prepareSpare(browser, '{}', {});
+    await Promise.all(this.#readyBrowsers().map((b) => b.spare?.ready));
+  }
+
+  #readyBrowsers(): PooledBrowser[] {
+    return [...this.#browsers].filter((b) => b.state === 'ready');
+  }
+
+  async #launch(): Promise<PooledBrowser> {
+    if (this.#launching !== undefined) return this.#launching;
+    this.#launching = (async () => {
+      const waitMs = this.#lastLaunchMs + this.#options.launchStaggerMs - this.#clock.nowMs();
+      if (waitMs > 0) await new Promise((resolve) => setTimeout(resolve, waitMs));
+      this.#lastLaunchMs = this.#clock.nowMs();
+      const id = randomUUID();
+      const marker = `--checkpoint-browser=${id}`;
+      const tempDir = await mkdtemp(join(tmpdir(), 'checkpoint-browser-'));
+      let browser: Browser;
+      try {
+        browser = await chromium.launch({
+          executablePath: this.#options.executablePath,
+          headless: !this.#options.headed,
+          args: [...chromiumArgs(), marker],
+          // Chromium's own scratch files go to a directory we remove with the browser.
+          env: { ...process.env, TMPDIR: tempDir },
+          timeout: 30_000,
+          handleSIGINT: false,
+          handleSIGTERM: false,
+          handleSIGHUP: false,
+        });
+      } catch (error) {
+        await rm(tempDir, { recursive: true, force: true });
+        throw new EngineError('BROWSER_LAUNCH_FAILED', `could not start ${this.#options.executablePath}: ${error instanceof Error ? (error.message.split('\n')[0] ?? '') : String(error)}`, 'engine', { cause: error });
+      }
+      const found = findBrowserProcess(marker);
+      const pooled = new PooledBrowser(id, browser, this.#clock.nowMs(), found?.pid, [tempDir, ...(found?.userDataDir === undefined ? [] : [found.userDataDir])]);
+      browser.on('disconnected', () => {
+        if (pooled.state !== 'gone') void this.#retire(pooled, 'crash');
+      });
+      this.#browsers.add(pooled);
+      this.#stats.browsersLaunched++;
+      return pooled;
+    })();
+    try {
+      return await this.#launching;
+    } finally {
+      this.#launching = undefined;
+    }
+  }
+
+  #needsRecycling(browser: PooledBrowser): RetireReason | undefined {
+    if (browser.leasesServed >= this.#options.recycleAfterLeases) return 'leases';
+    if (this.#clock.nowMs() - browser.launchedAtMs >= this.#options.maxBrowserAgeMs) return 'age';
+    if (browser.pid !== undefined && processTreeRssBytes(browser.pid) > this.#options.maxBrowserRssBytes) return 'memory';
+    return undefined;
+  }
+
+  /** A ready browser with a free slot, launching one when the pool is below size. Waits when all are busy. */
+  async #acquireBrowser(): Promise<PooledBrowser> {
+    for (;;) {
+      if (this.#closed) throw new EngineError('INTERNAL', 'the browser pool is closed', 'engine');
+      const ready = this.#readyBrowsers();
+      const free = ready.filter((b) => b.active < this.#options.contextsPerBrowser).sort((a, b) => a.active - b.active)[0];
+      if (free !== undefined) return free;
+      if (ready.length < this.#options.browsers) return this.#launch();
+      await new Promise<void>((resolve) => this.#waiters.push(resolve));
+    }
+  }
+
+  #wake(): void {
+    const waiters = this.#waiters;
+    this.#waiters = [];
+    for (const wake of waiters) wake();
+  }
+
+  #prepareSpare(browser: PooledBrowser, key: string, options: BrowserContextOptions): void {
+    if (!this.#options.spareContext || browser.state !== 'ready' || browser.spare !== undefined) return;
+    const ready = (async () => {
+      try {
+        const context = await withCallDeadline(browser.browser.newContext(options), this.#options.callTimeoutMs, 'creating a spare context');
+        const page = await withCallDeadline(context.newPage(), this.#options.callTimeoutMs, 'opening a spare page');
+        return { context, page };
+      } catch {
+        return undefined;
+      }
+    })();
+    browser.spare = { key, ready };
+  }
+
+  async #takeSpare(browser: PooledBrowser, key: string): Promise<{ context: BrowserContext; page: Page } | undefined> {
+    const spare = browser.spare;
+    if (spare === undefined) return undefined;
+    browser.spare = undefined;
+    const prepared = await spare.ready;
+    if (prepared === undefined) return undefined;
+    if (spare.key === key) return prepared;
+    // Prepared for other settings: discard it (the next spare follows the latest settings).
+    void withCallDeadline(prepared.context.close(), this.#options.callTimeoutMs, 'closing a spare context').catch(() => undefined);
+    return undefined;
+  }
+
+  async lease(options: BrowserContextOptions): Promise<Lease> {
+    const started = this.#clock.nowMs();
+    const key = JSON.stringify(options);
+    const pooled = await this.#acquireBrowser();
+    pooled.active++;
+    let prepared = await this.#takeSpare(pooled, key);
+    try {
+      if (prepared === undefined) {
+        const context = await withCallDeadline(pooled.browser.newContext(options), this.#options.callTimeoutMs, 'creating a browser context');
+        const page = await withCallDeadline(context.newPage(), this.#options.callTimeoutMs, 'opening a page');
+        prepared = { context, page };
+      } else {
+        this.#stats.spareHits++;
+      }
+    } catch (error) {
+      pooled.active--;
+      void this.#retire(pooled, 'crash');
+      throw error instanceof EngineError ? error : new EngineError('BROWSER_CRASHED', `could not open a context: ${String(error)}`, 'engine', { cause: error });
+    }
+    this.#stats.leases++;
+    const leaseWaitMs = this.#clock.nowMs() - started;
+    // Get the next one ready while this transaction runs.
+    this.#prepareSpare(pooled, key, options);
+    const { context, page } = prepared;
+    const controller = new AbortController();
+    const unwatch = watchForCrashes(pooled.browser, context, controller);
+    let released = false;
+    const release = async () => {
+      if (released) return;
+      released = true;
+      unwatch();
+      try {
+        await withCallDeadline(context.close(), this.#options.callTimeoutMs, 'closing the browser context');
+      } catch {
+        await this.#retire(pooled, pooled.browser.isConnected() ? 'hung-close' : 'crash');
+      }
+      pooled.active--;
+      pooled.leasesServed++;
+      const reason = pooled.state === 'ready' ? this.#needsRecycling(pooled) : undefined;
+      if (reason !== undefined) await this.#retire(pooled, reason);
+      else if (pooled.state === 'retiring' && pooled.active === 0) await this.#closeBrowser(pooled);
+      this.#wake();
+    };
+    return { context, page, browserVersion: pooled.browser.version(), crashSignal: controller.signal, leaseWaitMs, release, [Symbol.asyncDispose]: release };
+  }
+
+  /**
+   * Take a browser out of service. In-flight leases finish first (recycling); a crashed or hung browser is
+   * killed at once with its process tree.
+   */
+  async #retire(browser: PooledBrowser, reason: RetireReason): Promise<void> {
+    if (browser.state !== 'ready') {
+      if (reason === 'crash' || reason === 'hung-close') await this.#kill(browser);
+      return;
+    }
+    browser.state = 'retiring';
+    this.#stats.browsersRetired[reason]++;
+    const spare = browser.spare;
+    browser.spare = undefined;
+    if (reason === 'crash' || reason === 'hung-close') {
+      await this.#kill(browser);
+    } else {
+      void spare?.ready.then((s) => s?.context.close()).catch(() => undefined);
+      if (browser.active === 0) await this.#closeBrowser(browser);
+    }
+    this.#wake();
+  }
+
+  async #closeBrowser(browser: PooledBrowser): Promise<void> {
+    if (browser.state === 'gone') return;
+    try {
+      await withCallDeadline(browser.browser.close(), this.#options.callTimeoutMs, 'closing the browser');
+    } catch {
+      // Fall through to the kill below.
+    }
+    await this.#kill(browser);
+  }
+
+  async #kill(browser: PooledBrowser): Promise<void> {
+    const wasGone = browser.state === 'gone';
+    browser.state = 'gone';
+    this.#browsers.delete(browser);
+    if (browser.pid !== undefined && isProcessAlive(browser.pid)) killProcessTree(browser.pid);
+    if (!wasGone) {
+      // Let Playwright notice the exit before the profile directory goes.
+      await browser.browser.close().catch(() => undefined);
+      for (const dir of browser.profileDirs) await rm(dir, { recursive: true, force: true }).catch(() => undefined);
+    }
+    this.#wake();
+  }
+
+  /** Close every browser. In-flight leases fail with BROWSER_CRASHED. */
+  async close(): Promise<void> {
+    this.#closed = true;
+    this.#wake();
+    const all = [...this.#browsers];
+    for (const browser of all) {
+      if (browser.state === 'ready') this.#stats.browsersRetired.shutdown++;
+      browser.state = 'retiring';
+    }
+    await Promise.all(all.map((browser) => this.#closeBrowser(browser)));
+  }
+}
