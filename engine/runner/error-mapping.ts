@@ -22,7 +22,7 @@ export function mapActionError(
   context: { timeoutMs: number; limitedBy: TimeoutSource; browserConnected: boolean; selector?: string | undefined; budgetMs?: number },
 ): EngineError {
   if (!context.browserConnected) {
-    if (error instanceof EngineError && error.code === 'BROWSER_CRASHED') return error;
+    if (error instanceof EngineError && (error.code === 'BROWSER_CRASHED' || error.code === 'RUN_ABORTED')) return error;
     return new EngineError('BROWSER_CRASHED', 'the browser crashed or was closed during the action', 'engine', { cause: error });
   }
   const timeoutCode = context.limitedBy === 'step' ? 'STEP_TIMEOUT' : context.limitedBy === 'script' ? 'SCRIPT_TIMEOUT' : undefined;

@@ -53,6 +53,10 @@ export interface RunTransactionOptions {
   listener?: RunListener;
   clock?: Clock;
   runId?: string;
+  /** Aborts the run (drain, cancel): the current action stops and the result says RUN_ABORTED. */
+  signal?: AbortSignal;
+  /** Time the run waited in a queue before it started; reported, never charged to the transaction. */
+  queueWaitMs?: number;
 }
 
 export interface RunTransactionOutcome {
@@ -165,7 +169,8 @@ export async function runTransaction(options: RunTransactionOptions): Promise<Ru
     const settings = renderDeep(script.settings, values, 'settings');
     lease = await provider.lease(contextOptionsFrom(settings));
     browserVersion = lease.browserVersion;
-    const { context, page, crashSignal } = lease;
+    const { context, page } = lease;
+    const crashSignal = options.signal === undefined ? lease.crashSignal : AbortSignal.any([lease.crashSignal, options.signal]);
     for (const pattern of settings?.blockedUrls ?? []) {
       await context.route(pattern, (route) => route.abort('blockedbyclient'));
     }
@@ -173,6 +178,9 @@ export async function runTransaction(options: RunTransactionOptions): Promise<Ru
     const network = new NetworkTracker(context);
 
     for (const [stepIndex, step] of script.steps.entries()) {
+      if (options.signal?.aborted === true && engineFault === undefined) {
+        engineFault = new EngineError('RUN_ABORTED', 'the run was aborted before this step (checkpoint draining or run cancelled)', 'engine');
+      }
       if (!shouldRunStep(script.steps, outcomes, engineFault !== undefined)) {
         steps.push(skippedStep(step));
         outcomes.push('skipped');
@@ -288,6 +296,8 @@ export async function runTransaction(options: RunTransactionOptions): Promise<Ru
     startedAt,
     durationMs: Math.round((clock.nowMs() - runStartMs) * 100) / 100,
     browser: { name: 'chromium', version: browserVersion },
+    ...(options.queueWaitMs === undefined ? {} : { queueWaitMs: Math.round(options.queueWaitMs * 100) / 100 }),
+    ...(lease === undefined ? {} : { leaseWaitMs: Math.round(lease.leaseWaitMs * 100) / 100 }),
     steps,
     artifacts,
   };

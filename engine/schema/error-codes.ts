@@ -30,6 +30,9 @@ export const errorCodes = [
   'BROWSER_NOT_FOUND',
   'BROWSER_LAUNCH_FAILED',
   'BROWSER_CRASHED',
+  'QUEUE_FULL',
+  'QUEUE_EXPIRED',
+  'RUN_ABORTED',
   'INTERNAL',
 ] as const;
 export type ErrorCode = (typeof errorCodes)[number];

@@ -79,6 +79,8 @@ export const resultSchema = z.object({
   durationMs: ms,
   checkpoint: z.object({ name: z.string().optional(), instanceId: z.string().optional(), version: z.string() }).optional(),
   browser: z.object({ name: z.string(), version: z.string() }).optional(),
+  queueWaitMs: ms.optional().describe('Time spent queued before the run started (not part of durationMs).'),
+  leaseWaitMs: ms.optional().describe('Time to obtain a fresh browser context (not part of durationMs).'),
   steps: z.array(stepResultSchema),
   artifacts: z.array(artifactSchema),
   error: errorDataSchema.optional().describe('Set when the run could not complete for a reason outside any step.'),

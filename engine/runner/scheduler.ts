@@ -1,0 +1,113 @@
+import PQueue from 'p-queue';
+import type { LeaseProvider } from '../browser/lease.ts';
+import { systemClock, type Clock } from '../core/clock.ts';
+import { EngineError } from '../core/errors.ts';
+import { runTransaction, type RunTransactionOptions, type RunTransactionOutcome } from './run-transaction.ts';
+
+export type Job = Omit<RunTransactionOptions, 'browser' | 'signal' | 'queueWaitMs' | 'clock'> & {
+  /** Lighthouse runs alone (its own lane, concurrency 1, nothing else running): CPU contention skews its scores. */
+  lane?: 'default' | 'lighthouse';
+};
+
+export interface SchedulerOptions {
+  leases: LeaseProvider;
+  /** Transactions at once in the default lane. */
+  concurrency: number;
+  /** Jobs allowed to wait; one more is rejected with QUEUE_FULL. Default: 10 × concurrency. */
+  maxQueued?: number;
+  /** A job still waiting after this long is dropped with QUEUE_EXPIRED. Default: 5 minutes. */
+  maxQueueWaitMs?: number;
+  clock?: Clock;
+}
+
+export interface SchedulerStats {
+  queued: number;
+  running: number;
+  completed: number;
+  rejected: number;
+  expired: number;
+}
+
+/**
+ * Runs transactions through p-queue lanes: a default lane sized to the machine and a Lighthouse lane that
+ * waits for the default lane to empty and holds it paused while it runs. The queue is bounded and ages
+ * out; queue wait is measured and reported next to (not inside) the transaction's duration.
+ */
+export class Scheduler {
+  readonly #options: Required<Omit<SchedulerOptions, 'clock'>>;
+  readonly #clock: Clock;
+  readonly #lane: PQueue;
+  readonly #lighthouseLane = new PQueue({ concurrency: 1 });
+  readonly #drain = new AbortController();
+  #accepting = true;
+  readonly #stats: SchedulerStats = { queued: 0, running: 0, completed: 0, rejected: 0, expired: 0 };
+
+  constructor(options: SchedulerOptions) {
+    this.#options = {
+      leases: options.leases,
+      concurrency: options.concurrency,
+      maxQueued: options.maxQueued ?? options.concurrency * 10,
+      maxQueueWaitMs: options.maxQueueWaitMs ?? 5 * 60_000,
+    };
+    this.#clock = options.clock ?? systemClock;
+    this.#lane = new PQueue({ concurrency: options.concurrency });
+  }
+
+  get stats(): SchedulerStats {
+    return { ...this.#stats, queued: this.#lane.size + this.#lighthouseLane.size, running: this.#lane.pending + this.#lighthouseLane.pending };
+  }
+
+  /** Queue a transaction. Rejects at once with QUEUE_FULL or DRAINING-style RUN_ABORTED when it cannot be taken. */
+  submit(job: Job): Promise<RunTransactionOutcome> {
+    if (!this.#accepting) {
+      this.#stats.rejected++;
+      return Promise.reject(new EngineError('RUN_ABORTED', 'the checkpoint is draining and takes no new runs', 'engine'));
+    }
+    if (this.#lane.size + this.#lighthouseLane.size >= this.#options.maxQueued) {
+      this.#stats.rejected++;
+      return Promise.reject(new EngineError('QUEUE_FULL', `the run queue is full (${this.#options.maxQueued} waiting); the run was not started`, 'engine'));
+    }
+    const queuedAtMs = this.#clock.nowMs();
+    const run = async (): Promise<RunTransactionOutcome> => {
+      const queueWaitMs = this.#clock.nowMs() - queuedAtMs;
+      if (queueWaitMs > this.#options.maxQueueWaitMs) {
+        this.#stats.expired++;
+        throw new EngineError('QUEUE_EXPIRED', `the run waited ${Math.round(queueWaitMs)} ms in the queue (limit ${this.#options.maxQueueWaitMs} ms) and was dropped`, 'engine');
+      }
+      if (!this.#accepting) throw new EngineError('RUN_ABORTED', 'the checkpoint is draining; this queued run was not started', 'engine');
+      const { lane: _lane, ...runOptions } = job;
+      try {
+        return await runTransaction({ ...runOptions, browser: this.#options.leases, signal: this.#drain.signal, queueWaitMs, clock: this.#clock });
+      } finally {
+        this.#stats.completed++;
+      }
+    };
+    if (job.lane === 'lighthouse') {
+      return this.#lighthouseLane.add(async () => {
+        this.#lane.pause();
+        try {
+          await this.#lane.onPendingZero();
+          return await run();
+        } finally {
+          this.#lane.start();
+        }
+      }) as Promise<RunTransactionOutcome>;
+    }
+    return this.#lane.add(run) as Promise<RunTransactionOutcome>;
+  }
+
+  /**
+   * Stop taking work; let running transactions finish within `graceMs`, then abort them (their results say
+   * RUN_ABORTED). Waiting jobs are dropped with RUN_ABORTED.
+   */
+  async drain(graceMs: number): Promise<void> {
+    this.#accepting = false;
+    const timer = setTimeout(() => this.#drain.abort(new EngineError('RUN_ABORTED', `the run was aborted: the checkpoint drained and the ${graceMs} ms grace period ended`, 'engine')), graceMs);
+    try {
+      this.#lane.start();
+      await Promise.all([this.#lane.onIdle(), this.#lighthouseLane.onIdle()]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+}
