@@ -3,6 +3,7 @@ import { writeFile } from 'node:fs/promises';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { EngineError, toEngineError } from '../core/errors.ts';
 import { transactionJsonSchemaText } from '../schema/json-schema.ts';
+import { runBenchCommand } from './bench-command.ts';
 import { runDemo } from './demo-command.ts';
 import { serveDemoSite } from './demo-site-command.ts';
 import { exitCodeForError, exitCodes } from './exit-codes.ts';
@@ -102,6 +103,18 @@ export function buildProgram(): Command {
     .option('--out <dir>', 'where each example`s result.json and screenshots go', 'checkpoint-results')
     .action(async (options: { out: string }) => {
       process.exitCode = await runDemo(options, io);
+    });
+
+  program
+    .command('bench')
+    .description('Side-by-side throughput benchmark: our pool vs a browser per transaction, puppeteer-cluster and a hand-written Playwright script.')
+    .option('--transactions <n>', 'transactions per arm per round', positiveInt('--transactions'), 20)
+    .option('--concurrency <n>', 'transactions at once in every arm', positiveInt('--concurrency'), 2)
+    .option('--rounds <n>', 'rounds; the arm order rotates each round', positiveInt('--rounds'), 3)
+    .option('--arms <list>', 'comma-separated arms', 'ours,browser-per-tx,puppeteer-cluster,playwright-hand')
+    .option('--soak <n>', 'instead: run N transactions through our pool and report memory, processes, open files and temp size at start and end', positiveInt('--soak'))
+    .action(async (options: { transactions: number; concurrency: number; rounds: number; arms: string; soak?: number }) => {
+      process.exitCode = await runBenchCommand(options, io);
     });
 
   return program;

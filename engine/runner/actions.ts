@@ -6,7 +6,7 @@ import type { Action, ActionOf } from '../schema/actions.ts';
 import type { Selector } from '../schema/selector.ts';
 import type { NetworkTracker } from './network-tracker.ts';
 import { pollUntil } from './poll.ts';
-import { describeSelector, resolveSelector, type ResolvedLocator } from './selectors.ts';
+import { describeSelector, resolveSelector, toPlaywrightSelector, type ResolvedLocator } from './selectors.ts';
 import type { RunSession } from './session.ts';
 
 export interface ActionEnvironment {
@@ -53,6 +53,21 @@ async function onElement(
   selector: Selector,
   act: (locator: Locator, timeoutMs: number) => Promise<unknown>,
 ): Promise<ActionOutcome> {
+  if (typeof selector === 'string') {
+    // One selector: let Playwright wait for the element itself (no extra round trips), and tell "not there"
+    // from "there but not actionable" only when it fails.
+    const locator = env.session.frame.locator(toPlaywrightSelector(selector));
+    try {
+      await act(locator, env.timeoutMs);
+    } catch (error) {
+      const timedOut = error instanceof Error && (error.name === 'TimeoutError' || /Timeout \d+ms exceeded/.test(error.message));
+      if (timedOut && (await locator.count().catch(() => 0)) === 0) {
+        throw new EngineError('SELECTOR_NOT_FOUND', `no element matches ${selector} within ${env.timeoutMs} ms`, 'script', { cause: error });
+      }
+      throw error;
+    }
+    return { matchedSelector: selector, matchedSelectorIndex: 0 };
+  }
   const started = performance.now();
   const resolved = await resolveSelector(env.session.frame, selector, env.timeoutMs);
   const leftMs = Math.max(1, env.timeoutMs - (performance.now() - started));

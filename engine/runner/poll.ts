@@ -4,6 +4,9 @@
  */
 export async function pollUntil(check: () => boolean | Promise<boolean>, timeoutMs: number, intervalMs = 100): Promise<boolean> {
   const deadline = performance.now() + timeoutMs;
+  // Look again quickly at first (most conditions hold within a few ms of a navigation or click), then back
+  // off to `intervalMs` so a long wait costs few browser round trips.
+  let nextIntervalMs = Math.min(10, intervalMs);
   for (;;) {
     let ok: boolean;
     try {
@@ -15,7 +18,8 @@ export async function pollUntil(check: () => boolean | Promise<boolean>, timeout
     if (ok) return true;
     const leftMs = deadline - performance.now();
     if (leftMs <= 0) return false;
-    await new Promise((resolve) => setTimeout(resolve, Math.min(intervalMs, leftMs)));
+    await new Promise((resolve) => setTimeout(resolve, Math.min(nextIntervalMs, leftMs)));
+    nextIntervalMs = Math.min(intervalMs, nextIntervalMs * 2);
   }
 }
 

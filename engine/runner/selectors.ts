@@ -35,6 +35,7 @@ export async function resolveSelector(frame: Frame, selector: Selector, timeoutM
   const alternatives = selectorAlternatives(selector);
   const locators = alternatives.map((alternative) => frame.locator(toPlaywrightSelector(alternative)));
   const deadline = performance.now() + timeoutMs;
+  let nextIntervalMs = 10;
   for (;;) {
     for (let index = 0; index < locators.length; index++) {
       const locator = locators[index];
@@ -57,7 +58,8 @@ export async function resolveSelector(frame: Frame, selector: Selector, timeoutM
       const names = alternatives.length === 1 ? alternatives[0] ?? '' : `any of ${alternatives.join(' | ')}`;
       throw new EngineError('SELECTOR_NOT_FOUND', `no element matches ${names} within ${timeoutMs} ms`, 'script');
     }
-    await new Promise((resolve) => setTimeout(resolve, Math.min(pollIntervalMs, Math.max(0, deadline - performance.now()))));
+    await new Promise((resolve) => setTimeout(resolve, Math.min(nextIntervalMs, Math.max(0, deadline - performance.now()))));
+    nextIntervalMs = Math.min(pollIntervalMs, nextIntervalMs * 2);
   }
 }
 

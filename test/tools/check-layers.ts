@@ -16,8 +16,9 @@ export const allowedImports: Record<string, readonly string[]> = {
   'engine/runner': ['engine/schema', 'engine/core', 'engine/browser', 'engine/collectors', 'engine/in-page'],
   'engine/report': ['engine/schema', 'engine/core', 'engine/runner'],
   'engine/agent': ['engine/schema', 'engine/core', 'engine/browser', 'engine/collectors', 'engine/runner', 'engine/report'],
-  'engine/cli': ['engine/schema', 'engine/core', 'engine/browser', 'engine/collectors', 'engine/runner', 'engine/report', 'engine/agent', 'scripts/demo-site', 'recorder', 'control-plane'],
+  'engine/cli': ['engine/schema', 'engine/core', 'engine/browser', 'engine/collectors', 'engine/runner', 'engine/report', 'engine/agent', 'scripts/demo-site', 'recorder', 'control-plane', 'test/bench'],
   'scripts/demo-site': [],
+  'test/bench': ['engine/schema', 'engine/core', 'engine/browser', 'engine/runner', 'scripts/demo-site'],
   recorder: ['engine/schema', 'engine/core', 'engine/browser'],
   'control-plane': ['engine/schema', 'engine/core', 'engine/report'],
 };
@@ -49,7 +50,7 @@ const dynamicImportPattern = /import\(\s*['"]([^'"]+)['"]\s*\)/g;
 
 export function checkLayers(): string[] {
   const violations: string[] = [];
-  for (const top of ['engine', 'recorder', 'control-plane', 'scripts']) {
+  for (const top of ['engine', 'recorder', 'control-plane', 'scripts', 'test/bench']) {
     let exists: boolean;
     try {
       exists = statSync(join(root, top)).isDirectory();
