@@ -2,7 +2,7 @@ import { readdir } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startDemoSite } from '../../scripts/demo-site/server.ts';
-import { launchBrowser } from '../browser/launch.ts';
+import { BrowserPool } from '../browser/pool.ts';
 import { formatTable, formatDurationMs } from '../report/format.ts';
 import { exitCodes } from './exit-codes.ts';
 import { replay, type ReplayIo } from './replay-command.ts';
@@ -21,20 +21,22 @@ export async function runDemo(options: { out: string }, io: ReplayIo): Promise<n
   const files = (await readdir(examplesDir)).filter((file) => file.endsWith('.json')).sort();
   const site = await startDemoSite({ port: 0 });
   io.stderr(`Demo site at ${site.url}/ — replaying ${files.length} example scripts\n\n`);
-  const browser = await launchBrowser();
+  // The same warm pool the agent uses: a spare context is ready before each example starts.
+  const pool = new BrowserPool({ browsers: 1, contextsPerBrowser: 2 });
+  await pool.warm();
   const rows: string[][] = [['example', 'status', 'steps', 'duration', 'output']];
   let worst: number = exitCodes.passed;
   try {
     for (const file of files) {
       const name = basename(file, '.json');
       const out = join(options.out, name);
-      const { exitCode, result } = await replay(join(examplesDir, file), { vars: { baseUrl: site.url, partnerUrl: site.crossOriginUrl }, out, headed: false, json: false }, io, browser);
+      const { exitCode, result } = await replay(join(examplesDir, file), { vars: { baseUrl: site.url, partnerUrl: site.crossOriginUrl }, out, headed: false, json: false }, io, pool);
       worst = Math.max(worst, exitCode);
       rows.push([name, result.status, String(result.steps.length), formatDurationMs(result.durationMs), join(out, 'result.json')]);
       io.stderr('\n');
     }
   } finally {
-    await browser.close().catch(() => undefined);
+    await pool.close();
     await site.close();
   }
   io.stdout(`${formatTable(rows)}\n`);

@@ -1,6 +1,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { Browser } from 'playwright-core';
+import type { LeaseProvider } from '../browser/lease.ts';
 import { launchBrowser } from '../browser/launch.ts';
 import { EngineError } from '../core/errors.ts';
 import { ArtifactDirectory } from '../report/artifact-dir.ts';
@@ -40,14 +41,16 @@ export async function writeResultFile(outDir: string, result: RunResult): Promis
  * `checkpoint replay`: validate, launch, run with live progress, write outputs. Returns the exit code.
  * Bad input throws EngineError before any browser starts. A shared browser may be passed in (the demo).
  */
-export async function replay(file: string, options: ReplayOptions, io: ReplayIo, sharedBrowser?: Browser): Promise<{ exitCode: number; result: RunResult }> {
+export async function replay(file: string, options: ReplayOptions, io: ReplayIo, sharedBrowser?: Browser | LeaseProvider): Promise<{ exitCode: number; result: RunResult }> {
   const script = await loadScriptOrThrow(file);
   const secret = secretLookup(options.secrets);
   const { redactor } = prepareRun(script, options.vars, secret);
   const reporter = new ConsoleReporter({ write: io.stderr, color: io.color });
   reporter.useRedactor(redactor);
   const outDir = options.out === undefined ? undefined : resolve(options.out);
-  const browser = sharedBrowser ?? (await launchBrowser({ headed: options.headed, ...(options.slowMoMs === undefined ? {} : { slowMoMs: options.slowMoMs }) }));
+  const launched = sharedBrowser === undefined ? await launchBrowser({ headed: options.headed, ...(options.slowMoMs === undefined ? {} : { slowMoMs: options.slowMoMs }) }) : undefined;
+  const browser = sharedBrowser ?? launched;
+  if (browser === undefined) throw new EngineError('INTERNAL', 'no browser to replay with', 'engine');
   try {
     const { result } = await runTransaction({
       script,
@@ -67,7 +70,7 @@ export async function replay(file: string, options: ReplayOptions, io: ReplayIo,
     if (options.json) io.stdout(`${redactor.redact(JSON.stringify(result, null, 2))}\n`);
     return { exitCode: exitCodeForStatus(result.status), result };
   } finally {
-    if (sharedBrowser === undefined) await browser.close().catch(() => undefined);
+    await launched?.close().catch(() => undefined);
   }
 }
 
