@@ -122,7 +122,7 @@ export class BrowserPool implements LeaseProvider {
   async warm(): Promise<void> {
     while (this.#readyBrowsers().length < this.#options.browsers) await this.#launch();
     for (const browser of this.#readyBrowsers()) this.#prepareSpare(browser, '{}', {});
-    await Promise.all(this.#readyBrowsers().map((b) => b.spare?.ready));
+    await Promise.all(this.#readyBrowsers().map((b) => b.spare?.ready ?? Promise.resolve(undefined)));
   }
 
   #readyBrowsers(): PooledBrowser[] {

@@ -7,13 +7,13 @@ import { EngineError } from '../core/errors.ts';
  */
 export function secretLookup(file: string | undefined, env: Record<string, string | undefined> = process.env): (name: string) => string | undefined {
   const fromFile = file === undefined ? new Map<string, string>() : readSecretsFile(file);
-  return (name) => fromFile.get(name) ?? env[name];
+  return (name) => fromFile.get(name) ?? (Object.hasOwn(env, name) ? env[name] : undefined);
 }
 
 export function readSecretsFile(file: string): Map<string, string> {
   let text: string;
   try {
-    text = readFileSync(file, 'utf8');
+    text = readFileSync(file, 'utf8').replace(/^\uFEFF/, '');
   } catch {
     throw new EngineError('FILE_NOT_FOUND', `${file}: cannot read the secrets file`, 'script');
   }

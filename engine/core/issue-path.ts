@@ -3,8 +3,11 @@ export function formatIssuePath(path: readonly PropertyKey[]): string {
   let out = '';
   for (const key of path) {
     if (typeof key === 'number') out += `[${key}]`;
-    else if (typeof key === 'string' && /^[A-Za-z_$][A-Za-z0-9_$]*$/.test(key)) out += out === '' ? key : `.${key}`;
-    else out += `[${JSON.stringify(String(key))}]`;
+    else if (typeof key === 'string' && key.length <= 60 && /^[A-Za-z_$][A-Za-z0-9_$]*$/.test(key)) out += out === '' ? key : `.${key}`;
+    else {
+      const text = String(key);
+      out += `[${JSON.stringify(text.length > 60 ? `${text.slice(0, 60)}…` : text)}]`;
+    }
   }
   return out === '' ? '(root)' : out;
 }
@@ -31,4 +34,10 @@ export function describeValue(value: unknown): string {
   }
   if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint') return `${typeof value} ${value}`;
   return `a ${typeof value}`;
+}
+
+/** Extend a rendered path by one key, quoting it the way formatIssuePath does. */
+export function appendPath(base: string, key: string | number): string {
+  const tail = formatIssuePath([key]);
+  return base === '' || base === '(root)' ? tail : tail.startsWith('[') ? `${base}${tail}` : `${base}.${tail}`;
 }

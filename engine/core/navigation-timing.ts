@@ -30,8 +30,9 @@ function phase(start: number, end: number): number {
 
 /**
  * Break a navigation down the way DevTools does. `ttfbMs` is the server wait (requestStart → responseStart,
- * DevTools' "Waiting for server response"), not the time from navigation start: DNS, connect and TLS are
- * reported separately so the phases add up. Milestones (DOMContentLoaded, load) are from navigation start.
+ * DevTools' "Waiting for server response"), not the time from navigation start. As in DevTools' "Initial
+ * connection", `connectMs` includes the TLS handshake; `tlsMs` is that handshake alone. Milestones
+ * (DOMContentLoaded, load) are from navigation start.
  */
 export function navigationTimingFrom(entry: RawNavigationEntry): NavigationTiming {
   const start = entry.startTime;

@@ -24,7 +24,7 @@ export function parseScriptText(text: string): ParseScriptOutcome {
       const { line, column } = lineAndColumn(text, Number(position[1]));
       return ` at line ${line}, column ${column}`;
     })();
-    const reason = message.replace(/\s*\(line \d+ column \d+\)/, '').replace(/ in JSON at position \d+/, '').replace(/, ".*" is not valid JSON$/s, '');
+    const reason = message.replace(/\s*\(line \d+ column \d+\)/, '').replace(/ in JSON at position \d+/, '').replace(/, (?:\.\.\.)?".*"(?:\.\.\.)? is not valid JSON$/s, '').replace(/\s+/g, ' ');
     return { ok: false, problems: [{ path: '(root)', message: `invalid JSON${where}: ${reason}` }] };
   }
   return parseScriptValue(data);

@@ -1,5 +1,6 @@
 import type { Script } from '../schema/script.ts';
 import type { ScriptProblem } from './script-problems.ts';
+import { appendPath } from './issue-path.ts';
 import { placeholdersIn } from './templates.ts';
 
 export interface PlaceholderReport {
@@ -11,9 +12,9 @@ export interface PlaceholderReport {
 
 function visitStrings(value: unknown, path: string, visit: (text: string, path: string) => void): void {
   if (typeof value === 'string') visit(value, path);
-  else if (Array.isArray(value)) value.forEach((item, index) => visitStrings(item, `${path}[${index}]`, visit));
+  else if (Array.isArray(value)) value.forEach((item, index) => visitStrings(item, appendPath(path, index), visit));
   else if (value !== null && typeof value === 'object') {
-    for (const [key, item] of Object.entries(value)) if (key !== 'type') visitStrings(item, `${path}.${key}`, visit);
+    for (const [key, item] of Object.entries(value)) if (key !== 'type') visitStrings(item, appendPath(path, key), visit);
   }
 }
 

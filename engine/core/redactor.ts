@@ -61,9 +61,18 @@ export class Redactor {
     return out;
   }
 
-  /** Redact every string in a JSON-like value (keys too). */
+  /** Redact every string in a JSON-like value (keys too). Walks the value, so the result is always valid. */
   redactDeep<T>(value: T): T {
     if (this.#variants.length === 0) return value;
-    return JSON.parse(this.redact(JSON.stringify(value))) as T;
+    return this.#walk(value) as T;
+  }
+
+  #walk(value: unknown): unknown {
+    if (typeof value === 'string') return this.redact(value);
+    if (Array.isArray(value)) return value.map((item: unknown) => this.#walk(item));
+    if (value !== null && typeof value === 'object') {
+      return Object.fromEntries(Object.entries(value).map(([key, item]) => [this.redact(key), this.#walk(item)]));
+    }
+    return value;
   }
 }

@@ -29,6 +29,8 @@ export function closestMatch(value: string, candidates: readonly string[]): stri
   let best: string | undefined;
   let bestDistance = Math.max(2, Math.floor(value.length / 3)) + 1;
   for (const candidate of candidates) {
+    // The distance is at least the length difference: skip hopeless candidates without the O(n·m) work.
+    if (Math.abs(value.length - candidate.length) >= bestDistance) continue;
     const distance = editDistance(value, candidate);
     if (distance < bestDistance) {
       best = candidate;
@@ -46,19 +48,23 @@ function typeName(value: unknown): string {
 }
 
 /** Turn one zod issue into a problem whose message says what was expected and what was received. */
-function describeIssue(issue: z.core.$ZodIssue, input: unknown): ScriptProblem {
+function describeIssue(issue: z.core.$ZodIssue, input: unknown): ScriptProblem | ScriptProblem[] {
   const path = formatIssuePath(issue.path);
   const received = valueAtPath(input, issue.path);
   switch (issue.code) {
     case 'invalid_type': {
       if (received === undefined) return { path, message: `missing: expected ${issue.expected}` };
+      // A schema's own wording ("expected a whole number of milliseconds") beats zod's generic one.
+      if (!issue.message.startsWith('Invalid input')) return { path, message: issue.message };
+      if (typeof received === 'number' && !Number.isFinite(received)) return { path, message: `expected a finite ${issue.expected}, got ${received}` };
+      if (issue.expected === 'int') return { path, message: `expected a whole number, got ${received as number}` };
       return { path, message: `expected ${issue.expected}, got ${typeName(received)}` };
     }
     case 'unrecognized_keys': {
       return {
         path,
         message: issue.keys
-          .map((key) => `unknown field ${JSON.stringify(key)}`)
+          .map((key) => `unknown field ${JSON.stringify(key.length > 60 ? `${key.slice(0, 60)}…` : key)}`)
           .join('; '),
       };
     }
@@ -71,6 +77,12 @@ function describeIssue(issue: z.core.$ZodIssue, input: unknown): ScriptProblem {
           path,
           message: `expected one of ${options.join(', ')}; got ${got}${hint === undefined ? '' : ` (did you mean "${hint}"?)`}`,
         };
+      }
+      // When exactly one branch got past the type check (a list where a list is allowed), its problems are
+      // the useful ones, located inside the value.
+      const deeper = issue.errors.filter((branch) => !branch.every((sub) => sub.code === 'invalid_type' && sub.path.length === 0));
+      if (deeper.length === 1 && deeper[0] !== undefined) {
+        return deeper[0].flatMap((sub) => describeIssue({ ...sub, path: [...issue.path, ...sub.path] }, input));
       }
       if (path.endsWith('selector') || received === undefined) {
         return {
@@ -88,12 +100,15 @@ function describeIssue(issue: z.core.$ZodIssue, input: unknown): ScriptProblem {
       const values = issue.values.map((v) => JSON.stringify(v)).join(', ');
       return { path, message: `expected one of ${values}; got ${describeValue(received)}` };
     }
+    case 'invalid_key': {
+      const nested = issue.issues[0]?.message;
+      return { path, message: nested === undefined || nested.startsWith('Invalid') ? 'invalid key' : nested };
+    }
     case 'too_small':
     case 'too_big':
     case 'invalid_format':
     case 'custom':
     case 'not_multiple_of':
-    case 'invalid_key':
     case 'invalid_element':
       return { path, message: issue.message.startsWith('Invalid') || issue.message.startsWith('Too') ? `${issue.message.replace(/^Invalid input: /, '')}` : issue.message };
   }
@@ -103,8 +118,7 @@ function describeIssue(issue: z.core.$ZodIssue, input: unknown): ScriptProblem {
 export function describeIssues(issues: readonly z.core.$ZodIssue[], input: unknown): ScriptProblem[] {
   const seen = new Set<string>();
   const problems: ScriptProblem[] = [];
-  for (const issue of issues) {
-    const problem = describeIssue(issue, input);
+  for (const problem of issues.flatMap((issue) => describeIssue(issue, input))) {
     const key = `${problem.path}\u0000${problem.message}`;
     if (seen.has(key)) continue;
     seen.add(key);

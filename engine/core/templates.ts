@@ -1,4 +1,5 @@
 import { EngineError } from './errors.ts';
+import { appendPath } from './issue-path.ts';
 
 /** `{{name}}` or `{{secret.NAME}}`, with optional spaces inside the braces. */
 const placeholderPattern = /\{\{\s*(secret\.)?([A-Za-z_][A-Za-z0-9_]*)\s*\}\}/g;
@@ -58,11 +59,11 @@ export function renderTemplate(text: string, values: TemplateValues, where: stri
  */
 export function renderDeep<T>(value: T, values: TemplateValues, where: string): T {
   if (typeof value === 'string') return renderTemplate(value, values, where) as T;
-  if (Array.isArray(value)) return value.map((item: unknown, index) => renderDeep(item, values, `${where}[${index}]`)) as T;
+  if (Array.isArray(value)) return value.map((item: unknown, index) => renderDeep(item, values, appendPath(where, index))) as T;
   if (value !== null && typeof value === 'object') {
     const out: Record<string, unknown> = {};
     for (const [key, item] of Object.entries(value)) {
-      out[key] = key === 'type' ? item : renderDeep(item, values, `${where}.${key}`);
+      out[key] = key === 'type' ? item : renderDeep(item, values, appendPath(where, key));
     }
     return out as T;
   }

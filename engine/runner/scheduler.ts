@@ -83,7 +83,7 @@ export class Scheduler {
       }
     };
     if (job.lane === 'lighthouse') {
-      return this.#lighthouseLane.add(async () => {
+      return this.#lighthouseLane.add<RunTransactionOutcome>(async () => {
         this.#lane.pause();
         try {
           await this.#lane.onPendingZero();
@@ -91,9 +91,9 @@ export class Scheduler {
         } finally {
           this.#lane.start();
         }
-      }) as Promise<RunTransactionOutcome>;
+      });
     }
-    return this.#lane.add(run) as Promise<RunTransactionOutcome>;
+    return this.#lane.add<RunTransactionOutcome>(run);
   }
 
   /**

@@ -18,6 +18,7 @@ const common = {
 const variableName = z
   .string()
   .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'expected a variable name made of letters, digits and _ (not starting with a digit)')
+  .refine((name) => name !== '__proto__', 'expected a variable name other than __proto__')
   .describe('Name of the variable that receives the value; use it later as {{name}}.');
 
 const textMatcher = {

@@ -84,7 +84,10 @@ export const scriptSchema = z
     settings: settingsSchema.optional(),
     variables: z
       .record(
-        z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'expected variable names made of letters, digits and _'),
+        z
+          .string()
+          .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'expected variable names made of letters, digits and _')
+          .refine((name) => name !== '__proto__', 'expected a variable name other than __proto__'),
         z.string().max(100_000),
       )
       .optional()
