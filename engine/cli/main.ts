@@ -3,11 +3,8 @@ import { writeFile } from 'node:fs/promises';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { EngineError, toEngineError } from '../core/errors.ts';
 import { transactionJsonSchemaText } from '../schema/json-schema.ts';
-import { runBenchCommand } from './bench-command.ts';
-import { runDemo } from './demo-command.ts';
-import { serveDemoSite } from './demo-site-command.ts';
 import { exitCodeForError, exitCodes } from './exit-codes.ts';
-import { collectVar, replay } from './replay-command.ts';
+import { collectVar } from './vars.ts';
 import { validate } from './validate-command.ts';
 import { version } from './version.ts';
 
@@ -54,6 +51,8 @@ export function buildProgram(): Command {
     .option('--secrets <file>', 'read {{secret.NAME}} values from this file (JSON object or NAME=value lines); the environment is the fallback')
     .option('--json', 'print the result as JSON on stdout', false)
     .action(async (script: string, options: { var: Record<string, string>; out?: string; headed: boolean; slowMo?: number; screenshots?: 'all' | 'failure' | 'off'; secrets?: string; json: boolean }) => {
+      // Commands load their heavy dependencies (Playwright, the demo site) only when they run.
+      const { replay } = await import('./replay-command.ts');
       const { exitCode } = await replay(
         script,
         {
@@ -94,6 +93,7 @@ export function buildProgram(): Command {
     .option('--port <n>', 'port to listen on (0 picks a free one)', positiveInt('--port'), 8080)
     .option('--host <address>', 'address to listen on', '127.0.0.1')
     .action(async (options: { port: number; host: string }) => {
+      const { serveDemoSite } = await import('./demo-site-command.ts');
       await serveDemoSite(options, io);
     });
 
@@ -102,6 +102,7 @@ export function buildProgram(): Command {
     .description('Start the demo site and replay every example script against it, writing reports to --out.')
     .option('--out <dir>', 'where each example`s result.json and screenshots go', 'checkpoint-results')
     .action(async (options: { out: string }) => {
+      const { runDemo } = await import('./demo-command.ts');
       process.exitCode = await runDemo(options, io);
     });
 
@@ -114,6 +115,7 @@ export function buildProgram(): Command {
     .option('--arms <list>', 'comma-separated arms', 'ours,browser-per-tx,puppeteer-cluster,playwright-hand')
     .option('--soak <n>', 'instead: run N transactions through our pool and report memory, processes, open files and temp size at start and end', positiveInt('--soak'))
     .action(async (options: { transactions: number; concurrency: number; rounds: number; arms: string; soak?: number }) => {
+      const { runBenchCommand } = await import('./bench-command.ts');
       process.exitCode = await runBenchCommand(options, io);
     });
 
