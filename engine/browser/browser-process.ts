@@ -5,7 +5,7 @@ import { readdirSync, readFileSync } from 'node:fs';
  * `--checkpoint-browser=<id>` switch at launch). Playwright does not expose the pid of a launched browser,
  * and we need it to kill a hung browser with its whole process tree. Linux only (/proc); elsewhere undefined.
  */
-export function findBrowserProcess(marker: string): { pid: number; userDataDir?: string } | undefined {
+export function findBrowserProcess(marker: string): { pid: number; pgid: number; userDataDir?: string } | undefined {
   if (process.platform !== 'linux') return undefined;
   let entries: string[];
   try {
@@ -22,19 +22,33 @@ export function findBrowserProcess(marker: string): { pid: number; userDataDir?:
       continue;
     }
     if (!args.includes(marker) || args.some((arg) => arg.startsWith('--type='))) continue;
+    // Debian's /usr/bin/chromium is a shell script that execs or spawns the real binary: skip the wrapper.
+    if (/(^|\/)(ba|da)?sh$/.test(args[0] ?? '')) continue;
+    const pid = Number(entry);
     const userDataDir = args.find((arg) => arg.startsWith('--user-data-dir='))?.slice('--user-data-dir='.length);
-    return userDataDir === undefined ? { pid: Number(entry) } : { pid: Number(entry), userDataDir };
+    const pgid = processGroupOf(pid) ?? pid;
+    return userDataDir === undefined ? { pid, pgid } : { pid, pgid, userDataDir };
   }
   return undefined;
+}
+
+function processGroupOf(pid: number): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const group = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[2]);
+    return Number.isInteger(group) && group > 0 ? group : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /**
  * Kill a browser and everything it started. Playwright spawns Chromium as the leader of its own process
  * group, so signalling the negative pid reaches the zygote, renderers and GPU process too.
  */
-export function killProcessTree(pid: number): void {
+export function killProcessTree(pid: number, pgid = pid): void {
   try {
-    process.kill(-pid, 'SIGKILL');
+    process.kill(-pgid, 'SIGKILL');
   } catch {
     try {
       process.kill(pid, 'SIGKILL');
@@ -61,8 +75,8 @@ export function isProcessAlive(pid: number): boolean {
   }
 }
 
-/** Resident memory of a process tree in bytes (the browser and its children), from /proc. 0 when unknown. */
-export function processTreeRssBytes(rootPid: number): number {
+/** Resident memory of a browser's process group in bytes (the browser and its children). 0 when unknown. */
+export function processTreeRssBytes(pgid: number): number {
   if (process.platform !== 'linux') return 0;
   let total = 0;
   let entries: string[];
@@ -78,7 +92,7 @@ export function processTreeRssBytes(rootPid: number): number {
       const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
       // Fields after the command: state(0) ppid(1) pgrp(2) … rss is field 24 of stat, index 21 here.
       const pgrp = Number(fields[2]);
-      if (pgrp !== rootPid) continue;
+      if (pgrp !== pgid) continue;
       total += Number(fields[21]) * 4096;
     } catch {
       continue;

@@ -6,6 +6,7 @@ import { chromium, type Browser, type BrowserContext, type BrowserContextOptions
 import { systemClock, type Clock } from '../core/clock.ts';
 import { EngineError } from '../core/errors.ts';
 import { findBrowserProcess, isProcessAlive, killProcessTree, processTreeRssBytes } from './browser-process.ts';
+import { defaultContextOptions } from './context-options.ts';
 import { chooseExecutable, chromiumArgs } from './launch.ts';
 import { discoverBrowsers } from './discover.ts';
 import { watchForCrashes, withCallDeadline, type Lease, type LeaseProvider } from './lease.ts';
@@ -54,17 +55,19 @@ class PooledBrowser {
   readonly browser: Browser;
   readonly launchedAtMs: number;
   readonly pid: number | undefined;
+  readonly pgid: number | undefined;
   readonly profileDirs: string[];
   leasesServed = 0;
   active = 0;
   state: 'ready' | 'retiring' | 'gone' = 'ready';
   spare: Spare | undefined;
 
-  constructor(id: string, browser: Browser, launchedAtMs: number, pid: number | undefined, profileDirs: string[]) {
+  constructor(id: string, browser: Browser, launchedAtMs: number, found: { pid: number; pgid: number } | undefined, profileDirs: string[]) {
     this.id = id;
     this.browser = browser;
     this.launchedAtMs = launchedAtMs;
-    this.pid = pid;
+    this.pid = found?.pid;
+    this.pgid = found?.pgid;
     this.profileDirs = profileDirs;
   }
 }
@@ -121,7 +124,8 @@ export class BrowserPool implements LeaseProvider {
   /** Launch the browsers ahead of the first lease. */
   async warm(): Promise<void> {
     while (this.#readyBrowsers().length < this.#options.browsers) await this.#launch();
-    for (const browser of this.#readyBrowsers()) this.#prepareSpare(browser, '{}', {});
+    const options = defaultContextOptions();
+    for (const browser of this.#readyBrowsers()) this.#prepareSpare(browser, JSON.stringify(options), options);
     await Promise.all(this.#readyBrowsers().map((b) => b.spare?.ready ?? Promise.resolve(undefined)));
   }
 
@@ -156,7 +160,7 @@ export class BrowserPool implements LeaseProvider {
         throw new EngineError('BROWSER_LAUNCH_FAILED', `could not start ${this.#options.executablePath}: ${error instanceof Error ? (error.message.split('\n')[0] ?? '') : String(error)}`, 'engine', { cause: error });
       }
       const found = findBrowserProcess(marker);
-      const pooled = new PooledBrowser(id, browser, this.#clock.nowMs(), found?.pid, [tempDir, ...(found?.userDataDir === undefined ? [] : [found.userDataDir])]);
+      const pooled = new PooledBrowser(id, browser, this.#clock.nowMs(), found, [tempDir, ...(found?.userDataDir === undefined ? [] : [found.userDataDir])]);
       browser.on('disconnected', () => {
         if (pooled.state !== 'gone') void this.#retire(pooled, 'crash');
       });
@@ -174,7 +178,7 @@ export class BrowserPool implements LeaseProvider {
   #needsRecycling(browser: PooledBrowser): RetireReason | undefined {
     if (browser.leasesServed >= this.#options.recycleAfterLeases) return 'leases';
     if (this.#clock.nowMs() - browser.launchedAtMs >= this.#options.maxBrowserAgeMs) return 'age';
-    if (browser.pid !== undefined && processTreeRssBytes(browser.pid) > this.#options.maxBrowserRssBytes) return 'memory';
+    if (browser.pgid !== undefined && processTreeRssBytes(browser.pgid) > this.#options.maxBrowserRssBytes) return 'memory';
     return undefined;
   }
 
@@ -304,7 +308,7 @@ export class BrowserPool implements LeaseProvider {
     const wasGone = browser.state === 'gone';
     browser.state = 'gone';
     this.#browsers.delete(browser);
-    if (browser.pid !== undefined && isProcessAlive(browser.pid)) killProcessTree(browser.pid);
+    if (browser.pid !== undefined && isProcessAlive(browser.pid)) killProcessTree(browser.pid, browser.pgid);
     if (!wasGone) {
       // Let Playwright notice the exit before the profile directory goes.
       await browser.browser.close().catch(() => undefined);

@@ -1,6 +1,6 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import type { ArtifactSink } from '../runner/artifact-sink.ts';
+import type { ArtifactSink } from '../collectors/collector.ts';
 import type { Artifact } from '../schema/result.ts';
 
 /** Subfolder per artifact kind, so an output directory is easy to browse. */

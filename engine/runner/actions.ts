@@ -4,7 +4,7 @@ import type { Frame, Locator } from 'playwright-core';
 import { assertNever, EngineError } from '../core/errors.ts';
 import type { Action, ActionOf } from '../schema/actions.ts';
 import type { Selector } from '../schema/selector.ts';
-import type { NetworkTracker } from './network-tracker.ts';
+import type { NetworkTracker } from '../collectors/network-tracker.ts';
 import { pollUntil } from './poll.ts';
 import { describeSelector, resolveSelector, toPlaywrightSelector, type ResolvedLocator } from './selectors.ts';
 import type { RunSession } from './session.ts';
@@ -16,7 +16,7 @@ export interface ActionEnvironment {
   timeoutMs: number;
   /** Directory of the script file; upload paths are relative to it. */
   scriptDir: string;
-  setVariable(name: string, value: string): void;
+  setVariable: (name: string, value: string) => void;
 }
 
 export interface ActionOutcome {
@@ -60,7 +60,7 @@ async function onElement(
     try {
       await act(locator, env.timeoutMs);
     } catch (error) {
-      const timedOut = error instanceof Error && (error.name === 'TimeoutError' || /Timeout \d+ms exceeded/.test(error.message));
+      const timedOut = error instanceof Error && (error.name === 'TimeoutError' || /Timeout [\d.]+ms exceeded/.test(error.message));
       if (timedOut && (await locator.count().catch(() => 0)) === 0) {
         throw new EngineError('SELECTOR_NOT_FOUND', `no element matches ${selector} within ${env.timeoutMs} ms`, 'script', { cause: error });
       }
@@ -70,7 +70,7 @@ async function onElement(
   }
   const started = performance.now();
   const resolved = await resolveSelector(env.session.frame, selector, env.timeoutMs);
-  const leftMs = Math.max(1, env.timeoutMs - (performance.now() - started));
+  const leftMs = Math.max(1, Math.floor(env.timeoutMs - (performance.now() - started)));
   await act(resolved.locator, leftMs);
   return outcomeOf(resolved);
 }
@@ -219,7 +219,7 @@ export async function executeAction(action: Action, env: ActionEnvironment): Pro
       } catch (error) {
         if (error instanceof EngineError) throw error;
         const message = error instanceof Error ? error.message : String(error);
-        if (/Timeout \d+ms exceeded/.test(message)) throw error;
+        if (/Timeout [\d.]+ms exceeded/.test(message)) throw error;
         const reason = /net::[A-Z_]+/.exec(message)?.[0] ?? message.split('\n')[0] ?? message;
         const blame = /Cannot navigate to invalid URL|invalid URL/i.test(message) ? 'script' : 'site';
         throw new EngineError('NAVIGATION_FAILED', `could not open ${url}: ${reason}`, blame, { cause: error });
@@ -308,9 +308,14 @@ export async function executeAction(action: Action, env: ActionEnvironment): Pro
         throw new EngineError('ACTION_TIMEOUT', `URL did not ${describeMatcher(action)} within ${timeout} ms (it is ${session.page.url()})`, 'site');
       }
       return {};
-    case 'waitForTime':
-      await new Promise((resolve) => setTimeout(resolve, action.durationMs));
+    case 'waitForTime': {
+      // setTimeout may fire a little early against performance.now(); wait until the full time has passed.
+      const endMs = performance.now() + action.durationMs;
+      for (let leftMs = action.durationMs; leftMs > 0; leftMs = endMs - performance.now()) {
+        await new Promise((resolve) => setTimeout(resolve, Math.ceil(leftMs)));
+      }
       return {};
+    }
     case 'waitForNetworkIdle':
       if (!(await pollUntil(() => env.network.quietForMs() >= quietWindowMs, timeout, 50))) {
         throw new EngineError('ACTION_TIMEOUT', `the network did not go idle within ${timeout} ms (${env.network.inFlight} requests still open)`, 'site');
@@ -363,7 +368,7 @@ export async function executeAction(action: Action, env: ActionEnvironment): Pro
         return await onElement(env, action.selector, (l, t) => l.first().waitFor({ state: 'visible', timeout: t }));
       } catch (error) {
         if (error instanceof EngineError && error.code === 'SELECTOR_NOT_FOUND') failAssertion(`expected ${describeSelector(action.selector)} to be visible, but ${error.message}`);
-        if (error instanceof Error && /Timeout \d+ms exceeded/.test(error.message)) failAssertion(`expected ${describeSelector(action.selector)} to be visible within ${timeout} ms, but it stayed hidden`);
+        if (error instanceof Error && /Timeout [\d.]+ms exceeded/.test(error.message)) failAssertion(`expected ${describeSelector(action.selector)} to be visible within ${timeout} ms, but it stayed hidden`);
         throw error;
       }
     }

@@ -1,11 +1,18 @@
 import { EngineError } from '../core/errors.ts';
 import type { TimeoutSource } from '../core/run-plan.ts';
 
+const ansiEscape = new RegExp(`${String.fromCharCode(27)}\\[[0-9;]*m`, 'g');
+
 /** Last line of Playwright's call log: usually the reason an element was not actionable. */
 function callLogReason(message: string): string | undefined {
-  const lines = message.split('\n').map((line) => line.trim()).filter((line) => line.startsWith('- '));
-  const last = lines.at(-1);
-  return last === undefined ? undefined : last.slice(2);
+  // Playwright dims call-log lines with ANSI codes.
+  const lines = message
+    .replace(ansiEscape, '')
+    .split('\n')
+    .map((line) => line.trim())
+    .filter((line) => line.startsWith('- '));
+  const reason = lines.findLast((line) => /^- element (is|was)|not (visible|enabled|stable|editable)|intercepts pointer/.test(line)) ?? lines.findLast((line) => !/^- (waiting|retrying|attempting)/.test(line));
+  return reason?.slice(2);
 }
 
 function firstLine(message: string): string {
@@ -36,7 +43,7 @@ export function mapActionError(
   }
   const message = error instanceof Error ? error.message : String(error);
   const name = error instanceof Error ? error.name : '';
-  if (name === 'TimeoutError' || /Timeout \d+ms exceeded/.test(message)) {
+  if (name === 'TimeoutError' || /Timeout [\d.]+ms exceeded/.test(message)) {
     const reason = callLogReason(message);
     const text =
       context.limitedBy === 'action'

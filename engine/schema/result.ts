@@ -81,7 +81,12 @@ export const resultSchema = z.object({
   browser: z.object({ name: z.string(), version: z.string() }).optional(),
   queueWaitMs: ms.optional().describe('Time spent queued before the run started (not part of durationMs).'),
   leaseWaitMs: ms.optional().describe('Time to obtain a fresh browser context (not part of durationMs).'),
+  privacyLock: z.boolean().optional().describe('True when the checkpoint`s privacy lock kept every image capture off.'),
   steps: z.array(stepResultSchema),
+  warnings: z
+    .array(z.object({ collector: z.string(), message: z.string() }))
+    .optional()
+    .describe('Measurements that could not be taken; the run itself is unaffected.'),
   artifacts: z.array(artifactSchema),
   error: errorDataSchema.optional().describe('Set when the run could not complete for a reason outside any step.'),
 });

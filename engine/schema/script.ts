@@ -58,6 +58,8 @@ export const settingsSchema = z
       .optional()
       .describe(`Default timeout of navigate actions. Default: ${defaultTimeouts.navigationTimeoutMs}.`),
     screenshots: captureModeSchema.optional().describe('Screenshot policy. Default: failure.'),
+    filmstrip: z.boolean().optional().describe('Record a filmstrip of every step (CDP screencast). Default: false.'),
+    har: z.boolean().optional().describe('Record the network as a HAR file (secrets and cookies redacted). Default: true.'),
   })
   .describe('Browser and run settings for the whole transaction.');
 export type Settings = z.infer<typeof settingsSchema>;
@@ -72,6 +74,7 @@ export const stepSchema = z
       .optional()
       .describe('When true, a failure of this step is reported but the next steps still run.'),
     screenshot: captureModeSchema.optional().describe('Screenshot policy of this step (overrides settings.screenshots).'),
+    filmstrip: z.boolean().optional().describe('Filmstrip for this step (overrides settings.filmstrip).'),
   })
   .describe('A named business step: the unit that timings, screenshots and filmstrips are reported for.');
 export type Step = z.infer<typeof stepSchema>;

@@ -14,7 +14,7 @@ export const allowedImports: Record<string, readonly string[]> = {
   'engine/browser': ['engine/schema', 'engine/core'],
   'engine/collectors': ['engine/schema', 'engine/core', 'engine/browser', 'engine/in-page'],
   'engine/runner': ['engine/schema', 'engine/core', 'engine/browser', 'engine/collectors', 'engine/in-page'],
-  'engine/report': ['engine/schema', 'engine/core', 'engine/runner'],
+  'engine/report': ['engine/schema', 'engine/core', 'engine/collectors', 'engine/runner'],
   'engine/agent': ['engine/schema', 'engine/core', 'engine/browser', 'engine/collectors', 'engine/runner', 'engine/report'],
   'engine/cli': ['engine/schema', 'engine/core', 'engine/browser', 'engine/collectors', 'engine/runner', 'engine/report', 'engine/agent', 'scripts/demo-site', 'recorder', 'control-plane', 'test/bench'],
   'scripts/demo-site': [],

@@ -20,3 +20,8 @@ export function contextOptionsFrom(settings: Settings | undefined): BrowserConte
   if (settings?.ignoreHttpsErrors !== undefined) options.ignoreHTTPSErrors = settings.ignoreHttpsErrors;
   return options;
 }
+
+/** The options of a script without settings: what warm spare contexts are prepared with. */
+export function defaultContextOptions(): BrowserContextOptions {
+  return contextOptionsFrom(undefined);
+}

@@ -1,0 +1,57 @@
+import type { BrowserContext, CDPSession, Page } from 'playwright-core';
+import type { Clock } from '../core/clock.ts';
+import type { CapturePolicy } from '../core/privacy.ts';
+import type { Redactor } from '../core/redactor.ts';
+import type { Artifact, StepResult } from '../schema/result.ts';
+import type { Script, Step } from '../schema/script.ts';
+
+/** Where collectors put files. Implementations live in report/ (a directory, the outbox, memory). */
+export interface ArtifactSink {
+  write(input: { kind: Artifact['kind']; name: string; bytes: Uint8Array; contentType: string; step?: number }): Promise<Artifact>;
+}
+
+/** What a collector sees of the run. */
+export interface CollectorContext {
+  readonly runId: string;
+  readonly script: Script;
+  readonly context: BrowserContext;
+  /** The transaction's first tab (collectors measure it; popups are followed by some). */
+  readonly page: Page;
+  /** The tab actions currently apply to. */
+  currentPage(): Page;
+  /** A CDP session on the first tab, created on first use and shared by collectors. */
+  cdp(): Promise<CDPSession>;
+  readonly clock: Clock;
+  readonly redactor: Redactor;
+  /** Where files go; undefined when the run keeps no artifacts. */
+  readonly artifacts: ArtifactSink | undefined;
+  /** Records an artifact in the run result. */
+  addArtifact(artifact: Artifact): void;
+  /** Remaining time of the whole script, ms: collectors must not outlive it. */
+  remainingMs(): number;
+}
+
+export interface StepInfo {
+  index: number;
+  step: Step;
+  capture: CapturePolicy;
+}
+
+/**
+ * One concern of measurement or capture (Lighthouse's gatherer idea). A collector captures raw data; pure
+ * computation lives in core/. Hooks run outside the step's timed region. A collector that throws does not
+ * fail the run: its error is recorded in `result.warnings` and the step result simply lacks its fields.
+ */
+export interface Collector {
+  readonly name: string;
+  /** Deadline of each hook, ms. Default 10 s. */
+  readonly hookTimeoutMs?: number;
+  /** Once, on the fresh context before the first navigation (install observers here). */
+  start?(ctx: CollectorContext): Promise<void>;
+  /** Before a step's timed region starts. */
+  beforeStep?(ctx: CollectorContext, info: StepInfo): Promise<void>;
+  /** After a step's timed region; returns fields to merge into the step result. */
+  afterStep?(ctx: CollectorContext, info: StepInfo, result: Readonly<StepResult>): Promise<Partial<StepResult> | undefined>;
+  /** After the last step, before the context closes (write whole-run artifacts such as the HAR). */
+  finish?(ctx: CollectorContext, steps: readonly StepResult[]): Promise<void>;
+}
