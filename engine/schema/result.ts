@@ -50,12 +50,63 @@ export const stepResultSchema = z.object({
   durationMs: ms.describe('Time spent in the step`s actions (capture excluded).'),
   url: z.string().optional().describe('URL of the page at the end of the step.'),
   navigation: navigationTimingSchema.optional(),
+  softNavigations: z
+    .array(z.object({ url: z.string(), durationMs: ms.describe('From the URL change until the DOM settled.') }))
+    .optional()
+    .describe('Client-side (SPA) route changes during the step: history.pushState / replaceState / popstate.'),
   vitals: z
-    .object({ fcpMs: ms.optional(), lcpMs: ms.optional(), cls: z.number().min(0).optional(), tbtMs: ms.optional(), inpMs: ms.optional() })
+    .object({
+      fcpMs: ms.optional().describe('First Contentful Paint, from navigation start.'),
+      lcpMs: ms.optional().describe('Largest Contentful Paint, from navigation start.'),
+      cls: z.number().min(0).optional().describe('Cumulative Layout Shift (largest session window: gap 1 s, max 5 s).'),
+      tbtMs: ms.optional().describe('Total Blocking Time: sum of long-task time over 50 ms during the step.'),
+      inpMs: ms.optional().describe('Interaction to Next Paint of the step`s interactions.'),
+    })
     .optional(),
   requests: z.object({ count: z.number().int(), bytes: z.number().int(), failed: z.number().int() }).optional(),
+  waterfall: z
+    .array(
+      z.object({
+        url: z.string(),
+        method: z.string(),
+        status: z.number().int().describe('HTTP status; 0 when the request failed.'),
+        resourceType: z.string(),
+        startMs: ms.describe('Start, relative to the step start.'),
+        durationMs: ms,
+        transferBytes: z.number().int().min(0),
+        fromCache: z.boolean().optional(),
+        failure: z.string().optional(),
+        phases: z
+          .object({ blockedMs: ms, dnsMs: ms, connectMs: ms, tlsMs: ms, sendMs: ms, waitMs: ms, receiveMs: ms })
+          .partial()
+          .optional(),
+      }),
+    )
+    .optional()
+    .describe('The step`s requests for a waterfall chart (capped; the HAR has them all).'),
   screenshot: z.string().optional().describe('Artifact path of the step screenshot.'),
-  filmstrip: z.array(z.object({ timeMs: ms, path: z.string() })).optional(),
+  filmstrip: z
+    .array(z.object({ timeMs: ms.describe('From the step`s navigation start (or step start).'), path: z.string(), visualProgress: z.number().min(0).max(100).optional() }))
+    .optional(),
+  visualMetrics: z
+    .object({
+      firstVisualChangeMs: ms,
+      speedIndex: ms,
+      visuallyComplete85Ms: ms,
+      visuallyComplete95Ms: ms,
+      lastVisualChangeMs: ms,
+    })
+    .optional()
+    .describe('From the filmstrip, histogram method (WebPageTest).'),
+  lighthouse: z
+    .object({
+      mode: z.enum(['navigation', 'timespan']),
+      scores: z.record(z.string(), z.number().min(0).max(1).nullable()).describe('Category scores, 0–1.'),
+      metrics: z.record(z.string(), z.number()).describe('Key metrics in ms (CLS unitless).'),
+      reportJson: z.string().optional(),
+      reportHtml: z.string().optional(),
+    })
+    .optional(),
   actions: z.array(actionResultSchema),
   error: errorDataSchema.optional(),
 });

@@ -60,6 +60,13 @@ export const settingsSchema = z
     screenshots: captureModeSchema.optional().describe('Screenshot policy. Default: failure.'),
     filmstrip: z.boolean().optional().describe('Record a filmstrip of every step (CDP screencast). Default: false.'),
     har: z.boolean().optional().describe('Record the network as a HAR file (secrets and cookies redacted). Default: true.'),
+    maskSelectors: z
+      .array(z.string().min(1).max(2000))
+      .max(100)
+      .optional()
+      .describe('Elements painted over in screenshots and filmstrips (password inputs always are).'),
+    fullPageScreenshots: z.boolean().optional().describe('Capture the whole scrollable page instead of the viewport.'),
+    filmstripWidth: z.number().int().min(80).max(1920).optional().describe('Width of filmstrip thumbnails in pixels. Default: 320.'),
   })
   .describe('Browser and run settings for the whole transaction.');
 export type Settings = z.infer<typeof settingsSchema>;
@@ -75,6 +82,7 @@ export const stepSchema = z
       .describe('When true, a failure of this step is reported but the next steps still run.'),
     screenshot: captureModeSchema.optional().describe('Screenshot policy of this step (overrides settings.screenshots).'),
     filmstrip: z.boolean().optional().describe('Filmstrip for this step (overrides settings.filmstrip).'),
+    lighthouse: z.boolean().optional().describe('Run a Lighthouse audit of this step (navigation mode when it navigates, timespan otherwise).'),
   })
   .describe('A named business step: the unit that timings, screenshots and filmstrips are reported for.');
 export type Step = z.infer<typeof stepSchema>;
