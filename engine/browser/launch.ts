@@ -1,5 +1,7 @@
 import { chromium, type Browser } from 'playwright-core';
 import { EngineError } from '../core/errors.ts';
+import { randomUUID } from 'node:crypto';
+import { registerDevtoolsEndpoint, remoteDebuggingArgs } from './devtools-endpoint.ts';
 import { discoverBrowsers, type DiscoveredBrowsers } from './discover.ts';
 
 export interface LaunchOptions {
@@ -7,6 +9,8 @@ export interface LaunchOptions {
   slowMoMs?: number;
   /** Override discovery (tests, pool). */
   executablePath?: string;
+  /** Open a DevTools port on loopback (needed for Lighthouse). */
+  remoteDebugging?: boolean;
 }
 
 /**
@@ -42,17 +46,20 @@ export function chooseExecutable(browsers: DiscoveredBrowsers, headed: boolean):
 export async function launchBrowser(options: LaunchOptions = {}): Promise<Browser> {
   const headed = options.headed === true;
   const executablePath = options.executablePath ?? chooseExecutable(discoverBrowsers(), headed);
+  const marker = `--checkpoint-browser=${randomUUID()}`;
   try {
-    return await chromium.launch({
+    const browser = await chromium.launch({
       executablePath,
       headless: !headed,
-      args: chromiumArgs(),
+      args: [...chromiumArgs(), marker, ...(options.remoteDebugging === true ? remoteDebuggingArgs : [])],
       ...(options.slowMoMs === undefined ? {} : { slowMo: options.slowMoMs }),
       timeout: 30_000,
       handleSIGINT: false,
       handleSIGTERM: false,
       handleSIGHUP: false,
     });
+    if (options.remoteDebugging === true) await registerDevtoolsEndpoint(browser, marker);
+    return browser;
   } catch (error) {
     const reason = error instanceof Error ? error.message.split('\n')[0] : String(error);
     const hint = headed && process.env['DISPLAY'] === undefined && process.platform === 'linux' ? ' (--headed needs a display: is DISPLAY set? Try xvfb-run.)' : '';

@@ -10,6 +10,8 @@ export interface Lease extends AsyncDisposable {
   readonly context: BrowserContext;
   readonly page: Page;
   readonly browserVersion: string;
+  /** The browser (for collectors that need their own connection, such as Lighthouse). */
+  readonly browser: Browser;
   readonly crashSignal: AbortSignal;
   /** Time spent waiting for this lease (queue excluded): 0 when a spare context was ready. */
   readonly leaseWaitMs: number;
@@ -75,6 +77,7 @@ export function singleBrowserProvider(browser: Browser, callTimeoutMs = 15_000):
         context,
         page,
         browserVersion: browser.version(),
+        browser,
         crashSignal: controller.signal,
         leaseWaitMs: performance.now() - started,
         release,

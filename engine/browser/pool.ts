@@ -7,6 +7,7 @@ import { systemClock, type Clock } from '../core/clock.ts';
 import { EngineError } from '../core/errors.ts';
 import { findBrowserProcess, isProcessAlive, killProcessTree, processTreeRssBytes } from './browser-process.ts';
 import { defaultContextOptions } from './context-options.ts';
+import { registerDevtoolsEndpoint, remoteDebuggingArgs } from './devtools-endpoint.ts';
 import { chooseExecutable, chromiumArgs } from './launch.ts';
 import { discoverBrowsers } from './discover.ts';
 import { watchForCrashes, withCallDeadline, type Lease, type LeaseProvider } from './lease.ts';
@@ -30,6 +31,8 @@ export interface PoolOptions {
   spareContext?: boolean;
   executablePath?: string;
   headed?: boolean;
+  /** Open a DevTools port on loopback in every browser (Lighthouse needs it). */
+  remoteDebugging?: boolean;
   clock?: Clock;
 }
 
@@ -105,6 +108,7 @@ export class BrowserPool implements LeaseProvider {
       callTimeoutMs: options.callTimeoutMs ?? 10_000,
       launchStaggerMs: options.launchStaggerMs ?? 500,
       spareContext: options.spareContext ?? true,
+      remoteDebugging: options.remoteDebugging ?? false,
       headed,
       executablePath: options.executablePath ?? chooseExecutable(discoverBrowsers(), headed),
     };
@@ -147,7 +151,7 @@ export class BrowserPool implements LeaseProvider {
         browser = await chromium.launch({
           executablePath: this.#options.executablePath,
           headless: !this.#options.headed,
-          args: [...chromiumArgs(), marker],
+          args: [...chromiumArgs(), marker, ...(this.#options.remoteDebugging ? remoteDebuggingArgs : [])],
           // Chromium's own scratch files go to a directory we remove with the browser.
           env: { ...process.env, TMPDIR: tempDir },
           timeout: 30_000,
@@ -160,6 +164,7 @@ export class BrowserPool implements LeaseProvider {
         throw new EngineError('BROWSER_LAUNCH_FAILED', `could not start ${this.#options.executablePath}: ${error instanceof Error ? (error.message.split('\n')[0] ?? '') : String(error)}`, 'engine', { cause: error });
       }
       const found = findBrowserProcess(marker);
+      if (this.#options.remoteDebugging) await registerDevtoolsEndpoint(browser, marker);
       const pooled = new PooledBrowser(id, browser, this.#clock.nowMs(), found, [tempDir, ...(found?.userDataDir === undefined ? [] : [found.userDataDir])]);
       browser.on('disconnected', () => {
         if (pooled.state !== 'gone') void this.#retire(pooled, 'crash');
@@ -269,7 +274,7 @@ export class BrowserPool implements LeaseProvider {
       else if (pooled.state === 'retiring' && pooled.active === 0) await this.#closeBrowser(pooled);
       this.#wake();
     };
-    return { context, page, browserVersion: pooled.browser.version(), crashSignal: controller.signal, leaseWaitMs, release, [Symbol.asyncDispose]: release };
+    return { context, page, browserVersion: pooled.browser.version(), browser: pooled.browser, crashSignal: controller.signal, leaseWaitMs, release, [Symbol.asyncDispose]: release };
   }
 
   /**

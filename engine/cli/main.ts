@@ -50,7 +50,8 @@ export function buildProgram(): Command {
     .addOption(new Option('--screenshots <when>', 'screenshots: after every step, on failure, or never').choices(['all', 'failure', 'off']))
     .option('--secrets <file>', 'read {{secret.NAME}} values from this file (JSON object or NAME=value lines); the environment is the fallback')
     .option('--json', 'print the result as JSON on stdout', false)
-    .action(async (script: string, options: { var: Record<string, string>; out?: string; headed: boolean; slowMo?: number; screenshots?: 'all' | 'failure' | 'off'; secrets?: string; json: boolean }) => {
+    .option('--lighthouse', 'run a Lighthouse audit of every step that navigates (slow: ~10 s per step)', false)
+    .action(async (script: string, options: { var: Record<string, string>; out?: string; headed: boolean; slowMo?: number; screenshots?: 'all' | 'failure' | 'off'; secrets?: string; json: boolean; lighthouse: boolean }) => {
       // Commands load their heavy dependencies (Playwright, the demo site) only when they run.
       const { replay } = await import('./replay-command.ts');
       const { exitCode } = await replay(
@@ -59,6 +60,7 @@ export function buildProgram(): Command {
           vars: options.var,
           headed: options.headed,
           json: options.json,
+          lighthouse: options.lighthouse,
           ...(options.out === undefined ? {} : { out: options.out }),
           ...(options.slowMo === undefined ? {} : { slowMoMs: options.slowMo }),
           ...(options.screenshots === undefined ? {} : { screenshots: options.screenshots }),

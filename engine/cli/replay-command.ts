@@ -3,6 +3,7 @@ import { join, resolve } from 'node:path';
 import type { Browser } from 'playwright-core';
 import type { LeaseProvider } from '../browser/lease.ts';
 import { launchBrowser } from '../browser/launch.ts';
+import { lighthouseCollector } from '../collectors/lighthouse-collector.ts';
 import { EngineError } from '../core/errors.ts';
 import { ArtifactDirectory } from '../report/artifact-dir.ts';
 import { ConsoleReporter } from '../report/console-reporter.ts';
@@ -21,6 +22,8 @@ export interface ReplayOptions {
   screenshots?: CaptureMode;
   json: boolean;
   secrets?: string;
+  /** Lighthouse for every navigating step (steps with `"lighthouse": true` get it anyway). */
+  lighthouse?: boolean;
 }
 
 export interface ReplayIo {
@@ -48,7 +51,11 @@ export async function replay(file: string, options: ReplayOptions, io: ReplayIo,
   const reporter = new ConsoleReporter({ write: io.stderr, color: io.color });
   reporter.useRedactor(redactor);
   const outDir = options.out === undefined ? undefined : resolve(options.out);
-  const launched = sharedBrowser === undefined ? await launchBrowser({ headed: options.headed, ...(options.slowMoMs === undefined ? {} : { slowMoMs: options.slowMoMs }) }) : undefined;
+  const wantsLighthouse = options.lighthouse === true || script.steps.some((step) => step.lighthouse === true);
+  const launched =
+    sharedBrowser === undefined
+      ? await launchBrowser({ headed: options.headed, remoteDebugging: wantsLighthouse, ...(options.slowMoMs === undefined ? {} : { slowMoMs: options.slowMoMs }) })
+      : undefined;
   const browser = sharedBrowser ?? launched;
   if (browser === undefined) throw new EngineError('INTERNAL', 'no browser to replay with', 'engine');
   try {
@@ -61,6 +68,7 @@ export async function replay(file: string, options: ReplayOptions, io: ReplayIo,
       ...(options.screenshots === undefined ? {} : { screenshots: options.screenshots }),
       ...(outDir === undefined ? {} : { artifacts: new ArtifactDirectory(outDir) }),
       listener: reporter,
+      collectors: wantsLighthouse ? [lighthouseCollector({ allNavigatingSteps: options.lighthouse === true })] : [],
     });
     reporter.summary(result);
     if (outDir !== undefined) {

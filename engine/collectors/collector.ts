@@ -21,6 +21,8 @@ export interface CollectorContext {
   currentPage(): Page;
   /** A CDP session on the first tab, created on first use and shared by collectors. */
   cdp(): Promise<CDPSession>;
+  /** DevTools HTTP endpoint of the browser when it was launched with remote debugging (Lighthouse). */
+  readonly devtoolsEndpoint: string | undefined;
   readonly clock: Clock;
   readonly redactor: Redactor;
   /** Where files go; undefined when the run keeps no artifacts. */

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { dirname } from 'node:path';
 import type { Browser, CDPSession } from 'playwright-core';
+import { devtoolsEndpointOf } from '../browser/devtools-endpoint.ts';
 import { singleBrowserProvider, type Lease, type LeaseProvider } from '../browser/lease.ts';
 import type { ArtifactSink, Collector, CollectorContext, StepInfo } from '../collectors/collector.ts';
 import { navigationCollector } from '../collectors/navigation-collector.ts';
@@ -135,6 +136,7 @@ export async function runTransaction(options: RunTransactionOptions): Promise<Ru
       page,
       currentPage: () => session.page,
       cdp: () => (cdp ??= context.newCDPSession(page)),
+      devtoolsEndpoint: devtoolsEndpointOf(lease.browser),
       clock,
       redactor,
       artifacts: options.artifacts,
