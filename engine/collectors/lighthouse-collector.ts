@@ -97,8 +97,8 @@ export function lighthouseCollector(options: LighthouseCollectorOptions = {}): C
       if (!wanted(info) || stepNavigates(info.step)) return;
       const connection = await connect(ctx);
       const lighthouse = await import('lighthouse');
-      const flow = await lighthouse.startTimespan(connection.page as never, lighthouseSettings(info, 'timespan') as never);
-      timespan = { connection, end: () => flow.endTimespan() as Promise<{ lhr: unknown } | undefined> };
+      const flow = await lighthouse.startTimespan(connection.page, lighthouseSettings(info, 'timespan'));
+      timespan = { connection, end: () => flow.endTimespan() };
     },
     async afterStep(ctx, info) {
       if (timespan !== undefined) {
@@ -116,8 +116,8 @@ export function lighthouseCollector(options: LighthouseCollectorOptions = {}): C
       const connection = await connect(ctx);
       try {
         const lighthouse = await import('lighthouse');
-        const runnerResult = await lighthouse.navigation(connection.page as never, url, lighthouseSettings(info, 'navigation') as never);
-        return await store(ctx, info, 'navigation', runnerResult as { lhr: unknown } | undefined);
+        const runnerResult = await lighthouse.navigation(connection.page, url, lighthouseSettings(info, 'navigation'));
+        return await store(ctx, info, 'navigation', runnerResult);
       } finally {
         await connection.browser.disconnect();
       }
