@@ -247,7 +247,7 @@ export class BrowserPool implements LeaseProvider {
       }
     } catch (error) {
       pooled.active--;
-      void this.#retire(pooled, 'crash');
+      void this.#retire(pooled, pooled.browser.isConnected() ? 'hung-close' : 'crash');
       throw error instanceof EngineError ? error : new EngineError('BROWSER_CRASHED', `could not open a context: ${String(error)}`, 'engine', { cause: error });
     }
     this.#stats.leases++;
@@ -313,7 +313,9 @@ export class BrowserPool implements LeaseProvider {
     const wasGone = browser.state === 'gone';
     browser.state = 'gone';
     this.#browsers.delete(browser);
-    if (browser.pid !== undefined && isProcessAlive(browser.pid)) killProcessTree(browser.pid, browser.pgid);
+    // Signal the whole group even when the browser itself is gone: its children may linger.
+    if (browser.pgid !== undefined) killProcessTree(browser.pgid, browser.pgid);
+    else if (browser.pid !== undefined && isProcessAlive(browser.pid)) killProcessTree(browser.pid);
     if (!wasGone) {
       // Let Playwright notice the exit before the profile directory goes.
       await browser.browser.close().catch(() => undefined);

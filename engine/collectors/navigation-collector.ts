@@ -4,42 +4,60 @@ import type { Collector } from './collector.ts';
 
 /** How long a step end waits (outside its timing) for a navigation it caused to finish loading. */
 const loadSettleMs = 10_000;
+/** How long one read of the page's performance entries may take. */
+const readTimeoutMs = 2_000;
 
-async function documentOrigin(page: Page): Promise<number | undefined> {
-  return page.evaluate(() => performance.timeOrigin).catch(() => undefined);
+interface DocumentState {
+  timeOrigin: number;
+  entry: RawNavigationEntry | undefined;
 }
 
-async function readNavigationEntry(page: Page): Promise<RawNavigationEntry | undefined> {
-  return page
+/** One round trip: the document's identity (timeOrigin) and its navigation entry. */
+async function readDocument(page: Page): Promise<DocumentState | undefined> {
+  // A page stuck in a loop never answers: give up after a short while rather than hold the run.
+  let timer: NodeJS.Timeout | undefined;
+  const giveUp = new Promise<undefined>((resolve) => (timer = setTimeout(resolve, readTimeoutMs, undefined)));
+  const read = page
     .evaluate(() => {
       const entry = performance.getEntriesByType('navigation')[0] as PerformanceNavigationTiming | undefined;
-      return entry === undefined ? undefined : (JSON.parse(JSON.stringify(entry.toJSON())) as RawNavigationEntry);
+      return {
+        timeOrigin: performance.timeOrigin,
+        entry: entry === undefined ? undefined : (JSON.parse(JSON.stringify(entry.toJSON())) as RawNavigationEntry),
+      };
     })
     .catch(() => undefined);
+  try {
+    return await Promise.race([read, giveUp]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 /**
  * The main-frame document navigation a step caused, from the browser's Navigation Timing. A new document is
- * recognised by a changed `performance.timeOrigin` (or a different tab at the end of the step).
+ * recognised by a changed `performance.timeOrigin` (or a different tab) compared with the end of the previous
+ * step, so a step costs a single round trip to the page when nothing navigated.
  */
 export function navigationCollector(): Collector {
-  let startPage: Page | undefined;
-  let originBefore: number | undefined;
+  let lastPage: Page | undefined;
+  let lastOrigin: number | undefined;
   return {
     name: 'navigation',
-    async beforeStep(ctx) {
-      startPage = ctx.currentPage();
-      originBefore = await documentOrigin(startPage);
-    },
     async afterStep(ctx) {
-      const endPage = ctx.currentPage();
-      const originAfter = await documentOrigin(endPage);
-      const url = endPage.url();
-      if (endPage === startPage && (originAfter === undefined || originAfter === originBefore)) return { url };
-      await endPage.waitForLoadState('load', { timeout: Math.max(1, Math.min(loadSettleMs, ctx.remainingMs())) }).catch(() => undefined);
-      const entry = await readNavigationEntry(endPage);
-      if (entry === undefined || !entry.name.startsWith('http')) return { url };
-      return { url, navigation: navigationTimingFrom(entry) };
+      const page = ctx.currentPage();
+      let state = await readDocument(page);
+      const url = page.url();
+      const isNew = page !== lastPage || state === undefined || state.timeOrigin !== lastOrigin;
+      lastPage = page;
+      lastOrigin = state?.timeOrigin;
+      if (!isNew || state?.entry === undefined || !state.entry.name.startsWith('http')) return { url };
+      if (state.entry.loadEventEnd === 0) {
+        // The step ended before the load event (e.g. its last action clicked a link): wait, outside the timing.
+        await page.waitForLoadState('load', { timeout: Math.max(1, Math.min(loadSettleMs, ctx.remainingMs())) }).catch(() => undefined);
+        state = (await readDocument(page)) ?? state;
+        lastOrigin = state.timeOrigin;
+      }
+      return state.entry === undefined ? { url } : { url, navigation: navigationTimingFrom(state.entry) };
     },
   };
 }

@@ -220,7 +220,10 @@ export async function executeAction(action: Action, env: ActionEnvironment): Pro
         if (error instanceof EngineError) throw error;
         const message = error instanceof Error ? error.message : String(error);
         if (/Timeout [\d.]+ms exceeded/.test(message)) throw error;
-        const reason = /net::[A-Z_]+/.exec(message)?.[0] ?? message.split('\n')[0] ?? message;
+        if (/Download is starting/.test(message)) {
+          throw new EngineError('NAVIGATION_FAILED', `${url} answered with a file download (Content-Disposition: attachment), not a page`, 'site', { cause: error });
+        }
+        const reason = /net::[A-Z_]+/.exec(message)?.[0] ?? (message.split('\n')[0] ?? message).replace(/^page\.goto: /, '');
         const blame = /Cannot navigate to invalid URL|invalid URL/i.test(message) ? 'script' : 'site';
         throw new EngineError('NAVIGATION_FAILED', `could not open ${url}: ${reason}`, blame, { cause: error });
       }
@@ -318,7 +321,7 @@ export async function executeAction(action: Action, env: ActionEnvironment): Pro
     }
     case 'waitForNetworkIdle':
       if (!(await pollUntil(() => env.network.quietForMs() >= quietWindowMs, timeout, 50))) {
-        throw new EngineError('ACTION_TIMEOUT', `the network did not go idle within ${timeout} ms (${env.network.inFlight} requests still open)`, 'site');
+        throw new EngineError('ACTION_TIMEOUT', `the network did not go idle within ${timeout} ms (${env.network.inFlight} ${env.network.inFlight === 1 ? 'request' : 'requests'} still open)`, 'site');
       }
       return {};
     case 'assertText': {

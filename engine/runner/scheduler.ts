@@ -68,12 +68,27 @@ export class Scheduler {
       return Promise.reject(new EngineError('QUEUE_FULL', `the run queue is full (${this.#options.maxQueued} waiting); the run was not started`, 'engine'));
     }
     const queuedAtMs = this.#clock.nowMs();
+    let started = false;
+    let expired = false;
+    const expire = () => {
+      expired = true;
+      this.#stats.expired++;
+      return new EngineError('QUEUE_EXPIRED', `the run waited ${Math.round(this.#clock.nowMs() - queuedAtMs)} ms in the queue (limit ${this.#options.maxQueueWaitMs} ms) and was dropped`, 'engine');
+    };
+    // Expire a job that is still waiting when its time is up, not only when it reaches a slot.
+    let rejectExpired: ((error: EngineError) => void) | undefined;
+    const expiry = new Promise<never>((_resolve, reject) => (rejectExpired = reject));
+    expiry.catch(() => undefined);
+    const timer = setTimeout(() => {
+      if (!started) rejectExpired?.(expire());
+    }, this.#options.maxQueueWaitMs);
+    timer.unref();
     const run = async (): Promise<RunTransactionOutcome> => {
+      started = true;
+      clearTimeout(timer);
+      if (expired) throw new EngineError('QUEUE_EXPIRED', 'the run expired in the queue', 'engine');
       const queueWaitMs = this.#clock.nowMs() - queuedAtMs;
-      if (queueWaitMs > this.#options.maxQueueWaitMs) {
-        this.#stats.expired++;
-        throw new EngineError('QUEUE_EXPIRED', `the run waited ${Math.round(queueWaitMs)} ms in the queue (limit ${this.#options.maxQueueWaitMs} ms) and was dropped`, 'engine');
-      }
+      if (queueWaitMs > this.#options.maxQueueWaitMs) throw expire();
       if (!this.#accepting) throw new EngineError('RUN_ABORTED', 'the checkpoint is draining; this queued run was not started', 'engine');
       const { lane: _lane, ...runOptions } = job;
       try {
@@ -83,7 +98,7 @@ export class Scheduler {
       }
     };
     if (job.lane === 'lighthouse') {
-      return this.#lighthouseLane.add<RunTransactionOutcome>(async () => {
+      return this.#raceExpiry(this.#lighthouseLane.add<RunTransactionOutcome>(async () => {
         this.#lane.pause();
         try {
           await this.#lane.onPendingZero();
@@ -91,9 +106,14 @@ export class Scheduler {
         } finally {
           this.#lane.start();
         }
-      });
+      }), expiry);
     }
-    return this.#lane.add<RunTransactionOutcome>(run);
+    return this.#raceExpiry(this.#lane.add<RunTransactionOutcome>(run), expiry);
+  }
+
+  #raceExpiry(work: Promise<RunTransactionOutcome>, expiry: Promise<never>): Promise<RunTransactionOutcome> {
+    work.catch(() => undefined);
+    return Promise.race([work, expiry]);
   }
 
   /**

@@ -1,0 +1,71 @@
+import { Agent as HttpAgent, request as httpRequest, type IncomingHttpHeaders } from 'node:http';
+import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
+
+export interface HttpResponse {
+  status: number;
+  headers: IncomingHttpHeaders;
+  body: Buffer;
+}
+
+export interface HttpRequest {
+  method: 'GET' | 'HEAD' | 'PUT' | 'POST';
+  url: URL;
+  headers?: Record<string, string>;
+  body?: Uint8Array | string;
+  /** Socket inactivity deadline. Default 30 s. */
+  timeoutMs?: number;
+  signal?: AbortSignal;
+}
+
+/** Largest response body read (acks and error messages are small). */
+const maxResponseBytes = 1024 * 1024;
+
+/**
+ * The checkpoint's HTTP(S) client for the control plane: node:http/node:https with keep-alive and, for a
+ * private PKI, an extra CA (`ca`, PEM) trusted besides the system's. (fetch cannot take a custom CA per
+ * request without undici's dispatcher, which this project does not ship.)
+ */
+export class HttpClient {
+  readonly #http = new HttpAgent({ keepAlive: true, maxSockets: 4 });
+  readonly #https: HttpsAgent;
+
+  constructor(options: { ca?: string | Buffer | undefined } = {}) {
+    this.#https = new HttpsAgent({ keepAlive: true, maxSockets: 4, ...(options.ca === undefined ? {} : { ca: options.ca }) });
+  }
+
+  request(input: HttpRequest): Promise<HttpResponse> {
+    const secure = input.url.protocol === 'https:';
+    const send = secure ? httpsRequest : httpRequest;
+    const body = typeof input.body === 'string' ? Buffer.from(input.body) : input.body;
+    return new Promise<HttpResponse>((resolve, reject) => {
+      const req = send(
+        input.url,
+        {
+          method: input.method,
+          agent: secure ? this.#https : this.#http,
+          headers: { ...input.headers, ...(body === undefined ? {} : { 'Content-Length': String(body.byteLength) }) },
+          timeout: input.timeoutMs ?? 30_000,
+          ...(input.signal === undefined ? {} : { signal: input.signal }),
+        },
+        (res) => {
+          const chunks: Buffer[] = [];
+          let size = 0;
+          res.on('data', (chunk: Buffer) => {
+            size += chunk.byteLength;
+            if (size <= maxResponseBytes) chunks.push(chunk);
+          });
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }));
+          res.on('error', reject);
+        },
+      );
+      req.on('timeout', () => req.destroy(new Error(`no answer from ${input.url.origin} within ${input.timeoutMs ?? 30_000} ms`)));
+      req.on('error', reject);
+      req.end(body);
+    });
+  }
+
+  close(): void {
+    this.#http.destroy();
+    this.#https.destroy();
+  }
+}
