@@ -6,6 +6,7 @@ import { launchBrowser } from '../browser/launch.ts';
 import { lighthouseCollector } from '../collectors/lighthouse-collector.ts';
 import { EngineError } from '../core/errors.ts';
 import { ArtifactDirectory } from '../report/artifact-dir.ts';
+import { writeHtmlReport } from '../report/html-report-file.ts';
 import { ConsoleReporter } from '../report/console-reporter.ts';
 import { prepareRun, runTransaction } from '../runner/run-transaction.ts';
 import type { RunResult } from '../schema/result.ts';
@@ -74,6 +75,8 @@ export async function replay(file: string, options: ReplayOptions, io: ReplayIo,
     if (outDir !== undefined) {
       const path = await writeResultFile(outDir, result);
       io.stderr(`  result: ${path}\n`);
+      const reportPath = await writeHtmlReport(outDir, result);
+      io.stderr(`  report: ${reportPath}\n`);
     }
     if (options.json) io.stdout(`${redactor.redact(JSON.stringify(result, null, 2))}\n`);
     return { exitCode: exitCodeForStatus(result.status), result };

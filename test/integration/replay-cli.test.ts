@@ -56,6 +56,8 @@ describe('checkpoint replay (real process, real Chromium)', () => {
     assert.equal(failed.error?.selector, 'role=button[name="Log on"]');
     assert.equal(failed.error?.action, 2);
     assert.ok(failed.screenshot !== undefined, 'failed step has a screenshot');
+    const report = await readFile(join(out, 'report.html'), 'utf8');
+    for (const name of ['Open', 'Log in', 'Never reached']) assert.ok(report.includes(name), `report shows step ${name}`);
     const png = await readFile(join(out, failed.screenshot));
     assert.ok(png.subarray(0, 8).equals(pngSignature), 'the screenshot is a PNG');
     assert.ok(png.length > 1000);

@@ -132,13 +132,13 @@ function vitalsPanel(vitals: NonNullable<Step['vitals']>): SafeHtml | undefined 
   return panel('Web vitals', html`<ul class="vitals">${chips}</ul>`, { hint: 'coloured by the web.dev thresholds', className: 'vitals-panel' });
 }
 
-function navigationPanel(nav: NonNullable<Step['navigation']>): SafeHtml {
+function navigationPanel(nav: NonNullable<Step['navigation']>, stepUrl: string | undefined): SafeHtml {
   const meta: HtmlValue[] = [
     nav.httpStatus === undefined ? '' : html`<span class="${nav.httpStatus >= 400 ? 'rated poor' : ''}">HTTP ${nav.httpStatus}</span>`,
     nav.transferSizeBytes === undefined ? '' : html`<span>${formatBytes(nav.transferSizeBytes)} transferred</span>`,
     (nav.redirectCount ?? 0) > 0 ? html`<span>${plural(nav.redirectCount ?? 0, 'redirect')}</span>` : '',
   ];
-  return panel('Navigation', html`<p class="nav-url">${urlText(nav.url)}</p>${navigationChart(nav)}<p class="meta">${join(meta, html`<span class="sep">·</span>`)}</p>`, { hint: 'from navigation start', className: 'nav-panel' });
+  return panel('Navigation', html`${nav.url === stepUrl ? '' : html`<p class="nav-url">${urlText(nav.url)}</p>`}${navigationChart(nav)}<p class="meta">${join(meta, html`<span class="sep">·</span>`)}</p>`, { hint: 'from navigation start', className: 'nav-panel' });
 }
 
 function softNavigationsPanel(soft: NonNullable<Step['softNavigations']>): SafeHtml {
@@ -249,7 +249,7 @@ export function stepSection(step: Step, index: number, result: RunResult, embed:
   }
   const top = [
     step.vitals === undefined ? undefined : vitalsPanel(step.vitals),
-    step.navigation === undefined ? undefined : navigationPanel(step.navigation),
+    step.navigation === undefined ? undefined : navigationPanel(step.navigation, step.url),
     step.softNavigations === undefined || step.softNavigations.length === 0 ? undefined : softNavigationsPanel(step.softNavigations),
   ];
   const bottom = [screenshotPanel(step, number, embed), actionsPanel(step)].filter((part): part is SafeHtml => part !== undefined);

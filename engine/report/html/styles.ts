@@ -168,7 +168,7 @@ table.steps { width: 100%; border-collapse: collapse; font-size: 13.5px; }
 .step.skipped { opacity: 0.75; padding-top: 16px; padding-bottom: 16px; }
 .step.skipped .step-head { margin-bottom: 4px; }
 .step.skipped .empty { margin-left: 40px; }
-.panels { display: grid; gap: 16px; margin-bottom: 16px; grid-template-columns: 1fr; }
+.panels { display: grid; gap: 16px; margin-bottom: 16px; grid-template-columns: 1fr; align-items: start; }
 .panels.bottom.n2 { grid-template-columns: minmax(0, 1fr) minmax(0, 1fr); }
 .panel { border: 1px solid var(--border); border-radius: 10px; padding: 14px 16px 16px; min-width: 0; margin-bottom: 16px; }
 .panels > .panel { margin-bottom: 0; }
