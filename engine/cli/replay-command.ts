@@ -12,6 +12,7 @@ import { prepareRun, runTransaction } from '../runner/run-transaction.ts';
 import type { RunResult } from '../schema/result.ts';
 import type { CaptureMode } from '../schema/script.ts';
 import { exitCodeForStatus } from './exit-codes.ts';
+import { version } from './version.ts';
 import { loadScriptOrThrow } from './load-script.ts';
 import { secretLookup } from './secrets.ts';
 
@@ -25,6 +26,8 @@ export interface ReplayOptions {
   secrets?: string;
   /** Lighthouse for every navigating step (steps with `"lighthouse": true` get it anyway). */
   lighthouse?: boolean;
+  /** Also write the HAR to this file. */
+  har?: string;
 }
 
 export interface ReplayIo {
@@ -69,6 +72,10 @@ export async function replay(file: string, options: ReplayOptions, io: ReplayIo,
       ...(options.screenshots === undefined ? {} : { screenshots: options.screenshots }),
       ...(outDir === undefined ? {} : { artifacts: new ArtifactDirectory(outDir) }),
       listener: reporter,
+      network: {
+        creator: { name: 'private-checkpoint', version },
+        ...(options.har === undefined ? {} : { onHar: (bytes: Uint8Array) => writeFile(resolve(options.har ?? ''), bytes) }),
+      },
       collectors: wantsLighthouse ? [lighthouseCollector({ allNavigatingSteps: options.lighthouse === true })] : [],
     });
     reporter.summary(result);

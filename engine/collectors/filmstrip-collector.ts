@@ -13,7 +13,7 @@ import {
 } from '../core/visual-metrics.ts';
 import type { StepResult } from '../schema/result.ts';
 import type { Collector, CollectorContext } from './collector.ts';
-import { decodeToRgba, differingPixels, webpThumbnail, type PixelRect, type RawImage } from './image-encoding.ts';
+import type { PixelRect, RawImage } from './image-encoding.ts';
 
 export interface FilmstripOptions {
   /** Screencast image format. Default `jpeg` (PNG costs the browser far more CPU per frame). */
@@ -26,8 +26,10 @@ export interface FilmstripOptions {
   maxFrames?: number;
   /** Bytes of thumbnails kept per step. Default 150 000. */
   maxBytes?: number;
-  /** Frames held in memory during a step before they are thinned out. Default 300 (5 s of
-   * change at 60 fps; then frames closer than 34 ms, 68 ms, … are dropped). */
+  /**
+   * Frames held in memory during a step before they are thinned out. Default 300 (5 s of change at 60 fps);
+   * beyond it frames closer than 34 ms, then 68 ms, … to the previous kept frame are dropped.
+   */
   maxCapturedFrames?: number;
   /** Bytes of frames held in memory during a step before they are thinned out. Default 48 MB. */
   maxCapturedBytes?: number;
@@ -73,13 +75,55 @@ interface Capture {
   onFirstFrame: () => void;
 }
 
-/** Normalised viewport rectangles (0–1) of the elements a filmstrip must never show. */
-async function maskRects(page: Page, maskSelectors: readonly string[]): Promise<PixelRect[]> {
-  const viewport = await page.evaluate(() => ({ width: innerWidth, height: innerHeight })).catch(() => undefined);
-  if (viewport === undefined || viewport.width <= 0 || viewport.height <= 0) return [];
-  const rects: PixelRect[] = [];
-  // Password inputs always; then the script's own selectors (main frame only).
-  for (const selector of ['input[type=password]', ...maskSelectors.map(toPlaywrightSelector)]) {
+interface PageState {
+  /** `performance.timeOrigin` of the document (epoch ms). */
+  origin: number;
+  /** Its navigation entry's start on the same scale. */
+  navigationStart: number;
+  /** Normalised viewport rectangles (0–1) of the elements a filmstrip must never show. */
+  masks: PixelRect[];
+}
+
+type Box = { x: number; y: number; width: number; height: number };
+
+/** Viewport box → fraction of the viewport, with a 2 px margin (thumbnails are scaled; no sliver may remain). */
+function normalise(boxes: readonly Box[], viewport: { width: number; height: number }): PixelRect[] {
+  if (viewport.width <= 0 || viewport.height <= 0) return [];
+  return boxes
+    .filter((box) => box.width > 0 && box.height > 0)
+    .map((box) => ({
+      x: (box.x - 2) / viewport.width,
+      y: (box.y - 2) / viewport.height,
+      width: (box.width + 4) / viewport.width,
+      height: (box.height + 4) / viewport.height,
+    }));
+}
+
+/**
+ * The document's time origin and navigation start, and the boxes to mask: password inputs always (one
+ * evaluate), then the script's `maskSelectors` (Playwright locators, main frame only). Undefined when the page
+ * is gone or cannot run script.
+ */
+async function pageState(page: Page, maskSelectors: readonly string[]): Promise<PageState | undefined> {
+  if (page.isClosed()) return undefined;
+  const state = await page
+    .evaluate(() => {
+      const entry = performance.getEntriesByType('navigation')[0];
+      const boxes = [...document.querySelectorAll('input[type=password]')].slice(0, 200).map((element) => {
+        const box = element.getBoundingClientRect();
+        return { x: box.x, y: box.y, width: box.width, height: box.height };
+      });
+      return {
+        origin: performance.timeOrigin,
+        navigationStart: performance.timeOrigin + (entry?.startTime ?? 0),
+        viewport: { width: innerWidth, height: innerHeight },
+        boxes,
+      };
+    })
+    .catch(() => undefined);
+  if (state === undefined) return undefined;
+  const masks = normalise(state.boxes, state.viewport);
+  for (const selector of maskSelectors.map(toPlaywrightSelector)) {
     const boxes = await page
       .locator(selector)
       .evaluateAll((elements) =>
@@ -88,19 +132,10 @@ async function maskRects(page: Page, maskSelectors: readonly string[]): Promise<
           return { x: box.x, y: box.y, width: box.width, height: box.height };
         }),
       )
-      .catch(() => []);
-    for (const box of boxes) {
-      if (box.width <= 0 || box.height <= 0) continue;
-      // A 2 px margin: thumbnails are scaled, so an exact box could leave a sliver of the element.
-      rects.push({
-        x: (box.x - 2) / viewport.width,
-        y: (box.y - 2) / viewport.height,
-        width: (box.width + 4) / viewport.width,
-        height: (box.height + 4) / viewport.height,
-      });
-    }
+      .catch((): Box[] => []);
+    masks.push(...normalise(boxes, state.viewport));
   }
-  return rects;
+  return { origin: state.origin, navigationStart: state.navigationStart, masks };
 }
 
 /**
@@ -116,17 +151,6 @@ function toPlaywrightSelector(selector: string): string {
       return part;
     })
     .join(' >> ');
-}
-
-/** The document's time origin and its navigation entry's start (both epoch ms), or undefined. */
-async function documentStart(page: Page): Promise<{ origin: number; navigationStart: number } | undefined> {
-  if (page.isClosed()) return undefined;
-  return page
-    .evaluate(() => {
-      const entry = performance.getEntriesByType('navigation')[0];
-      return { origin: performance.timeOrigin, navigationStart: performance.timeOrigin + (entry?.startTime ?? 0) };
-    })
-    .catch(() => undefined);
 }
 
 const stepLabel = (index: number) => `step-${String(index + 1).padStart(2, '0')}`;
@@ -220,8 +244,7 @@ export function filmstripCollector(options: FilmstripOptions = {}): Collector {
       const page = ctx.currentPage();
       const ownSession = page !== ctx.page;
       const session = ownSession ? await ctx.context.newCDPSession(page) : await ctx.cdp();
-      const maskSelectors = ctx.script.settings?.maskSelectors ?? [];
-      const [start, masks] = await Promise.all([documentStart(page), maskRects(page, maskSelectors)]);
+      const start = await pageState(page, ctx.script.settings?.maskSelectors ?? []);
       let onFirstFrame = () => {};
       const firstFrame = new Promise<void>((resolve) => (onFirstFrame = resolve));
       const capture: Capture = {
@@ -234,7 +257,7 @@ export function filmstripCollector(options: FilmstripOptions = {}): Collector {
         originBefore: start?.origin,
         readyAtMs: Date.now(),
         lastArrivalMs: 0,
-        masks,
+        masks: start?.masks ?? [],
         onFirstFrame: () => onFirstFrame(),
       };
       listen(session);
@@ -258,7 +281,8 @@ export function filmstripCollector(options: FilmstripOptions = {}): Collector {
     async afterStep(ctx, info, result) {
       const capture = active;
       if (capture === undefined || !info.capture.filmstrip) return undefined;
-      const deadline = performance.now() + hookTimeoutMs - 1000;
+      // Our own deadline, a second before the runner's (which also shrinks near the end of the script).
+      const deadline = performance.now() + Math.min(hookTimeoutMs, ctx.remainingMs() + 10_000) - 1000;
       // Settle: keep capturing until the screen has been still for settleQuietMs (outside the step's timing).
       const enteredMs = Date.now();
       const settleUntilMs = enteredMs + Math.max(0, Math.min(settleMaxMs, ctx.remainingMs() - 1000));
@@ -273,13 +297,15 @@ export function filmstripCollector(options: FilmstripOptions = {}): Collector {
         if (performance.now() > deadline) throw new Error('filmstrip processing ran out of time');
       };
 
-      const after = await documentStart(capture.page);
+      const after = await pageState(capture.page, ctx.script.settings?.maskSelectors ?? []);
       const navigated = after !== undefined && after.origin !== capture.originBefore;
       const stepStartMs = result.startedAt === undefined ? Number.NaN : Date.parse(result.startedAt);
       const stepStartSane = Number.isFinite(stepStartMs) && stepStartMs >= capture.readyAtMs - 5 && stepStartMs <= Date.now();
       const originMs = navigated ? after.navigationStart : stepStartSane ? stepStartMs : capture.readyAtMs;
-      if (!capture.page.isClosed()) capture.masks.push(...(await maskRects(capture.page, ctx.script.settings?.maskSelectors ?? [])));
+      capture.masks.push(...(after?.masks ?? []));
 
+      // sharp and pixelmatch load on first use, so runs without filmstrips never pay for them.
+      const { decodeToRgba, differingPixels, webpThumbnail } = await import('./image-encoding.ts');
       const aligned = alignToOrigin(
         capture.frames.map((f) => f.atMs),
         originMs,
@@ -295,12 +321,13 @@ export function filmstripCollector(options: FilmstripOptions = {}): Collector {
         return frame === undefined ? undefined : decodeToRgba(frame.bytes, analysisWidth);
       };
       let next = decode(0);
+      next?.catch(() => undefined);
       for (const [position, { index, timeMs }] of aligned.entries()) {
         checkTime();
         const frame = capture.frames[index];
         const decoding = next;
         next = decode(position + 1);
-        // A failed prefetch must not surface as an unhandled rejection; it is awaited on its own turn.
+        // A failed prefetch must not surface as an unhandled rejection; it is awaited (and throws) on its turn.
         next?.catch(() => undefined);
         if (frame === undefined || decoding === undefined) continue;
         const image = await decoding;

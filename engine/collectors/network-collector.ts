@@ -46,6 +46,8 @@ export function networkCollector(options: NetworkCollectorOptions = {}): Collect
   let step = -1;
   let inStep = false;
   let stopped = false;
+  /** False until Network.enable succeeded: without events, the built-in request counts stay in place. */
+  let recording = false;
   let harAllowed: boolean | undefined;
   let stepStartWallMs = 0;
   let tabs = 0;
@@ -85,6 +87,7 @@ export function networkCollector(options: NetworkCollectorOptions = {}): Collect
     name: 'network',
     async start(ctx) {
       await attach(await ctx.cdp(), false);
+      recording = true;
       if (options.followPopups !== false) {
         onPage = (page) => {
           if (stopped || page === ctx.page) return;
@@ -107,6 +110,7 @@ export function networkCollector(options: NetworkCollectorOptions = {}): Collect
       return Promise.resolve();
     },
     async afterStep(ctx, info, result) {
+      if (!recording) return undefined;
       // Let CDP messages already read from the browser be dispatched before the step is summed up.
       await new Promise((resolve) => setImmediate(resolve));
       inStep = false;
@@ -125,7 +129,7 @@ export function networkCollector(options: NetworkCollectorOptions = {}): Collect
       if (onPage !== undefined) ctx.context.off('page', onPage);
       await Promise.all(attaching);
       await Promise.all(attached.filter((a) => a.owned).map((a) => a.session.detach().catch(() => undefined)));
-      if (harAllowed !== true || (ctx.artifacts === undefined && options.onHar === undefined)) return;
+      if (!recording || harAllowed !== true || (ctx.artifacts === undefined && options.onHar === undefined)) return;
       const har = buildHar(events, {
         redactor: ctx.redactor,
         steps: steps.map((s, index) => ({ index, name: s.name, startedAt: s.startedAt, navigation: s.navigation })),

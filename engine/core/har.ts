@@ -5,6 +5,8 @@
  * match what a user sees in DevTools: all arithmetic stays on the browser's monotonic clock (CDP `timestamp`,
  * `ResourceTiming.requestTime` + ms ticks), only `startedDateTime` comes from `wallTime`. `connect` includes
  * `ssl`, as HAR requires; phases that did not happen are -1; `time` is the sum of the non-negative phases.
+ * One deliberate difference: DevTools' `connect` starts at DNS start (so DNS is counted twice); here it starts
+ * at DNS end, so the phases tile the request and `time` = end − issue.
  *
  * Privacy: no response bodies; request bodies only on request and only textual ones; `Authorization`,
  * `Proxy-Authorization`, `Cookie`, `Set-Cookie` values and every cookie value are replaced by the redacted
@@ -376,7 +378,9 @@ export function harTimingsOf(exchange: NetworkExchange): HarTimings {
   const sslEnd = timing.sslEnd > 0 ? timing.sslEnd : -1;
   if (sslEnd >= 0) result.ssl = sslEnd - timing.sslStart;
   const connectEnd = timing.connectEnd >= 0 ? timing.connectEnd : -1;
-  if (connectEnd >= 0) result.connect = connectEnd - leastNonNegative([dnsEnd, blockedStart]);
+  // DevTools starts `connect` at min(dnsEnd, blockedStart) = dnsStart, counting DNS twice; it starts at dnsEnd here,
+  // so the phases tile the request without overlap and `time` equals end − issue.
+  if (connectEnd >= 0) result.connect = connectEnd - (dnsEnd >= 0 ? dnsEnd : blockedStart);
   if (timing.sendEnd >= 0) {
     // QUIC can report sendStart before connectEnd (crbug.com/740792): never negative.
     result.send = Math.max(0, timing.sendEnd - Math.max(connectEnd, dnsEnd, blockedStart));
@@ -398,7 +402,8 @@ export function harTimeOf(timings: HarTimings): number {
   return [timings.blocked, timings.dns, timings.connect, timings.send, timings.wait, timings.receive].reduce((sum, t) => sum + Math.max(0, t), 0);
 }
 
-const round3 = (ms: number): number => (ms < 0 ? -1 : Math.round(ms * 1000) / 1000);
+/** Rounds to µs; -1 stays "did not happen", and float noise just below 0 becomes 0. */
+const round3 = (ms: number): number => (ms <= -1 ? -1 : Math.round(Math.max(0, ms) * 1000) / 1000);
 const round2 = (ms: number): number => Math.round(Math.max(0, ms) * 100) / 100;
 
 function roundTimings(timings: HarTimings): HarTimings {

@@ -5,9 +5,11 @@ import { devtoolsEndpointOf } from '../browser/devtools-endpoint.ts';
 import { singleBrowserProvider, type Lease, type LeaseProvider } from '../browser/lease.ts';
 import type { ArtifactSink, Collector, CollectorContext, StepInfo } from '../collectors/collector.ts';
 import { navigationCollector } from '../collectors/navigation-collector.ts';
+import { networkCollector, type NetworkCollectorOptions } from '../collectors/network-collector.ts';
 import { NetworkTracker } from '../collectors/network-tracker.ts';
 import { requestCollector } from '../collectors/request-collector.ts';
 import { screenshotCollector } from '../collectors/screenshot-collector.ts';
+import { vitalsCollector } from '../collectors/vitals-collector.ts';
 import { systemClock, type Clock } from '../core/clock.ts';
 import { EngineError, toEngineError } from '../core/errors.ts';
 import { capturePolicy, privacyLockFromEnv, type CaptureRequest } from '../core/privacy.ts';
@@ -48,6 +50,8 @@ export interface RunTransactionOptions extends CaptureRequest {
    * Default: from the CHECKPOINT_PRIVACY_LOCK environment variable.
    */
   privacyLock?: boolean;
+  /** Options of the built-in network collector (HAR creator, `replay --har FILE`). */
+  network?: NetworkCollectorOptions;
   /** Extra collectors, after the built-in ones (navigation, requests, screenshots). */
   collectors?: readonly Collector[];
   listener?: RunListener;
@@ -143,7 +147,9 @@ export async function runTransaction(options: RunTransactionOptions): Promise<Ru
       addArtifact: (artifact) => artifacts.push(artifact),
       remainingMs: () => scriptDeadlineMs - clock.nowMs(),
     };
-    collectors = [navigationCollector(), requestCollector(network), ...(options.collectors ?? []), screenshotCollector()];
+    // The network collector (CDP) replaces the request counts of the Playwright-based one, which stays as the
+    // fallback when CDP is unavailable.
+    collectors = [navigationCollector(), requestCollector(network), networkCollector(options.network), vitalsCollector(), ...(options.collectors ?? []), screenshotCollector()];
     await eachCollector((collector, ctx) => collector.start?.(ctx));
 
     for (const [stepIndex, step] of script.steps.entries()) {

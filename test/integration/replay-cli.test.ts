@@ -6,8 +6,6 @@ import { after, before, describe, it } from 'node:test';
 import { startDemoSite, type DemoSite } from '../../scripts/demo-site/server.ts';
 import { runCli } from '../helpers/cli.ts';
 
-const pngSignature = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
-
 describe('checkpoint replay (real process, real Chromium)', () => {
   let site: DemoSite;
   let dir: string;
@@ -58,9 +56,11 @@ describe('checkpoint replay (real process, real Chromium)', () => {
     assert.ok(failed.screenshot !== undefined, 'failed step has a screenshot');
     const report = await readFile(join(out, 'report.html'), 'utf8');
     for (const name of ['Open', 'Log in', 'Never reached']) assert.ok(report.includes(name), `report shows step ${name}`);
-    const png = await readFile(join(out, failed.screenshot));
-    assert.ok(png.subarray(0, 8).equals(pngSignature), 'the screenshot is a PNG');
-    assert.ok(png.length > 1000);
+    assert.match(failed.screenshot, /^screenshots\/step-02-failure\.webp$/);
+    const image = await readFile(join(out, failed.screenshot));
+    assert.equal(image.subarray(0, 4).toString('latin1'), 'RIFF');
+    assert.equal(image.subarray(8, 12).toString('latin1'), 'WEBP', 'the screenshot is a WebP');
+    assert.ok(image.length > 500);
   });
 
   it('exits 0 and prints the result as JSON on stdout with --json', async () => {
