@@ -111,6 +111,18 @@ export function buildProgram(): Command {
     });
 
   program
+    .command('start')
+    .description('Everything on one machine: the reference control plane with its dashboard, two checkpoint instances, the demo intranet and the example scripts as monitors. Ctrl-C stops it all.')
+    .option('--port <n>', 'port of the control plane and dashboard', positiveInt('--port'), 8080)
+    .option('--data <dir>', 'where the control plane and the agents keep their data', '.checkpoint/start')
+    .option('--interval <seconds>', 'how often each example monitor runs', positiveInt('--interval'), 60)
+    .option('--instances <n>', 'checkpoint instances to run', positiveInt('--instances'), 2)
+    .action(async (options: { port: number; data: string; interval: number; instances: number }) => {
+      const { runStart } = await import('./start-command.ts');
+      process.exitCode = await runStart({ port: options.port, data: options.data, intervalSeconds: options.interval, instances: Math.max(1, options.instances) }, io);
+    });
+
+  program
     .command('bench')
     .description('Side-by-side throughput benchmark: our pool vs a browser per transaction, puppeteer-cluster and a hand-written Playwright script.')
     .option('--transactions <n>', 'transactions per arm per round', positiveInt('--transactions'), 20)
