@@ -50,9 +50,10 @@ export function buildProgram(): Command {
     .addOption(new Option('--screenshots <when>', 'screenshots: after every step, on failure, or never').choices(['all', 'failure', 'off']))
     .option('--secrets <file>', 'read {{secret.NAME}} values from this file (JSON object or NAME=value lines); the environment is the fallback')
     .option('--json', 'print the result as JSON on stdout', false)
+    .addOption(new Option('--filmstrip <state>', 'filmstrip and visual metrics of every step').choices(['on', 'off']))
     .option('--har <file>', 'also write the network as a HAR 1.2 file (secrets and cookie values redacted, no bodies)')
     .option('--lighthouse', 'run a Lighthouse audit of every step that navigates (slow: ~10 s per step)', false)
-    .action(async (script: string, options: { var: Record<string, string>; out?: string; headed: boolean; slowMo?: number; screenshots?: 'all' | 'failure' | 'off'; secrets?: string; json: boolean; lighthouse: boolean; har?: string }) => {
+    .action(async (script: string, options: { var: Record<string, string>; out?: string; headed: boolean; slowMo?: number; screenshots?: 'all' | 'failure' | 'off'; secrets?: string; json: boolean; lighthouse: boolean; har?: string; filmstrip?: 'on' | 'off' }) => {
       // Commands load their heavy dependencies (Playwright, the demo site) only when they run.
       const { replay } = await import('./replay-command.ts');
       const { exitCode } = await replay(
@@ -63,6 +64,7 @@ export function buildProgram(): Command {
           json: options.json,
           lighthouse: options.lighthouse,
           ...(options.har === undefined ? {} : { har: options.har }),
+          ...(options.filmstrip === undefined ? {} : { filmstrip: options.filmstrip === 'on' }),
           ...(options.out === undefined ? {} : { out: options.out }),
           ...(options.slowMo === undefined ? {} : { slowMoMs: options.slowMo }),
           ...(options.screenshots === undefined ? {} : { screenshots: options.screenshots }),

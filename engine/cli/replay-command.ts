@@ -28,6 +28,8 @@ export interface ReplayOptions {
   lighthouse?: boolean;
   /** Also write the HAR to this file. */
   har?: string;
+  /** Filmstrip and visual metrics of every step (the privacy lock still wins). */
+  filmstrip?: boolean;
 }
 
 export interface ReplayIo {
@@ -70,6 +72,7 @@ export async function replay(file: string, options: ReplayOptions, io: ReplayIo,
       variables: options.vars,
       secret,
       ...(options.screenshots === undefined ? {} : { screenshots: options.screenshots }),
+      ...(options.filmstrip === undefined ? {} : { filmstrip: options.filmstrip }),
       ...(outDir === undefined ? {} : { artifacts: new ArtifactDirectory(outDir) }),
       listener: reporter,
       network: {

@@ -1,4 +1,4 @@
-import type { CDPSession, Page } from 'playwright-core';
+import type { CDPSession, Frame, Page } from 'playwright-core';
 import { pickWithinBudget, rankFilmstripFrames, thinByInterval } from '../core/frame-selection.ts';
 import {
   alignToOrigin,
@@ -14,6 +14,7 @@ import {
 import type { StepResult } from '../schema/result.ts';
 import type { Collector, CollectorContext } from './collector.ts';
 import type { PixelRect, RawImage } from './image-encoding.ts';
+import { alwaysMaskedSelector, defaultMaskColor, maskSelectorFor } from './masking.ts';
 
 export interface FilmstripOptions {
   /** Screencast image format. Default `jpeg` (PNG costs the browser far more CPU per frame). */
@@ -72,6 +73,8 @@ interface Capture {
   /** Node wall clock when the last (changed) frame arrived. */
   lastArrivalMs: number;
   masks: PixelRect[];
+  /** False when the elements to mask could not be read at the start or the end: thumbnails are then not stored. */
+  masksKnown: boolean;
   onFirstFrame: () => void;
 }
 
@@ -99,17 +102,42 @@ function normalise(boxes: readonly Box[], viewport: { width: number; height: num
     }));
 }
 
+/** More frames than this and the filmstrip is refused rather than half-masked (same limit as screenshots). */
+const maxMaskedFrames = 64;
+
+/** Where a child frame's viewport sits in the page's viewport; undefined when the frame is not displayed. */
+async function frameOffset(frame: Frame): Promise<{ x: number; y: number } | undefined> {
+  const element = await frame.frameElement();
+  try {
+    const box = await element.boundingBox();
+    return box === null ? undefined : { x: box.x, y: box.y };
+  } finally {
+    await element.dispose().catch(() => undefined);
+  }
+}
+
+/** Viewport boxes of the elements matching `selector` in `frame` (the frame's own coordinates). */
+async function boxesOf(frame: Frame, selector: string): Promise<Box[]> {
+  return frame.locator(selector).evaluateAll((elements) =>
+    elements.slice(0, 200).map((element) => {
+      const box = element.getBoundingClientRect();
+      return { x: box.x, y: box.y, width: box.width, height: box.height };
+    }),
+  );
+}
+
 /**
- * The document's time origin and navigation start, and the boxes to mask: password inputs always (one
- * evaluate), then the script's `maskSelectors` (Playwright locators, main frame only). Undefined when the page
- * is gone or cannot run script.
+ * The document's time origin and navigation start, and the boxes to mask — the fields `masking.ts` always
+ * masks and the script's `maskSelectors`, in every frame (the same rule as screenshots). Undefined when the
+ * page is closed or cannot run script (its masks are then unknown). Throws when an element to mask cannot be
+ * searched for (an invalid selector, too many frames): a filmstrip is never stored half-masked.
  */
 async function pageState(page: Page, maskSelectors: readonly string[]): Promise<PageState | undefined> {
   if (page.isClosed()) return undefined;
-  const state = await page
-    .evaluate(() => {
+  const read = () =>
+    page.evaluate((always) => {
       const entry = performance.getEntriesByType('navigation')[0];
-      const boxes = [...document.querySelectorAll('input[type=password]')].slice(0, 200).map((element) => {
+      const boxes = [...document.querySelectorAll(always)].slice(0, 200).map((element) => {
         const box = element.getBoundingClientRect();
         return { x: box.x, y: box.y, width: box.width, height: box.height };
       });
@@ -119,38 +147,41 @@ async function pageState(page: Page, maskSelectors: readonly string[]): Promise<
         viewport: { width: innerWidth, height: innerHeight },
         boxes,
       };
-    })
-    .catch(() => undefined);
+    }, alwaysMaskedSelector);
+  // A navigation in flight destroys the execution context under us: one retry once the new document runs.
+  const state = await read().catch(async () => {
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    return page.isClosed() ? undefined : read().catch(() => undefined);
+  });
   if (state === undefined) return undefined;
   const masks = normalise(state.boxes, state.viewport);
-  for (const selector of maskSelectors.map(toPlaywrightSelector)) {
-    const boxes = await page
-      .locator(selector)
-      .evaluateAll((elements) =>
-        elements.slice(0, 200).map((element) => {
-          const box = element.getBoundingClientRect();
-          return { x: box.x, y: box.y, width: box.width, height: box.height };
-        }),
-      )
-      .catch((): Box[] => []);
-    masks.push(...normalise(boxes, state.viewport));
+  const selectors = maskSelectors.map(maskSelectorFor);
+  const frames = page.frames().filter((frame) => !frame.isDetached());
+  if (frames.length > maxMaskedFrames) throw new Error(`the page has ${frames.length} frames; filmstrips mask at most ${maxMaskedFrames}, so none is stored`);
+  for (const frame of frames) {
+    const isMain = frame === page.mainFrame();
+    const wanted = isMain ? selectors : [alwaysMaskedSelector, ...selectors];
+    if (wanted.length === 0) continue;
+    try {
+      const offset = isMain ? { x: 0, y: 0 } : await frameOffset(frame);
+      if (offset === undefined) continue;
+      for (const selector of wanted) {
+        const boxes = await boxesOf(frame, selector);
+        masks.push(...normalise(boxes.map((box) => ({ ...box, x: box.x + offset.x, y: box.y + offset.y })), state.viewport));
+      }
+    } catch (error) {
+      // A frame that went away shows nothing; any other failure means an element to mask could not be found.
+      if (frame.isDetached()) continue;
+      throw new Error(`could not locate the elements to mask in the filmstrip: ${error instanceof Error ? (error.message.split('\n')[0] ?? '') : String(error)}`, { cause: error });
+    }
   }
   return { origin: state.origin, navigationStart: state.navigationStart, masks };
 }
 
-/**
- * Our selector syntax → Playwright's (same mapping as runner/selectors.ts `toPlaywrightSelector`, which this
- * layer may not import): `testid=x` is the `data-testid` attribute and a bare `//…` is XPath.
- */
-function toPlaywrightSelector(selector: string): string {
-  return selector
-    .split(/\s*>>\s*/)
-    .map((part) => {
-      if (part.startsWith('testid=')) return `internal:testid=[data-testid=${JSON.stringify(part.slice('testid='.length))}s]`;
-      if (part.startsWith('//') || part.startsWith('(//')) return `xpath=${part}`;
-      return part;
-    })
-    .join(' >> ');
+/** `#rrggbb` → [r, g, b] (black when malformed). */
+function hexColor(hex: string): [number, number, number] {
+  const match = /^#?([0-9a-f]{2})([0-9a-f]{2})([0-9a-f]{2})$/i.exec(hex.trim());
+  return match === null ? [0, 0, 0] : [parseInt(match[1] ?? '0', 16), parseInt(match[2] ?? '0', 16), parseInt(match[3] ?? '0', 16)];
 }
 
 const stepLabel = (index: number) => `step-${String(index + 1).padStart(2, '0')}`;
@@ -162,6 +193,12 @@ const stepLabel = (index: number) => `step-${String(index + 1).padStart(2, '0')}
  * During the step the browser pushes frames through CDP `Page.startScreencast` (damage-driven: a frame only
  * when the compositor produces one, up to the display rate); each frame is acknowledged at once and only its
  * bytes and presentation time are kept. Decoding, comparison and encoding happen after the step's timed region.
+ * After the step, capture goes on until the screen has been still for `settleQuietMs` (at most `settleMaxMs`),
+ * so the paint a final click causes is seen. Frames are de-duplicated (pixelmatch, noise tolerance), the
+ * progress curve and metrics come from core/visual-metrics.ts, and the baseline, the final state and the
+ * biggest changes are stored as WebP thumbnails within the count and byte caps. Password fields and
+ * `settings.maskSelectors` (every frame, as for screenshots), located at the start and at the end of the step,
+ * are painted over in every thumbnail; when they cannot be located, no thumbnail is stored.
  *
  * Time zero — the choice and why: frames carry `metadata.timestamp`, the frame's presentation time in epoch
  * seconds on the browser's clock (Chromium 156 fills it; we check it is there and fall back to the arrival time
@@ -186,6 +223,7 @@ export function filmstripCollector(options: FilmstripOptions = {}): Collector {
   const settleQuietMs = options.settleQuietMs ?? 200;
   const settleMaxMs = options.settleMaxMs ?? 3000;
   const hookTimeoutMs = options.hookTimeoutMs ?? 20_000;
+  const maskColor = hexColor(defaultMaskColor);
   const listening = new WeakSet<CDPSession>();
   let active: Capture | undefined;
 
@@ -258,6 +296,7 @@ export function filmstripCollector(options: FilmstripOptions = {}): Collector {
         readyAtMs: Date.now(),
         lastArrivalMs: 0,
         masks: start?.masks ?? [],
+        masksKnown: start !== undefined,
         onFirstFrame: () => onFirstFrame(),
       };
       listen(session);
@@ -303,6 +342,7 @@ export function filmstripCollector(options: FilmstripOptions = {}): Collector {
       const stepStartSane = Number.isFinite(stepStartMs) && stepStartMs >= capture.readyAtMs - 5 && stepStartMs <= Date.now();
       const originMs = navigated ? after.navigationStart : stepStartSane ? stepStartMs : capture.readyAtMs;
       capture.masks.push(...(after?.masks ?? []));
+      if (after === undefined) capture.masksKnown = false;
 
       // sharp and pixelmatch load on first use, so runs without filmstrips never pay for them.
       const { decodeToRgba, differingPixels, webpThumbnail } = await import('./image-encoding.ts');
@@ -349,13 +389,14 @@ export function filmstripCollector(options: FilmstripOptions = {}): Collector {
 
       // Thumbnails: baseline, final state and the biggest changes, within the count and byte caps.
       const sink = ctx.artifacts;
-      if (sink === undefined) return fields;
+      // Without a sink nothing is stored; with masks unknown (the tab closed or could not run script) nothing may be.
+      if (sink === undefined || !capture.masksKnown) return fields;
       const thumbnailWidth = ctx.script.settings?.filmstripWidth ?? defaultFilmstripWidth;
       const encode = async (index: number, q: number) => {
         checkTime();
         const entry = kept[index];
         if (entry === undefined) return { bytes: Number.POSITIVE_INFINITY, value: new Uint8Array() };
-        const value = await webpThumbnail(entry.frame.bytes, { width: thumbnailWidth, quality: q, masks: capture.masks });
+        const value = await webpThumbnail(entry.frame.bytes, { width: thumbnailWidth, quality: q, masks: capture.masks, maskColor });
         return { bytes: value.byteLength, value };
       };
       // Thumbnails too big for their share of the budget (wide settings.filmstripWidth, busy pages) are

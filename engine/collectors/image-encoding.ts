@@ -61,8 +61,8 @@ export function differingPixels(a: RawImage, b: RawImage, threshold = 0.1, bound
   return pixelmatch(a.pixels, b.pixels, null, a.width, a.height, { threshold });
 }
 
-/** Paints rectangles over an RGBA image in place (a neutral grey, opaque). */
-export function paintOver(image: RawImage, rects: readonly PixelRect[], rgb: readonly [number, number, number] = [128, 128, 128]): void {
+/** Paints opaque rectangles (black by default) over an RGBA image in place. */
+export function paintOver(image: RawImage, rects: readonly PixelRect[], rgb: readonly [number, number, number] = [0, 0, 0]): void {
   for (const rect of rects) {
     const x0 = Math.max(0, Math.floor(rect.x));
     const y0 = Math.max(0, Math.floor(rect.y));
@@ -83,14 +83,18 @@ export function paintOver(image: RawImage, rects: readonly PixelRect[], rgb: rea
 /**
  * A WebP thumbnail of an encoded image, `width` pixels wide at most (never enlarged). `masks` are rectangles
  * as fractions of the image (0–1, e.g. an element's box divided by the viewport size); they are painted over
- * before encoding, so no masked pixel is ever written.
+ * in `maskColor` (default black) before encoding, so no masked pixel is ever written.
  */
-export async function webpThumbnail(bytes: Uint8Array, options: { width: number; quality: number; masks?: readonly PixelRect[] }): Promise<Uint8Array> {
+export async function webpThumbnail(
+  bytes: Uint8Array,
+  options: { width: number; quality: number; masks?: readonly PixelRect[]; maskColor?: readonly [number, number, number] },
+): Promise<Uint8Array> {
   const image = await decodeToRgba(bytes, options.width);
   if (options.masks !== undefined && options.masks.length > 0) {
     paintOver(
       image,
       options.masks.map((m) => ({ x: m.x * image.width, y: m.y * image.height, width: m.width * image.width, height: m.height * image.height })),
+      options.maskColor,
     );
   }
   const out = await sharp(image.pixels, { raw: { width: image.width, height: image.height, channels: 4 } })

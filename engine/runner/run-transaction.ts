@@ -4,6 +4,7 @@ import type { Browser, CDPSession } from 'playwright-core';
 import { devtoolsEndpointOf } from '../browser/devtools-endpoint.ts';
 import { singleBrowserProvider, type Lease, type LeaseProvider } from '../browser/lease.ts';
 import type { ArtifactSink, Collector, CollectorContext, StepInfo } from '../collectors/collector.ts';
+import { filmstripCollector } from '../collectors/filmstrip-collector.ts';
 import { navigationCollector } from '../collectors/navigation-collector.ts';
 import { networkCollector, type NetworkCollectorOptions } from '../collectors/network-collector.ts';
 import { NetworkTracker } from '../collectors/network-tracker.ts';
@@ -149,7 +150,7 @@ export async function runTransaction(options: RunTransactionOptions): Promise<Ru
     };
     // The network collector (CDP) replaces the request counts of the Playwright-based one, which stays as the
     // fallback when CDP is unavailable.
-    collectors = [navigationCollector(), requestCollector(network), networkCollector(options.network), vitalsCollector(), ...(options.collectors ?? []), screenshotCollector()];
+    collectors = [navigationCollector(), requestCollector(network), networkCollector(options.network), vitalsCollector(), filmstripCollector(), ...(options.collectors ?? []), screenshotCollector()];
     await eachCollector((collector, ctx) => collector.start?.(ctx));
 
     for (const [stepIndex, step] of script.steps.entries()) {
