@@ -27,7 +27,7 @@ export interface ConnectionOptions {
   token: string;
   instanceId: string;
   /** Extra CA certificate(s), PEM, for a control plane behind a private PKI. */
-  ca?: string | Buffer | undefined;
+  ca?: string | Buffer | (string | Buffer)[] | undefined;
   clock: Clock;
   /** The hello sent right after every (re)connect. */
   hello(): Hello;
@@ -156,7 +156,7 @@ export class Connection {
     if (!parsed.success) {
       const issue = parsed.error.issues[0];
       const where = issue === undefined || issue.path.length === 0 ? '(root)' : issue.path.join('.');
-      const type = typeof json === 'object' && json !== null && 'type' in json ? String((json as { type: unknown }).type) : '?';
+      const type = typeof json === 'object' && json !== null && 'type' in json ? String(json.type) : '?';
       this.#options.onEvent({ type: 'invalid-message', problem: `type ${type}: ${where}: ${issue?.message ?? 'invalid'}` });
       return;
     }
@@ -259,7 +259,8 @@ export class Connection {
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([closed, new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs)))]);
     clearTimeout(timer);
-    if (socket.readyState !== WebSocket.CLOSED) socket.terminate();
+    // Narrowing above does not see the await: the state may have changed meanwhile.
+    if ((socket.readyState as number) !== WebSocket.CLOSED) socket.terminate();
     this.#state = 'closed';
   }
 }

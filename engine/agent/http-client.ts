@@ -29,7 +29,7 @@ export class HttpClient {
   readonly #http = new HttpAgent({ keepAlive: true, maxSockets: 4 });
   readonly #https: HttpsAgent;
 
-  constructor(options: { ca?: string | Buffer | undefined } = {}) {
+  constructor(options: { ca?: string | Buffer | (string | Buffer)[] | undefined } = {}) {
     this.#https = new HttpsAgent({ keepAlive: true, maxSockets: 4, ...(options.ca === undefined ? {} : { ca: options.ca }) });
   }
 

@@ -360,7 +360,7 @@ export class Outbox {
   /** The oldest row still worth sending (not poisoned), skipping `exclude`. */
   next(exclude: ReadonlySet<string> = new Set()): OutboxRow | undefined {
     this.#assertOpen();
-    const records = this.#db.prepare('SELECT * FROM outbox WHERE poisoned IS NULL ORDER BY created_at, rowid').all() as unknown as RowRecord[];
+    const records = this.#db.prepare(`SELECT * FROM outbox WHERE poisoned IS NULL ORDER BY created_at, rowid LIMIT ?`).all(exclude.size + 1) as unknown as RowRecord[];
     const record = records.find((r) => !exclude.has(r.run_id));
     return record === undefined ? undefined : this.#toRow(record);
   }

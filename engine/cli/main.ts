@@ -113,6 +113,57 @@ export function buildProgram(): Command {
     });
 
   program
+    .command('agent')
+    .description('Run this checkpoint instance: connect out to the control plane, run what it dispatches, deliver every result through a durable outbox. SIGTERM/SIGINT drain it. Exit 0 after a clean drain, 2 bad options, 3 engine fault.')
+    .option('--control-plane <url>', 'base URL of the control plane, e.g. https://cp.example:8443 (env CHECKPOINT_CONTROL_PLANE)')
+    .option('--token <token>', 'checkpoint token (env CHECKPOINT_TOKEN, preferred: arguments are visible in the process list)')
+    .option('--instance-id <id>', 'stable id of this instance (env CHECKPOINT_INSTANCE_ID; default <hostname>-<random>, generated once and kept)')
+    .option('--data-dir <dir>', 'outbox directory (env CHECKPOINT_DATA_DIR; default ./.checkpoint/agent-<instance id>)')
+    .option('--health-host <address>', 'address of /healthz, /readyz and /metrics (env CHECKPOINT_HEALTH_HOST; default 127.0.0.1)')
+    .option('--health-port <n>', 'port of /healthz, /readyz and /metrics, 0 picks a free one (env CHECKPOINT_HEALTH_PORT; default 9464)', positiveInt('--health-port'))
+    .option('--concurrency <n>', 'runs at once (env CHECKPOINT_CONCURRENCY; default from the CPU and memory limits)', positiveInt('--concurrency'))
+    .option('--ca-file <pem>', 'extra CA certificates trusted for the control plane (env CHECKPOINT_CA_FILE)')
+    .option('--privacy-lock', 'never capture screenshots or filmstrips, whatever the control plane asks (env CHECKPOINT_PRIVACY_LOCK=1)')
+    .option('--drain-grace-ms <ms>', 'on SIGTERM, time running runs get before they are aborted (default 30000)', positiveInt('--drain-grace-ms'))
+    .option('--flush-timeout-ms <ms>', 'on SIGTERM, time given to delivering the outbox (default 10000)', positiveInt('--flush-timeout-ms'))
+    .option('--outbox-cap-bytes <n>', 'outbox size cap: past it the oldest artifacts are dropped, never results (default 536870912)', positiveInt('--outbox-cap-bytes'))
+    .action(
+      async (options: {
+        controlPlane?: string;
+        token?: string;
+        instanceId?: string;
+        dataDir?: string;
+        healthHost?: string;
+        healthPort?: number;
+        concurrency?: number;
+        caFile?: string;
+        privacyLock?: boolean;
+        drainGraceMs?: number;
+        flushTimeoutMs?: number;
+        outboxCapBytes?: number;
+      }) => {
+        const { runAgentCommand } = await import('../agent/agent-command.ts');
+        process.exitCode = await runAgentCommand(options, { stderr: io.stderr });
+      },
+    );
+
+  program
+    .command('control-plane')
+    .description('Run the reference control plane: monitors, scheduling, dispatch to checkpoint instances, retry on a second instance, alerts, result storage (SQLite) and the dashboard, until Ctrl-C.')
+    .option('--port <n>', 'port of the API, agent WebSocket and dashboard (default 8400)', positiveInt('--port'))
+    .option('--host <address>', 'address to listen on (default 127.0.0.1)')
+    .option('--data <dir>', 'SQLite database and artifacts (default .checkpoint/control-plane)')
+    .option('--tls-cert <file>', 'serve HTTPS/WSS with this certificate (PEM), together with --tls-key')
+    .option('--tls-key <file>', 'private key (PEM) of --tls-cert')
+    .option('--admin-token <token>', 'bearer token of the admin API and dashboard (env CHECKPOINT_ADMIN_TOKEN); without one they answer loopback clients only')
+    .option('--webhook <url>', 'POST every alert as JSON to this URL (repeatable)', (value: string, previous: string[]) => [...previous, value], [] as string[])
+    .option('--checkpoint-down-after-ms <ms>', 'alert "checkpoint down" when no instance has been connected for this long (default 60000)', positiveInt('--checkpoint-down-after-ms'))
+    .action(async (options: { port?: number; host?: string; data?: string; tlsCert?: string; tlsKey?: string; adminToken?: string; webhook: string[]; checkpointDownAfterMs?: number }) => {
+      const { runControlPlaneCommand } = await import('../../control-plane/control-plane-command.ts');
+      process.exitCode = await runControlPlaneCommand(options, io);
+    });
+
+  program
     .command('start')
     .description('Everything on one machine: the reference control plane with its dashboard, two checkpoint instances, the demo intranet and the example scripts as monitors. Ctrl-C stops it all.')
     .option('--port <n>', 'port of the control plane and dashboard', positiveInt('--port'), 8080)

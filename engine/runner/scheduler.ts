@@ -5,6 +5,8 @@ import { EngineError } from '../core/errors.ts';
 import { runTransaction, type RunTransactionOptions, type RunTransactionOutcome } from './run-transaction.ts';
 
 export type Job = Omit<RunTransactionOptions, 'browser' | 'signal' | 'queueWaitMs' | 'clock'> & {
+  /** Cancels this job (a control-plane `cancel`): queued, it is dropped; running, it is aborted. */
+  signal?: AbortSignal;
   /** Lighthouse runs alone (its own lane, concurrency 1, nothing else running): CPU contention skews its scores. */
   lane?: 'default' | 'lighthouse';
 };
@@ -90,9 +92,11 @@ export class Scheduler {
       const queueWaitMs = this.#clock.nowMs() - queuedAtMs;
       if (queueWaitMs > this.#options.maxQueueWaitMs) throw expire();
       if (!this.#accepting) throw new EngineError('RUN_ABORTED', 'the checkpoint is draining; this queued run was not started', 'engine');
-      const { lane: _lane, ...runOptions } = job;
+      const { lane: _lane, signal: jobSignal, ...runOptions } = job;
+      if (jobSignal?.aborted === true) throw new EngineError('RUN_ABORTED', 'the run was cancelled before it started', 'engine');
+      const signal = jobSignal === undefined ? this.#drain.signal : AbortSignal.any([this.#drain.signal, jobSignal]);
       try {
-        return await runTransaction({ ...runOptions, browser: this.#options.leases, signal: this.#drain.signal, queueWaitMs, clock: this.#clock });
+        return await runTransaction({ ...runOptions, browser: this.#options.leases, signal, queueWaitMs, clock: this.#clock });
       } finally {
         this.#stats.completed++;
       }

@@ -37,7 +37,11 @@ export interface StepExecutorEnvironment {
 
 /** Reject as soon as `signal` aborts (the browser or page crashed), whatever the work is doing. */
 function abortable<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
-  if (signal.aborted) return Promise.reject(signal.reason as Error);
+  if (signal.aborted) {
+    // Observe the work anyway: its later rejection must not become an unhandled rejection.
+    work.catch(() => undefined);
+    return Promise.reject(signal.reason as Error);
+  }
   return new Promise<T>((resolve, reject) => {
     const onAbort = () => reject(signal.reason as Error);
     signal.addEventListener('abort', onAbort, { once: true });

@@ -10,6 +10,7 @@ import { parseScriptText } from '../../engine/core/parse-script.ts';
 import { runTransaction } from '../../engine/runner/run-transaction.ts';
 import { Scheduler } from '../../engine/runner/scheduler.ts';
 import type { Script } from '../../engine/schema/script.ts';
+import type { Page as PuppeteerPage } from 'puppeteer-core';
 import { playwrightTransaction, puppeteerTransaction } from './hand-written.ts';
 
 export const armNames = ['ours', 'browser-per-tx', 'puppeteer-cluster', 'playwright-hand'] as const;
@@ -131,7 +132,7 @@ async function startPuppeteerCluster(ctx: ArmContext): Promise<StartedArm> {
       const out: ArmRun = { transactionMs: [], leaseWaitMs: [], failures: [] };
       await Promise.all(
         Array.from({ length: ctx.transactions }, () =>
-          cluster.execute(undefined, ({ page }: { page: import('puppeteer-core').Page }) => timed(() => puppeteerTransaction(page, ctx.baseUrl, ctx.password), out)),
+          cluster.execute(undefined, ({ page }: { page: PuppeteerPage }) => timed(() => puppeteerTransaction(page, ctx.baseUrl, ctx.password), out)),
         ),
       );
       return out;
