@@ -1,5 +1,5 @@
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
-import { basename, join, resolve } from 'node:path';
+import { basename, isAbsolute, join, resolve } from 'node:path';
 import { runAgentCommand } from '../agent/agent-command.ts';
 import { EngineError } from '../core/errors.ts';
 import { parseScriptText } from '../core/parse-script.ts';
@@ -50,6 +50,12 @@ async function registerExamples(baseUrl: string, checkpoint: string, variables: 
     const parsed = parseScriptText(await readFile(join(examplesDir, file), 'utf8'));
     if (!parsed.ok) throw new EngineError('SCRIPT_INVALID', `${file}: ${parsed.problems[0]?.path ?? ''}: ${parsed.problems[0]?.message ?? ''}`, 'script');
     const id = basename(file, '.json');
+    // A monitor has no script file: make upload paths absolute so agents find the example's files.
+    for (const step of parsed.script.steps) {
+      for (const action of step.actions) {
+        if (action.type === 'upload') action.files = action.files.map((f) => (typeof f === 'string' && !isAbsolute(f) ? resolve(examplesDir, f) : f));
+      }
+    }
     const monitor = {
       name: parsed.script.name,
       checkpoint,
