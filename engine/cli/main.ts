@@ -157,8 +157,9 @@ export function buildProgram(): Command {
     .option('--tls-key <file>', 'private key (PEM) of --tls-cert')
     .option('--admin-token <token>', 'bearer token of the admin API and dashboard (env CHECKPOINT_ADMIN_TOKEN); without one they answer loopback clients only')
     .option('--webhook <url>', 'POST every alert as JSON to this URL (repeatable)', (value: string, previous: string[]) => [...previous, value], [] as string[])
+    .option('--heartbeat-interval-ms <ms>', 'heartbeat interval told to instances; a link silent for 3 intervals is dropped (default 10000)', positiveInt('--heartbeat-interval-ms'))
     .option('--checkpoint-down-after-ms <ms>', 'alert "checkpoint down" when no instance has been connected for this long (default 60000)', positiveInt('--checkpoint-down-after-ms'))
-    .action(async (options: { port?: number; host?: string; data?: string; tlsCert?: string; tlsKey?: string; adminToken?: string; webhook: string[]; checkpointDownAfterMs?: number }) => {
+    .action(async (options: { port?: number; host?: string; data?: string; tlsCert?: string; tlsKey?: string; adminToken?: string; webhook: string[]; heartbeatIntervalMs?: number; checkpointDownAfterMs?: number }) => {
       const { runControlPlaneCommand } = await import('../../control-plane/control-plane-command.ts');
       process.exitCode = await runControlPlaneCommand(options, io);
     });

@@ -1,0 +1,366 @@
+import { randomBytes } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Clock } from '../engine/core/clock.ts';
+import { resultEnvelopeSchema, type MonitorDefinition, type ResultAck } from '../engine/schema/protocol.ts';
+import { createCheckpointSchema, drainSchema, limitSchema, monitorInputSchema, type MonitorInput } from './api-schemas.ts';
+import { ArtifactTooLargeError, sha256Pattern, type ArtifactFiles } from './artifact-files.ts';
+import type { Auth } from './auth.ts';
+import { ApiError, newToken, notFound, parseJsonText, parseWith, readBody, readJson, sendError, sendJson, sha256Hex } from './http.ts';
+import type { Hub } from './hub.ts';
+import type { Log } from './log.ts';
+import type { InstanceStatus, Scheduler } from './scheduler.ts';
+import { ConflictError, type MonitorRecord, type RunRecord, type Store } from './store.ts';
+
+export interface ApiLimits {
+  maxJsonBytes: number;
+  maxResultBytes: number;
+  maxArtifactBytes: number;
+}
+
+export const defaultLimits: ApiLimits = { maxJsonBytes: 6_000_000, maxResultBytes: 32_000_000, maxArtifactBytes: 100_000_000 };
+
+export interface ApiDeps {
+  store: Store;
+  files: ArtifactFiles;
+  hub: Hub;
+  scheduler: Scheduler;
+  auth: Auth;
+  clock: Clock;
+  log: Log;
+  limits: ApiLimits;
+}
+
+type Handler = (req: IncomingMessage, res: ServerResponse, params: string[], url: URL) => Promise<void> | void;
+
+interface Route {
+  method: string;
+  pattern: RegExp;
+  /** `either`: an admin or a checkpoint token. */
+  access: 'admin' | 'agent' | 'either';
+  handler: Handler;
+}
+
+const segment = '([^/]+)';
+
+/** Content types served inline; anything else is served as a download, so nothing uploaded can run on this origin. */
+const inlineTypes = new Set(['image/png', 'image/jpeg', 'image/webp', 'application/json']);
+
+/** A monitor as the API shows it, with its latest run. */
+export function monitorView(monitor: MonitorRecord, lastRun: RunRecord | undefined): MonitorRecord & { lastRun?: RunRecord } {
+  return lastRun === undefined ? monitor : { ...monitor, lastRun };
+}
+
+/**
+ * The REST API (`/api/v1/…`): JSON in and out, every body validated with zod, errors as
+ * `{ error: { code, message, path } }`. Admin endpoints need the admin token (or loopback when none is set);
+ * agent endpoints (artifact upload, result delivery) need a checkpoint token.
+ */
+export function createApi(deps: ApiDeps): (req: IncomingMessage, res: ServerResponse) => Promise<void> {
+  const { store, files, hub, scheduler, auth, clock, log, limits } = deps;
+  const now = () => clock.wallNow().toISOString();
+
+  const checkpointView = (name: string) => {
+    const checkpoint = store.getCheckpoint(name);
+    if (checkpoint === undefined) throw notFound(`checkpoint "${name}"`);
+    const instances: InstanceStatus[] = scheduler.instanceStatus(name);
+    return { ...checkpoint, online: instances.filter((instance) => instance.online).length, instances };
+  };
+
+  const monitorOr404 = (id: string): MonitorRecord => {
+    const monitor = store.getMonitor(id);
+    if (monitor === undefined) throw notFound(`monitor "${id}"`);
+    return monitor;
+  };
+
+  const toDefinition = (input: MonitorInput, id: string): MonitorDefinition => {
+    if (store.getCheckpoint(input.checkpoint) === undefined) {
+      throw new ApiError(400, 'unknown-checkpoint', `checkpoint: no checkpoint named "${input.checkpoint}"; create it first (POST /api/v1/checkpoints)`, { path: 'checkpoint' });
+    }
+    const definition: MonitorDefinition = { id, name: input.name, checkpoint: input.checkpoint, intervalSeconds: input.intervalSeconds, enabled: input.enabled, script: input.script };
+    if (input.variables !== undefined) definition.variables = input.variables;
+    if (input.capture !== undefined) definition.capture = input.capture;
+    return definition;
+  };
+
+  const limit = (url: URL, fallback: number): number => {
+    const value = url.searchParams.get('limit');
+    return value === null ? fallback : parseWith(limitSchema, value, 'invalid-query');
+  };
+
+  const routes: Route[] = [
+    {
+      method: 'POST',
+      pattern: /^\/api\/v1\/checkpoints$/,
+      access: 'admin',
+      handler: async (req, res) => {
+        const input = parseWith(createCheckpointSchema, await readJson(req, limits.maxJsonBytes));
+        const token = newToken('cpt');
+        const checkpoint = store.createCheckpoint(input.name, sha256Hex(token), now());
+        log(`api: checkpoint ${checkpoint.name} created`);
+        sendJson(res, 201, { ...checkpoint, token, tokenNote: 'Shown once: only its SHA-256 is stored. Give it to the checkpoint instances (checkpoint agent --token).' });
+      },
+    },
+    {
+      method: 'GET',
+      pattern: /^\/api\/v1\/checkpoints$/,
+      access: 'admin',
+      handler: (_req, res) => sendJson(res, 200, { checkpoints: store.listCheckpoints().map((checkpoint) => checkpointView(checkpoint.name)) }),
+    },
+    {
+      method: 'GET',
+      pattern: new RegExp(`^/api/v1/checkpoints/${segment}$`),
+      access: 'admin',
+      handler: (_req, res, [name = '']) => sendJson(res, 200, checkpointView(name)),
+    },
+    {
+      method: 'POST',
+      pattern: new RegExp(`^/api/v1/checkpoints/${segment}/drain$`),
+      access: 'admin',
+      handler: async (req, res, [name = '']) => {
+        if (store.getCheckpoint(name) === undefined) throw notFound(`checkpoint "${name}"`);
+        const body = await readBody(req, limits.maxJsonBytes);
+        const input = parseWith(drainSchema, body.byteLength === 0 ? {} : parseJsonText(body));
+        const drained = hub.drain(name, input.reason ?? 'asked by an administrator', input.instance);
+        if (input.instance !== undefined && drained.length === 0) throw notFound(`connected instance "${input.instance}" of checkpoint "${name}"`);
+        log(`api: asked ${drained.length} instance(s) of ${name} to drain`);
+        sendJson(res, 202, { checkpoint: name, drained });
+      },
+    },
+    {
+      method: 'POST',
+      pattern: /^\/api\/v1\/monitors$/,
+      access: 'admin',
+      handler: async (req, res) => {
+        const input = parseWith(monitorInputSchema, await readJson(req, limits.maxJsonBytes));
+        const definition = toDefinition(input, input.id ?? `m-${randomBytes(6).toString('hex')}`);
+        const monitor = store.insertMonitor(definition, now());
+        hub.pushMonitors(monitor.checkpoint);
+        scheduler.monitorChanged(monitor.id, 'created');
+        log(`api: monitor ${monitor.id} (${monitor.name}) created on ${monitor.checkpoint}`);
+        sendJson(res, 201, monitor, { Location: `/api/v1/monitors/${encodeURIComponent(monitor.id)}` });
+      },
+    },
+    {
+      method: 'GET',
+      pattern: /^\/api\/v1\/monitors$/,
+      access: 'admin',
+      handler: (_req, res, _params, url) => {
+        const checkpoint = url.searchParams.get('checkpoint') ?? undefined;
+        const monitors = store.listMonitors(checkpoint).map((monitor) => monitorView(monitor, store.listRuns(monitor.id, 1)[0]));
+        sendJson(res, 200, { monitors });
+      },
+    },
+    {
+      method: 'GET',
+      pattern: new RegExp(`^/api/v1/monitors/${segment}$`),
+      access: 'admin',
+      handler: (_req, res, [id = '']) => {
+        const monitor = monitorOr404(id);
+        sendJson(res, 200, monitorView(monitor, store.listRuns(monitor.id, 1)[0]));
+      },
+    },
+    {
+      method: 'PUT',
+      pattern: new RegExp(`^/api/v1/monitors/${segment}$`),
+      access: 'admin',
+      handler: async (req, res, [id = '']) => {
+        const previous = monitorOr404(id);
+        const input = parseWith(monitorInputSchema, await readJson(req, limits.maxJsonBytes));
+        if (input.id !== undefined && input.id !== id) throw new ApiError(400, 'id-mismatch', `id: the body says "${input.id}", the URL "${id}"`, { path: 'id' });
+        const monitor = store.updateMonitor(toDefinition(input, id), now());
+        if (monitor === undefined) throw notFound(`monitor "${id}"`);
+        hub.pushMonitors(monitor.checkpoint);
+        if (previous.checkpoint !== monitor.checkpoint) hub.pushMonitors(previous.checkpoint);
+        scheduler.monitorChanged(monitor.id, 'updated');
+        sendJson(res, 200, monitor);
+      },
+    },
+    {
+      method: 'DELETE',
+      pattern: new RegExp(`^/api/v1/monitors/${segment}$`),
+      access: 'admin',
+      handler: (_req, res, [id = '']) => {
+        const monitor = monitorOr404(id);
+        store.deleteMonitor(id);
+        hub.pushMonitors(monitor.checkpoint);
+        scheduler.monitorChanged(id, 'deleted');
+        log(`api: monitor ${id} (${monitor.name}) deleted`);
+        res.writeHead(204).end();
+      },
+    },
+    {
+      method: 'POST',
+      pattern: new RegExp(`^/api/v1/monitors/${segment}/run$`),
+      access: 'admin',
+      handler: (_req, res, [id = '']) => {
+        const monitor = monitorOr404(id);
+        const dispatched = scheduler.runNow(monitor.id);
+        if (dispatched === undefined) {
+          throw new ApiError(409, 'no-instance', `no instance of checkpoint "${monitor.checkpoint}" is connected with a free slot`);
+        }
+        sendJson(res, 202, { runId: dispatched.runId, monitorId: monitor.id, instance: dispatched.instance, attempt: 1, reason: 'manual' });
+      },
+    },
+    {
+      method: 'GET',
+      pattern: new RegExp(`^/api/v1/monitors/${segment}/runs$`),
+      access: 'admin',
+      handler: (_req, res, [id = ''], url) => {
+        monitorOr404(id);
+        sendJson(res, 200, { runs: store.listRuns(id, limit(url, 50)) });
+      },
+    },
+    {
+      method: 'GET',
+      pattern: new RegExp(`^/api/v1/runs/${segment}$`),
+      access: 'admin',
+      handler: (_req, res, [runId = '']) => {
+        const run = store.getRun(runId);
+        if (run === undefined) throw notFound(`run "${runId}"`);
+        const stored = store.getResult(runId);
+        sendJson(res, 200, { run, result: stored?.envelope ?? null, receivedAt: stored?.receivedAt ?? null, duplicates: stored?.duplicates ?? 0 });
+      },
+    },
+    {
+      method: 'GET',
+      pattern: /^\/api\/v1\/alerts$/,
+      access: 'admin',
+      handler: (_req, res, _params, url) => {
+        const monitorId = url.searchParams.get('monitor') ?? undefined;
+        sendJson(res, 200, { alerts: store.listAlerts(limit(url, 100), monitorId === undefined ? {} : { monitorId }) });
+      },
+    },
+    {
+      // Agents ask before uploading (docs/protocol.md): 200 when stored, 404 when not.
+      method: 'HEAD',
+      pattern: new RegExp(`^/api/v1/artifacts/${segment}$`),
+      access: 'either',
+      handler: (_req, res, [sha256 = '']) => {
+        const artifact = sha256Pattern.test(sha256) ? store.getArtifact(sha256) : undefined;
+        res.writeHead(artifact === undefined ? 404 : 200, artifact === undefined ? {} : { 'Content-Length': artifact.sizeBytes, 'Cache-Control': 'no-store' }).end();
+      },
+    },
+    {
+      method: 'GET',
+      pattern: new RegExp(`^/api/v1/artifacts/${segment}$`),
+      access: 'admin',
+      handler: (_req, res, [sha256 = '']) => {
+        const artifact = sha256Pattern.test(sha256) ? store.getArtifact(sha256) : undefined;
+        if (artifact === undefined) throw notFound(`artifact "${sha256}"`);
+        const inline = inlineTypes.has(artifact.contentType);
+        res.writeHead(200, {
+          'Content-Type': inline ? artifact.contentType : 'application/octet-stream',
+          'Content-Length': artifact.sizeBytes,
+          'Content-Security-Policy': "default-src 'none'; sandbox",
+          'X-Content-Type-Options': 'nosniff',
+          'Cache-Control': 'private, max-age=31536000, immutable',
+          ...(inline ? {} : { 'Content-Disposition': `attachment; filename="${artifact.sha256}"` }),
+        });
+        const stream = files.open(artifact.file);
+        stream.on('error', (error) => {
+          log(`api: artifact ${sha256}: ${error.message}`);
+          res.destroy(error);
+        });
+        stream.pipe(res);
+      },
+    },
+    {
+      method: 'PUT',
+      pattern: new RegExp(`^/api/v1/artifacts/${segment}$`),
+      access: 'agent',
+      handler: async (req, res, [sha256 = '']) => {
+        if (!sha256Pattern.test(sha256)) throw new ApiError(400, 'invalid-hash', 'the URL must end with the lowercase hex SHA-256 of the body', { path: 'sha256' });
+        if (store.getArtifact(sha256) !== undefined) {
+          req.resume();
+          sendJson(res, 200, { sha256, stored: 'duplicate' });
+          return;
+        }
+        const contentType = (req.headers['content-type'] ?? 'application/octet-stream').split(';')[0]?.trim().toLowerCase() ?? 'application/octet-stream';
+        let received: Awaited<ReturnType<ArtifactFiles['receive']>>;
+        try {
+          received = await files.receive(req, limits.maxArtifactBytes);
+        } catch (error) {
+          if (error instanceof ArtifactTooLargeError) throw new ApiError(413, 'body-too-large', error.message);
+          throw error;
+        }
+        if (received.sha256 !== sha256) {
+          await received.discard();
+          throw new ApiError(400, 'hash-mismatch', `the body's SHA-256 is ${received.sha256}, not ${sha256}`, { path: 'sha256' });
+        }
+        const file = await received.commit();
+        const isNew = store.insertArtifact({ sha256, sizeBytes: received.sizeBytes, contentType, file, createdAt: now() });
+        sendJson(res, isNew ? 201 : 200, { sha256, stored: isNew ? 'new' : 'duplicate' });
+      },
+    },
+    {
+      method: 'POST',
+      pattern: /^\/api\/v1\/results$/,
+      access: 'agent',
+      handler: async (req, res) => {
+        const checkpoint = auth.agent(req);
+        if (checkpoint === undefined) throw new ApiError(401, 'unauthorized', 'missing or invalid token');
+        const envelope = parseWith(resultEnvelopeSchema, await readJson(req, limits.maxResultBytes), 'invalid-result');
+        const key = req.headers['idempotency-key'];
+        if (typeof key === 'string' && key.trim() !== envelope.runId) {
+          throw new ApiError(400, 'idempotency-key-mismatch', `runId: the Idempotency-Key header says "${key.trim()}", the envelope "${envelope.runId}"`, { path: 'runId' });
+        }
+        const owner = store.getRun(envelope.runId)?.checkpoint ?? store.getMonitor(envelope.monitorId)?.checkpoint;
+        if (owner !== undefined && owner !== checkpoint.name) throw new ApiError(403, 'forbidden', `run ${envelope.runId} does not belong to checkpoint ${checkpoint.name}`);
+        const missing = envelope.artifacts.findIndex((artifact) => store.getArtifact(artifact.sha256) === undefined);
+        if (missing >= 0) {
+          throw new ApiError(409, 'artifact-missing', `artifacts[${missing}].sha256: upload the artifact (PUT /api/v1/artifacts/:sha256) before the result`, {
+            path: `artifacts[${missing}].sha256`,
+          });
+        }
+        const { stored, run } = store.storeResult(envelope, checkpoint.name, now());
+        if (stored === 'new') scheduler.resultStored(run, envelope);
+        else log(`api: duplicate result for run ${envelope.runId} (acknowledged again, not stored twice)`);
+        const ack: ResultAck = { runId: envelope.runId, stored };
+        sendJson(res, 200, ack);
+      },
+    },
+  ];
+
+  return async (req, res) => {
+    const url = new URL(req.url ?? '/', 'http://control-plane');
+    const method = req.method ?? 'GET';
+    try {
+      let allowed: string[] = [];
+      for (const route of routes) {
+        const match = route.pattern.exec(url.pathname);
+        if (match === null) continue;
+        if (route.method !== method && !(route.method === 'GET' && method === 'HEAD')) {
+          allowed.push(route.method);
+          continue;
+        }
+        allowed = [];
+        if (route.access === 'either' && !auth.admin(req) && auth.agent(req) === undefined) throw new ApiError(401, 'unauthorized', 'missing or invalid token');
+        if (route.access === 'admin' && !auth.admin(req)) {
+          throw new ApiError(401, 'unauthorized', auth.adminTokenRequired ? 'this endpoint needs the admin token (Authorization: Bearer …)' : 'without an admin token, this endpoint answers loopback clients only');
+        }
+        if (route.access === 'agent' && auth.agent(req) === undefined) throw new ApiError(401, 'unauthorized', 'missing or invalid token');
+        const params = match.slice(1).map((value) => decodeURIComponent(value));
+        await route.handler(req, res, params, url);
+        return;
+      }
+      if (allowed.length > 0) throw new ApiError(405, 'method-not-allowed', `${method} is not allowed here; use ${allowed.join(' or ')}`);
+      throw notFound(`${url.pathname}`);
+    } catch (error) {
+      req.resume();
+      if (res.headersSent) {
+        res.destroy();
+        return;
+      }
+      if (error instanceof ApiError) {
+        sendError(res, error, error.status === 401 ? { 'WWW-Authenticate': 'Bearer' } : {});
+      } else if (error instanceof ConflictError) {
+        sendError(res, new ApiError(409, 'conflict', error.message));
+      } else if (error instanceof URIError) {
+        sendError(res, new ApiError(400, 'invalid-path', 'the URL is not correctly encoded'));
+      } else {
+        log(`api: ${method} ${url.pathname}: internal error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+        sendError(res, new ApiError(500, 'internal', 'internal error; see the control-plane log'));
+      }
+    }
+  };
+}

@@ -1,0 +1,301 @@
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { WebSocketServer, type RawData, type WebSocket } from 'ws';
+import type { Clock } from '../engine/core/clock.ts';
+import { formatIssuePath } from '../engine/core/issue-path.ts';
+import {
+  agentMessageSchema,
+  agentPaths,
+  controlMessageSchema,
+  protocolVersion,
+  type AgentMessage,
+  type ControlMessage,
+  type MonitorDefinition,
+} from '../engine/schema/protocol.ts';
+import { bearerToken, sha256Hex } from './http.ts';
+import type { Log } from './log.ts';
+import type { MonitorRecord, Store } from './store.ts';
+
+type Hello = Extract<AgentMessage, { type: 'hello' }>;
+type Heartbeat = Extract<AgentMessage, { type: 'heartbeat' }>;
+export type RunStatusMessage = Extract<AgentMessage, { type: 'run-status' }>;
+
+/** A heartbeat or pong missing for this many intervals means the link is dead (reliability.md §3.4). */
+export const missedHeartbeatsAllowed = 3;
+
+/** One connected checkpoint instance as the hub sees it. */
+export interface LiveInstance {
+  /** `<checkpoint>/<instance id>`: unique in the control plane. */
+  key: string;
+  checkpoint: string;
+  id: string;
+  /** Set once the instance has said hello. */
+  hello?: Hello;
+  lastHeartbeat?: Heartbeat;
+  connectedAtMs: number;
+  lastSeenMs: number;
+}
+
+export interface HubEvents {
+  /** The instance said hello and was welcomed: it can take runs. */
+  ready(instance: LiveInstance): void;
+  /** The connection closed (or was terminated as dead, or replaced by a newer one). */
+  gone(instance: LiveInstance, reason: string): void;
+  heartbeat(instance: LiveInstance): void;
+  runStatus(instance: LiveInstance, message: RunStatusMessage): void;
+}
+
+interface Connection extends LiveInstance {
+  socket: WebSocket;
+  lastPingMs: number;
+}
+
+export function instanceKey(checkpoint: string, id: string): string {
+  return `${checkpoint}/${id}`;
+}
+
+/** The definition an agent receives: the stored monitor without control-plane bookkeeping. */
+export function toDefinition(monitor: MonitorRecord): MonitorDefinition {
+  const definition: MonitorDefinition = {
+    id: monitor.id,
+    name: monitor.name,
+    checkpoint: monitor.checkpoint,
+    intervalSeconds: monitor.intervalSeconds,
+    enabled: monitor.enabled,
+    script: monitor.script,
+  };
+  if (monitor.variables !== undefined) definition.variables = monitor.variables;
+  if (monitor.capture !== undefined) definition.capture = monitor.capture;
+  return definition;
+}
+
+const instanceIdPattern = /^[\x21-\x7e]{1,200}$/;
+
+function reject(socket: Duplex, status: 400 | 401 | 404): void {
+  const reason = { 400: 'Bad Request', 401: 'Unauthorized', 404: 'Not Found' }[status];
+  // No hint why: a wrong token and an unknown token look the same.
+  socket.end(`HTTP/1.1 ${status} ${reason}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+  socket.destroy();
+}
+
+/**
+ * The WebSocket hub: authenticates each checkpoint instance's upgrade with its checkpoint token, validates
+ * every message against the protocol schemas, greets with `welcome`, pushes `monitors` when definitions change,
+ * carries `run` / `cancel` / `drain`, and terminates links that went silent (no heartbeat, message or pong for
+ * three heartbeat intervals). Time comes from the injected Clock; `checkLiveness` is called by the maintenance
+ * tick.
+ */
+export class Hub {
+  readonly #store: Store;
+  readonly #clock: Clock;
+  readonly #log: Log;
+  readonly #events: HubEvents;
+  readonly #heartbeatIntervalMs: number;
+  readonly #wss = new WebSocketServer({ noServer: true, maxPayload: 1024 * 1024, perMessageDeflate: false });
+  readonly #connections = new Map<string, Connection>();
+  #closed = false;
+
+  constructor(options: { store: Store; clock: Clock; log: Log; events: HubEvents; heartbeatIntervalMs: number }) {
+    this.#store = options.store;
+    this.#clock = options.clock;
+    this.#log = options.log;
+    this.#events = options.events;
+    this.#heartbeatIntervalMs = options.heartbeatIntervalMs;
+  }
+
+  /** Handle an HTTP upgrade on the agent path; refuses anything else. */
+  handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    const path = new URL(req.url ?? '/', 'http://control-plane').pathname;
+    if (path !== agentPaths.websocket) return reject(socket, 404);
+    const token = bearerToken(req);
+    const checkpoint = token === undefined ? undefined : this.#store.checkpointByTokenHash(sha256Hex(token));
+    if (checkpoint === undefined) {
+      this.#log(`hub: refused a connection from ${req.socket.remoteAddress ?? 'unknown'}: bad or missing token`);
+      return reject(socket, 401);
+    }
+    const instanceHeader = req.headers['x-checkpoint-instance'];
+    const instanceId = typeof instanceHeader === 'string' ? instanceHeader.trim() : '';
+    if (!instanceIdPattern.test(instanceId)) return reject(socket, 400);
+    this.#wss.handleUpgrade(req, socket, head, (ws) => this.#accept(ws, checkpoint.name, instanceId));
+  }
+
+  #accept(socket: WebSocket, checkpoint: string, id: string): void {
+    const key = instanceKey(checkpoint, id);
+    const now = this.#clock.nowMs();
+    const connection: Connection = { key, checkpoint, id, socket, connectedAtMs: now, lastSeenMs: now, lastPingMs: now };
+    const previous = this.#connections.get(key);
+    if (previous !== undefined) {
+      // The same instance reconnected before its old link was seen dead: the new link wins.
+      this.#log(`hub: ${key} reconnected; closing its previous connection`);
+      previous.socket.terminate();
+    }
+    this.#connections.set(key, connection);
+    this.#log(`hub: ${key} connected`);
+    socket.on('message', (data, isBinary) => this.#receive(connection, data, isBinary));
+    socket.on('pong', () => {
+      connection.lastSeenMs = this.#clock.nowMs();
+    });
+    socket.on('error', (error) => this.#log(`hub: ${key}: ${error.message}`));
+    socket.on('close', (code) => {
+      if (this.#closed || this.#connections.get(key) !== connection) return;
+      this.#connections.delete(key);
+      this.#store.instanceDisconnected(checkpoint, id, this.#clock.wallNow().toISOString());
+      const reason = `connection closed (${code})`;
+      this.#log(`hub: ${key} disconnected: ${reason}`);
+      this.#events.gone(connection, reason);
+    });
+  }
+
+  #receive(connection: Connection, data: RawData, isBinary: boolean): void {
+    if (this.#closed) return;
+    connection.lastSeenMs = this.#clock.nowMs();
+    if (isBinary) {
+      this.#log(`hub: ${connection.key}: ignored a binary message`);
+      return;
+    }
+    let value: unknown;
+    try {
+      value = JSON.parse(rawText(data));
+    } catch {
+      this.#log(`hub: ${connection.key}: ignored a message that is not JSON`);
+      return;
+    }
+    const parsed = agentMessageSchema.safeParse(value);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      this.#log(`hub: ${connection.key}: ignored an invalid message: ${issue === undefined ? 'invalid' : `${formatIssuePath(issue.path)}: ${issue.message}`}`);
+      return;
+    }
+    const message = parsed.data;
+    switch (message.type) {
+      case 'hello':
+        this.#hello(connection, message);
+        return;
+      case 'heartbeat': {
+        connection.lastHeartbeat = message;
+        const capacity = connection.hello?.capacity ?? 0;
+        const running = message.running.length;
+        this.#store.instanceHeartbeat({
+          checkpoint: connection.checkpoint,
+          id: connection.id,
+          running,
+          load: capacity > 0 ? Math.min(1, running / capacity) : 1,
+          draining: message.draining,
+          outboxDepth: message.outboxDepth,
+          now: this.#clock.wallNow().toISOString(),
+        });
+        this.#events.heartbeat(connection);
+        return;
+      }
+      case 'run-status':
+        this.#events.runStatus(connection, message);
+        return;
+    }
+  }
+
+  #hello(connection: Connection, hello: Hello): void {
+    if (hello.protocolVersion !== protocolVersion) {
+      this.#log(`hub: ${connection.key}: speaks protocol ${hello.protocolVersion}, this control plane ${protocolVersion}; closing`);
+      connection.socket.close(4000, `unsupported protocol version ${hello.protocolVersion} (expected ${protocolVersion})`);
+      return;
+    }
+    if (hello.instanceId !== connection.id) {
+      this.#log(`hub: ${connection.key}: hello names instance "${hello.instanceId}", the connection header "${connection.id}"; closing`);
+      connection.socket.close(1008, 'instanceId does not match the X-Checkpoint-Instance header');
+      return;
+    }
+    connection.hello = hello;
+    const input = {
+      checkpoint: connection.checkpoint,
+      id: connection.id,
+      version: hello.version,
+      capacity: hello.capacity,
+      privacyLock: hello.privacyLock,
+      startedAt: hello.startedAt,
+      now: this.#clock.wallNow().toISOString(),
+    };
+    this.#store.instanceHello(hello.browserVersion === undefined ? input : { ...input, browserVersion: hello.browserVersion });
+    this.#log(`hub: ${connection.key} ready (version ${hello.version}, capacity ${hello.capacity}${hello.privacyLock ? ', privacy lock on' : ''})`);
+    this.send(connection.key, {
+      type: 'welcome',
+      protocolVersion,
+      checkpoint: connection.checkpoint,
+      heartbeatIntervalMs: this.#heartbeatIntervalMs,
+      monitors: this.#definitions(connection.checkpoint),
+    });
+    this.#events.ready(connection);
+  }
+
+  #definitions(checkpoint: string): MonitorDefinition[] {
+    return this.#store.listMonitors(checkpoint).map(toDefinition);
+  }
+
+  /** Send a command; false when the instance is not connected. Every outgoing message is schema-checked. */
+  send(key: string, message: ControlMessage): boolean {
+    const connection = this.#connections.get(key);
+    if (connection === undefined || connection.socket.readyState !== connection.socket.OPEN) return false;
+    const checked = controlMessageSchema.parse(message);
+    connection.socket.send(JSON.stringify(checked), (error) => {
+      if (error !== undefined && error !== null) this.#log(`hub: ${key}: could not send ${message.type}: ${error.message}`);
+    });
+    return true;
+  }
+
+  /** Push the full current definitions to every greeted instance of a checkpoint. */
+  pushMonitors(checkpoint: string): void {
+    const monitors = this.#definitions(checkpoint);
+    for (const connection of this.#connections.values()) {
+      if (connection.checkpoint === checkpoint && connection.hello !== undefined) this.send(connection.key, { type: 'monitors', monitors });
+    }
+  }
+
+  /** Ask the connected instances of a checkpoint (or one of them) to drain: stop taking runs, finish, deliver. Returns their ids. */
+  drain(checkpoint: string, reason: string, instanceId?: string): string[] {
+    const drained: string[] = [];
+    for (const connection of this.#connections.values()) {
+      if (connection.checkpoint !== checkpoint || (instanceId !== undefined && connection.id !== instanceId)) continue;
+      if (this.send(connection.key, { type: 'drain', reason })) drained.push(connection.id);
+    }
+    return drained;
+  }
+
+  /** Ping quiet links once per interval; terminate those silent for `missedHeartbeatsAllowed` intervals. */
+  checkLiveness(): void {
+    const now = this.#clock.nowMs();
+    const deadAfter = missedHeartbeatsAllowed * this.#heartbeatIntervalMs;
+    for (const connection of [...this.#connections.values()]) {
+      if (now - connection.lastSeenMs >= deadAfter) {
+        this.#log(`hub: ${connection.key}: no heartbeat for ${now - connection.lastSeenMs} ms; terminating the link`);
+        connection.socket.terminate();
+      } else if (connection.hello === undefined && now - connection.connectedAtMs >= deadAfter) {
+        this.#log(`hub: ${connection.key}: no hello after ${now - connection.connectedAtMs} ms; closing`);
+        connection.socket.close(1008, 'expected hello');
+      } else if (now - connection.lastPingMs >= this.#heartbeatIntervalMs) {
+        connection.lastPingMs = now;
+        connection.socket.ping();
+      }
+    }
+  }
+
+  /** Instances connected now (greeted or not), optionally of one checkpoint. */
+  instances(checkpoint?: string): LiveInstance[] {
+    return [...this.#connections.values()].filter((connection) => checkpoint === undefined || connection.checkpoint === checkpoint);
+  }
+
+  get(key: string): LiveInstance | undefined {
+    return this.#connections.get(key);
+  }
+
+  /** Terminate every link at once (shutdown). */
+  close(): void {
+    this.#closed = true;
+    for (const connection of this.#connections.values()) connection.socket.terminate();
+    this.#wss.close();
+  }
+}
+
+function rawText(data: RawData): string {
+  if (Array.isArray(data)) return Buffer.concat(data).toString('utf8');
+  if (data instanceof ArrayBuffer) return Buffer.from(data).toString('utf8');
+  return data.toString('utf8');
+}

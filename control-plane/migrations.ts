@@ -1,0 +1,92 @@
+/**
+ * The control plane's SQLite schema, as an ordered list of migrations. Each runs once, in a transaction, and
+ * `PRAGMA user_version` records how many have run. Never edit a shipped migration: append a new one.
+ */
+export const migrations: readonly string[] = [
+  `
+  CREATE TABLE checkpoints (
+    name TEXT PRIMARY KEY,
+    token_hash TEXT NOT NULL UNIQUE,   -- sha256 (hex) of the agent token; the token itself is never stored
+    created_at TEXT NOT NULL,
+    health TEXT NOT NULL DEFAULT 'unknown' CHECK (health IN ('unknown', 'up', 'down'))
+  );
+
+  CREATE TABLE instances (
+    checkpoint TEXT NOT NULL REFERENCES checkpoints(name) ON DELETE CASCADE,
+    id TEXT NOT NULL,
+    version TEXT NOT NULL,
+    browser_version TEXT,
+    capacity INTEGER NOT NULL,
+    privacy_lock INTEGER NOT NULL,
+    connected INTEGER NOT NULL,
+    draining INTEGER NOT NULL DEFAULT 0,
+    started_at TEXT,
+    first_seen TEXT NOT NULL,
+    last_seen TEXT NOT NULL,
+    running INTEGER NOT NULL DEFAULT 0,
+    load REAL NOT NULL DEFAULT 0,      -- running / capacity, 0..1
+    outbox_depth INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (checkpoint, id)
+  );
+
+  CREATE TABLE monitors (
+    id TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    checkpoint TEXT NOT NULL,
+    interval_seconds INTEGER NOT NULL,
+    enabled INTEGER NOT NULL,
+    script TEXT NOT NULL,              -- JSON (engine/schema/script.ts)
+    variables TEXT,                    -- JSON object or NULL
+    capture TEXT,                      -- JSON object or NULL
+    health TEXT NOT NULL DEFAULT 'ok' CHECK (health IN ('ok', 'failing')),
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+  );
+  CREATE INDEX monitors_by_checkpoint ON monitors(checkpoint);
+
+  CREATE TABLE runs (
+    run_id TEXT PRIMARY KEY,
+    monitor_id TEXT NOT NULL,          -- no foreign key: runs and results outlive a deleted monitor
+    checkpoint TEXT NOT NULL,
+    attempt INTEGER NOT NULL,
+    instance TEXT,
+    reason TEXT NOT NULL,              -- schedule | retry | manual | redispatch | unsolicited
+    status TEXT NOT NULL CHECK (status IN ('dispatched', 'running', 'passed', 'failed', 'error', 'lost')),
+    dispatched_at TEXT NOT NULL,
+    lease_deadline TEXT,
+    finished_at TEXT,
+    duration_ms REAL,
+    late INTEGER NOT NULL DEFAULT 0,   -- the result arrived after the run was written off (or was never awaited)
+    result_status TEXT,                -- the status the result reported (also for late results of lost runs)
+    lost_reason TEXT
+  );
+  CREATE INDEX runs_by_monitor ON runs(monitor_id, dispatched_at);
+  CREATE INDEX runs_in_flight ON runs(status) WHERE status IN ('dispatched', 'running');
+
+  CREATE TABLE results (
+    run_id TEXT PRIMARY KEY,
+    envelope TEXT NOT NULL,            -- JSON resultEnvelope, stored once
+    received_at TEXT NOT NULL,
+    duplicates INTEGER NOT NULL DEFAULT 0
+  );
+
+  CREATE TABLE artifacts (
+    sha256 TEXT PRIMARY KEY,
+    size_bytes INTEGER NOT NULL,
+    content_type TEXT NOT NULL,
+    file TEXT NOT NULL,                -- relative to <dataDir>/artifacts
+    created_at TEXT NOT NULL
+  );
+
+  CREATE TABLE alerts (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    kind TEXT NOT NULL CHECK (kind IN ('monitor-failed', 'monitor-recovered', 'checkpoint-down', 'checkpoint-up')),
+    monitor_id TEXT,
+    checkpoint TEXT,
+    run_id TEXT,
+    created_at TEXT NOT NULL,
+    message TEXT NOT NULL,
+    deliveries TEXT NOT NULL DEFAULT '[]'  -- JSON [{url, delivered, attempts, status?, error?}]
+  );
+  `,
+];

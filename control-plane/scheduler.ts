@@ -1,0 +1,407 @@
+import { randomUUID } from 'node:crypto';
+import type { Clock } from '../engine/core/clock.ts';
+import {
+  chooseInstance,
+  decideAfterResult,
+  evaluateCheckpoint,
+  instanceLoad,
+  leaseDeadlineMs,
+  nextDueMs,
+  runLostReason,
+  type InstanceView,
+} from '../engine/core/dispatch-policy.ts';
+import type { ResultEnvelope } from '../engine/schema/protocol.ts';
+import { defaultTimeouts } from '../engine/schema/script.ts';
+import type { Alerts } from './alerts.ts';
+import { instanceKey, toDefinition, type Hub, type LiveInstance, type RunStatusMessage } from './hub.ts';
+import type { Log } from './log.ts';
+import type { MonitorRecord, RunReason, RunRecord, Store } from './store.ts';
+
+type DispatchReason = Exclude<RunReason, 'unsolicited'>;
+
+interface InFlight {
+  runId: string;
+  monitorId: string;
+  checkpoint: string;
+  instanceKey: string;
+  attempt: number;
+  leaseDeadlineMs: number;
+}
+
+interface PendingRun {
+  monitorId: string;
+  attempt: number;
+  reason: DispatchReason;
+  /** Prefer any other instance (the one whose result is being confirmed, or that lost the run). */
+  avoid?: string;
+}
+
+/** What the API and the dashboard show about an instance. */
+export interface InstanceStatus {
+  id: string;
+  online: boolean;
+  version: string;
+  browserVersion?: string;
+  capacity: number;
+  running: number;
+  /** running / capacity, 0..1 (1 when capacity is 0). */
+  load: number;
+  draining: boolean;
+  privacyLock: boolean;
+  outboxDepth: number;
+  lastSeen: string;
+}
+
+export interface SchedulerOptions {
+  store: Store;
+  hub: Hub;
+  alerts: Alerts;
+  clock: Clock;
+  log: Log;
+  /** Added to a script's time budget to get its lease. */
+  leaseMarginMs: number;
+  checkpointDownAfterMs: number;
+  /** After a control-plane restart, how long instances have to come back before their runs count as lost. */
+  startupGraceMs: number;
+}
+
+/**
+ * Interval scheduling and dispatch. Each enabled monitor is due once per interval and runs on ONE instance of
+ * its checkpoint, the least loaded. A failure is re-run at once on another instance; a run whose instance
+ * vanished or whose lease expired is written off as lost and re-dispatched. All decisions come from
+ * engine/core/dispatch-policy.ts; this class holds the state and does the I/O. `tick()` is driven by a timer
+ * and by hub events; it reads time only from the injected Clock.
+ */
+export class Scheduler {
+  readonly #store: Store;
+  readonly #hub: Hub;
+  readonly #alerts: Alerts;
+  readonly #clock: Clock;
+  readonly #log: Log;
+  readonly #options: Pick<SchedulerOptions, 'leaseMarginMs' | 'checkpointDownAfterMs' | 'startupGraceMs'>;
+  readonly #inFlight = new Map<string, InFlight>();
+  /** Instance key → the time from which its runs count as lost (set when it goes away). */
+  readonly #goneAt = new Map<string, number>();
+  readonly #due = new Map<string, number>();
+  #pending: PendingRun[] = [];
+  readonly #lastDispatchMs = new Map<string, number>();
+  /** Instances that rejected a run: not offered another until their next heartbeat. */
+  readonly #cooling = new Set<string>();
+  /** Checkpoint → since when it has had no instance connected. */
+  readonly #offlineSince = new Map<string, number>();
+  #ticking = false;
+
+  constructor(options: SchedulerOptions) {
+    this.#store = options.store;
+    this.#hub = options.hub;
+    this.#alerts = options.alerts;
+    this.#clock = options.clock;
+    this.#log = options.log;
+    this.#options = options;
+  }
+
+  /**
+   * Pick up what a previous process left: runs in flight keep their leases, their instances get a grace period to
+   * return, and monitors stay on their interval.
+   */
+  start(): void {
+    const now = this.#clock.nowMs();
+    const wall = this.#clock.wallNow().getTime();
+    for (const run of this.#store.inFlightRuns()) {
+      const key = instanceKey(run.checkpoint, run.instance ?? '');
+      const remaining = run.leaseDeadline === undefined ? 0 : Math.max(0, Date.parse(run.leaseDeadline) - wall);
+      this.#inFlight.set(run.runId, { runId: run.runId, monitorId: run.monitorId, checkpoint: run.checkpoint, instanceKey: key, attempt: run.attempt, leaseDeadlineMs: now + remaining });
+      this.#goneAt.set(key, now + this.#options.startupGraceMs);
+    }
+    for (const checkpoint of this.#store.listCheckpoints()) this.#offlineSince.set(checkpoint.name, now);
+    // A restart keeps each monitor's rhythm instead of running everything at once.
+    for (const monitor of this.#store.listMonitors()) {
+      const last = this.#store.listRuns(monitor.id, 1)[0];
+      if (last === undefined) continue;
+      const dueInMs = Date.parse(last.dispatchedAt) + monitor.intervalSeconds * 1000 - wall;
+      if (dueInMs > 0) this.#due.set(monitor.id, now + dueInMs);
+    }
+  }
+
+  // ---- events ----
+
+  instanceReady(instance: LiveInstance): void {
+    this.#goneAt.delete(instance.key);
+    this.#offlineSince.delete(instance.checkpoint);
+    this.tick();
+  }
+
+  instanceGone(instance: LiveInstance): void {
+    const now = this.#clock.nowMs();
+    this.#goneAt.set(instance.key, now);
+    this.#cooling.delete(instance.key);
+    if (this.#hub.instances(instance.checkpoint).length === 0) this.#offlineSince.set(instance.checkpoint, now);
+    this.tick();
+  }
+
+  heartbeat(instance: LiveInstance): void {
+    this.#cooling.delete(instance.key);
+    this.tick();
+  }
+
+  runStatus(instance: LiveInstance, message: RunStatusMessage): void {
+    const flight = this.#inFlight.get(message.runId);
+    if (flight === undefined || flight.instanceKey !== instance.key) return;
+    switch (message.status) {
+      case 'accepted':
+        return;
+      case 'finished':
+        // The result is in the instance's outbox: give its upload a margin before the run counts as lost.
+        flight.leaseDeadlineMs = Math.max(flight.leaseDeadlineMs, this.#clock.nowMs() + this.#options.leaseMarginMs);
+        return;
+      case 'started':
+        this.#store.markRunStarted(message.runId);
+        return;
+      case 'rejected':
+      case 'aborted': {
+        if (message.status === 'rejected') this.#cooling.add(instance.key);
+        const why = `${message.status} by ${instance.key}${message.reason === undefined ? '' : `: ${message.reason}`}`;
+        this.#writeOff(flight, why, false);
+        this.tick();
+        return;
+      }
+    }
+  }
+
+  /** A result was stored for the first time: settle the run, then retry, alert or recover as the policy says. */
+  resultStored(run: RunRecord, envelope: ResultEnvelope): void {
+    this.#inFlight.delete(run.runId);
+    const monitor = this.#store.getMonitor(run.monitorId);
+    if (monitor === undefined) return;
+    const decision = decideAfterResult({ outcome: envelope.result.status, attempt: run.attempt, health: monitor.health, late: run.late });
+    if (run.late) this.#log(`scheduler: late result for run ${run.runId} (${monitor.name}, ${envelope.result.status}); stored, no alert`);
+    if (decision.health !== monitor.health) this.#store.setMonitorHealth(monitor.id, decision.health);
+    const instance = run.instance ?? envelope.instanceId;
+    if (decision.alert === 'monitor-failed') {
+      this.#alerts.raise({
+        kind: 'monitor-failed',
+        checkpoint: run.checkpoint,
+        monitorId: monitor.id,
+        runId: run.runId,
+        message: `${monitor.name} failed ${run.attempt} times in a row (last on ${instance}): ${failureSummary(envelope)}`,
+      });
+    } else if (decision.alert === 'monitor-recovered') {
+      this.#alerts.raise({ kind: 'monitor-recovered', checkpoint: run.checkpoint, monitorId: monitor.id, runId: run.runId, message: `${monitor.name} passes again (on ${instance})` });
+    }
+    if (decision.retry) {
+      this.#log(`scheduler: ${monitor.name} ${envelope.result.status} on ${instance}; re-running at once on another instance`);
+      this.#pending.push({ monitorId: monitor.id, attempt: run.attempt + 1, reason: 'retry', avoid: instanceKey(run.checkpoint, instance) });
+      this.tick();
+    }
+  }
+
+  /** Definitions changed: new or re-enabled monitors are due now; a deleted monitor's runs are cancelled. */
+  monitorChanged(monitorId: string, change: 'created' | 'updated' | 'deleted'): void {
+    if (change === 'deleted') {
+      this.#due.delete(monitorId);
+      this.#pending = this.#pending.filter((pending) => pending.monitorId !== monitorId);
+      for (const flight of [...this.#inFlight.values()]) {
+        if (flight.monitorId !== monitorId) continue;
+        this.#hub.send(flight.instanceKey, { type: 'cancel', runId: flight.runId });
+        this.#store.markRunLost(flight.runId, 'monitor deleted');
+        this.#inFlight.delete(flight.runId);
+      }
+    }
+    this.tick();
+  }
+
+  /** Run a monitor now on the least-loaded instance; undefined when no instance can take it. */
+  runNow(monitorId: string): { runId: string; instance: string } | undefined {
+    const monitor = this.#store.getMonitor(monitorId);
+    if (monitor === undefined) return undefined;
+    const key = chooseInstance(this.#views(monitor.checkpoint));
+    if (key === undefined) return undefined;
+    const runId = this.#dispatch(monitor, key, 1, 'manual');
+    return runId === undefined ? undefined : { runId, instance: this.#hub.get(key)?.id ?? key };
+  }
+
+  // ---- the tick ----
+
+  /** Write off lost runs, update checkpoint health, enqueue due monitors and dispatch what can be dispatched. */
+  tick(): void {
+    if (this.#ticking) return;
+    this.#ticking = true;
+    try {
+      this.#reapLostRuns();
+      this.#checkCheckpoints();
+      this.#enqueueDue();
+      this.#dispatchPending();
+    } finally {
+      this.#ticking = false;
+    }
+  }
+
+  #reapLostRuns(): void {
+    const now = this.#clock.nowMs();
+    for (const flight of [...this.#inFlight.values()]) {
+      const goneAt = this.#goneAt.get(flight.instanceKey);
+      const input = { nowMs: now, leaseDeadlineMs: flight.leaseDeadlineMs, instanceConnected: this.#hub.get(flight.instanceKey) !== undefined };
+      const reason = runLostReason(goneAt === undefined ? input : { ...input, instanceGoneAtMs: goneAt });
+      if (reason === undefined) continue;
+      this.#writeOff(flight, reason === 'instance-gone' ? `instance ${flight.instanceKey} went away` : 'lease expired', reason === 'lease-expired');
+    }
+  }
+
+  /** Mark a run lost and queue it again (same attempt, reason `redispatch`), preferring another instance. */
+  #writeOff(flight: InFlight, why: string, cancel: boolean): void {
+    this.#inFlight.delete(flight.runId);
+    this.#store.markRunLost(flight.runId, why);
+    if (cancel) this.#hub.send(flight.instanceKey, { type: 'cancel', runId: flight.runId });
+    const monitor = this.#store.getMonitor(flight.monitorId);
+    this.#log(`scheduler: run ${flight.runId} (${monitor?.name ?? flight.monitorId}) lost: ${why}${monitor === undefined ? '' : '; re-dispatching'}`);
+    if (monitor !== undefined) this.#pending.push({ monitorId: flight.monitorId, attempt: flight.attempt, reason: 'redispatch', avoid: flight.instanceKey });
+  }
+
+  #checkCheckpoints(): void {
+    const now = this.#clock.nowMs();
+    for (const checkpoint of this.#store.listCheckpoints()) {
+      const connected = this.#hub.instances(checkpoint.name).length;
+      if (connected > 0) this.#offlineSince.delete(checkpoint.name);
+      else if (!this.#offlineSince.has(checkpoint.name)) this.#offlineSince.set(checkpoint.name, now);
+      const outcome = evaluateCheckpoint({
+        health: checkpoint.health,
+        connectedInstances: connected,
+        offlineSinceMs: this.#offlineSince.get(checkpoint.name),
+        nowMs: now,
+        downAfterMs: this.#options.checkpointDownAfterMs,
+      });
+      if (outcome.health !== checkpoint.health) this.#store.setCheckpointHealth(checkpoint.name, outcome.health);
+      if (outcome.alert === 'checkpoint-down') {
+        const offlineMs = now - (this.#offlineSince.get(checkpoint.name) ?? now);
+        this.#alerts.raise({ kind: 'checkpoint-down', checkpoint: checkpoint.name, message: `checkpoint ${checkpoint.name} has had no instance connected for ${formatSpan(offlineMs)}` });
+      } else if (outcome.alert === 'checkpoint-up') {
+        const instances = this.#hub.instances(checkpoint.name).map((instance) => instance.id);
+        this.#alerts.raise({ kind: 'checkpoint-up', checkpoint: checkpoint.name, message: `checkpoint ${checkpoint.name} is back (${instances.join(', ')})` });
+      }
+    }
+  }
+
+  #enqueueDue(): void {
+    const now = this.#clock.nowMs();
+    for (const monitor of this.#store.listMonitors()) {
+      if (!monitor.enabled) {
+        this.#due.delete(monitor.id);
+        continue;
+      }
+      const due = this.#due.get(monitor.id) ?? now;
+      if (now < due) continue;
+      const busy = this.#pending.some((pending) => pending.monitorId === monitor.id) || [...this.#inFlight.values()].some((flight) => flight.monitorId === monitor.id);
+      // One run of a monitor at a time: an occurrence that finds the previous run still going is skipped.
+      if (!busy) this.#pending.push({ monitorId: monitor.id, attempt: 1, reason: 'schedule' });
+      this.#due.set(monitor.id, nextDueMs(now, monitor.intervalSeconds));
+    }
+  }
+
+  #dispatchPending(): void {
+    const waiting: PendingRun[] = [];
+    for (const pending of this.#pending) {
+      const monitor = this.#store.getMonitor(pending.monitorId);
+      if (monitor === undefined || !monitor.enabled) continue;
+      const key = chooseInstance(this.#views(monitor.checkpoint), pending.avoid === undefined ? {} : { avoid: pending.avoid });
+      if (key === undefined || this.#dispatch(monitor, key, pending.attempt, pending.reason) === undefined) waiting.push(pending);
+    }
+    this.#pending = waiting;
+  }
+
+  #dispatch(monitor: MonitorRecord, key: string, attempt: number, reason: DispatchReason): string | undefined {
+    const instance = this.#hub.get(key);
+    if (instance === undefined) return undefined;
+    const now = this.#clock.nowMs();
+    const runId = randomUUID();
+    const budgetMs = monitor.script.timeoutMs ?? defaultTimeouts.scriptTimeoutMs;
+    const deadline = leaseDeadlineMs(now, budgetMs, this.#options.leaseMarginMs);
+    const wall = this.#clock.wallNow();
+    this.#store.insertRun({
+      runId,
+      monitorId: monitor.id,
+      checkpoint: monitor.checkpoint,
+      attempt,
+      instance: instance.id,
+      reason,
+      dispatchedAt: wall.toISOString(),
+      leaseDeadline: new Date(wall.getTime() + (deadline - now)).toISOString(),
+    });
+    const sent = this.#hub.send(key, { type: 'run', runId, monitorId: monitor.id, attempt, reason, monitor: toDefinition(monitor) });
+    if (!sent) {
+      this.#store.markRunLost(runId, 'could not be sent');
+      return undefined;
+    }
+    this.#inFlight.set(runId, { runId, monitorId: monitor.id, checkpoint: monitor.checkpoint, instanceKey: key, attempt, leaseDeadlineMs: deadline });
+    this.#lastDispatchMs.set(key, now);
+    this.#log(`scheduler: run ${runId} ${monitor.name} → ${key} (attempt ${attempt}, ${reason})`);
+    return runId;
+  }
+
+  // ---- views ----
+
+  #running(instance: LiveInstance): number {
+    const ids = new Set(instance.lastHeartbeat?.running ?? []);
+    for (const flight of this.#inFlight.values()) if (flight.instanceKey === instance.key) ids.add(flight.runId);
+    return ids.size;
+  }
+
+  #views(checkpoint: string): InstanceView[] {
+    return this.#hub.instances(checkpoint).map((instance) => {
+      const view: InstanceView = {
+        key: instance.key,
+        connected: true,
+        ready: instance.hello !== undefined,
+        draining: (instance.lastHeartbeat?.draining ?? false) || this.#cooling.has(instance.key),
+        capacity: instance.hello?.capacity ?? 0,
+        running: this.#running(instance),
+      };
+      const last = this.#lastDispatchMs.get(instance.key);
+      if (last !== undefined) view.lastDispatchedAtMs = last;
+      return view;
+    });
+  }
+
+  /** Every instance a checkpoint has had, with live load for the connected ones. */
+  instanceStatus(checkpoint: string): InstanceStatus[] {
+    return this.#store.listInstances(checkpoint).map((record) => {
+      const live = this.#hub.get(instanceKey(checkpoint, record.id));
+      const online = live?.hello !== undefined;
+      const running = live === undefined ? 0 : this.#running(live);
+      const status: InstanceStatus = {
+        id: record.id,
+        online,
+        version: record.version,
+        capacity: record.capacity,
+        running,
+        load: online ? Math.min(1, instanceLoad({ capacity: record.capacity, running })) : 0,
+        draining: online && (live.lastHeartbeat?.draining ?? false),
+        privacyLock: record.privacyLock,
+        outboxDepth: live?.lastHeartbeat?.outboxDepth ?? record.outboxDepth,
+        lastSeen: record.lastSeen,
+      };
+      if (record.browserVersion !== undefined) status.browserVersion = record.browserVersion;
+      return status;
+    });
+  }
+
+  /** Runs currently in flight (for tests and the dashboard). */
+  inFlightCount(): number {
+    return this.#inFlight.size;
+  }
+}
+
+/** `300 ms`, `45 s`, `12 min`. */
+function formatSpan(ms: number): string {
+  if (ms < 1000) return `${Math.round(ms)} ms`;
+  if (ms < 120_000) return `${Math.round(ms / 1000)} s`;
+  return `${Math.round(ms / 60_000)} min`;
+}
+
+/** The first failing step and its error, in one line. */
+export function failureSummary(envelope: ResultEnvelope): string {
+  const result = envelope.result;
+  const step = result.steps.find((candidate) => candidate.status === 'failed');
+  const error = step?.error ?? result.error;
+  const where = step === undefined ? '' : `step "${step.name}": `;
+  return error === undefined ? `${where}${result.status}` : `${where}${error.code}: ${error.message}`;
+}

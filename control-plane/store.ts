@@ -1,0 +1,556 @@
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { DatabaseSync, type SQLInputValue, type StatementSync } from 'node:sqlite';
+import type { CheckpointHealth, MonitorHealth } from '../engine/core/dispatch-policy.ts';
+import type { MonitorDefinition, ResultEnvelope } from '../engine/schema/protocol.ts';
+import { migrations } from './migrations.ts';
+
+export type RunState = 'dispatched' | 'running' | 'passed' | 'failed' | 'error' | 'lost';
+export type RunReason = 'schedule' | 'retry' | 'manual' | 'redispatch' | 'unsolicited';
+export type AlertKind = 'monitor-failed' | 'monitor-recovered' | 'checkpoint-down' | 'checkpoint-up';
+
+export interface CheckpointRecord {
+  name: string;
+  createdAt: string;
+  health: CheckpointHealth;
+}
+
+export interface InstanceRecord {
+  checkpoint: string;
+  id: string;
+  version: string;
+  browserVersion?: string;
+  capacity: number;
+  privacyLock: boolean;
+  connected: boolean;
+  draining: boolean;
+  startedAt?: string;
+  firstSeen: string;
+  lastSeen: string;
+  running: number;
+  load: number;
+  outboxDepth: number;
+}
+
+export interface MonitorRecord extends MonitorDefinition {
+  health: MonitorHealth;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface RunRecord {
+  runId: string;
+  monitorId: string;
+  checkpoint: string;
+  attempt: number;
+  instance?: string;
+  reason: RunReason;
+  status: RunState;
+  dispatchedAt: string;
+  leaseDeadline?: string;
+  finishedAt?: string;
+  durationMs?: number;
+  late: boolean;
+  resultStatus?: string;
+  lostReason?: string;
+}
+
+export interface StoredResult {
+  runId: string;
+  envelope: ResultEnvelope;
+  receivedAt: string;
+  duplicates: number;
+}
+
+export interface ArtifactRecord {
+  sha256: string;
+  sizeBytes: number;
+  contentType: string;
+  file: string;
+  createdAt: string;
+}
+
+export interface WebhookDelivery {
+  url: string;
+  delivered: boolean;
+  attempts: number;
+  status?: number;
+  error?: string;
+}
+
+export interface AlertRecord {
+  id: number;
+  kind: AlertKind;
+  monitorId?: string;
+  checkpoint?: string;
+  runId?: string;
+  createdAt: string;
+  message: string;
+  deliveries: WebhookDelivery[];
+}
+
+export class ConflictError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConflictError';
+  }
+}
+
+type Row = Record<string, unknown>;
+
+function text(row: Row, column: string): string {
+  const value = row[column];
+  if (typeof value !== 'string') throw new Error(`column ${column}: expected text, got ${typeof value}`);
+  return value;
+}
+
+function optionalText(row: Row, column: string): string | undefined {
+  const value = row[column];
+  return typeof value === 'string' ? value : undefined;
+}
+
+function num(row: Row, column: string): number {
+  const value = row[column];
+  if (typeof value === 'number') return value;
+  if (typeof value === 'bigint') return Number(value);
+  throw new Error(`column ${column}: expected a number, got ${typeof value}`);
+}
+
+function optionalNumber(row: Row, column: string): number | undefined {
+  const value = row[column];
+  return typeof value === 'number' ? value : typeof value === 'bigint' ? Number(value) : undefined;
+}
+
+/** Copy `value` into `target[key]` only when defined (exactOptionalPropertyTypes). */
+function setDefined<T extends object, K extends keyof T>(target: T, key: K, value: T[K] | undefined): void {
+  if (value !== undefined) target[key] = value;
+}
+
+function toCheckpoint(row: Row): CheckpointRecord {
+  return { name: text(row, 'name'), createdAt: text(row, 'created_at'), health: text(row, 'health') as CheckpointHealth };
+}
+
+function toInstance(row: Row): InstanceRecord {
+  const instance: InstanceRecord = {
+    checkpoint: text(row, 'checkpoint'),
+    id: text(row, 'id'),
+    version: text(row, 'version'),
+    capacity: num(row, 'capacity'),
+    privacyLock: num(row, 'privacy_lock') === 1,
+    connected: num(row, 'connected') === 1,
+    draining: num(row, 'draining') === 1,
+    firstSeen: text(row, 'first_seen'),
+    lastSeen: text(row, 'last_seen'),
+    running: num(row, 'running'),
+    load: num(row, 'load'),
+    outboxDepth: num(row, 'outbox_depth'),
+  };
+  setDefined(instance, 'browserVersion', optionalText(row, 'browser_version'));
+  setDefined(instance, 'startedAt', optionalText(row, 'started_at'));
+  return instance;
+}
+
+function toMonitor(row: Row): MonitorRecord {
+  const monitor: MonitorRecord = {
+    id: text(row, 'id'),
+    name: text(row, 'name'),
+    checkpoint: text(row, 'checkpoint'),
+    intervalSeconds: num(row, 'interval_seconds'),
+    enabled: num(row, 'enabled') === 1,
+    script: JSON.parse(text(row, 'script')) as MonitorDefinition['script'],
+    health: text(row, 'health') as MonitorHealth,
+    createdAt: text(row, 'created_at'),
+    updatedAt: text(row, 'updated_at'),
+  };
+  const variables = optionalText(row, 'variables');
+  if (variables !== undefined) monitor.variables = JSON.parse(variables) as Record<string, string>;
+  const capture = optionalText(row, 'capture');
+  if (capture !== undefined) monitor.capture = JSON.parse(capture) as NonNullable<MonitorDefinition['capture']>;
+  return monitor;
+}
+
+function toRun(row: Row): RunRecord {
+  const run: RunRecord = {
+    runId: text(row, 'run_id'),
+    monitorId: text(row, 'monitor_id'),
+    checkpoint: text(row, 'checkpoint'),
+    attempt: num(row, 'attempt'),
+    reason: text(row, 'reason') as RunReason,
+    status: text(row, 'status') as RunState,
+    dispatchedAt: text(row, 'dispatched_at'),
+    late: num(row, 'late') === 1,
+  };
+  setDefined(run, 'instance', optionalText(row, 'instance'));
+  setDefined(run, 'leaseDeadline', optionalText(row, 'lease_deadline'));
+  setDefined(run, 'finishedAt', optionalText(row, 'finished_at'));
+  setDefined(run, 'durationMs', optionalNumber(row, 'duration_ms'));
+  setDefined(run, 'resultStatus', optionalText(row, 'result_status'));
+  setDefined(run, 'lostReason', optionalText(row, 'lost_reason'));
+  return run;
+}
+
+function toAlert(row: Row): AlertRecord {
+  const alert: AlertRecord = {
+    id: num(row, 'id'),
+    kind: text(row, 'kind') as AlertKind,
+    createdAt: text(row, 'created_at'),
+    message: text(row, 'message'),
+    deliveries: JSON.parse(text(row, 'deliveries')) as WebhookDelivery[],
+  };
+  setDefined(alert, 'monitorId', optionalText(row, 'monitor_id'));
+  setDefined(alert, 'checkpoint', optionalText(row, 'checkpoint'));
+  setDefined(alert, 'runId', optionalText(row, 'run_id'));
+  return alert;
+}
+
+function jsonOrNull(value: unknown): string | null {
+  return value === undefined ? null : JSON.stringify(value);
+}
+
+/**
+ * Everything the control plane keeps, in one SQLite file (`<dataDir>/control-plane.db`, WAL, synchronous=FULL:
+ * one fsync per stored result is cheap at monitoring rates and a stored result must survive a power cut).
+ * Synchronous by design (node:sqlite): each method is atomic with respect to the event loop, which is what
+ * makes "store once, then decide" race-free.
+ */
+export class Store {
+  readonly #db: DatabaseSync;
+  readonly #statements = new Map<string, StatementSync>();
+
+  constructor(dataDir: string) {
+    mkdirSync(dataDir, { recursive: true });
+    this.#db = new DatabaseSync(join(dataDir, 'control-plane.db'));
+    this.#db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000;');
+    this.#migrate();
+  }
+
+  #migrate(): void {
+    const row = this.#db.prepare('PRAGMA user_version').get() as Row | undefined;
+    const current = row === undefined ? 0 : num(row, 'user_version');
+    for (let index = current; index < migrations.length; index++) {
+      this.transaction(() => {
+        this.#db.exec(migrations[index] ?? '');
+        this.#db.exec(`PRAGMA user_version = ${index + 1}`);
+      });
+    }
+  }
+
+  #statement(sql: string): StatementSync {
+    let statement = this.#statements.get(sql);
+    if (statement === undefined) {
+      statement = this.#db.prepare(sql);
+      this.#statements.set(sql, statement);
+    }
+    return statement;
+  }
+
+  #get(sql: string, ...params: SQLInputValue[]): Row | undefined {
+    return this.#statement(sql).get(...params);
+  }
+
+  #all(sql: string, ...params: SQLInputValue[]): Row[] {
+    return this.#statement(sql).all(...params);
+  }
+
+  #run(sql: string, ...params: SQLInputValue[]): number {
+    return Number(this.#statement(sql).run(...params).changes);
+  }
+
+  /** Run `work` in one transaction (nested calls join the outer one). */
+  transaction<T>(work: () => T): T {
+    if (this.#db.isTransaction) return work();
+    this.#db.exec('BEGIN IMMEDIATE');
+    try {
+      const value = work();
+      this.#db.exec('COMMIT');
+      return value;
+    } catch (error) {
+      this.#db.exec('ROLLBACK');
+      throw error;
+    }
+  }
+
+  close(): void {
+    this.#statements.clear();
+    if (this.#db.isOpen) this.#db.close();
+  }
+
+  // ---- checkpoints ----
+
+  createCheckpoint(name: string, tokenHash: string, now: string): CheckpointRecord {
+    if (this.getCheckpoint(name) !== undefined) throw new ConflictError(`a checkpoint named "${name}" already exists`);
+    this.#run('INSERT INTO checkpoints (name, token_hash, created_at) VALUES (?, ?, ?)', name, tokenHash, now);
+    return { name, createdAt: now, health: 'unknown' };
+  }
+
+  getCheckpoint(name: string): CheckpointRecord | undefined {
+    const row = this.#get('SELECT name, created_at, health FROM checkpoints WHERE name = ?', name);
+    return row === undefined ? undefined : toCheckpoint(row);
+  }
+
+  checkpointByTokenHash(tokenHash: string): CheckpointRecord | undefined {
+    const row = this.#get('SELECT name, created_at, health FROM checkpoints WHERE token_hash = ?', tokenHash);
+    return row === undefined ? undefined : toCheckpoint(row);
+  }
+
+  listCheckpoints(): CheckpointRecord[] {
+    return this.#all('SELECT name, created_at, health FROM checkpoints ORDER BY name').map(toCheckpoint);
+  }
+
+  setCheckpointHealth(name: string, health: CheckpointHealth): void {
+    this.#run('UPDATE checkpoints SET health = ? WHERE name = ?', health, name);
+  }
+
+  // ---- instances ----
+
+  /** Record a hello: creates the instance or refreshes what it reports about itself, and marks it connected. */
+  instanceHello(input: { checkpoint: string; id: string; version: string; browserVersion?: string; capacity: number; privacyLock: boolean; startedAt: string; now: string }): void {
+    this.#run(
+      `INSERT INTO instances (checkpoint, id, version, browser_version, capacity, privacy_lock, connected, draining, started_at, first_seen, last_seen)
+       VALUES (?, ?, ?, ?, ?, ?, 1, 0, ?, ?, ?)
+       ON CONFLICT (checkpoint, id) DO UPDATE SET version = excluded.version, browser_version = excluded.browser_version,
+         capacity = excluded.capacity, privacy_lock = excluded.privacy_lock, connected = 1, draining = 0,
+         started_at = excluded.started_at, last_seen = excluded.last_seen, running = 0, load = 0`,
+      input.checkpoint,
+      input.id,
+      input.version,
+      input.browserVersion ?? null,
+      input.capacity,
+      input.privacyLock ? 1 : 0,
+      input.startedAt,
+      input.now,
+      input.now,
+    );
+  }
+
+  instanceHeartbeat(input: { checkpoint: string; id: string; running: number; load: number; draining: boolean; outboxDepth: number; now: string }): void {
+    this.#run(
+      'UPDATE instances SET running = ?, load = ?, draining = ?, outbox_depth = ?, last_seen = ? WHERE checkpoint = ? AND id = ?',
+      input.running,
+      input.load,
+      input.draining ? 1 : 0,
+      input.outboxDepth,
+      input.now,
+      input.checkpoint,
+      input.id,
+    );
+  }
+
+  instanceDisconnected(checkpoint: string, id: string, now: string): void {
+    this.#run('UPDATE instances SET connected = 0, last_seen = ? WHERE checkpoint = ? AND id = ?', now, checkpoint, id);
+  }
+
+  /** At start-up nothing is connected yet, whatever the file says. */
+  markAllInstancesDisconnected(): void {
+    this.#run('UPDATE instances SET connected = 0');
+  }
+
+  listInstances(checkpoint?: string): InstanceRecord[] {
+    const rows =
+      checkpoint === undefined
+        ? this.#all('SELECT * FROM instances ORDER BY checkpoint, id')
+        : this.#all('SELECT * FROM instances WHERE checkpoint = ? ORDER BY id', checkpoint);
+    return rows.map(toInstance);
+  }
+
+  // ---- monitors ----
+
+  insertMonitor(definition: MonitorDefinition, now: string): MonitorRecord {
+    if (this.getMonitor(definition.id) !== undefined) throw new ConflictError(`a monitor with id "${definition.id}" already exists`);
+    this.#run(
+      `INSERT INTO monitors (id, name, checkpoint, interval_seconds, enabled, script, variables, capture, created_at, updated_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      definition.id,
+      definition.name,
+      definition.checkpoint,
+      definition.intervalSeconds,
+      definition.enabled ? 1 : 0,
+      JSON.stringify(definition.script),
+      jsonOrNull(definition.variables),
+      jsonOrNull(definition.capture),
+      now,
+      now,
+    );
+    const stored = this.getMonitor(definition.id);
+    if (stored === undefined) throw new Error(`monitor ${definition.id} vanished after insert`);
+    return stored;
+  }
+
+  /** Replace a monitor's definition; returns undefined when there is no such monitor. */
+  updateMonitor(definition: MonitorDefinition, now: string): MonitorRecord | undefined {
+    const changes = this.#run(
+      `UPDATE monitors SET name = ?, checkpoint = ?, interval_seconds = ?, enabled = ?, script = ?, variables = ?, capture = ?, updated_at = ?
+       WHERE id = ?`,
+      definition.name,
+      definition.checkpoint,
+      definition.intervalSeconds,
+      definition.enabled ? 1 : 0,
+      JSON.stringify(definition.script),
+      jsonOrNull(definition.variables),
+      jsonOrNull(definition.capture),
+      now,
+      definition.id,
+    );
+    return changes === 0 ? undefined : this.getMonitor(definition.id);
+  }
+
+  deleteMonitor(id: string): boolean {
+    return this.#run('DELETE FROM monitors WHERE id = ?', id) > 0;
+  }
+
+  getMonitor(id: string): MonitorRecord | undefined {
+    const row = this.#get('SELECT * FROM monitors WHERE id = ?', id);
+    return row === undefined ? undefined : toMonitor(row);
+  }
+
+  listMonitors(checkpoint?: string): MonitorRecord[] {
+    const rows =
+      checkpoint === undefined
+        ? this.#all('SELECT * FROM monitors ORDER BY name, id')
+        : this.#all('SELECT * FROM monitors WHERE checkpoint = ? ORDER BY name, id', checkpoint);
+    return rows.map(toMonitor);
+  }
+
+  setMonitorHealth(id: string, health: MonitorHealth): void {
+    this.#run('UPDATE monitors SET health = ? WHERE id = ?', health, id);
+  }
+
+  // ---- runs ----
+
+  insertRun(run: { runId: string; monitorId: string; checkpoint: string; attempt: number; instance: string; reason: RunReason; dispatchedAt: string; leaseDeadline: string }): void {
+    this.#run(
+      `INSERT INTO runs (run_id, monitor_id, checkpoint, attempt, instance, reason, status, dispatched_at, lease_deadline)
+       VALUES (?, ?, ?, ?, ?, ?, 'dispatched', ?, ?)`,
+      run.runId,
+      run.monitorId,
+      run.checkpoint,
+      run.attempt,
+      run.instance,
+      run.reason,
+      run.dispatchedAt,
+      run.leaseDeadline,
+    );
+  }
+
+  getRun(runId: string): RunRecord | undefined {
+    const row = this.#get('SELECT * FROM runs WHERE run_id = ?', runId);
+    return row === undefined ? undefined : toRun(row);
+  }
+
+  /** dispatched → running (only from dispatched; a late `started` never revives a lost run). */
+  markRunStarted(runId: string): void {
+    this.#run("UPDATE runs SET status = 'running' WHERE run_id = ? AND status = 'dispatched'", runId);
+  }
+
+  markRunLost(runId: string, reason: string): void {
+    this.#run("UPDATE runs SET status = 'lost', lost_reason = ? WHERE run_id = ? AND status IN ('dispatched', 'running')", reason, runId);
+  }
+
+  listRuns(monitorId: string, limit: number): RunRecord[] {
+    return this.#all('SELECT * FROM runs WHERE monitor_id = ? ORDER BY dispatched_at DESC, rowid DESC LIMIT ?', monitorId, limit).map(toRun);
+  }
+
+  inFlightRuns(): RunRecord[] {
+    return this.#all("SELECT * FROM runs WHERE status IN ('dispatched', 'running') ORDER BY dispatched_at, rowid").map(toRun);
+  }
+
+  // ---- results ----
+
+  /**
+   * Store a result envelope exactly once, keyed by run id, and settle its run in the same transaction.
+   * Returns `duplicate` (and counts it) when the run id is already stored. A result for a run already written
+   * off as lost, or for a run this control plane never dispatched, is stored with `late` set.
+   */
+  storeResult(envelope: ResultEnvelope, checkpoint: string, now: string): { stored: 'new' | 'duplicate'; run: RunRecord } {
+    return this.transaction(() => {
+      const inserted = this.#run('INSERT OR IGNORE INTO results (run_id, envelope, received_at) VALUES (?, ?, ?)', envelope.runId, JSON.stringify(envelope), now);
+      const existing = this.getRun(envelope.runId);
+      if (inserted === 0) {
+        this.#run('UPDATE results SET duplicates = duplicates + 1 WHERE run_id = ?', envelope.runId);
+        if (existing === undefined) throw new Error(`result ${envelope.runId} is stored but has no run`);
+        return { stored: 'duplicate' as const, run: existing };
+      }
+      const status = envelope.result.status;
+      const duration = envelope.result.durationMs;
+      if (existing === undefined) {
+        this.#run(
+          `INSERT INTO runs (run_id, monitor_id, checkpoint, attempt, instance, reason, status, dispatched_at, finished_at, duration_ms, late, result_status)
+           VALUES (?, ?, ?, ?, ?, 'unsolicited', ?, ?, ?, ?, 1, ?)`,
+          envelope.runId,
+          envelope.monitorId,
+          checkpoint,
+          envelope.attempt,
+          envelope.instanceId,
+          status,
+          envelope.result.startedAt,
+          envelope.finishedAt,
+          duration,
+          status,
+        );
+      } else if (existing.status === 'lost') {
+        this.#run('UPDATE runs SET late = 1, finished_at = ?, duration_ms = ?, result_status = ? WHERE run_id = ?', envelope.finishedAt, duration, status, envelope.runId);
+      } else {
+        this.#run('UPDATE runs SET status = ?, finished_at = ?, duration_ms = ?, result_status = ? WHERE run_id = ?', status, envelope.finishedAt, duration, status, envelope.runId);
+      }
+      const run = this.getRun(envelope.runId);
+      if (run === undefined) throw new Error(`run ${envelope.runId} vanished`);
+      return { stored: 'new' as const, run };
+    });
+  }
+
+  getResult(runId: string): StoredResult | undefined {
+    const row = this.#get('SELECT * FROM results WHERE run_id = ?', runId);
+    if (row === undefined) return undefined;
+    return { runId: text(row, 'run_id'), envelope: JSON.parse(text(row, 'envelope')) as ResultEnvelope, receivedAt: text(row, 'received_at'), duplicates: num(row, 'duplicates') };
+  }
+
+  // ---- artifacts ----
+
+  getArtifact(sha256: string): ArtifactRecord | undefined {
+    const row = this.#get('SELECT * FROM artifacts WHERE sha256 = ?', sha256);
+    if (row === undefined) return undefined;
+    return { sha256: text(row, 'sha256'), sizeBytes: num(row, 'size_bytes'), contentType: text(row, 'content_type'), file: text(row, 'file'), createdAt: text(row, 'created_at') };
+  }
+
+  /** Returns false when the artifact was already recorded (content-addressed: same bytes). */
+  insertArtifact(artifact: ArtifactRecord): boolean {
+    return (
+      this.#run(
+        'INSERT OR IGNORE INTO artifacts (sha256, size_bytes, content_type, file, created_at) VALUES (?, ?, ?, ?, ?)',
+        artifact.sha256,
+        artifact.sizeBytes,
+        artifact.contentType,
+        artifact.file,
+        artifact.createdAt,
+      ) > 0
+    );
+  }
+
+  // ---- alerts ----
+
+  insertAlert(alert: { kind: AlertKind; monitorId?: string; checkpoint?: string; runId?: string; createdAt: string; message: string }): AlertRecord {
+    const info = this.#statement('INSERT INTO alerts (kind, monitor_id, checkpoint, run_id, created_at, message) VALUES (?, ?, ?, ?, ?, ?)').run(
+      alert.kind,
+      alert.monitorId ?? null,
+      alert.checkpoint ?? null,
+      alert.runId ?? null,
+      alert.createdAt,
+      alert.message,
+    );
+    const row = this.#get('SELECT * FROM alerts WHERE id = ?', Number(info.lastInsertRowid));
+    if (row === undefined) throw new Error('alert vanished after insert');
+    return toAlert(row);
+  }
+
+  setAlertDeliveries(id: number, deliveries: readonly WebhookDelivery[]): void {
+    this.#run('UPDATE alerts SET deliveries = ? WHERE id = ?', JSON.stringify(deliveries), id);
+  }
+
+  listAlerts(limit: number, filter: { monitorId?: string } = {}): AlertRecord[] {
+    const rows =
+      filter.monitorId === undefined
+        ? this.#all('SELECT * FROM alerts ORDER BY id DESC LIMIT ?', limit)
+        : this.#all('SELECT * FROM alerts WHERE monitor_id = ? ORDER BY id DESC LIMIT ?', filter.monitorId, limit);
+    return rows.map(toAlert);
+  }
+}
