@@ -53,7 +53,10 @@ export interface RunTransactionOptions extends CaptureRequest {
   privacyLock?: boolean;
   /** Options of the built-in network collector (HAR creator, `replay --har FILE`). */
   network?: NetworkCollectorOptions;
-  /** Extra collectors, after the built-in ones (navigation, requests, screenshots). */
+  /**
+   * Extra collectors, run after the built-in ones (navigation, requests, network, vitals, filmstrip) and before
+   * screenshots. One named like a built-in collector replaces it.
+   */
   collectors?: readonly Collector[];
   listener?: RunListener;
   clock?: Clock;
@@ -75,6 +78,16 @@ function skippedStep(step: Step): StepResult {
 }
 
 const round2 = (ms: number) => Math.round(ms * 100) / 100;
+
+/**
+ * The built-in collectors with the extra ones inserted before the screenshot collector (the last one); an
+ * extra collector whose name matches a built-in one takes its place (tests, custom settings).
+ */
+function withReplacements(builtIn: readonly Collector[], extra: readonly Collector[]): Collector[] {
+  const replaced = builtIn.map((collector) => extra.find((e) => e.name === collector.name) ?? collector);
+  const added = extra.filter((e) => !builtIn.some((collector) => collector.name === e.name));
+  return [...replaced.slice(0, -1), ...added, ...replaced.slice(-1)];
+}
 
 /** Deadline of one collector hook unless the collector declares its own (Lighthouse needs longer). */
 const defaultHookTimeoutMs = 10_000;
@@ -150,7 +163,8 @@ export async function runTransaction(options: RunTransactionOptions): Promise<Ru
     };
     // The network collector (CDP) replaces the request counts of the Playwright-based one, which stays as the
     // fallback when CDP is unavailable.
-    collectors = [navigationCollector(), requestCollector(network), networkCollector(options.network), vitalsCollector(), filmstripCollector(), ...(options.collectors ?? []), screenshotCollector()];
+    const builtIn = [navigationCollector(), requestCollector(network), networkCollector(options.network), vitalsCollector(), filmstripCollector()];
+    collectors = withReplacements([...builtIn, screenshotCollector()], options.collectors ?? []);
     await eachCollector((collector, ctx) => collector.start?.(ctx));
 
     for (const [stepIndex, step] of script.steps.entries()) {
