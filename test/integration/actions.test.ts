@@ -543,7 +543,6 @@ describe('assertions', () => {
 
   it(
     'assertElement with selector alternatives reports an element that stays hidden as ASSERTION_FAILED',
-    { todo: 'engine: onElement passes a fractional timeout, so "Timeout 396.2ms exceeded" misses /Timeout \\d+ms exceeded/ and becomes ACTION_TIMEOUT' },
     async () => {
       const { error } = failedStep(
         await run([...loginAndOpen('/playground'), { name: 'Visible?', actions: [{ type: 'assertElement', selector: ['#old-note', '#hidden-text'], timeoutMs: 400 }] }]),
