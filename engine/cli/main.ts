@@ -104,6 +104,30 @@ export function buildProgram(): Command {
     });
 
   program
+    .command('record')
+    .description('Record a transaction in a browser and write the script. Stop with the toolbar, by closing the window, or Ctrl-C.')
+    .argument('<url>', 'start URL (http or https); its origin becomes variables.baseUrl')
+    .option('--out <file>', 'write the script here instead of stdout')
+    .option('--headless', 'no visible browser (automation); stop with Ctrl-C', false)
+    .option('--password-secret <name>', 'secret name used for password fills (default from the field name)')
+    .action(async (url: string, options: { out?: string; headless: boolean; passwordSecret?: string }) => {
+      const { runRecordCommand } = await import('../../recorder/record-command.ts');
+      const controller = new AbortController();
+      const stop = () => controller.abort();
+      process.once('SIGINT', stop);
+      process.once('SIGTERM', stop);
+      try {
+        process.exitCode = await runRecordCommand(
+          { url, headless: options.headless, ...(options.out === undefined ? {} : { out: options.out }), ...(options.passwordSecret === undefined ? {} : { passwordSecret: options.passwordSecret }) },
+          { ...io, signal: controller.signal },
+        );
+      } finally {
+        process.removeListener('SIGINT', stop);
+        process.removeListener('SIGTERM', stop);
+      }
+    });
+
+  program
     .command('demo')
     .description('Start the demo site and replay every example script against it, writing reports to --out.')
     .option('--out <dir>', 'where each example`s result.json and screenshots go', 'checkpoint-results')
