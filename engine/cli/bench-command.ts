@@ -6,6 +6,7 @@ export interface BenchCliOptions {
   rounds: number;
   arms: string;
   soak?: number;
+  collectors?: boolean;
 }
 
 /**
@@ -15,6 +16,11 @@ export interface BenchCliOptions {
 export async function runBenchCommand(options: BenchCliOptions, io: { stdout: (t: string) => void; stderr: (t: string) => void }): Promise<number> {
   const bench = await import('../../test/bench/pool-bench.ts');
   const log = (line: string) => io.stderr(`${line}\n`);
+  if (options.collectors === true) {
+    const { runCollectorBench } = await import('../../test/bench/collector-bench.ts');
+    io.stdout(`${await runCollectorBench({ rounds: options.rounds, log })}\n`);
+    return 0;
+  }
   if (options.soak !== undefined) {
     const soak = await bench.runSoak(options.soak, options.concurrency, log);
     const drift = soak.start.rssMiB === 0 ? 0 : ((soak.end.rssMiB - soak.start.rssMiB) / soak.start.rssMiB) * 100;

@@ -207,8 +207,9 @@ export function buildProgram(): Command {
     .option('--concurrency <n>', 'transactions at once in every arm', positiveInt('--concurrency'), 2)
     .option('--rounds <n>', 'rounds; the arm order rotates each round', positiveInt('--rounds'), 3)
     .option('--arms <list>', 'comma-separated arms', 'ours,browser-per-tx,puppeteer-cluster,playwright-hand')
+    .option('--collectors', 'instead: the overhead of each collector against timings-only, artifact bytes, and TTFB error against a known server wait')
     .option('--soak <n>', 'instead: run N transactions through our pool and report memory, processes, open files and temp size at start and end', positiveInt('--soak'))
-    .action(async (options: { transactions: number; concurrency: number; rounds: number; arms: string; soak?: number }) => {
+    .action(async (options: { transactions: number; concurrency: number; rounds: number; arms: string; soak?: number; collectors?: boolean }) => {
       const { runBenchCommand } = await import('./bench-command.ts');
       process.exitCode = await runBenchCommand(options, io);
     });

@@ -18,7 +18,7 @@ export const allowedImports: Record<string, readonly string[]> = {
   'engine/agent': ['engine/schema', 'engine/core', 'engine/browser', 'engine/collectors', 'engine/runner', 'engine/report'],
   'engine/cli': ['engine/schema', 'engine/core', 'engine/browser', 'engine/collectors', 'engine/runner', 'engine/report', 'engine/agent', 'scripts/demo-site', 'recorder', 'control-plane', 'test/bench'],
   'scripts/demo-site': [],
-  'test/bench': ['engine/schema', 'engine/core', 'engine/browser', 'engine/runner', 'scripts/demo-site'],
+  'test/bench': ['engine/schema', 'engine/core', 'engine/browser', 'engine/runner', 'engine/report', 'scripts/demo-site', 'test/fixtures'],
   recorder: ['engine/schema', 'engine/core', 'engine/browser'],
   'control-plane': ['engine/schema', 'engine/core', 'engine/report'],
 };
