@@ -84,6 +84,38 @@ export function buildProgram(): Command {
     });
 
   program
+    .command('import')
+    .description('Import a Chrome DevTools Recorder recording (.json) as a transaction script. Problems are printed as `file: path: warning: message`. Exit 0 when a valid script results, 2 when the file is not a DevTools recording.')
+    .argument('<recording>', 'DevTools Recorder JSON export')
+    .option('--out <file>', 'write the script to this file instead of stdout')
+    .option('--base-url <origin>', 'origin the recording was made against; its URLs become {{baseUrl}}')
+    .option('--password-secret <NAME>', 'secret that replaces recorded passwords (default PASSWORD)')
+    .action(async (file: string, options: { out?: string; baseUrl?: string; passwordSecret?: string }) => {
+      const { runImportCommand } = await import('../../recorder/interop/commands.ts');
+      process.exitCode = await runImportCommand(
+        {
+          file,
+          ...(options.out === undefined ? {} : { out: options.out }),
+          ...(options.baseUrl === undefined ? {} : { baseUrl: options.baseUrl }),
+          ...(options.passwordSecret === undefined ? {} : { passwordSecret: options.passwordSecret }),
+        },
+        io,
+      );
+    });
+
+  program
+    .command('export')
+    .description('Export a transaction script as a DevTools Recorder recording, a Playwright Test spec, or a plain playwright-core script. Exit 0 when written, 2 when the script is invalid.')
+    .argument('<script>', 'transaction script (.json)')
+    .addOption(new Option('--format <format>', 'output format').choices(['devtools', 'playwright', 'playwright-script']).makeOptionMandatory())
+    .option('--out <file>', 'write to this file instead of stdout')
+    .option('--var <name=value>', 'variable value used in the DevTools export (repeatable)', varOption, {})
+    .action(async (file: string, options: { format: 'devtools' | 'playwright' | 'playwright-script'; out?: string; var: Record<string, string> }) => {
+      const { runExportCommand } = await import('../../recorder/interop/commands.ts');
+      process.exitCode = await runExportCommand({ file, format: options.format, vars: options.var, ...(options.out === undefined ? {} : { out: options.out }) }, io);
+    });
+
+  program
     .command('schema')
     .description('Print the JSON Schema of the script format (the one committed as scripts/transaction.schema.json).')
     .option('--out <file>', 'write it to this file instead of stdout')
