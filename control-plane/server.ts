@@ -33,6 +33,8 @@ export interface ControlPlaneOptions {
   webhooks?: string[];
   /** Time source of the scheduler, liveness and alerting. Default: the system clock. */
   clock?: Clock;
+  /** After a start, how long instances get to reconnect before their runs count as lost. Default max(3 heartbeats, 45 s). */
+  startupGraceMs?: number;
   /** Added to a script's time budget for its lease. Default 60 s. */
   leaseMarginMs?: number;
   /** How often the maintenance tick runs (real time). Default 500 ms. */
@@ -113,7 +115,9 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
     log,
     leaseMarginMs: options.leaseMarginMs ?? 60_000,
     checkpointDownAfterMs: options.checkpointDownAfterMs ?? 60_000,
-    startupGraceMs: 3 * heartbeatIntervalMs,
+    // Agents reconnect with a backoff capped at 30 s: give them that (and a margin) after a restart before their
+    // runs count as lost, or healthy runs would be written off and run twice.
+    startupGraceMs: options.startupGraceMs ?? Math.max(3 * heartbeatIntervalMs, 45_000),
   });
   scheduler.start();
 

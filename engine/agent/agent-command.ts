@@ -1,4 +1,6 @@
-import { readFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { isProcessAlive } from '../browser/browser-process.ts';
 import { rootCertificates } from 'node:tls';
 import type { BackoffOptions } from '../core/backoff.ts';
 import { EngineError, toEngineError } from '../core/errors.ts';
@@ -61,6 +63,28 @@ export interface AgentCommandIo {
 }
 
 const exit = { done: 0, badInput: 2, engineFault: 3 } as const;
+
+/**
+ * A standalone agent keeps every temporary file of its browsers (profiles, Playwright artifacts) under
+ * `<dataDir>/tmp/<pid>`, and removes the folders of earlier agent processes that are gone: a SIGKILLed or
+ * OOM-killed agent cannot clean up after itself, and its leftovers would otherwise fill the disk over months.
+ * Not done for agents embedded in another process (`checkpoint start`), which share one TMPDIR.
+ */
+async function isolateTempDir(dataDir: string): Promise<void> {
+  const root = join(dataDir, 'tmp');
+  await mkdir(root, { recursive: true });
+  for (const entry of await readdir(root)) {
+    const pid = Number(entry);
+    if (!Number.isInteger(pid) || pid === process.pid || !isProcessAlive(pid)) {
+      if (pid !== process.pid) await rm(join(root, entry), { recursive: true, force: true }).catch(() => undefined);
+    }
+  }
+  const own = join(root, String(process.pid));
+  await mkdir(own, { recursive: true });
+  process.env['TMPDIR'] = own;
+  process.env['TMP'] = own;
+  process.env['TEMP'] = own;
+}
 
 function checkInt(name: string, value: number | undefined, min: number, max = Number.MAX_SAFE_INTEGER): string | undefined {
   if (value === undefined) return undefined;
@@ -135,6 +159,7 @@ export async function runAgentCommand(options: AgentCommandOptions, io: AgentCom
     return fail(exit.badInput, `--data-dir: ${error instanceof Error ? error.message : String(error)}`);
   }
   const privacyLock = options.privacyLock === true || privacyLockFromEnv(env);
+  if (io.handleSignals !== false) await isolateTempDir(identity.dataDir);
 
   // ---- health server first, so /healthz answers while the browser starts ----
   let agent: Agent | undefined;

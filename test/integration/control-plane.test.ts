@@ -622,7 +622,7 @@ describe('control plane: restart', () => {
     const dataDir = await mkdtemp(join(tmpdir(), 'control-plane-restart-'));
     t.after(() => rm(dataDir, { recursive: true, force: true }));
     const logs: string[] = [];
-    const options = { dataDir, adminToken, log: (line: string) => logs.push(line), tickIntervalMs: 3_600_000, heartbeatIntervalMs: 1000 };
+    const options = { dataDir, adminToken, log: (line: string) => logs.push(line), tickIntervalMs: 3_600_000, heartbeatIntervalMs: 1000, startupGraceMs: 3000 };
     const before = await startControlPlane({ ...options, clock: new FakeClock() });
     const admin = { Authorization: `Bearer ${adminToken}`, 'Content-Type': 'application/json' };
     const created = (await (await fetch(`${before.url}/api/v1/checkpoints`, { method: 'POST', headers: admin, body: JSON.stringify({ name: 'intranet-eu' }) })).json()) as { token: string };
@@ -642,7 +642,7 @@ describe('control plane: restart', () => {
     t.after(() => after.close());
     const b = await FakeAgent.connect({ baseUrl: after.url, token: created.token, instanceId: 'b' });
     t.after(() => b.kill());
-    // The instance that had the second run gets three heartbeat intervals to come back; it does not.
+    // The instance that had the second run gets the startup grace (3 s here) to come back; it does not.
     clock.advance(2999);
     b.heartbeat();
     await eventually(async () => {
