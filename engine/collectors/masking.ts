@@ -1,4 +1,5 @@
 import type { Locator, Page } from 'playwright-core';
+import { toPlaywrightSelector } from '../core/selector-syntax.ts';
 
 /**
  * Fields that are always painted over in captured images: password inputs, and inputs whose autocomplete
@@ -12,21 +13,8 @@ export const defaultMaskColor = '#000000';
 /** Frames whose fields are masked; more than this (ad farms) and the screenshot is refused rather than half-masked. */
 const maxMaskedFrames = 64;
 
-/**
- * Our selector syntax → Playwright's: `testid=x` is the `data-testid` attribute and a bare `//…` is XPath;
- * CSS, `text=`, `role=`, `xpath=` and `>>` chains are Playwright's own. (Same rule as the runner's
- * `toPlaywrightSelector`; kept here because collectors may not import the runner.)
- */
-export function maskSelectorFor(selector: string): string {
-  return selector
-    .split(/\s*>>\s*/)
-    .map((part) => {
-      if (part.startsWith('testid=')) return `internal:testid=[data-testid=${JSON.stringify(part.slice('testid='.length))}s]`;
-      if (part.startsWith('//') || part.startsWith('(//')) return `xpath=${part}`;
-      return part;
-    })
-    .join(' >> ');
-}
+/** Our selector syntax → Playwright's, as the runner reads it. */
+export const maskSelectorFor = toPlaywrightSelector;
 
 /**
  * Locators of everything to paint over in `page`, in every frame (login forms often live in iframes): the

@@ -1,21 +1,9 @@
 import type { Frame, Locator } from 'playwright-core';
 import { EngineError } from '../core/errors.ts';
+import { toPlaywrightSelector } from '../core/selector-syntax.ts';
 import { selectorAlternatives, type Selector } from '../schema/selector.ts';
 
-/**
- * Our selector syntax → Playwright's. CSS, `text=`, `role=`, `xpath=` and `>>` chains are Playwright's own;
- * `testid=x` is the `data-testid` attribute.
- */
-export function toPlaywrightSelector(selector: string): string {
-  return selector
-    .split(/\s*>>\s*/)
-    .map((part) => {
-      if (part.startsWith('testid=')) return `internal:testid=[data-testid=${JSON.stringify(part.slice('testid='.length))}s]`;
-      if (part.startsWith('//') || part.startsWith('(//')) return `xpath=${part}`;
-      return part;
-    })
-    .join(' >> ');
-}
+export { toPlaywrightSelector };
 
 export interface ResolvedLocator {
   locator: Locator;
