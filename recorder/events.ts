@@ -22,6 +22,7 @@ export type PageEvent =
   | { type: 'upload'; target: TargetInfo; fileNames: string[] }
   | { type: 'assertText'; target: TargetInfo; text: string }
   | { type: 'assertVisible'; target: TargetInfo }
+  | { type: 'hover'; target: TargetInfo }
   | { type: 'newStep'; name?: string }
   | { type: 'stop' }
   /** A new document finished parsing (sent by every document; only top-level ones make steps). */
@@ -123,6 +124,8 @@ export function parsePageEvent(value: unknown): PageEvent | undefined {
     }
     case 'assertVisible':
       return t === undefined ? undefined : { type: 'assertVisible', target: t };
+    case 'hover':
+      return t === undefined ? undefined : { type: 'hover', target: t };
     case 'newStep': {
       const name = str(value['name'], 200);
       return name === undefined || name.trim() === '' ? { type: 'newStep' } : { type: 'newStep', name: name.trim() };

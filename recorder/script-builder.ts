@@ -151,6 +151,12 @@ export class ScriptBuilder {
         this.#emit(event, action, true);
         return;
       }
+      case 'hover': {
+        const selector = this.#selector(event.target);
+        if (selector === undefined) return;
+        this.#emit(event, { type: 'hover', selector }, true);
+        return;
+      }
       case 'select': {
         const selector = this.#selector(event.target);
         if (selector === undefined) return;

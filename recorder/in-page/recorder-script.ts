@@ -169,6 +169,38 @@ input { font: inherit; width: 110px; padding: 3px 5px; border-radius: 4px; borde
   };
   for (const type of ['pointerdown', 'pointerup', 'mousedown', 'mouseup', 'dblclick', 'auxclick']) window.addEventListener(type, swallow, true);
 
+  // Hover is recorded only when it opens something: within a short window after the pointer enters an
+  // element, the page reveals content (a `hidden` attribute removed, a style/class change or new nodes that
+  // render). Menus driven purely by CSS :hover change no DOM and are not detected.
+  let hovered: Element | undefined;
+  let hoverWatch: MutationObserver | undefined;
+  const rendered = (node: Node): boolean => node instanceof Element && node.getClientRects().length > 0;
+  window.addEventListener(
+    'mouseover',
+    (event) => {
+      if (!event.isTrusted || inToolbar(event) || mode !== 'record') return;
+      const el = elementOf(event);
+      if (el === undefined || el === hovered || el === document.body || el === document.documentElement) return;
+      hovered = el;
+      hoverWatch?.disconnect();
+      const target = targetOf(el, false);
+      const watch = new MutationObserver((mutations) => {
+        const revealed = mutations.some((m) =>
+          m.type === 'childList'
+            ? Array.from(m.addedNodes).some(rendered)
+            : m.target !== el && !m.target.contains(el) && rendered(m.target) && (m.attributeName !== 'hidden' || m.oldValue !== null),
+        );
+        if (!revealed) return;
+        watch.disconnect();
+        send({ type: 'hover', target });
+      });
+      hoverWatch = watch;
+      watch.observe(document.documentElement, { subtree: true, childList: true, attributes: true, attributeOldValue: true, attributeFilter: ['hidden', 'style', 'class', 'open', 'aria-expanded'] });
+      setTimeout(() => watch.disconnect(), 400);
+    },
+    true,
+  );
+
   window.addEventListener(
     'click',
     (event) => {

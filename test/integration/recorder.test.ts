@@ -121,6 +121,29 @@ describe('recorder on the demo site', () => {
     assert.equal(result.status, 'passed');
   });
 
+  it('records a hover that opens a menu (and not one that opens nothing), and the script replays', async () => {
+    const recorder = await startRecorder({ browser, url: `${site.url}/login`, passwordSecret: 'DEMO_PASSWORD', name: 'Hover menu' });
+    const { page } = recorder;
+    await page.fill('#username', 'demo');
+    await page.fill('#password', 'demo-password');
+    await page.click('button[type=submit]');
+    await page.waitForURL(/\/dashboard/);
+    await page.goto(`${site.url}/playground`);
+    await page.hover('h1');
+    await page.hover('#hover-trigger');
+    await page.locator('#hover-items').waitFor({ state: 'visible' });
+    await page.click('#hover-items >> text=Settings');
+    await recorder.addAssertion(page.locator('#menu-selection'), 'text');
+    const script = await recorder.stop();
+    const actions = script.steps.flatMap((step) => step.actions);
+    const hovers = actions.filter((a) => a.type === 'hover');
+    assert.equal(hovers.length, 1, `one hover recorded (the heading opened nothing): ${JSON.stringify(actions)}`);
+    const hoverIndex = actions.findIndex((a) => a.type === 'hover');
+    assert.equal(actions[hoverIndex + 1]?.type, 'click', 'the hover comes right before the click on the revealed item');
+    const { result } = await runTransaction({ script, browser, variables: { baseUrl: site.url }, secret: (name) => (name === 'DEMO_PASSWORD' ? 'demo-password' : undefined) });
+    assert.equal(result.status, 'passed', JSON.stringify(result.steps.map((step) => step.error)));
+  });
+
   it('records a click on a page with a strict Content-Security-Policy', async () => {
     const server: Server = createServer((req, res) => {
       if (req.url === '/app.js') {
