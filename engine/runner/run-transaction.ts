@@ -8,7 +8,6 @@ import { filmstripCollector } from '../collectors/filmstrip-collector.ts';
 import { navigationCollector } from '../collectors/navigation-collector.ts';
 import { networkCollector, type NetworkCollectorOptions } from '../collectors/network-collector.ts';
 import { NetworkTracker } from '../collectors/network-tracker.ts';
-import { requestCollector } from '../collectors/request-collector.ts';
 import { screenshotCollector } from '../collectors/screenshot-collector.ts';
 import { vitalsCollector } from '../collectors/vitals-collector.ts';
 import { systemClock, type Clock } from '../core/clock.ts';
@@ -161,9 +160,9 @@ export async function runTransaction(options: RunTransactionOptions): Promise<Ru
       addArtifact: (artifact) => artifacts.push(artifact),
       remainingMs: () => scriptDeadlineMs - clock.nowMs(),
     };
-    // The network collector (CDP) replaces the request counts of the Playwright-based one, which stays as the
-    // fallback when CDP is unavailable.
-    const builtIn = [navigationCollector(), requestCollector(network), networkCollector(options.network), vitalsCollector(), filmstripCollector()];
+    // Request counts, bytes and the waterfall come from CDP; when CDP cannot attach, steps lack `requests` and
+    // the run says why in `warnings`.
+    const builtIn = [navigationCollector(), networkCollector(options.network), vitalsCollector(), filmstripCollector()];
     collectors = withReplacements([...builtIn, screenshotCollector()], options.collectors ?? []);
     await eachCollector((collector, ctx) => collector.start?.(ctx));
 
