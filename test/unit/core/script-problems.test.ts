@@ -20,10 +20,11 @@ describe('closestMatch', () => {
     assert.equal(closestMatch('', ['navigate']), undefined);
   });
 
-  it('answers quickly for a very long value', () => {
-    const started = performance.now();
-    assert.equal(closestMatch('x'.repeat(200_000), actionTypes), undefined);
-    assert.ok(performance.now() - started < 250, `took ${Math.round(performance.now() - started)} ms`);
+  // No speed assertion (machines are shared): without the length pre-filter, the full edit distance of a 4 MB
+  // value against every action type takes tens of seconds, so the test's timeout is the guard.
+  it('skips candidates whose length alone rules them out, so a huge value gets no hint', { timeout: 10_000 }, () => {
+    assert.equal(closestMatch('x'.repeat(4_000_000), actionTypes), undefined);
+    assert.equal(closestMatch('clickk', actionTypes), 'click');
   });
 });
 
