@@ -412,7 +412,7 @@ describe('demo site: lifecycle', () => {
     await new Promise((resolve) => setTimeout(resolve, 50));
     const startMs = performance.now();
     await other.close();
-    assert.ok(performance.now() - startMs < 1000, 'close() should not wait for the delay');
+    assert.ok(performance.now() - startMs < 10_000, 'close() does not wait for the 20 s delay');
     assert.equal(await pending, 'dropped');
     await other.close(); // idempotent
   });
