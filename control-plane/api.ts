@@ -79,6 +79,7 @@ export function createApi(deps: ApiDeps): (req: IncomingMessage, res: ServerResp
     const definition: MonitorDefinition = { id, name: input.name, checkpoint: input.checkpoint, intervalSeconds: input.intervalSeconds, enabled: input.enabled, script: input.script };
     if (input.variables !== undefined) definition.variables = input.variables;
     if (input.capture !== undefined) definition.capture = input.capture;
+    if (input.alertOnWarning !== undefined) definition.alertOnWarning = input.alertOnWarning;
     return definition;
   };
 

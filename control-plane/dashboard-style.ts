@@ -58,7 +58,7 @@ td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
 .pill.running, .pill.dispatched, .pill.manual { color: var(--accent); background: var(--accent-soft); }
 .pill.lost, .pill.unknown, .pill.offline, .pill.disabled, .pill.none { color: var(--muted); background: var(--lost-soft); }
 .pill.monitor-recovered, .pill.checkpoint-up { color: var(--pass); background: var(--pass-soft); }
-.pill.late, .pill.draining { color: var(--warn); background: var(--warn-soft); }
+.pill.late, .pill.draining, .pill.warning, .pill.monitor-warning { color: var(--warn); background: var(--warn-soft); }
 .dot { display: inline-block; width: 8px; height: 8px; border-radius: 50%; margin-right: 0.45rem; vertical-align: middle; }
 .dot.on { background: var(--pass); box-shadow: 0 0 0 3px var(--pass-soft); }
 .dot.off { background: var(--muted); opacity: 0.5; }

@@ -142,7 +142,7 @@ function monitorTable(rows: readonly MonitorRow[], now: Date): Html {
 <tbody>${rows.map((row) => {
     const latest = row.runs.find((run) => run.durationMs !== undefined);
     return html`<tr>
-<td>${monitorStatus(row)}${row.monitor.health === 'failing' ? html` <span class="small error-text" title="an alert is open">alerting</span>` : ''}</td>
+<td>${monitorStatus(row)}${row.monitor.health === 'failing' ? html` <span class="small error-text" title="an alert is open">alerting</span>` : row.monitor.health === 'warning' ? html` <span class="small" title="a warning alert is open">warning</span>` : ''}</td>
 <td><a href="${href('monitors', row.monitor.id)}">${row.monitor.name}</a></td>
 <td class="hide-narrow small">${row.monitor.checkpoint}</td>
 <td class="hide-narrow small muted">${formatInterval(row.monitor.intervalSeconds)}</td>
@@ -220,7 +220,7 @@ export function monitorPage(input: { now: Date; monitor: MonitorRecord; runs: Ru
   const names = new Map([[monitor.id, monitor.name]]);
   const body = html`
 <div class="crumbs"><a href="/">Overview</a> / monitor</div>
-<div class="title-row"><h1>${monitor.name}</h1>${monitor.enabled ? '' : pill('disabled')}${monitor.health === 'failing' ? pill('failed', 'alerting') : ''}</div>
+<div class="title-row"><h1>${monitor.name}</h1>${monitor.enabled ? '' : pill('disabled')}${monitor.health === 'failing' ? pill('failed', 'alerting') : monitor.health === 'warning' ? pill('warning', 'warning alert open') : ''}</div>
 <section class="card">
 <dl class="facts">
 <div><dt>Checkpoint</dt><dd>${monitor.checkpoint}</dd></div>

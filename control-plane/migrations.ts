@@ -89,4 +89,64 @@ export const migrations: readonly string[] = [
     deliveries TEXT NOT NULL DEFAULT '[]'  -- JSON [{url, delivered, attempts, status?, error?}]
   );
   `,
+  // 2: the `warning` verdict (error conditions). SQLite cannot alter a CHECK constraint, so the tables whose
+  // checks change are rebuilt and their rows copied.
+  `
+  CREATE TABLE runs_v2 (
+    run_id TEXT PRIMARY KEY,
+    monitor_id TEXT NOT NULL,
+    checkpoint TEXT NOT NULL,
+    attempt INTEGER NOT NULL,
+    instance TEXT,
+    reason TEXT NOT NULL,
+    status TEXT NOT NULL CHECK (status IN ('dispatched', 'running', 'passed', 'warning', 'failed', 'error', 'lost')),
+    dispatched_at TEXT NOT NULL,
+    lease_deadline TEXT,
+    finished_at TEXT,
+    duration_ms REAL,
+    late INTEGER NOT NULL DEFAULT 0,
+    result_status TEXT,
+    lost_reason TEXT
+  );
+  INSERT INTO runs_v2 SELECT run_id, monitor_id, checkpoint, attempt, instance, reason, status, dispatched_at, lease_deadline,
+    finished_at, duration_ms, late, result_status, lost_reason FROM runs;
+  DROP TABLE runs;
+  ALTER TABLE runs_v2 RENAME TO runs;
+  CREATE INDEX runs_by_monitor ON runs(monitor_id, dispatched_at);
+  CREATE INDEX runs_in_flight ON runs(status) WHERE status IN ('dispatched', 'running');
+
+  CREATE TABLE monitors_v2 (
+    id TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    checkpoint TEXT NOT NULL,
+    interval_seconds INTEGER NOT NULL,
+    enabled INTEGER NOT NULL,
+    script TEXT NOT NULL,
+    variables TEXT,
+    capture TEXT,
+    health TEXT NOT NULL DEFAULT 'ok' CHECK (health IN ('ok', 'warning', 'failing')),
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    alert_on_warning INTEGER NOT NULL DEFAULT 0
+  );
+  INSERT INTO monitors_v2 (id, name, checkpoint, interval_seconds, enabled, script, variables, capture, health, created_at, updated_at)
+    SELECT id, name, checkpoint, interval_seconds, enabled, script, variables, capture, health, created_at, updated_at FROM monitors;
+  DROP TABLE monitors;
+  ALTER TABLE monitors_v2 RENAME TO monitors;
+  CREATE INDEX monitors_by_checkpoint ON monitors(checkpoint);
+
+  CREATE TABLE alerts_v2 (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    kind TEXT NOT NULL CHECK (kind IN ('monitor-failed', 'monitor-warning', 'monitor-recovered', 'checkpoint-down', 'checkpoint-up')),
+    monitor_id TEXT,
+    checkpoint TEXT,
+    run_id TEXT,
+    created_at TEXT NOT NULL,
+    message TEXT NOT NULL,
+    deliveries TEXT NOT NULL DEFAULT '[]'
+  );
+  INSERT INTO alerts_v2 SELECT id, kind, monitor_id, checkpoint, run_id, created_at, message, deliveries FROM alerts;
+  DROP TABLE alerts;
+  ALTER TABLE alerts_v2 RENAME TO alerts;
+  `,
 ];

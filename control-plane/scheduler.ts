@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Clock } from '../engine/core/clock.ts';
+import { breachSentences } from '../engine/core/conditions.ts';
 import {
   chooseInstance,
   decideAfterResult,
@@ -173,7 +174,7 @@ export class Scheduler {
     this.#inFlight.delete(run.runId);
     const monitor = this.#store.getMonitor(run.monitorId);
     if (monitor === undefined) return;
-    const decision = decideAfterResult({ outcome: envelope.result.status, attempt: run.attempt, health: monitor.health, late: run.late });
+    const decision = decideAfterResult({ outcome: envelope.result.status, attempt: run.attempt, health: monitor.health, late: run.late, alertOnWarning: monitor.alertOnWarning === true });
     if (run.late) this.#log(`scheduler: late result for run ${run.runId} (${monitor.name}, ${envelope.result.status}); stored, no alert`);
     if (decision.health !== monitor.health) this.#store.setMonitorHealth(monitor.id, decision.health);
     const instance = run.instance ?? envelope.instanceId;
@@ -184,6 +185,14 @@ export class Scheduler {
         monitorId: monitor.id,
         runId: run.runId,
         message: `${monitor.name} failed ${run.attempt} times in a row (last on ${instance}): ${failureSummary(envelope)}`,
+      });
+    } else if (decision.alert === 'monitor-warning') {
+      this.#alerts.raise({
+        kind: 'monitor-warning',
+        checkpoint: run.checkpoint,
+        monitorId: monitor.id,
+        runId: run.runId,
+        message: `${monitor.name} passed with warnings (on ${instance}): ${failureSummary(envelope)}`,
       });
     } else if (decision.alert === 'monitor-recovered') {
       this.#alerts.raise({ kind: 'monitor-recovered', checkpoint: run.checkpoint, monitorId: monitor.id, runId: run.runId, message: `${monitor.name} passes again (on ${instance})` });
@@ -397,11 +406,13 @@ function formatSpan(ms: number): string {
   return `${Math.round(ms / 60_000)} min`;
 }
 
-/** The first failing step and its error, in one line. */
+/** The first failing step and its error (status and URL for HTTP_ERROR), then any other breached conditions, in one line. */
 export function failureSummary(envelope: ResultEnvelope): string {
   const result = envelope.result;
   const step = result.steps.find((candidate) => candidate.status === 'failed');
   const error = step?.error ?? result.error;
   const where = step === undefined ? '' : `step "${step.name}": `;
-  return error === undefined ? `${where}${result.status}` : `${where}${error.code}: ${error.message}`;
+  const breaches = breachSentences(result).filter((sentence) => error?.message.toLowerCase() !== sentence.toLowerCase());
+  const head = error === undefined ? (breaches.length > 0 ? '' : `${where}${result.status}`) : `${where}${error.code}: ${error.message}`;
+  return [head, ...breaches].filter((part) => part !== '').join('; ');
 }

@@ -5,9 +5,9 @@ import type { CheckpointHealth, MonitorHealth } from '../engine/core/dispatch-po
 import type { MonitorDefinition, ResultEnvelope } from '../engine/schema/protocol.ts';
 import { migrations } from './migrations.ts';
 
-export type RunState = 'dispatched' | 'running' | 'passed' | 'failed' | 'error' | 'lost';
+export type RunState = 'dispatched' | 'running' | 'passed' | 'warning' | 'failed' | 'error' | 'lost';
 export type RunReason = 'schedule' | 'retry' | 'manual' | 'redispatch' | 'unsolicited';
-export type AlertKind = 'monitor-failed' | 'monitor-recovered' | 'checkpoint-down' | 'checkpoint-up';
+export type AlertKind = 'monitor-failed' | 'monitor-warning' | 'monitor-recovered' | 'checkpoint-down' | 'checkpoint-up';
 
 export interface CheckpointRecord {
   name: string;
@@ -166,6 +166,7 @@ function toMonitor(row: Row): MonitorRecord {
   if (variables !== undefined) monitor.variables = JSON.parse(variables) as Record<string, string>;
   const capture = optionalText(row, 'capture');
   if (capture !== undefined) monitor.capture = JSON.parse(capture) as NonNullable<MonitorDefinition['capture']>;
+  if (num(row, 'alert_on_warning') === 1) monitor.alertOnWarning = true;
   return monitor;
 }
 
@@ -358,8 +359,8 @@ export class Store {
   insertMonitor(definition: MonitorDefinition, now: string): MonitorRecord {
     if (this.getMonitor(definition.id) !== undefined) throw new ConflictError(`a monitor with id "${definition.id}" already exists`);
     this.#run(
-      `INSERT INTO monitors (id, name, checkpoint, interval_seconds, enabled, script, variables, capture, created_at, updated_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      `INSERT INTO monitors (id, name, checkpoint, interval_seconds, enabled, script, variables, capture, alert_on_warning, created_at, updated_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       definition.id,
       definition.name,
       definition.checkpoint,
@@ -368,6 +369,7 @@ export class Store {
       JSON.stringify(definition.script),
       jsonOrNull(definition.variables),
       jsonOrNull(definition.capture),
+      definition.alertOnWarning === true ? 1 : 0,
       now,
       now,
     );
@@ -379,7 +381,7 @@ export class Store {
   /** Replace a monitor's definition; returns undefined when there is no such monitor. */
   updateMonitor(definition: MonitorDefinition, now: string): MonitorRecord | undefined {
     const changes = this.#run(
-      `UPDATE monitors SET name = ?, checkpoint = ?, interval_seconds = ?, enabled = ?, script = ?, variables = ?, capture = ?, updated_at = ?
+      `UPDATE monitors SET name = ?, checkpoint = ?, interval_seconds = ?, enabled = ?, script = ?, variables = ?, capture = ?, alert_on_warning = ?, updated_at = ?
        WHERE id = ?`,
       definition.name,
       definition.checkpoint,
@@ -388,6 +390,7 @@ export class Store {
       JSON.stringify(definition.script),
       jsonOrNull(definition.variables),
       jsonOrNull(definition.capture),
+      definition.alertOnWarning === true ? 1 : 0,
       now,
       definition.id,
     );

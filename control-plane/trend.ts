@@ -1,7 +1,7 @@
 import { html, raw, type Html } from './html.ts';
 import type { RunRecord } from './store.ts';
 
-const colors: Record<string, string> = { passed: 'var(--pass)', failed: 'var(--fail)', error: 'var(--fail)', lost: 'var(--muted)' };
+const colors: Record<string, string> = { passed: 'var(--pass)', warning: 'var(--warn)', failed: 'var(--fail)', error: 'var(--fail)', lost: 'var(--muted)' };
 
 /**
  * A small inline SVG of a monitor's recent durations (oldest left): a line through the runs that reported a

@@ -9,7 +9,6 @@ import type { CaptureRequest } from '../core/privacy.ts';
 import { Scheduler, type Job } from '../runner/scheduler.ts';
 import { protocolVersion, type AgentMessage, type ControlMessage, type MonitorDefinition, type RunCommand } from '../schema/protocol.ts';
 import { resultSchemaVersion, type RunResult } from '../schema/result.ts';
-import { CancellableLeases } from './cancellable-leases.ts';
 import { Connection } from './connection.ts';
 import type { AgentEvent } from './events.ts';
 import { HttpClient } from './http-client.ts';
@@ -50,7 +49,8 @@ export interface Readiness {
 
 interface ActiveRun {
   command: RunCommand;
-  controller: AbortController | undefined;
+  /** Cancels the run through the scheduler's `Job.signal`: dropped while queued, aborted while running. */
+  controller: AbortController;
   cancelReason: string | undefined;
 }
 
@@ -68,7 +68,6 @@ export class Agent {
   readonly #outbox: Outbox;
   readonly #pool: BrowserPool;
   readonly #scheduler: Scheduler;
-  readonly #leases: CancellableLeases;
   readonly #connection: Connection;
   readonly #uploader: Uploader;
   readonly #http: HttpClient;
@@ -105,8 +104,7 @@ export class Agent {
     this.#maxQueued = init.capacity * 10;
     this.#browserVersion = init.browserVersion;
     this.#startedAt = this.#clock.wallNow().toISOString();
-    this.#leases = new CancellableLeases(init.pool);
-    this.#scheduler = new Scheduler({ leases: this.#leases, concurrency: init.capacity, maxQueued: this.#maxQueued, clock: this.#clock });
+    this.#scheduler = new Scheduler({ leases: init.pool, concurrency: init.capacity, maxQueued: this.#maxQueued, clock: this.#clock });
     this.#http = new HttpClient({ ca: options.ca });
     this.#done = new Promise<void>((resolve) => (this.#resolveDone = resolve));
     this.#uploader = new Uploader({
@@ -276,7 +274,7 @@ export class Agent {
     if (this.#connection.state === 'rejected') return this.#reject(runId, 'credential rejected');
     if (this.#outbox.stats().full) return this.#reject(runId, 'the outbox is full (the control plane has not taken results for a while)');
     if (this.#scheduler.stats.queued >= this.#maxQueued) return this.#reject(runId, `the run queue is full (${this.#maxQueued} waiting)`);
-    const active: ActiveRun = { command, controller: undefined, cancelReason: undefined };
+    const active: ActiveRun = { command, controller: new AbortController(), cancelReason: undefined };
     this.#runs.set(runId, active);
     this.#send({ type: 'run-status', runId, status: 'accepted' });
     this.#options.onEvent({ type: 'run-accepted', runId, monitorId: command.monitorId, attempt: command.attempt });
@@ -324,22 +322,7 @@ export class Agent {
           this.#options.onEvent({ type: 'run-started', runId, monitorId: command.monitorId, script: monitor.script.name });
         },
       },
-      collectors: [
-        this.#leases.binder((controller, page) => {
-          active.controller = controller;
-          if (active.cancelReason === undefined) return;
-          // Cancelled before the run had its browser context. Abort once the first action is under way: a
-          // signal that is already aborted when an action starts leaves that action's promise unobserved
-          // in the step executor (an unhandled rejection).
-          const abort = () => {
-            clearTimeout(timer);
-            page.off('request', abort);
-            controller.abort(new EngineError('RUN_ABORTED', active.cancelReason ?? 'cancelled', 'engine'));
-          };
-          const timer = setTimeout(abort, 1_000);
-          page.once('request', abort);
-        }),
-      ],
+      signal: active.controller.signal,
     };
     let result: RunResult;
     try {
@@ -391,7 +374,7 @@ export class Agent {
     this.#options.onEvent({ type: 'run-cancel', runId, known: active !== undefined });
     if (active === undefined) return;
     active.cancelReason ??= reason;
-    active.controller?.abort(new EngineError('RUN_ABORTED', reason, 'engine'));
+    active.controller.abort(new EngineError('RUN_ABORTED', reason, 'engine'));
   }
 
   /** Abort every run in progress now (a second SIGTERM). Their results still go to the outbox. */

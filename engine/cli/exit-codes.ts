@@ -12,8 +12,10 @@ export const exitCodes = {
   engineFault: 3,
 } as const;
 
+/** `warning` (a warning condition breached, every step passed) exits 0: the transaction worked. */
 export function exitCodeForStatus(status: RunStatus): number {
-  return status === 'passed' ? exitCodes.passed : status === 'failed' ? exitCodes.failed : exitCodes.engineFault;
+  if (status === 'passed' || status === 'warning') return exitCodes.passed;
+  return status === 'failed' ? exitCodes.failed : exitCodes.engineFault;
 }
 
 export function exitCodeForError(error: EngineError): number {

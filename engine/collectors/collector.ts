@@ -1,5 +1,6 @@
 import type { BrowserContext, CDPSession, Page } from 'playwright-core';
 import type { Clock } from '../core/clock.ts';
+import type { Deadline } from '../core/deadline.ts';
 import type { CapturePolicy } from '../core/privacy.ts';
 import type { Redactor } from '../core/redactor.ts';
 import type { Artifact, StepResult } from '../schema/result.ts';
@@ -29,7 +30,12 @@ export interface CollectorContext {
   readonly artifacts: ArtifactSink | undefined;
   /** Records an artifact in the run result. */
   addArtifact(artifact: Artifact): void;
-  /** Remaining time of the whole script, ms: collectors must not outlive it. */
+  /**
+   * The deadline of the hook being run: its own time limit, the run's, and — after a failed step — the short
+   * fixed failure-capture budget. Its signal ends when the run is cancelled or the browser crashes.
+   */
+  deadline(): Deadline;
+  /** What is left of the current hook's deadline, ms: collectors must not outlive it. */
   remainingMs(): number;
 }
 
@@ -46,7 +52,7 @@ export interface StepInfo {
  */
 export interface Collector {
   readonly name: string;
-  /** Deadline of each hook, ms. Default 10 s. */
+  /** Time limit of each hook, ms. Default 10 s. After a failed step all hooks share a ~2 s capture budget. */
   readonly hookTimeoutMs?: number;
   /** Once, on the fresh context before the first navigation (install observers here). */
   start?(ctx: CollectorContext): Promise<void>;

@@ -52,9 +52,9 @@ export function chooseInstance(instances: readonly InstanceView[], options: { av
 }
 
 /** Whether a monitor is currently considered failing (an alert was raised and no recovery yet). */
-export type MonitorHealth = 'ok' | 'failing';
-export type RunOutcome = 'passed' | 'failed' | 'error';
-export type MonitorAlertKind = 'monitor-failed' | 'monitor-recovered';
+export type MonitorHealth = 'ok' | 'warning' | 'failing';
+export type RunOutcome = 'passed' | 'warning' | 'failed' | 'error';
+export type MonitorAlertKind = 'monitor-failed' | 'monitor-warning' | 'monitor-recovered';
 
 /** Failures in a row (on different instances when possible) needed before a monitor alerts. */
 export const confirmingAttempts = 2;
@@ -71,13 +71,21 @@ export interface ResultDecision {
  * another instance, and only a second consecutive failure raises `monitor-failed` (once, while the monitor
  * stays failing). A pass while failing raises `monitor-recovered`. `error` (the run could not complete) counts
  * as a failure. A late result (its run was already declared lost and re-run) changes nothing.
+ *
+ * `warning` (every step passed, a warning condition was breached) is not retried: the transaction worked, it
+ * was slow or showed something to look at. It ends a failure (`monitor-recovered`); when the monitor asks for
+ * it (`alertOnWarning`) it raises `monitor-warning` once, and a later clean pass raises `monitor-recovered`.
  */
-export function decideAfterResult(input: { outcome: RunOutcome; attempt: number; health: MonitorHealth; late: boolean }): ResultDecision {
+export function decideAfterResult(input: { outcome: RunOutcome; attempt: number; health: MonitorHealth; late: boolean; alertOnWarning?: boolean }): ResultDecision {
   const { outcome, attempt, health } = input;
   if (input.late) return { retry: false, health };
-  if (outcome === 'passed') return health === 'failing' ? { retry: false, alert: 'monitor-recovered', health: 'ok' } : { retry: false, health: 'ok' };
+  if (outcome === 'passed') return health === 'ok' ? { retry: false, health: 'ok' } : { retry: false, alert: 'monitor-recovered', health: 'ok' };
+  if (outcome === 'warning') {
+    if (input.alertOnWarning !== true) return health === 'failing' ? { retry: false, alert: 'monitor-recovered', health: 'ok' } : { retry: false, health: 'ok' };
+    return health === 'warning' ? { retry: false, health } : { retry: false, alert: 'monitor-warning', health: 'warning' };
+  }
   if (attempt < confirmingAttempts) return { retry: true, health };
-  return health === 'ok' ? { retry: false, alert: 'monitor-failed', health: 'failing' } : { retry: false, health };
+  return health === 'failing' ? { retry: false, health } : { retry: false, alert: 'monitor-failed', health: 'failing' };
 }
 
 /** Deadline of a run's lease: the script's own time budget plus a margin for queueing, start-up and upload. */

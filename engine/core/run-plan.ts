@@ -50,9 +50,3 @@ export function shouldRunStep(steps: readonly Step[], outcomes: readonly StepOut
   }
   return true;
 }
-
-/** Overall status: `error` for an engine fault, `failed` when any step failed, else `passed`. */
-export function overallStatus(outcomes: readonly StepOutcome[], engineFault: boolean): 'passed' | 'failed' | 'error' {
-  if (engineFault) return 'error';
-  return outcomes.includes('failed') ? 'failed' : 'passed';
-}

@@ -8,7 +8,8 @@ export interface ConsoleReporterOptions {
   color: boolean;
 }
 
-const symbols = { passed: '✔', failed: '✘', skipped: '–' } as const;
+const symbols = { passed: '✔', warning: '!', failed: '✘', skipped: '–' } as const;
+const colors = { passed: 32, warning: 33, failed: 31, skipped: 90 } as const;
 
 function paint(on: boolean, code: number, text: string): string {
   return on ? `\u001b[${code}m${text}\u001b[0m` : text;
@@ -44,10 +45,15 @@ export class ConsoleReporter implements RunListener {
 
   onStepEnd(info: { index: number; result: StepResult }): void {
     const { result } = info;
-    const color = result.status === 'passed' ? 32 : result.status === 'failed' ? 31 : 90;
+    const color = colors[result.status];
     const line = `  ${paint(this.#options.color, color, symbols[result.status])} ${info.index + 1}/${this.#stepCount} ${result.name}  ${formatDurationMs(result.durationMs)}`;
     this.#print(line);
     if (result.error !== undefined) this.#print(`    ${paint(this.#options.color, 31, result.error.message)}`);
+    for (const outcome of result.conditions ?? []) {
+      if (outcome.breached && result.error?.message.toLowerCase() !== outcome.message.toLowerCase()) {
+        this.#print(`    ${paint(this.#options.color, outcome.level === 'error' ? 31 : 33, `${outcome.level}: ${outcome.message}`)}`);
+      }
+    }
   }
 
   /** The closing summary: one row per step, then the verdict. */
@@ -66,8 +72,12 @@ export class ConsoleReporter implements RunListener {
     });
     this.#print('');
     this.#print(formatTable(rows));
-    const verdict = result.status === 'passed' ? paint(this.#options.color, 32, 'PASSED') : paint(this.#options.color, 31, result.status.toUpperCase());
+    const verdictColor = result.status === 'passed' ? 32 : result.status === 'warning' ? 33 : 31;
+    const verdict = paint(this.#options.color, verdictColor, result.status === 'warning' ? 'PASSED WITH WARNINGS' : result.status.toUpperCase());
     this.#print(`\n${verdict} ${result.script} in ${formatDurationMs(result.durationMs)}`);
+    for (const outcome of result.conditions ?? []) {
+      if (outcome.breached) this.#print(`  ${paint(this.#options.color, outcome.level === 'error' ? 31 : 33, `${outcome.level}: ${outcome.message}`)}`);
+    }
     if (result.error !== undefined) this.#print(`  ${result.error.code}: ${result.error.message}`);
   }
 }

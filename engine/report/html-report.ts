@@ -22,7 +22,7 @@ export interface HtmlReportOptions {
  */
 const contentSecurityPolicy = "default-src 'none'; img-src 'self' data: file:; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'";
 
-const statusWords: Record<RunResult['status'], string> = { passed: 'passed', failed: 'failed', error: 'error' };
+const statusWords: Record<RunResult['status'], string> = { passed: 'passed', warning: 'passed with warnings', failed: 'failed', error: 'error' };
 
 /**
  * The run as one self-contained HTML page: summary header, step table, then each step in full (navigation

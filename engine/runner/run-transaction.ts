@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { dirname } from 'node:path';
-import type { Browser, CDPSession } from 'playwright-core';
+import type { Browser, CDPSession, Page } from 'playwright-core';
 import { devtoolsEndpointOf } from '../browser/devtools-endpoint.ts';
 import { singleBrowserProvider, type Lease, type LeaseProvider } from '../browser/lease.ts';
 import type { ArtifactSink, Collector, CollectorContext, StepInfo } from '../collectors/collector.ts';
@@ -10,18 +10,21 @@ import { networkCollector, type NetworkCollectorOptions } from '../collectors/ne
 import { NetworkTracker } from '../collectors/network-tracker.ts';
 import { screenshotCollector } from '../collectors/screenshot-collector.ts';
 import { vitalsCollector } from '../collectors/vitals-collector.ts';
+import { consoleCollector } from '../collectors/console-collector.ts';
 import { systemClock, type Clock } from '../core/clock.ts';
+import { applyStepConditions, judgeStep, judgeTransaction, runStatus, textsToRead, type TextObservation } from '../core/conditions.ts';
+import { Deadline } from '../core/deadline.ts';
 import { EngineError, toEngineError } from '../core/errors.ts';
 import { capturePolicy, privacyLockFromEnv, type CaptureRequest } from '../core/privacy.ts';
 import type { Redactor } from '../core/redactor.ts';
-import { overallStatus, scriptTimeoutMs, shouldRunStep, type StepOutcome } from '../core/run-plan.ts';
+import { scriptTimeoutMs, shouldRunStep, type StepOutcome } from '../core/run-plan.ts';
 import { renderDeep } from '../core/templates.ts';
 import { resultSchemaVersion, type Artifact, type RunResult, type StepResult } from '../schema/result.ts';
 import type { Script, Step } from '../schema/script.ts';
 import { contextOptionsFrom } from '../browser/context-options.ts';
 import { prepareRun } from './prepare-run.ts';
 import { RunSession } from './session.ts';
-import { withDeadline } from './poll.ts';
+import { HttpErrorWatcher } from './http-error-watcher.ts';
 import { executeStep } from './step-executor.ts';
 
 export { prepareRun } from './prepare-run.ts';
@@ -90,6 +93,31 @@ function withReplacements(builtIn: readonly Collector[], extra: readonly Collect
 
 /** Deadline of one collector hook unless the collector declares its own (Lighthouse needs longer). */
 const defaultHookTimeoutMs = 10_000;
+/**
+ * After a failed step, everything the collectors do for it (failure screenshot first) shares this budget, and
+ * whole-run work (the HAR) gets `windDownMs` more: a run that fails at T has ended by about T + 3 s even when
+ * the page hangs.
+ */
+const failureCaptureMs = 2_000;
+const windDownMs = 500;
+/** The hard stop after the script budget: actions get the budget itself; this catches calls that hang. */
+const scriptGraceMs = 2_000;
+
+const firstLine = (error: unknown) => (error instanceof Error ? (error.message.split('\n')[0] ?? '') : String(error));
+
+/** Read whether each text is on the page (visible text of the main frame), within the deadline. */
+async function readTexts(page: Page, texts: readonly string[], deadline: Deadline): Promise<TextObservation[] | undefined> {
+  if (texts.length === 0 || page.isClosed()) return undefined;
+  try {
+    const present = await deadline.race(page.mainFrame().evaluate((wanted) => {
+      const text = document.body?.innerText ?? '';
+      return wanted.map((t) => text.includes(t));
+    }, [...texts]));
+    return texts.map((text, index) => ({ text, present: present[index] === true }));
+  } catch {
+    return undefined;
+  }
+}
 
 /**
  * Run one transaction in a fresh browser context and return its result. Site and script failures are
@@ -106,6 +134,10 @@ export async function runTransaction(options: RunTransactionOptions): Promise<Ru
   const startedAt = clock.wallNow().toISOString();
   const runStartMs = clock.nowMs();
   const scriptDeadlineMs = runStartMs + scriptTimeoutMs(script);
+  // One deadline per run. `run` ends only by abort (cancel, drain, browser crash); `scripted` is the hard stop
+  // after the script's budget; steps, actions and collector hooks narrow one of them.
+  const run = Deadline.start({ clock, budgetMs: Number.POSITIVE_INFINITY, onExpire: () => new Error('unreachable'), signal: options.signal });
+  const scripted = run.narrow(scriptTimeoutMs(script) + scriptGraceMs, () => new EngineError('SCRIPT_TIMEOUT', `the transaction's ${scriptTimeoutMs(script)} ms budget ran out`, 'site'));
   const artifacts: Artifact[] = [];
   const warnings: { collector: string; message: string }[] = [];
   const steps: StepResult[] = [];
@@ -114,21 +146,30 @@ export async function runTransaction(options: RunTransactionOptions): Promise<Ru
   let lease: Lease | undefined;
   let collectors: Collector[] = [];
   let collectorContext: CollectorContext | undefined;
+  let httpErrors: HttpErrorWatcher | undefined;
+  let hookDeadline: Deadline = run;
+  /** Set after a failed step: all capture for it shares this deadline. */
+  let captureWindow: Deadline | undefined;
 
   /** Run one hook of every collector; a failure becomes a warning, never a failed run. */
-  async function eachCollector<T>(hook: (collector: Collector, ctx: CollectorContext) => Promise<T> | undefined): Promise<T[]> {
+  async function eachCollector<T>(hook: (collector: Collector, ctx: CollectorContext) => Promise<T> | undefined, order: readonly Collector[] = collectors): Promise<T[]> {
     const out: T[] = [];
     if (collectorContext === undefined) return out;
-    for (const collector of collectors) {
+    for (const collector of order) {
+      // A page stuck in a loop or a dialog must not hang measurement: every hook has a deadline.
+      const limitMs = captureWindow === undefined ? Math.min(collector.hookTimeoutMs ?? defaultHookTimeoutMs, Math.max(0, scriptDeadlineMs - clock.nowMs()) + defaultHookTimeoutMs) : (collector.hookTimeoutMs ?? defaultHookTimeoutMs);
+      hookDeadline = (captureWindow ?? run).narrow(Math.max(1, limitMs), () => new Error(`${collector.name} took longer than ${Math.round(limitMs)} ms`));
       try {
+        hookDeadline.throwIfEnded();
         const work = hook(collector, collectorContext);
         if (work === undefined) continue;
-        // A page stuck in a loop or a dialog must not hang measurement: every hook has a deadline.
-        const limitMs = Math.max(1, Math.min(collector.hookTimeoutMs ?? defaultHookTimeoutMs, scriptDeadlineMs - clock.nowMs() + defaultHookTimeoutMs));
-        const value = await withDeadline(work, limitMs, () => new Error(`${collector.name} took longer than ${limitMs} ms`));
+        const value = await hookDeadline.race(work);
         if (value !== undefined) out.push(value);
       } catch (error) {
-        warnings.push({ collector: collector.name, message: redactor.redact(error instanceof Error ? (error.message.split('\n')[0] ?? '') : String(error)) });
+        warnings.push({ collector: collector.name, message: redactor.redact(firstLine(error)) });
+      } finally {
+        hookDeadline.dispose();
+        hookDeadline = run;
       }
     }
     return out;
@@ -139,7 +180,10 @@ export async function runTransaction(options: RunTransactionOptions): Promise<Ru
     const settings = renderDeep(script.settings, values, 'settings');
     lease = await provider.lease(contextOptionsFrom(settings));
     const { context, page } = lease;
-    const abortSignal = options.signal === undefined ? lease.crashSignal : AbortSignal.any([lease.crashSignal, options.signal]);
+    const crashSignal = lease.crashSignal;
+    if (crashSignal.aborted) run.abort(crashSignal.reason as Error);
+    else crashSignal.addEventListener('abort', () => run.abort(crashSignal.reason as Error), { once: true });
+    httpErrors = new HttpErrorWatcher(context, settings?.allowHttpStatuses);
     for (const pattern of settings?.blockedUrls ?? []) {
       await context.route(pattern, (route) => route.abort('blockedbyclient'));
     }
@@ -158,17 +202,22 @@ export async function runTransaction(options: RunTransactionOptions): Promise<Ru
       redactor,
       artifacts: options.artifacts,
       addArtifact: (artifact) => artifacts.push(artifact),
-      remainingMs: () => scriptDeadlineMs - clock.nowMs(),
+      deadline: () => hookDeadline,
+      remainingMs: () => hookDeadline.remainingMs(),
     };
     // Request counts, bytes and the waterfall come from CDP; when CDP cannot attach, steps lack `requests` and
     // the run says why in `warnings`.
-    const builtIn = [navigationCollector(), networkCollector(options.network), vitalsCollector(), filmstripCollector()];
-    collectors = withReplacements([...builtIn, screenshotCollector()], options.collectors ?? []);
+    const builtIn = [navigationCollector(), networkCollector(options.network), vitalsCollector(), consoleCollector(), filmstripCollector()];
+    const screenshots = screenshotCollector();
+    collectors = withReplacements([...builtIn, screenshots], options.collectors ?? []);
+    // After a failure the screenshot of the moment matters most: it goes first within the capture budget.
+    const failureOrder = [...collectors.filter((c) => c.name === screenshots.name), ...collectors.filter((c) => c.name !== screenshots.name)];
     await eachCollector((collector, ctx) => collector.start?.(ctx));
 
     for (const [stepIndex, step] of script.steps.entries()) {
-      if (options.signal?.aborted === true && engineFault === undefined) {
-        engineFault = new EngineError('RUN_ABORTED', 'the run was aborted before this step (checkpoint draining or run cancelled)', 'engine');
+      if (run.ended && engineFault === undefined) {
+        const reason = run.reason;
+        engineFault = reason instanceof EngineError && reason.blame === 'engine' ? reason : new EngineError('RUN_ABORTED', 'the run was aborted before this step (checkpoint draining or run cancelled)', 'engine');
       }
       if (!shouldRunStep(script.steps, outcomes, engineFault !== undefined)) {
         steps.push(skippedStep(step));
@@ -183,7 +232,9 @@ export async function runTransaction(options: RunTransactionOptions): Promise<Ru
       };
       await eachCollector((collector, ctx) => collector.beforeStep?.(ctx, info));
       const stepStartedAt = clock.wallNow().toISOString();
-      const run = await executeStep(step, stepIndex, {
+      const stepDeadline = scripted.child();
+      httpErrors.watch((error) => stepDeadline.abort(error));
+      const stepRun = await executeStep(step, stepIndex, {
         script,
         session,
         network,
@@ -192,32 +243,59 @@ export async function runTransaction(options: RunTransactionOptions): Promise<Ru
         scriptDir: options.scriptPath === undefined ? process.cwd() : dirname(options.scriptPath),
         scriptDeadlineMs,
         clock,
-        abortSignal,
+        deadline: stepDeadline,
+      }).finally(() => {
+        httpErrors?.unwatch();
+        stepDeadline.dispose();
       });
       // Measurement and capture happen after the step's timed region.
       let result: StepResult = {
         name: step.name,
-        status: run.error === undefined ? 'passed' : 'failed',
+        status: stepRun.error === undefined ? 'passed' : 'failed',
         startedAt: stepStartedAt,
-        durationMs: run.durationMs,
-        actions: run.actions,
-        ...(run.error === undefined ? {} : { error: run.error }),
+        durationMs: stepRun.durationMs,
+        actions: stepRun.actions,
+        ...(stepRun.error === undefined ? {} : { error: stepRun.error }),
       };
-      if (run.engineFault === undefined) {
-        for (const fields of await eachCollector((collector, ctx) => collector.afterStep?.(ctx, info, result))) {
-          result = { ...result, ...fields };
+      if (stepRun.engineFault === undefined) {
+        if (stepRun.error !== undefined) captureWindow = run.narrow(failureCaptureMs, () => new Error(`the ${failureCaptureMs} ms capture budget after the failure ran out`));
+        try {
+          for (const fields of await eachCollector((collector, ctx) => collector.afterStep?.(ctx, info, result), captureWindow === undefined ? collectors : failureOrder)) {
+            result = { ...result, ...fields };
+          }
+          const texts = textsToRead([...(step.conditions ?? []), ...(script.conditions ?? [])]);
+          const seen = texts.length === 0 ? undefined : await readTexts(session.page, texts, captureWindow ?? run.narrow(defaultHookTimeoutMs, () => new Error('reading the page text took too long')));
+          result = applyStepConditions(result, judgeStep(result, step.conditions, script.conditions, seen));
+        } finally {
+          captureWindow?.dispose();
+          captureWindow = undefined;
         }
       } else {
-        engineFault = run.engineFault;
+        engineFault = stepRun.engineFault;
       }
       steps.push(result);
-      outcomes.push(result.status);
+      // A breached condition never stops the next steps: only the actions' own outcome counts for that.
+      outcomes.push(stepRun.error === undefined ? 'passed' : 'failed');
       options.listener?.onStepEnd?.({ index: stepIndex, result: redactor.redactDeep(result) });
     }
-    if (engineFault === undefined) await eachCollector((collector, ctx) => collector.finish?.(ctx, steps));
+    const late = httpErrors.takePending();
+    const last = steps.at(-1);
+    if (late !== undefined && last !== undefined && last.status !== 'skipped' && last.error === undefined) {
+      // The page the last step led to answered with an HTTP error after the step ended.
+      steps[steps.length - 1] = { ...last, status: 'failed', error: { ...late.toData(), message: `Step "${last.name}": ${late.message}` } };
+    }
+    if (engineFault === undefined) {
+      // After a failure the whole-run work (the HAR) gets a short budget too, so the run ends soon after it.
+      if (outcomes.includes('failed')) captureWindow = run.narrow(windDownMs, () => new Error(`the ${windDownMs} ms wind-down budget after the failure ran out`));
+      await eachCollector((collector, ctx) => collector.finish?.(ctx, steps));
+    }
   } catch (thrown) {
     engineFault = toEngineError(thrown);
   } finally {
+    httpErrors?.dispose();
+    captureWindow?.dispose();
+    scripted.dispose();
+    run.dispose();
     await lease?.release();
   }
 
@@ -226,11 +304,12 @@ export async function runTransaction(options: RunTransactionOptions): Promise<Ru
     const step = script.steps[index];
     if (step !== undefined) steps.push(skippedStep(step));
   }
+  const transactionConditions = engineFault === undefined ? judgeTransaction(steps, script.conditions) : [];
   const result: RunResult = {
     schemaVersion: resultSchemaVersion,
     runId,
     script: script.name,
-    status: overallStatus(outcomes, engineFault !== undefined),
+    status: runStatus(steps, transactionConditions, engineFault !== undefined),
     startedAt,
     durationMs: round2(clock.nowMs() - runStartMs),
     browser: { name: 'chromium', version: lease?.browserVersion ?? '' },
@@ -239,6 +318,7 @@ export async function runTransaction(options: RunTransactionOptions): Promise<Ru
     privacyLock: lock,
     steps,
     artifacts,
+    ...(transactionConditions.length === 0 ? {} : { conditions: transactionConditions }),
     ...(warnings.length === 0 ? {} : { warnings }),
   };
   if (engineFault !== undefined && !steps.some((step) => step.error?.blame === 'engine')) {

@@ -1,4 +1,6 @@
 import type { Frame, Locator } from 'playwright-core';
+import { systemClock } from '../core/clock.ts';
+import { Deadline } from '../core/deadline.ts';
 import { EngineError } from '../core/errors.ts';
 import { toPlaywrightSelector } from '../core/selector-syntax.ts';
 import { selectorAlternatives, type Selector } from '../schema/selector.ts';
@@ -22,33 +24,42 @@ const pollIntervalMs = 50;
 export async function resolveSelector(frame: Frame, selector: Selector, timeoutMs: number, signal?: AbortSignal): Promise<ResolvedLocator> {
   const alternatives = selectorAlternatives(selector);
   const locators = alternatives.map((alternative) => frame.locator(toPlaywrightSelector(alternative)));
-  const deadline = performance.now() + timeoutMs;
-  let nextIntervalMs = 10;
-  for (;;) {
-    for (let index = 0; index < locators.length; index++) {
-      const locator = locators[index];
-      if (locator === undefined) continue;
-      let count: number;
-      try {
-        count = await locator.count();
-      } catch (error) {
-        const message = error instanceof Error ? error.message : String(error);
-        if (/Unexpected token|Unknown engine|Malformed|is not a valid selector|Failed to parse/i.test(message)) {
-          throw new EngineError('SELECTOR_INVALID', `selector ${alternatives[index] ?? ''} is not valid: ${message.split('\n')[0] ?? ''}`, 'script', { cause: error });
+  const deadline = Deadline.start({ clock: systemClock, budgetMs: timeoutMs, signal, onExpire: () => notFound(alternatives, timeoutMs) });
+  let found: ResolvedLocator | undefined;
+  let invalid: EngineError | undefined;
+  try {
+    const ok = await deadline.poll(async () => {
+      for (const [index, locator] of locators.entries()) {
+        let count: number;
+        try {
+          count = await locator.count();
+        } catch (error) {
+          const message = error instanceof Error ? error.message : String(error);
+          if (/Unexpected token|Unknown engine|Malformed|is not a valid selector|Failed to parse/i.test(message)) {
+            invalid = new EngineError('SELECTOR_INVALID', `selector ${alternatives[index] ?? ''} is not valid: ${message.split('\n')[0] ?? ''}`, 'script', { cause: error });
+            return true;
+          }
+          // The frame is navigating; the next poll sees the new document.
+          count = 0;
         }
-        // The frame is navigating; the next poll sees the new document.
-        count = 0;
+        if (count > 0) {
+          found = { locator, selector: alternatives[index] ?? '', index };
+          return true;
+        }
       }
-      if (count > 0) return { locator, selector: alternatives[index] ?? '', index };
-    }
-    if (signal?.aborted === true) throw signal.reason;
-    if (performance.now() >= deadline) {
-      const names = alternatives.length === 1 ? alternatives[0] ?? '' : `any of ${alternatives.join(' | ')}`;
-      throw new EngineError('SELECTOR_NOT_FOUND', `no element matches ${names} within ${timeoutMs} ms`, 'script');
-    }
-    await new Promise((resolve) => setTimeout(resolve, Math.min(nextIntervalMs, Math.max(0, deadline - performance.now()))));
-    nextIntervalMs = Math.min(pollIntervalMs, nextIntervalMs * 2);
+      return false;
+    }, pollIntervalMs);
+    if (invalid !== undefined) throw invalid;
+    if (!ok || found === undefined) throw notFound(alternatives, timeoutMs);
+    return found;
+  } finally {
+    deadline.dispose();
   }
+}
+
+function notFound(alternatives: readonly string[], timeoutMs: number): EngineError {
+  const names = alternatives.length === 1 ? (alternatives[0] ?? '') : `any of ${alternatives.join(' | ')}`;
+  return new EngineError('SELECTOR_NOT_FOUND', `no element matches ${names} within ${timeoutMs} ms`, 'script');
 }
 
 /** Describe a selector for messages. */

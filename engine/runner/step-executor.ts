@@ -1,4 +1,5 @@
 import type { Clock } from '../core/clock.ts';
+import type { Deadline } from '../core/deadline.ts';
 import { EngineError } from '../core/errors.ts';
 import { actionBudget, requestedActionTimeoutMs, scriptTimeoutMs, stepTimeoutMs } from '../core/run-plan.ts';
 import { renderDeep, type TemplateValues } from '../core/templates.ts';
@@ -7,7 +8,6 @@ import type { ActionResult, StepResult } from '../schema/result.ts';
 import type { Script, Step } from '../schema/script.ts';
 import { executeAction } from './actions.ts';
 import { mapActionError } from './error-mapping.ts';
-import { withDeadline } from './poll.ts';
 import { describeSelector } from './selectors.ts';
 import type { RunSession } from './session.ts';
 
@@ -29,24 +29,15 @@ export interface StepExecutorEnvironment {
   values: TemplateValues;
   setVariable: (name: string, value: string) => void;
   scriptDir: string;
+  /** When the script's budget ends (monotonic ms): actions never get more than what is left of it. */
   scriptDeadlineMs: number;
   clock: Clock;
-  /** Aborts when the browser crashes or the run is cancelled. */
-  abortSignal: AbortSignal;
-}
-
-/** Reject as soon as `signal` aborts (the browser or page crashed), whatever the work is doing. */
-function abortable<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
-  if (signal.aborted) {
-    // Observe the work anyway: its later rejection must not become an unhandled rejection.
-    work.catch(() => undefined);
-    return Promise.reject(signal.reason as Error);
-  }
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(signal.reason as Error);
-    signal.addEventListener('abort', onAbort, { once: true });
-    work.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
-  });
+  /**
+   * The step's deadline, a child of the run's: ends when the browser crashes, the run is cancelled, the hard
+   * stop after the script budget passes, or the site answers a page with an HTTP error. Its reason becomes
+   * the step's error.
+   */
+  deadline: Deadline;
 }
 
 /**
@@ -64,22 +55,24 @@ export async function executeStep(step: Step, stepIndex: number, env: StepExecut
     const actionStartMs = clock.nowMs();
     const budget = actionBudget(requestedActionTimeoutMs(rawAction, env.script), stepDeadlineMs - actionStartMs, env.scriptDeadlineMs - actionStartMs);
     const selector = 'selector' in rawAction && rawAction.selector !== undefined ? describeSelector(rawAction.selector) : undefined;
+    // The hard stop: Playwright gets `budget.timeoutMs` and normally fails first with its own, better
+    // message; this only ends calls that hang without honouring their timeout (a page stuck in a loop).
+    const hardStop = env.deadline.narrow(budget.timeoutMs + hungCallGraceMs, () => new EngineError('ACTION_TIMEOUT', `the browser did not answer within ${budget.timeoutMs} ms (page busy or hung)`, 'site'));
     try {
+      env.deadline.throwIfEnded();
       const action = renderDeep(rawAction, env.values, `steps[${stepIndex}].actions[${actionIndex}]`);
       if (budget.timeoutMs <= 0) throw new EngineError('ACTION_TIMEOUT', 'no time left', 'site');
-      const outcome = await withDeadline(
-        abortable(
-          executeAction(action, { session: env.session, network: env.network, timeoutMs: budget.timeoutMs, scriptDir: env.scriptDir, setVariable: env.setVariable }),
-          env.abortSignal,
-        ),
-        budget.timeoutMs + hungCallGraceMs,
-        () => new EngineError('ACTION_TIMEOUT', `the browser did not answer within ${budget.timeoutMs} ms (page busy or hung)`, 'site'),
+      const outcome = await hardStop.race(
+        executeAction(action, { session: env.session, network: env.network, timeoutMs: budget.timeoutMs, scriptDir: env.scriptDir, setVariable: env.setVariable }),
       );
       actions.push({ index: actionIndex, type: rawAction.type, status: 'passed', durationMs: Math.round((clock.nowMs() - actionStartMs) * 100) / 100, ...outcome });
     } catch (thrown) {
-      const mapped = mapActionError(thrown, {
+      // When the step's deadline was ended from outside (crash, cancel, HTTP error), that is the cause,
+      // whatever the interrupted browser call threw on its way out.
+      const cause = env.deadline.ended && !env.deadline.expired ? env.deadline.reason : thrown;
+      const mapped = mapActionError(cause, {
         ...budget,
-        browserConnected: !env.abortSignal.aborted,
+        browserConnected: !(cause instanceof EngineError && cause.blame === 'engine' && (cause.code === 'BROWSER_CRASHED' || cause.code === 'RUN_ABORTED')),
         selector,
         budgetMs: budget.limitedBy === 'step' ? stepTimeoutMs(step) : scriptTimeoutMs(env.script),
       });
@@ -88,7 +81,17 @@ export async function executeStep(step: Step, stepIndex: number, env: StepExecut
       actions.push({ index: actionIndex, type: rawAction.type, status: 'failed', durationMs: Math.round((clock.nowMs() - actionStartMs) * 100) / 100 });
       if (mapped.blame === 'engine') engineFault = mapped;
       break;
+    } finally {
+      hardStop.dispose();
     }
+  }
+  // The page the last action led to answered with an HTTP error after the action returned.
+  const late = error === undefined && env.deadline.ended && !env.deadline.expired ? env.deadline.reason : undefined;
+  if (late instanceof EngineError && late.code === 'HTTP_ERROR') {
+    const last = actions.length - 1;
+    const lastAction = actions[last];
+    if (lastAction !== undefined) actions[last] = { ...lastAction, status: 'failed' };
+    error = { code: late.code, message: `Step "${step.name}" › action ${last + 1} (${lastAction?.type ?? 'unknown'}): ${late.message}`, blame: late.blame, action: Math.max(0, last) };
   }
   const durationMs = Math.round((clock.nowMs() - stepStartMs) * 100) / 100;
   for (let skipped = actions.length; skipped < step.actions.length; skipped++) {

@@ -34,6 +34,10 @@ export const monitorDefinitionSchema = z.object({
   script: scriptSchema,
   variables: z.record(z.string(), z.string()).optional(),
   capture: captureRequestSchema.optional(),
+  alertOnWarning: z
+    .boolean()
+    .optional()
+    .describe('Alert when a run breaches a warning condition (status `warning`), not only when it fails. Default false.'),
 });
 export type MonitorDefinition = z.infer<typeof monitorDefinitionSchema>;
 

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { conditionOutcomeSchema } from './conditions.ts';
 import { blames, errorCodes } from './error-codes.ts';
 
 /** Bump when a field changes meaning or is removed; adding optional fields does not bump it. */
@@ -45,7 +46,9 @@ export type ActionResult = z.infer<typeof actionResultSchema>;
 
 export const stepResultSchema = z.object({
   name: z.string(),
-  status: z.enum(['passed', 'failed', 'skipped']),
+  status: z
+    .enum(['passed', 'warning', 'failed', 'skipped'])
+    .describe('`warning`: the actions passed but a warning condition was breached; `failed`: an action or an error condition failed.'),
   startedAt: z.string().optional(),
   durationMs: ms.describe('Time spent in the step`s actions (capture excluded).'),
   url: z.string().optional().describe('URL of the page at the end of the step.'),
@@ -64,6 +67,8 @@ export const stepResultSchema = z.object({
     })
     .optional(),
   requests: z.object({ count: z.number().int(), bytes: z.number().int(), failed: z.number().int() }).optional(),
+  consoleErrors: z.number().int().min(0).optional().describe('Console errors and uncaught exceptions in the page during the step.'),
+  conditions: z.array(conditionOutcomeSchema).optional().describe('The step`s error conditions, as judged on its measurements.'),
   waterfall: z
     .array(
       z.object({
@@ -125,7 +130,9 @@ export const resultSchema = z.object({
   schemaVersion: z.literal(resultSchemaVersion),
   runId: z.string(),
   script: z.string().describe('Name of the transaction.'),
-  status: z.enum(['passed', 'failed', 'error']),
+  status: z
+    .enum(['passed', 'warning', 'failed', 'error'])
+    .describe('`warning`: every step passed but a warning condition was breached; `failed`: the site or an assertion or an error condition failed; `error`: the engine could not complete the run.'),
   startedAt: z.string(),
   durationMs: ms,
   checkpoint: z.object({ name: z.string().optional(), instanceId: z.string().optional(), version: z.string() }).optional(),
@@ -139,6 +146,7 @@ export const resultSchema = z.object({
     .optional()
     .describe('Measurements that could not be taken; the run itself is unaffected.'),
   artifacts: z.array(artifactSchema),
+  conditions: z.array(conditionOutcomeSchema).optional().describe('The transaction`s own error conditions, as judged after its last step.'),
   error: errorDataSchema.optional().describe('Set when the run could not complete for a reason outside any step.'),
 });
 export type RunResult = z.infer<typeof resultSchema>;

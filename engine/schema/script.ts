@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { actionSchema } from './actions.ts';
+import { conditionsSchema } from './conditions.ts';
 
 /** Defaults that apply when a script says nothing. All in milliseconds. */
 export const defaultTimeouts = {
@@ -67,6 +68,13 @@ export const settingsSchema = z
       .describe('Elements painted over in screenshots and filmstrips (password inputs always are).'),
     fullPageScreenshots: z.boolean().optional().describe('Capture the whole scrollable page instead of the viewport.'),
     filmstripWidth: z.number().int().min(80).max(1920).optional().describe('Width of filmstrip thumbnails in pixels. Default: 320.'),
+    allowHttpStatuses: z
+      .array(z.number().int().min(400, 'expected an HTTP status from 400 to 599').max(599, 'expected an HTTP status from 400 to 599'))
+      .max(200)
+      .optional()
+      .describe(
+        'Main-frame page responses with these statuses do not fail the step. By default any page (after a navigate, click, submit, key press or redirect) answering 400 or more fails the step at once with HTTP_ERROR.',
+      ),
   })
   .describe('Browser and run settings for the whole transaction.');
 export type Settings = z.infer<typeof settingsSchema>;
@@ -83,6 +91,7 @@ export const stepSchema = z
     screenshot: captureModeSchema.optional().describe('Screenshot policy of this step (overrides settings.screenshots).'),
     filmstrip: z.boolean().optional().describe('Filmstrip for this step (overrides settings.filmstrip).'),
     lighthouse: z.boolean().optional().describe('Run a Lighthouse audit of this step (navigation mode when it navigates, timespan otherwise).'),
+    conditions: conditionsSchema.optional(),
   })
   .describe('A named business step: the unit that timings, screenshots and filmstrips are reported for.');
 export type Step = z.infer<typeof stepSchema>;
@@ -104,6 +113,7 @@ export const scriptSchema = z
       .optional()
       .describe('Default values of {{variables}}; `--var name=value` overrides them.'),
     timeoutMs: timeoutMs.optional().describe(`Budget of the whole transaction. Default: ${defaultTimeouts.scriptTimeoutMs}.`),
+    conditions: conditionsSchema.optional().describe('Error conditions of the whole transaction, judged after its last step.'),
     steps: z.array(stepSchema).min(1, 'expected at least one step').max(200).describe('The business steps, in order.'),
   })
   .describe('A synthetic transaction: named business steps of browser actions.');

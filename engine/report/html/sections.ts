@@ -9,7 +9,7 @@ import { html, join, type HtmlValue, type SafeHtml } from './template.ts';
 type Step = StepResult;
 type Status = RunResult['status'] | Step['status'];
 
-const statusLabels: Record<Status, string> = { passed: 'Passed', failed: 'Failed', skipped: 'Skipped', error: 'Error' };
+const statusLabels: Record<Status, string> = { passed: 'Passed', warning: 'Warning', failed: 'Failed', skipped: 'Skipped', error: 'Error' };
 const ratingLabels: Record<VitalRating, string> = { good: 'Good', 'needs-improvement': 'Needs improvement', poor: 'Poor' };
 const blameSentences: Record<NonNullable<Step['error']>['blame'], string> = {
   site: 'The site misbehaved',
@@ -33,11 +33,12 @@ function panel(title: string, body: HtmlValue, options: { hint?: HtmlValue; clas
 
 /** The run header: name, verdict, when, how long, where, and anything the reader must know first. */
 export function runHeader(result: RunResult): SafeHtml {
-  const counts = { passed: 0, failed: 0, skipped: 0 };
+  const counts = { passed: 0, warning: 0, failed: 0, skipped: 0 };
   for (const step of result.steps) counts[step.status] += 1;
   const stepSummary = join(
     [
       counts.passed > 0 ? html`<span class="count status-passed">${counts.passed} passed</span>` : '',
+      counts.warning > 0 ? html`<span class="count status-warning">${counts.warning} warning</span>` : '',
       counts.failed > 0 ? html`<span class="count status-failed">${counts.failed} failed</span>` : '',
       counts.skipped > 0 ? html`<span class="count status-skipped">${counts.skipped} skipped</span>` : '',
     ],
@@ -58,6 +59,8 @@ export function runHeader(result: RunResult): SafeHtml {
   if (result.leaseWaitMs !== undefined) facts.push(['Browser lease', formatMs(result.leaseWaitMs)]);
   const notes: SafeHtml[] = [];
   if (result.error !== undefined) notes.push(errorBox(result.error, 'The run could not complete'));
+  const transaction = conditionsPanel(result.conditions, 'Transaction conditions');
+  if (transaction !== undefined) notes.push(transaction);
   if (result.privacyLock === true) {
     notes.push(html`<div class="callout info" data-privacy-lock><strong>Privacy lock on.</strong> This checkpoint keeps image capture off: no screenshots or filmstrips were taken, whatever the script asked for.</div>`);
   }
@@ -183,6 +186,23 @@ function filmstripPanel(step: Step, stepNumber: number, embed: Embed | undefined
   return panel('Filmstrip', html`<div class="filmstrip">${items}</div>${analysis}`, { hint: `${plural(frames.length, 'frame')} · highlighted when the page changed`, className: 'filmstrip-panel' });
 }
 
+const conditionMarks = { ok: '✓', warning: '!', error: '✕' } as const;
+
+/** Error conditions as judged: breaches first, then those that held, then those not measured. */
+function conditionsPanel(outcomes: Step['conditions'], title = 'Error conditions'): SafeHtml | undefined {
+  if (outcomes === undefined || outcomes.length === 0) return undefined;
+  const rank = (o: NonNullable<Step['conditions']>[number]) => (o.breached ? (o.level === 'error' ? 0 : 1) : o.actual === undefined && o.metric !== 'pageText' ? 3 : 2);
+  const items = [...outcomes]
+    .sort((a, b) => rank(a) - rank(b))
+    .map((outcome) => {
+      const state = outcome.breached ? `breach-${outcome.level}` : rank(outcome) === 3 ? 'unchecked' : 'ok';
+      const mark = outcome.breached ? conditionMarks[outcome.level] : rank(outcome) === 3 ? '–' : conditionMarks.ok;
+      return html`<li class="${state}" data-condition="${outcome.metric}" data-breached="${String(outcome.breached)}"><span class="cond-mark">${mark}</span><span class="cond-level">${outcome.level}</span><span class="cond-text">${outcome.message}</span></li>`;
+    });
+  const breaches = outcomes.filter((o) => o.breached).length;
+  return panel(title, html`<ul class="conditions">${items}</ul>`, { hint: breaches === 0 ? `${plural(outcomes.length, 'condition')}, none breached` : `${plural(breaches, 'breach', 'breaches')} of ${outcomes.length}`, className: 'conditions-panel' });
+}
+
 function waterfallPanel(step: Step): SafeHtml | undefined {
   const requests = step.requests;
   const entries = step.waterfall ?? [];
@@ -257,6 +277,7 @@ export function stepSection(step: Step, index: number, result: RunResult, embed:
   return html`<section class="${`card step status-${step.status}`}" id="${`step-${number}`}" data-step="${number}">
 ${head}
 ${step.error === undefined ? '' : errorBox(step.error, 'Step failed')}
+${conditionsPanel(step.conditions)}
 ${top}
 ${filmstripPanel(step, number, embed)}
 ${waterfallPanel(step)}

@@ -108,6 +108,7 @@ h1, h2, h3 { margin: 0; font-weight: 600; letter-spacing: -0.01em; }
 }
 .badge::before { content: ""; width: 7px; height: 7px; border-radius: 50%; background: currentColor; }
 .status-passed { --tone: var(--good); --tone-bg: var(--good-bg); }
+.status-warning { --tone: var(--warn); --tone-bg: var(--warn-bg); }
 .status-failed, .status-error { --tone: var(--bad); --tone-bg: var(--bad-bg); }
 .status-skipped { --tone: var(--skip); --tone-bg: var(--skip-bg); }
 .badge { color: var(--tone); background: var(--tone-bg); }
@@ -118,6 +119,7 @@ h1, h2, h3 { margin: 0; font-weight: 600; letter-spacing: -0.01em; }
 /* run header */
 .run { border-top: 4px solid var(--tone, var(--border)); }
 .run.run-passed { --tone: var(--good); }
+.run.run-warning { --tone: var(--warn); }
 .run.run-failed, .run.run-error { --tone: var(--bad); }
 .run-title { display: flex; align-items: flex-start; justify-content: space-between; gap: 16px; }
 .run-title .badge { font-size: 13px; padding: 4px 14px 4px 11px; margin-top: 18px; }
@@ -134,6 +136,14 @@ h1 { font-size: 24px; line-height: 1.25; overflow-wrap: anywhere; }
 .callout.info strong { color: var(--info); }
 .callout.warn { background: var(--warn-bg); border-color: color-mix(in srgb, var(--warn) 25%, transparent); }
 .callout.warn strong { color: var(--warn); }
+.conditions { list-style: none; margin: 0; padding: 0; display: grid; gap: 4px; }
+.conditions li { display: flex; gap: 8px; align-items: baseline; }
+.conditions .cond-mark { width: 1.2em; text-align: center; font-weight: 700; }
+.conditions .ok .cond-mark { color: var(--good); }
+.conditions .breach-warning .cond-mark, .conditions .breach-warning .cond-level { color: var(--warn); }
+.conditions .breach-error .cond-mark, .conditions .breach-error .cond-level { color: var(--bad); font-weight: 600; }
+.conditions .unchecked { color: var(--muted); }
+.conditions .cond-level { font-size: 12px; text-transform: uppercase; letter-spacing: 0.04em; min-width: 5.5em; }
 .collector { font-family: var(--mono); font-size: 12px; color: var(--muted); margin-right: 4px; }
 .collector::after { content: ":"; }
 

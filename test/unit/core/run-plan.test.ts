@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { parseScriptValue } from '../../../engine/core/parse-script.ts';
-import { actionBudget, overallStatus, requestedActionTimeoutMs, scriptTimeoutMs, shouldRunStep, stepTimeoutMs } from '../../../engine/core/run-plan.ts';
+import { actionBudget, requestedActionTimeoutMs, scriptTimeoutMs, shouldRunStep, stepTimeoutMs } from '../../../engine/core/run-plan.ts';
 import type { Action } from '../../../engine/schema/actions.ts';
 import type { Script, Step } from '../../../engine/schema/script.ts';
 import { minimalActions } from '../support/scripts.ts';
@@ -113,22 +113,5 @@ describe('shouldRunStep', () => {
   it('stops everything after an engine fault, continueOnFailure or not', () => {
     assert.equal(shouldRunStep(tolerant, ['failed'], true), false);
     assert.equal(shouldRunStep(plain, [], true), false);
-  });
-});
-
-describe('overallStatus', () => {
-  it('is passed when every step passed or there were none', () => {
-    assert.equal(overallStatus(['passed', 'passed'], false), 'passed');
-    assert.equal(overallStatus([], false), 'passed');
-  });
-
-  it('is failed when any step failed', () => {
-    assert.equal(overallStatus(['passed', 'failed', 'skipped'], false), 'failed');
-    assert.equal(overallStatus(['failed', 'passed'], false), 'failed');
-  });
-
-  it('is error for an engine fault, even when every step passed', () => {
-    assert.equal(overallStatus(['passed'], true), 'error');
-    assert.equal(overallStatus(['failed'], true), 'error');
   });
 });
