@@ -166,14 +166,17 @@ export class Deadline {
   async poll(condition: () => boolean | Promise<boolean>, maxIntervalMs = 100): Promise<boolean> {
     let intervalMs = Math.min(10, maxIntervalMs);
     for (;;) {
+      this.#throwIfAborted();
+      // The check itself is not cut short by the time limit: a zero budget still means "look once", and a
+      // check that hangs is the business of the hard stop around the action.
       let ok: boolean;
       try {
-        ok = await this.race(Promise.resolve(condition()));
-      } catch (error) {
-        if (this.ended) return this.#timedOut(error);
+        ok = await condition();
+      } catch {
         ok = false;
       }
       if (ok) return true;
+      this.#throwIfAborted();
       if (this.remainingMs() <= 0) return false;
       try {
         await this.sleep(intervalMs);
@@ -182,6 +185,10 @@ export class Deadline {
       }
       intervalMs = Math.min(maxIntervalMs, intervalMs * 2);
     }
+  }
+
+  #throwIfAborted(): void {
+    if (this.ended && !this.#expired) throw this.#controller.signal.reason as Error;
   }
 
   #timedOut(error: unknown): false {

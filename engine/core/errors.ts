@@ -1,4 +1,4 @@
-import type { Blame, ErrorCode } from '../schema/error-codes.ts';
+import { blameOf, type Blame, type ErrorCode } from '../schema/error-codes.ts';
 
 export type { Blame, ErrorCode } from '../schema/error-codes.ts';
 
@@ -17,7 +17,8 @@ export class EngineError extends Error {
   readonly code: ErrorCode;
   readonly blame: Blame;
 
-  constructor(code: ErrorCode, message: string, blame: Blame, options?: { cause?: unknown }) {
+  /** `blame` defaults to the code's one blame (blameOf); a test checks that every literal pair agrees with it. */
+  constructor(code: ErrorCode, message: string, blame: Blame = blameOf[code], options?: { cause?: unknown }) {
     super(message, options?.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'EngineError';
     this.code = code;

@@ -161,7 +161,7 @@ async function switchFrame(env: ActionEnvironment, action: ActionOf<'switchFrame
     const handle = await resolved.locator.first().elementHandle({ timeout: env.timeoutMs });
     let frame = await handle?.contentFrame();
     if (frame === null || frame === undefined) {
-      throw new EngineError('FRAME_NOT_FOUND', `element ${resolved.selector} is not an <iframe> with a document`, 'script');
+      throw new EngineError('ELEMENT_NOT_ACTIONABLE', `element ${resolved.selector} is not an <iframe> with a document`, 'script');
     }
     // Wait for the frame's document to exist, so the next action does not race its load.
     await frame.waitForLoadState('domcontentloaded', { timeout: env.timeoutMs }).catch(() => undefined);
@@ -212,10 +212,9 @@ export async function executeAction(action: Action, env: ActionEnvironment): Pro
       const base = session.page.url();
       const url = /^[a-z][a-z0-9+.-]*:/i.test(action.url) || base === 'about:blank' ? action.url : new URL(action.url, base).href;
       try {
-        const response = await session.page.goto(url, { timeout, waitUntil: action.waitUntil ?? 'load' });
-        if (response !== null && response.status() >= 400) {
-          throw new EngineError('HTTP_ERROR', `${url} answered HTTP ${response.status()} ${response.statusText()}`.trim(), 'site');
-        }
+        // A page answering 400 or more fails the step through the runner's HttpErrorWatcher, which applies to
+        // every action and honours settings.allowHttpStatuses.
+        await session.page.goto(url, { timeout, waitUntil: action.waitUntil ?? 'load' });
       } catch (error) {
         if (error instanceof EngineError) throw error;
         const message = error instanceof Error ? error.message : String(error);
@@ -224,8 +223,8 @@ export async function executeAction(action: Action, env: ActionEnvironment): Pro
           throw new EngineError('NAVIGATION_FAILED', `${url} answered with a file download (Content-Disposition: attachment), not a page`, 'site', { cause: error });
         }
         const reason = /net::[A-Z_]+/.exec(message)?.[0] ?? (message.split('\n')[0] ?? message).replace(/^page\.goto: /, '');
-        const blame = /Cannot navigate to invalid URL|invalid URL/i.test(message) ? 'script' : 'site';
-        throw new EngineError('NAVIGATION_FAILED', `could not open ${url}: ${reason}`, blame, { cause: error });
+        if (/Cannot navigate to invalid URL|invalid URL/i.test(message)) throw new EngineError('SCRIPT_INVALID', `cannot open ${url}: ${reason}`, 'script', { cause: error });
+        throw new EngineError('NAVIGATION_FAILED', `could not open ${url}: ${reason}`, 'site', { cause: error });
       }
       return {};
     }
@@ -411,7 +410,7 @@ export async function executeAction(action: Action, env: ActionEnvironment): Pro
       return switchTab(env, action);
     case 'closeTab': {
       const page = session.page;
-      if (page === session.mainPage) throw new EngineError('TAB_NOT_FOUND', 'closeTab cannot close the main tab', 'script');
+      if (page === session.mainPage) throw new EngineError('SCRIPT_INVALID', 'closeTab cannot close the main tab (switch to a popup or new tab first)', 'script');
       await page.close();
       session.usePage(session.mainPage);
       return {};

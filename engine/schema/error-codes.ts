@@ -38,3 +38,37 @@ export const errorCodes = [
 ] as const;
 export type ErrorCode = (typeof errorCodes)[number];
 
+
+/**
+ * The one blame of each code (docs/verdicts.md, "Who is blamed"): an EngineError takes its blame from here, so
+ * the same code is never `site` in one place and `script` in another.
+ */
+export const blameOf = {
+  USAGE: 'script',
+  SCRIPT_NOT_FOUND: 'script',
+  SCRIPT_INVALID: 'script',
+  VARIABLE_MISSING: 'script',
+  SECRET_MISSING: 'script',
+  FILE_NOT_FOUND: 'script',
+  SELECTOR_NOT_FOUND: 'script',
+  SELECTOR_INVALID: 'script',
+  SELECTOR_AMBIGUOUS: 'script',
+  ELEMENT_NOT_ACTIONABLE: 'script',
+  ASSERTION_FAILED: 'site',
+  ACTION_TIMEOUT: 'site',
+  STEP_TIMEOUT: 'site',
+  SCRIPT_TIMEOUT: 'site',
+  NAVIGATION_FAILED: 'site',
+  HTTP_ERROR: 'site',
+  CONDITION_BREACHED: 'site',
+  EVALUATION_FAILED: 'site',
+  FRAME_NOT_FOUND: 'site',
+  TAB_NOT_FOUND: 'site',
+  BROWSER_NOT_FOUND: 'engine',
+  BROWSER_LAUNCH_FAILED: 'engine',
+  BROWSER_CRASHED: 'engine',
+  QUEUE_FULL: 'engine',
+  QUEUE_EXPIRED: 'engine',
+  RUN_ABORTED: 'engine',
+  INTERNAL: 'engine',
+} as const satisfies Record<ErrorCode, Blame>;

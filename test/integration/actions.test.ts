@@ -739,7 +739,7 @@ describe('frames and tabs', () => {
 
   it('closeTab refuses to close the main tab, blaming the script', async () => {
     const { error } = failedStep(await run([{ name: 'Close', actions: [{ type: 'navigate', url: `${site.url}/login` }, { type: 'closeTab' }] }]));
-    assert.equal(error.code, 'TAB_NOT_FOUND', error.message);
+    assert.equal(error.code, 'SCRIPT_INVALID', error.message);
     assert.equal(error.blame, 'script');
   });
 

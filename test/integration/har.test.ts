@@ -1,30 +1,18 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Browser } from 'playwright-core';
-import type { ArtifactSink } from '../../engine/collectors/collector.ts';
 import type { Har, HarEntry } from '../../engine/core/har.ts';
 import { redactedMarker, secretVariants } from '../../engine/core/redactor.ts';
 import { resultSchema, type Artifact, type RunResult } from '../../engine/schema/result.ts';
 import { startDemoSite, type DemoSite } from '../../scripts/demo-site/server.ts';
 import { harSchemaProblems } from '../fixtures/cdp-network/har-fixtures.ts';
 import { demoSecrets, launchBrowser, runScript } from '../helpers/engine.ts';
+import { MemorySink } from '../helpers/memory-sink.ts';
 
 /** The demo password is the canary of the sign-in form; a second one has characters every encoding changes. */
 const loginCanary = demoSecrets['DEMO_PASSWORD'] ?? '';
 const trickyCanary = 'Cx9!canary pw/+&=~';
 const secrets: Record<string, string> = { ...demoSecrets, TRICKY_CANARY: trickyCanary };
-
-/** Keeps artifacts in memory. */
-class MemorySink implements ArtifactSink {
-  readonly files = new Map<string, Uint8Array>();
-
-  write(input: { kind: Artifact['kind']; name: string; bytes: Uint8Array; contentType: string; step?: number }): Promise<Artifact> {
-    this.files.set(input.name, input.bytes);
-    const artifact: Artifact = { kind: input.kind, path: input.name, contentType: input.contentType, sizeBytes: input.bytes.byteLength };
-    if (input.step !== undefined) artifact.step = input.step;
-    return Promise.resolve(artifact);
-  }
-}
 
 /** Every form in which a secret could be written: the Redactor's forms, lower-case and form percent-encoding. */
 function leakForms(secret: string): string[] {

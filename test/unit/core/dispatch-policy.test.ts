@@ -91,6 +91,18 @@ describe('dispatch policy: retry, alert and recovery', () => {
     assert.deepEqual(decideAfterResult({ outcome: 'passed', attempt: 2, health: 'ok', late: false }), { retry: false, health: 'ok' });
   });
 
+  it('does not retry a warning, and alerts on it only when the monitor asks (once, then recovers on a clean pass)', () => {
+    assert.deepEqual(decideAfterResult({ outcome: 'warning', attempt: 1, health: 'ok', late: false }), { retry: false, health: 'ok' });
+    assert.deepEqual(decideAfterResult({ outcome: 'warning', attempt: 1, health: 'ok', late: false, alertOnWarning: true }), { retry: false, alert: 'monitor-warning', health: 'warning' });
+    assert.deepEqual(decideAfterResult({ outcome: 'warning', attempt: 1, health: 'warning', late: false, alertOnWarning: true }), { retry: false, health: 'warning' });
+    assert.deepEqual(decideAfterResult({ outcome: 'passed', attempt: 1, health: 'warning', late: false, alertOnWarning: true }), { retry: false, alert: 'monitor-recovered', health: 'ok' });
+  });
+
+  it('a warning ends a failure: the transaction works again, if slowly', () => {
+    assert.deepEqual(decideAfterResult({ outcome: 'warning', attempt: 1, health: 'failing', late: false }), { retry: false, alert: 'monitor-recovered', health: 'ok' });
+    assert.deepEqual(decideAfterResult({ outcome: 'failed', attempt: 2, health: 'warning', late: false }), { retry: false, alert: 'monitor-failed', health: 'failing' });
+  });
+
   it('ignores a late result: no retry, no alert, health unchanged', () => {
     for (const health of ['ok', 'failing'] as const) {
       for (const outcome of ['passed', 'failed', 'error'] as const) {
