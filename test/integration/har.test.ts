@@ -3,7 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import type { Browser } from 'playwright-core';
 import type { Har, HarEntry } from '../../engine/core/har.ts';
 import { redactedMarker, secretVariants } from '../../engine/core/redactor.ts';
-import { resultSchema, type Artifact, type RunResult } from '../../engine/schema/result.ts';
+import { resultSchema, type RunResult } from '../../engine/schema/result.ts';
 import { startDemoSite, type DemoSite } from '../../scripts/demo-site/server.ts';
 import { harSchemaProblems } from '../fixtures/cdp-network/har-fixtures.ts';
 import { demoSecrets, launchBrowser, runScript } from '../helpers/engine.ts';

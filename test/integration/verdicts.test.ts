@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { createServer, type Server } from 'node:http';
+import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import type { Browser } from 'playwright-core';
@@ -11,7 +11,7 @@ import { MemorySink } from '../helpers/memory-sink.ts';
  * a page that never answers, a friendly 404, a page that logs console errors.
  */
 function startApp(): Promise<{ url: string; close: () => Promise<void> }> {
-  const hung = new Set<import('node:http').ServerResponse>();
+  const hung = new Set<ServerResponse>();
   const server: Server = createServer((req, res) => {
     const path = new URL(req.url ?? '/', 'http://x').pathname;
     const page = (status: number, body: string) => {
