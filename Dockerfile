@@ -38,4 +38,4 @@ EXPOSE 9464
 HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:9464/readyz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
 
-ENTRYPOINT ["tini", "--", "node", "engine/cli/main.ts", "agent"]
+ENTRYPOINT ["tini", "--", "node", "cli/main.ts", "agent"]

@@ -6,5 +6,5 @@ if (major < 22 || (major === 22 && minor < 18)) {
   process.stderr.write(`checkpoint needs Node.js 24 or newer (this is ${process.version}). From a checkout, run it as \`npm run checkpoint -- <command>\`, which uses the Node 24 installed by npm ci.\n`);
   process.exit(3);
 }
-const { main } = await import('../engine/cli/main.ts');
+const { main } = await import('../cli/main.ts');
 await main(process.argv);

@@ -1,7 +1,7 @@
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Clock } from '../engine/core/clock.ts';
+import type { Clock } from '../engine/index.ts';
 import type { Log } from './log.ts';
 import type { AlertKind, AlertRecord, Store, WebhookDelivery } from './store.ts';
 

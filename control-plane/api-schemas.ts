@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { monitorDefinitionSchema } from '../engine/schema/protocol.ts';
+import { monitorDefinitionSchema } from '../engine/index.ts';
 
 /** Names and ids appear in URLs, logs and alert texts: keep them to a safe alphabet. */
 const slug = (what: string, max: number) =>

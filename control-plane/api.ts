@@ -1,7 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Clock } from '../engine/core/clock.ts';
-import { resultEnvelopeSchema, type MonitorDefinition, type ResultAck } from '../engine/schema/protocol.ts';
+import { type Clock, type MonitorDefinition, type ResultAck, resultEnvelopeSchema } from '../engine/index.ts';
 import { createCheckpointSchema, drainSchema, limitSchema, monitorInputSchema, type MonitorInput } from './api-schemas.ts';
 import { ArtifactTooLargeError, sha256Pattern, type ArtifactFiles } from './artifact-files.ts';
 import type { Auth } from './auth.ts';

@@ -22,7 +22,7 @@ export interface CommandIo {
   stderr: (text: string) => void;
 }
 
-/** Exit codes, as in engine/cli/exit-codes.ts (this layer may not import the CLI). */
+/** Exit codes, as in cli/exit-codes.ts (this layer may not import the CLI). */
 const exit = { done: 0, badInput: 2, fault: 3 } as const;
 
 /** Resolves on the first SIGINT or SIGTERM. */

@@ -1,4 +1,4 @@
-import type { ResultEnvelope } from '../engine/schema/protocol.ts';
+import type { ResultEnvelope } from '../engine/index.ts';
 import { dashboardCss } from './dashboard-style.ts';
 import { href, html, raw, type Html } from './html.ts';
 import type { InstanceStatus } from './scheduler.ts';

@@ -1,7 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Clock } from '../engine/core/clock.ts';
-import type { ResultEnvelope } from '../engine/schema/protocol.ts';
-import type { RunResult } from '../engine/schema/result.ts';
+import { type Clock, renderHtmlReport, type ResultEnvelope } from '../engine/index.ts';
 import { sessionCookie, type Auth } from './auth.ts';
 import { alertsPage, loginPage, messagePage, monitorPage, overviewPage, runPage } from './dashboard-views.ts';
 import { sendHtml } from './http.ts';
@@ -13,32 +11,6 @@ import type { Store } from './store.ts';
 const pageCsp = "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; frame-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
 /** The report page (shown in an iframe of the run page): inline style and SVG, images from here, no script. */
 const reportCsp = "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; base-uri 'none'; form-action 'none'; frame-ancestors 'self'";
-
-type RenderHtmlReport = (result: RunResult, options: { embed?: (path: string) => string | undefined }) => unknown;
-
-/**
- * engine/report/html-report.ts (renderHtmlReport), loaded when first needed. It is looked up at run time so the
- * dashboard still works — with a plain table of steps — in a build without it; a failed load is retried later.
- */
-let reportRenderer: RenderHtmlReport | undefined;
-let lastLoadFailure: string | undefined;
-
-export async function loadReportRenderer(): Promise<RenderHtmlReport | undefined> {
-  if (reportRenderer !== undefined) return reportRenderer;
-  try {
-    const module = (await import(new URL('../engine/report/html-report.ts', import.meta.url).href)) as { renderHtmlReport?: unknown };
-    if (typeof module.renderHtmlReport === 'function') reportRenderer = module.renderHtmlReport as RenderHtmlReport;
-    else lastLoadFailure = 'engine/report/html-report.ts has no renderHtmlReport export';
-  } catch (error) {
-    lastLoadFailure = error instanceof Error ? error.message.split('\n')[0] : String(error);
-  }
-  return reportRenderer;
-}
-
-/** Why the report renderer is not in use (for the log), or undefined when it is. */
-export function reportRendererProblem(): string | undefined {
-  return reportRenderer === undefined ? lastLoadFailure : undefined;
-}
 
 /** Artifact path (as named in the result) → the admin artifact URL of its content. */
 function artifactLinks(envelope: ResultEnvelope): (path: string) => string | undefined {
@@ -56,9 +28,8 @@ function artifactLinks(envelope: ResultEnvelope): (path: string) => string | und
  */
 export function createDashboard(deps: { store: Store; scheduler: Scheduler; auth: Auth; clock: Clock; log: Log; secureCookies: boolean; notice?: string }) {
   const { store, scheduler, auth, clock, log } = deps;
-  let warnedRenderer = false;
 
-  return async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+  const handle = (req: IncomingMessage, res: ServerResponse): void => {
     const url = new URL(req.url ?? '/', 'http://control-plane');
     const now = clock.wallNow();
     const method = req.method ?? 'GET';
@@ -118,18 +89,13 @@ export function createDashboard(deps: { store: Store; scheduler: Scheduler; auth
         const run = store.getRun(second);
         if (run !== undefined) {
           const stored = store.getResult(run.runId);
-          const renderer = stored === undefined ? undefined : await loadReportRenderer();
-          if (stored !== undefined && renderer === undefined && !warnedRenderer) {
-            warnedRenderer = true;
-            log(`dashboard: the HTML report renderer is not available (${reportRendererProblem() ?? 'unknown reason'}); showing a plain table of steps`);
-          }
           if (third === 'report') {
-            if (stored === undefined || renderer === undefined) {
-              sendHtml(res, 404, messagePage(now, 'No report', 'This run has no rendered report.'), pageCsp);
+            if (stored === undefined) {
+              sendHtml(res, 404, messagePage(now, 'No report', 'This run has no result yet, so no report.'), pageCsp);
               return;
             }
-            const rendered = await renderer(stored.envelope.result, { embed: artifactLinks(stored.envelope) });
-            sendHtml(res, 200, String(rendered), reportCsp, { 'X-Frame-Options': 'SAMEORIGIN' });
+            const rendered = renderHtmlReport(stored.envelope.result, { embed: artifactLinks(stored.envelope) });
+            sendHtml(res, 200, rendered, reportCsp, { 'X-Frame-Options': 'SAMEORIGIN' });
             return;
           }
           sendHtml(
@@ -141,7 +107,7 @@ export function createDashboard(deps: { store: Store; scheduler: Scheduler; auth
               monitorName: store.getMonitor(run.monitorId)?.name,
               envelope: stored?.envelope,
               duplicates: stored?.duplicates ?? 0,
-              reportHref: stored !== undefined && renderer !== undefined ? `/runs/${encodeURIComponent(run.runId)}/report` : undefined,
+              reportHref: stored !== undefined ? `/runs/${encodeURIComponent(run.runId)}/report` : undefined,
               artifactHref: stored === undefined ? () => undefined : artifactLinks(stored.envelope),
             }),
             pageCsp,
@@ -155,5 +121,10 @@ export function createDashboard(deps: { store: Store; scheduler: Scheduler; auth
       if (!res.headersSent) sendHtml(res, 500, messagePage(now, 'Something went wrong', 'See the control-plane log.'), pageCsp);
       else res.destroy();
     }
+  };
+  // The server treats every handler alike (the API's are asynchronous).
+  return (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    handle(req, res);
+    return Promise.resolve();
   };
 }

@@ -1,7 +1,7 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { z } from 'zod';
-import { describeIssues } from '../engine/core/script-problems.ts';
+import { describeIssues } from '../engine/index.ts';
 
 /** An error the API answers with `{ error: { code, message, path } }`. */
 export class ApiError extends Error {

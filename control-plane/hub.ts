@@ -1,17 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
-import type { Clock } from '../engine/core/clock.ts';
-import { formatIssuePath } from '../engine/core/issue-path.ts';
-import {
-  agentMessageSchema,
-  agentPaths,
-  controlMessageSchema,
-  protocolVersion,
-  type AgentMessage,
-  type ControlMessage,
-  type MonitorDefinition,
-} from '../engine/schema/protocol.ts';
+import { type AgentMessage, agentMessageSchema, agentPaths, type Clock, type ControlMessage, controlMessageSchema, formatIssuePath, type MonitorDefinition, protocolVersion } from '../engine/index.ts';
 import { bearerToken, sha256Hex } from './http.ts';
 import type { Log } from './log.ts';
 import type { MonitorRecord, Store } from './store.ts';

@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { Clock } from '../engine/core/clock.ts';
-import { breachSentences } from '../engine/core/conditions.ts';
+import { breachSentences, type Clock, defaultTimeouts, type ResultEnvelope } from '../engine/index.ts';
 import {
   chooseInstance,
   decideAfterResult,
@@ -10,9 +9,7 @@ import {
   nextDueMs,
   runLostReason,
   type InstanceView,
-} from '../engine/core/dispatch-policy.ts';
-import type { ResultEnvelope } from '../engine/schema/protocol.ts';
-import { defaultTimeouts } from '../engine/schema/script.ts';
+} from './dispatch-policy.ts';
 import type { Alerts } from './alerts.ts';
 import { instanceKey, toDefinition, type Hub, type LiveInstance, type RunStatusMessage } from './hub.ts';
 import type { Log } from './log.ts';
@@ -70,7 +67,7 @@ export interface SchedulerOptions {
  * Interval scheduling and dispatch. Each enabled monitor is due once per interval and runs on ONE instance of
  * its checkpoint, the least loaded. A failure is re-run at once on another instance; a run whose instance
  * vanished or whose lease expired is written off as lost and re-dispatched. All decisions come from
- * engine/core/dispatch-policy.ts; this class holds the state and does the I/O. `tick()` is driven by a timer
+ * control-plane/dispatch-policy.ts; this class holds the state and does the I/O. `tick()` is driven by a timer
  * and by hub events; it reads time only from the injected Clock.
  */
 export class Scheduler {

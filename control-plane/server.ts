@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
-import { systemClock, type Clock } from '../engine/core/clock.ts';
+import { systemClock, type Clock } from '../engine/index.ts';
 import { Alerts, type PostJson } from './alerts.ts';
 import { createApi, defaultLimits } from './api.ts';
 import { ArtifactFiles } from './artifact-files.ts';

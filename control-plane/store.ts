@@ -1,8 +1,8 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { DatabaseSync, type SQLInputValue, type StatementSync } from 'node:sqlite';
-import type { CheckpointHealth, MonitorHealth } from '../engine/core/dispatch-policy.ts';
-import type { MonitorDefinition, ResultEnvelope } from '../engine/schema/protocol.ts';
+import type { CheckpointHealth, MonitorHealth } from './dispatch-policy.ts';
+import type { MonitorDefinition, ResultEnvelope } from '../engine/index.ts';
 import { migrations } from './migrations.ts';
 
 export type RunState = 'dispatched' | 'running' | 'passed' | 'warning' | 'failed' | 'error' | 'lost';

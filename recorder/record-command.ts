@@ -10,9 +10,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Browser } from 'playwright-core';
-import { launchBrowser } from '../engine/browser/launch.ts';
-import { isEngineError } from '../engine/core/errors.ts';
-import { parseScriptValue } from '../engine/core/parse-script.ts';
+import { isEngineError, launchBrowser, parseScriptValue } from '../engine/index.ts';
 import { startRecorder } from './recorder.ts';
 
 export interface RecordCommandOptions {

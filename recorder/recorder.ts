@@ -8,7 +8,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Browser, BrowserContext, BrowserContextOptions, Frame, Locator, Page } from 'playwright-core';
-import type { Script } from '../engine/schema/script.ts';
+import type { Script } from '../engine/index.ts';
 import { parsePageEvent, type FrameRef, type RecordedEvent } from './events.ts';
 import { recorderInitScript } from './in-page/recorder-script.ts';
 import { ScriptBuilder } from './script-builder.ts';

@@ -16,8 +16,7 @@
  *   `urlContains`), and an action back in the top document by `switchToMainFrame`.
  * - URLs on the origin of the start URL are written as `{{baseUrl}}/path`.
  */
-import type { Action } from '../engine/schema/actions.ts';
-import type { Script, Step } from '../engine/schema/script.ts';
+import type { Action, Script, Step } from '../engine/index.ts';
 import type { FrameRef, RecordedEvent, TargetInfo } from './events.ts';
 import { isGeneratedIdentifier, rankSelectors } from './selector-ranking.ts';
 

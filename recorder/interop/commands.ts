@@ -1,8 +1,7 @@
 // `checkpoint import <recording.json>` and `checkpoint export <script.json> --format devtools|playwright`.
 import { readFile, writeFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
-import { parseScriptText } from '../../engine/core/parse-script.ts';
-import type { Script } from '../../engine/schema/script.ts';
+import { parseScriptText, type Script } from '../../engine/index.ts';
 import { exportDevtoolsRecording } from './export-devtools.ts';
 import { exportPlaywrightScript, exportPlaywrightTest } from './export-playwright.ts';
 import { DevtoolsImportError, importDevtoolsRecording } from './import-devtools.ts';
@@ -13,7 +12,7 @@ export interface CommandIo {
   stderr: (text: string) => void;
 }
 
-/** Same meanings as engine/cli/exit-codes.ts (this layer may not import the CLI). */
+/** Same meanings as cli/exit-codes.ts (this layer may not import the CLI). */
 const exit = { ok: 0, badInput: 2 } as const;
 
 function report(io: CommandIo, file: string, problems: readonly InteropProblem[], prefix = ''): void {

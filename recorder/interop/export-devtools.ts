@@ -2,8 +2,7 @@
 // step; what it can only approximate maps to the nearest step carrying the original action in a `checkpoint`
 // field (ignored by DevTools, used by our importer); what it cannot do at all becomes a `checkpoint.action`
 // customStep (a no-op in DevTools). Everything not replayed the same way is a problem at its path.
-import type { Action, ActionOf } from '../../engine/schema/actions.ts';
-import type { Script } from '../../engine/schema/script.ts';
+import type { Action, ActionOf, Script } from '../../engine/index.ts';
 import { devtoolsMaxTimeoutMs, type DevtoolsRecording, type DevtoolsStep } from './devtools-schema.ts';
 import { actionField, actionStepName, parsePollingExpression, scriptField, stepMarkerName, type InteropProblem, type ScriptMeta } from './markers.ts';
 import { exportSelector, importSelectors } from './selector-map.ts';

@@ -1,8 +1,7 @@
 // Our transaction script → Playwright code: a Playwright Test spec (`test.step` per business step), or a plain
 // Node script that needs only playwright-core (runs anywhere the engine runs; exit 0 when every step passed).
 import { isAbsolute, resolve } from 'node:path';
-import type { Action } from '../../engine/schema/actions.ts';
-import { defaultTimeouts, type Script } from '../../engine/schema/script.ts';
+import { type Action, defaultTimeouts, type Script } from '../../engine/index.ts';
 
 export interface ExportPlaywrightOptions {
   /** Test title (default: the script name). */

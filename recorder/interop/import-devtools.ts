@@ -1,7 +1,6 @@
 // Chrome DevTools Recorder JSON → our transaction script. Every construct our format cannot express is a
 // problem at its JSON path (`steps[3].deviceScaleFactor: …`); nothing is dropped silently.
-import type { Action } from '../../engine/schema/actions.ts';
-import { scriptSchema, type Script, type Settings, type Step } from '../../engine/schema/script.ts';
+import { type Action, type Script, scriptSchema, type Settings, type Step } from '../../engine/index.ts';
 import {
   devtoolsDefaultTimeoutMs,
   devtoolsEnvelopeSchema,

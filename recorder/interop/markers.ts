@@ -1,7 +1,6 @@
 // Conventions shared by the DevTools importer and exporter, so that import(export(script)) gives the script back.
 import { z } from 'zod';
-import { actionSchema, type Action } from '../../engine/schema/actions.ts';
-import { settingsSchema, stepSchema } from '../../engine/schema/script.ts';
+import { type Action, actionSchema, settingsSchema, stepSchema } from '../../engine/index.ts';
 
 /** One thing an importer or exporter could not carry over exactly, at a JSON path of its input. */
 export interface InteropProblem {

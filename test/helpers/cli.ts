@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
 export const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
-export const cliPath = fileURLToPath(new URL('../../engine/cli/main.ts', import.meta.url));
+export const cliPath = fileURLToPath(new URL('../../cli/main.ts', import.meta.url));
 
 export interface CliOutcome {
   code: number | null;

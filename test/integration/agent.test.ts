@@ -15,7 +15,7 @@ import { startDemoSite, type DemoSite } from '../../scripts/demo-site/server.ts'
 import { demoSecrets, loginStep } from '../helpers/engine.ts';
 import { FakeControlPlane, findImageSignatures, type FakeControlPlaneOptions } from '../helpers/fake-control-plane.ts';
 
-const agentMain = fileURLToPath(new URL('../../engine/agent/agent-command-main.ts', import.meta.url));
+const agentMain = fileURLToPath(new URL('../helpers/agent-main.ts', import.meta.url));
 const fastBackoff = { baseMs: 50, capMs: 400 };
 
 let site: DemoSite;

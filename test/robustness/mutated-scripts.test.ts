@@ -12,14 +12,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { loadScriptFile } from '../../engine/cli/load-script.ts';
+import { loadScriptFile } from '../../cli/load-script.ts';
 import { formatIssuePath } from '../../engine/core/issue-path.ts';
 import { parseScriptText, type ParseScriptOutcome } from '../../engine/core/parse-script.ts';
 import { actionTypes } from '../../engine/schema/actions.ts';
 import { richScript } from '../unit/support/scripts.ts';
 
 const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
-const cliPath = fileURLToPath(new URL('../../engine/cli/main.ts', import.meta.url));
+const cliPath = fileURLToPath(new URL('../../cli/main.ts', import.meta.url));
 const examplesDir = fileURLToPath(new URL('../../scripts/examples/', import.meta.url));
 const seed = Number(process.env['ROBUSTNESS_SEED'] ?? 0x5eed);
 const targetMutations = 300;

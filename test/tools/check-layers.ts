@@ -1,12 +1,20 @@
-// Executable layer rules (ARCHITECTURE.md): each folder may import only from the folders listed for it.
-// Run by `npm run lint`; exits 1 and names each offending import.
+// Executable layer rules (ARCHITECTURE.md, README "Architecture"): each folder may import only from the folders
+// listed for it. Imports are read from the parsed code (the TypeScript API), static, re-exports and dynamic
+// ones alike. Run by `npm run lint`; exits 1 and names each offending import.
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import ts from 'typescript';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 
-/** Layer → the layers it may import (itself always allowed). Order: schema ← core ← browser ← collectors ← runner ← report/agent ← cli. */
+const engineInside = ['engine/schema', 'engine/core', 'engine/in-page', 'engine/browser', 'engine/collectors', 'engine/runner', 'engine/report', 'engine/agent'];
+
+/**
+ * Layer → the layers it may import (itself always allowed). Inside the engine: schema ← core ← browser ←
+ * collectors ← runner ← report ← agent. Outside it, only the engine's public entry (`engine/index.ts`); only
+ * the CLI sees the recorder, the control plane and the demo site.
+ */
 export const allowedImports: Record<string, readonly string[]> = {
   'engine/schema': [],
   'engine/core': ['engine/schema'],
@@ -16,21 +24,23 @@ export const allowedImports: Record<string, readonly string[]> = {
   'engine/runner': ['engine/schema', 'engine/core', 'engine/browser', 'engine/collectors', 'engine/in-page'],
   'engine/report': ['engine/schema', 'engine/core', 'engine/collectors', 'engine/runner'],
   'engine/agent': ['engine/schema', 'engine/core', 'engine/browser', 'engine/collectors', 'engine/runner', 'engine/report'],
-  'engine/cli': ['engine/schema', 'engine/core', 'engine/browser', 'engine/collectors', 'engine/runner', 'engine/report', 'engine/agent', 'scripts/demo-site', 'recorder', 'control-plane', 'test/bench'],
+  'engine/index.ts': engineInside,
+  recorder: ['engine/index.ts'],
+  'control-plane': ['engine/index.ts'],
   'scripts/demo-site': [],
-  'test/bench': ['engine/schema', 'engine/core', 'engine/browser', 'engine/runner', 'engine/report', 'scripts/demo-site', 'test/fixtures'],
-  recorder: ['engine/schema', 'engine/core', 'engine/browser'],
-  'control-plane': ['engine/schema', 'engine/core', 'engine/report'],
+  cli: ['engine/index.ts', 'recorder', 'control-plane', 'scripts/demo-site', 'test/bench'],
+  // The benchmark is a development tool run from a checkout: it measures engine internals directly.
+  'test/bench': [...engineInside, 'engine/index.ts', 'scripts/demo-site', 'test/fixtures'],
 };
 
-/** Packages a layer must not import at all (pure core: no browser, fs or network). */
+/** Packages a layer must not import at all, except for types (pure core: no browser, fs or network). */
 const forbiddenPackages: Record<string, RegExp> = {
   'engine/schema': /^(node:(fs|net|http|https|child_process)|playwright-core|puppeteer-core|ws)(\/|$)/,
   'engine/core': /^(node:(fs|fs\/promises|net|http|https|child_process|dgram|tls)|playwright-core|puppeteer-core|ws|sharp)(\/|$)/,
   'engine/in-page': /^(?!\.)/,
 };
 
-function layerOf(file: string): string | undefined {
+export function layerOf(file: string): string | undefined {
   const rel = relative(root, file).split(sep).join('/');
   return Object.keys(allowedImports)
     .sort((a, b) => b.length - a.length)
@@ -45,12 +55,41 @@ function* sourceFiles(dir: string): Generator<string> {
   }
 }
 
-const importPattern = /^\s*(?:import|export)\s+(?:type\s+)?(?:[^'"]*?\sfrom\s+)?['"]([^'"]+)['"]/gm;
-const dynamicImportPattern = /import\(\s*['"]([^'"]+)['"]\s*\)/g;
+export interface ImportSite {
+  specifier: string | undefined;
+  typeOnly: boolean;
+  line: number;
+}
+
+/** Every import of a file from its syntax tree: import/export declarations and `import(…)` calls. */
+export function importsOf(fileName: string, text: string): ImportSite[] {
+  const source = ts.createSourceFile(fileName, text, ts.ScriptTarget.Latest, true);
+  const sites: ImportSite[] = [];
+  const lineOf = (node: ts.Node) => source.getLineAndCharacterOfPosition(node.getStart(source)).line + 1;
+  const visit = (node: ts.Node): void => {
+    if (ts.isImportDeclaration(node) && ts.isStringLiteral(node.moduleSpecifier)) {
+      const clause = node.importClause;
+      const bindings = clause?.namedBindings;
+      const allNamedTypes = bindings !== undefined && ts.isNamedImports(bindings) && clause?.name === undefined && bindings.elements.length > 0 && bindings.elements.every((element) => element.isTypeOnly);
+      sites.push({ specifier: node.moduleSpecifier.text, typeOnly: clause?.isTypeOnly === true || allNamedTypes, line: lineOf(node) });
+    } else if (ts.isExportDeclaration(node) && node.moduleSpecifier !== undefined && ts.isStringLiteral(node.moduleSpecifier)) {
+      sites.push({ specifier: node.moduleSpecifier.text, typeOnly: node.isTypeOnly, line: lineOf(node) });
+    } else if (ts.isCallExpression(node) && node.expression.kind === ts.SyntaxKind.ImportKeyword) {
+      const [argument] = node.arguments;
+      // A computed specifier hides the edge from this check: only string literals are allowed.
+      sites.push({ specifier: argument !== undefined && ts.isStringLiteralLike(argument) ? argument.text : undefined, typeOnly: false, line: lineOf(node) });
+    } else if (ts.isImportTypeNode(node) && ts.isLiteralTypeNode(node.argument) && ts.isStringLiteral(node.argument.literal)) {
+      sites.push({ specifier: node.argument.literal.text, typeOnly: true, line: lineOf(node) });
+    }
+    ts.forEachChild(node, visit);
+  };
+  visit(source);
+  return sites;
+}
 
 export function checkLayers(): string[] {
   const violations: string[] = [];
-  for (const top of ['engine', 'recorder', 'control-plane', 'scripts', 'test/bench']) {
+  for (const top of ['engine', 'recorder', 'control-plane', 'cli', 'scripts', 'test/bench']) {
     let exists: boolean;
     try {
       exists = statSync(join(root, top)).isDirectory();
@@ -61,17 +100,20 @@ export function checkLayers(): string[] {
     for (const file of sourceFiles(join(root, top))) {
       const layer = layerOf(file);
       if (layer === undefined) continue;
-      const text = readFileSync(file, 'utf8');
-      const specifiers = [...text.matchAll(importPattern), ...text.matchAll(dynamicImportPattern)].map((m) => m[1] ?? '');
-      for (const specifier of specifiers) {
-        const where = relative(root, file);
-        if (specifier.startsWith('.')) {
-          const target = layerOf(resolve(dirname(file), specifier));
-          if (target !== undefined && target !== layer && !(allowedImports[layer] ?? []).includes(target)) {
-            violations.push(`${where}: imports ${specifier} (layer ${target}), but ${layer} may only import ${(allowedImports[layer] ?? []).join(', ') || 'itself'}`);
+      const allowed = allowedImports[layer] ?? [];
+      for (const site of importsOf(file, readFileSync(file, 'utf8'))) {
+        const where = `${relative(root, file)}:${site.line}`;
+        if (site.specifier === undefined) {
+          violations.push(`${where}: import() of a computed specifier; use a static import so the layer rules can see it`);
+          continue;
+        }
+        if (site.specifier.startsWith('.')) {
+          const target = layerOf(resolve(dirname(file), site.specifier));
+          if (target !== undefined && target !== layer && !allowed.includes(target)) {
+            violations.push(`${where}: imports ${site.specifier} (layer ${target}), but ${layer} may only import ${allowed.join(', ') || 'itself'}`);
           }
-        } else if (forbiddenPackages[layer]?.test(specifier) === true && !/^import\s+type/.test(specifier)) {
-          violations.push(`${where}: imports ${specifier}, which ${layer} must not use`);
+        } else if (!site.typeOnly && forbiddenPackages[layer]?.test(site.specifier) === true) {
+          violations.push(`${where}: imports ${site.specifier}, which ${layer} must not use`);
         }
       }
     }

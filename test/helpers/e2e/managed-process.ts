@@ -4,7 +4,7 @@ import { waitUntil } from './wait.ts';
 
 export const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
 /** The `checkpoint` CLI, run with the Node that runs the tests. */
-export const cliPath = fileURLToPath(new URL('../../../engine/cli/main.ts', import.meta.url));
+export const cliPath = fileURLToPath(new URL('../../../cli/main.ts', import.meta.url));
 
 export interface ExitStatus {
   code: number | null;
@@ -24,7 +24,7 @@ export function childEnv(extra: Record<string, string>): Record<string, string> 
 }
 
 /**
- * A real child process (`node engine/cli/main.ts …`) with its stdout and stderr kept in memory, stopped with
+ * A real child process (`node cli/main.ts …`) with its stdout and stderr kept in memory, stopped with
  * SIGTERM (then SIGKILL when it does not exit in time) or killed with SIGKILL.
  */
 export class ManagedProcess {

@@ -3,7 +3,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { EngineError } from '../../../engine/core/errors.ts';
-import { formatProblems, loadScriptFile, loadScriptOrThrow } from '../../../engine/cli/load-script.ts';
+import { formatProblems, loadScriptFile, loadScriptOrThrow } from '../../../cli/load-script.ts';
 import { minimalActions, scriptWith } from '../support/scripts.ts';
 import { tempDir } from './support.ts';
 

@@ -4,7 +4,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { CommanderError, type Command } from 'commander';
-import { buildProgram } from '../../../engine/cli/main.ts';
+import { buildProgram } from '../../../cli/main.ts';
 import { transactionJsonSchemaText } from '../../../engine/schema/json-schema.ts';
 import { tempDir } from './support.ts';
 

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { EngineError } from '../../../engine/core/errors.ts';
-import { collectVar } from '../../../engine/cli/replay-command.ts';
+import { collectVar } from '../../../cli/replay-command.ts';
 
 function usageError(value: string): EngineError {
   try {

@@ -3,7 +3,7 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { EngineError } from '../../../engine/core/errors.ts';
-import { readSecretsFile, secretLookup } from '../../../engine/cli/secrets.ts';
+import { readSecretsFile, secretLookup } from '../../../cli/secrets.ts';
 import { tempDir } from './support.ts';
 
 let dir: string;

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { validate } from '../../../engine/cli/validate-command.ts';
+import { validate } from '../../../cli/validate-command.ts';
 import { minimalActions, richScript, scriptWith } from '../support/scripts.ts';
 import { captureIo, tempDir } from './support.ts';
 

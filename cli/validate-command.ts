@@ -1,4 +1,4 @@
-import { checkPlaceholders } from '../core/placeholder-check.ts';
+import { checkPlaceholders } from '../engine/index.ts';
 import { formatProblems, loadScriptFile } from './load-script.ts';
 import { exitCodes } from './exit-codes.ts';
 

@@ -1,8 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { EngineError } from '../core/errors.ts';
-import { parseScriptText } from '../core/parse-script.ts';
-import type { ScriptProblem } from '../core/script-problems.ts';
-import type { Script } from '../schema/script.ts';
+import { EngineError, parseScriptText, type Script, type ScriptProblem } from '../engine/index.ts';
 
 export type LoadedScript = { ok: true; script: Script } | { ok: false; problems: ScriptProblem[] };
 

@@ -1,8 +1,8 @@
 #!/usr/bin/env node
-// Stand-alone entry of the agent (`node engine/agent/agent-command-main.ts --control-plane URL --token T`),
-// used by tests that need a real process to SIGTERM. `checkpoint agent` is the user-facing command.
+// Stand-alone entry of the agent (`node test/helpers/agent-main.ts --control-plane URL --token T`),
+// used by tests that need a real process to SIGTERM with test-only knobs (reconnect backoff). Users run `checkpoint agent`.
 import { parseArgs } from 'node:util';
-import { runAgentCommand, type AgentCommandOptions } from './agent-command.ts';
+import { runAgentCommand, type AgentCommandOptions } from '../../engine/agent/agent-command.ts';
 
 function int(name: string, text: string | undefined): number | undefined {
   if (text === undefined) return undefined;

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { EngineError } from '../core/errors.ts';
+import { EngineError } from '../engine/index.ts';
 
 /**
  * Secrets come from a secrets file (JSON object, or `NAME=value` lines) and then the environment. The file

@@ -1,10 +1,8 @@
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { basename, isAbsolute, join, resolve } from 'node:path';
-import { runAgentCommand } from '../agent/agent-command.ts';
-import { EngineError } from '../core/errors.ts';
-import { parseScriptText } from '../core/parse-script.ts';
-import { startDemoSite } from '../../scripts/demo-site/server.ts';
-import { startControlPlane } from '../../control-plane/server.ts';
+import { EngineError, parseScriptText, runAgentCommand } from '../engine/index.ts';
+import { startDemoSite } from '../scripts/demo-site/server.ts';
+import { startControlPlane } from '../control-plane/server.ts';
 import { demoSecrets, examplesDir } from './demo-command.ts';
 
 export interface StartOptions {

@@ -14,10 +14,10 @@ export interface BenchCliOptions {
  * and hand-written baselines, which the product does not need), so it is loaded only when asked for.
  */
 export async function runBenchCommand(options: BenchCliOptions, io: { stdout: (t: string) => void; stderr: (t: string) => void }): Promise<number> {
-  const bench = await import('../../test/bench/pool-bench.ts');
+  const bench = await import('../test/bench/pool-bench.ts');
   const log = (line: string) => io.stderr(`${line}\n`);
   if (options.collectors === true) {
-    const { runCollectorBench } = await import('../../test/bench/collector-bench.ts');
+    const { runCollectorBench } = await import('../test/bench/collector-bench.ts');
     io.stdout(`${await runCollectorBench({ rounds: options.rounds, log })}\n`);
     return 0;
   }

@@ -1,4 +1,4 @@
-import { EngineError } from '../core/errors.ts';
+import { EngineError } from '../engine/index.ts';
 
 /** Parse repeated `--var name=value` options. */
 export function collectVar(value: string, previous: Record<string, string>): Record<string, string> {

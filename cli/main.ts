@@ -1,8 +1,7 @@
 #!/usr/bin/env node
 import { writeFile } from 'node:fs/promises';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
-import { EngineError, toEngineError } from '../core/errors.ts';
-import { transactionJsonSchemaText } from '../schema/json-schema.ts';
+import { EngineError, toEngineError, transactionJsonSchemaText } from '../engine/index.ts';
 import { exitCodeForError, exitCodes } from './exit-codes.ts';
 import { collectVar } from './vars.ts';
 import { validate } from './validate-command.ts';
@@ -91,7 +90,7 @@ export function buildProgram(): Command {
     .option('--base-url <origin>', 'origin the recording was made against; its URLs become {{baseUrl}}')
     .option('--password-secret <NAME>', 'secret that replaces recorded passwords (default PASSWORD)')
     .action(async (file: string, options: { out?: string; baseUrl?: string; passwordSecret?: string }) => {
-      const { runImportCommand } = await import('../../recorder/interop/commands.ts');
+      const { runImportCommand } = await import('../recorder/interop/commands.ts');
       process.exitCode = await runImportCommand(
         {
           file,
@@ -111,7 +110,7 @@ export function buildProgram(): Command {
     .option('--out <file>', 'write to this file instead of stdout')
     .option('--var <name=value>', 'variable value used in the DevTools export (repeatable)', varOption, {})
     .action(async (file: string, options: { format: 'devtools' | 'playwright' | 'playwright-script'; out?: string; var: Record<string, string> }) => {
-      const { runExportCommand } = await import('../../recorder/interop/commands.ts');
+      const { runExportCommand } = await import('../recorder/interop/commands.ts');
       process.exitCode = await runExportCommand({ file, format: options.format, vars: options.var, ...(options.out === undefined ? {} : { out: options.out }) }, io);
     });
 
@@ -143,7 +142,7 @@ export function buildProgram(): Command {
     .option('--headless', 'no visible browser (automation); stop with Ctrl-C', false)
     .option('--password-secret <name>', 'secret name used for password fills (default from the field name)')
     .action(async (url: string, options: { out?: string; headless: boolean; passwordSecret?: string }) => {
-      const { runRecordCommand } = await import('../../recorder/record-command.ts');
+      const { runRecordCommand } = await import('../recorder/record-command.ts');
       const controller = new AbortController();
       const stop = () => controller.abort();
       process.once('SIGINT', stop);
@@ -198,7 +197,7 @@ export function buildProgram(): Command {
         flushTimeoutMs?: number;
         outboxCapBytes?: number;
       }) => {
-        const { runAgentCommand } = await import('../agent/agent-command.ts');
+        const { runAgentCommand } = await import('../engine/index.ts');
         process.exitCode = await runAgentCommand(options, { stderr: io.stderr });
       },
     );
@@ -216,7 +215,7 @@ export function buildProgram(): Command {
     .option('--heartbeat-interval-ms <ms>', 'heartbeat interval told to instances; a link silent for 3 intervals is dropped (default 10000)', positiveInt('--heartbeat-interval-ms'))
     .option('--checkpoint-down-after-ms <ms>', 'alert "checkpoint down" when no instance has been connected for this long (default 60000)', positiveInt('--checkpoint-down-after-ms'))
     .action(async (options: { port?: number; host?: string; data?: string; tlsCert?: string; tlsKey?: string; adminToken?: string; webhook: string[]; heartbeatIntervalMs?: number; checkpointDownAfterMs?: number }) => {
-      const { runControlPlaneCommand } = await import('../../control-plane/control-plane-command.ts');
+      const { runControlPlaneCommand } = await import('../control-plane/control-plane-command.ts');
       process.exitCode = await runControlPlaneCommand(options, io);
     });
 

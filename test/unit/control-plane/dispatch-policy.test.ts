@@ -11,7 +11,7 @@ import {
   runLostReason,
   type CheckpointHealth,
   type InstanceView,
-} from '../../../engine/core/dispatch-policy.ts';
+} from '../../../control-plane/dispatch-policy.ts';
 import { FakeClock } from '../../helpers/fake-agent.ts';
 
 function instance(key: string, overrides: Partial<InstanceView> = {}): InstanceView {

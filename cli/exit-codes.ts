@@ -1,5 +1,4 @@
-import type { EngineError } from '../core/errors.ts';
-import type { RunStatus } from '../schema/result.ts';
+import type { EngineError, RunStatus } from '../engine/index.ts';
 
 /** Documented exit codes (README "Exit codes"). */
 export const exitCodes = {

@@ -1,13 +1,12 @@
 import { readdir } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { startDemoSite } from '../../scripts/demo-site/server.ts';
-import { BrowserPool } from '../browser/pool.ts';
-import { formatTable, formatDurationMs } from '../report/format.ts';
+import { startDemoSite } from '../scripts/demo-site/server.ts';
+import { BrowserPool, formatDurationMs, formatTable } from '../engine/index.ts';
 import { exitCodes } from './exit-codes.ts';
 import { replay, type ReplayIo } from './replay-command.ts';
 
-export const examplesDir = fileURLToPath(new URL('../../scripts/examples/', import.meta.url));
+export const examplesDir = fileURLToPath(new URL('../scripts/examples', import.meta.url));
 
 /** The secrets the examples need, with the demo site's well-known values as defaults. */
 export const demoSecrets: Record<string, string> = { DEMO_PASSWORD: 'demo-password', BASIC_AUTH_PASSWORD: 'basic-secret' };

@@ -1,4 +1,4 @@
-import { startDemoSite } from '../../scripts/demo-site/server.ts';
+import { startDemoSite } from '../scripts/demo-site/server.ts';
 
 /** `checkpoint demo-site`: serve until SIGINT/SIGTERM, then close cleanly. */
 export async function serveDemoSite(options: { port: number; host: string }, io: { stderr: (t: string) => void; stdout: (t: string) => void }): Promise<void> {

@@ -1,16 +1,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { Browser } from 'playwright-core';
-import type { LeaseProvider } from '../browser/lease.ts';
-import { launchBrowser } from '../browser/launch.ts';
-import { lighthouseCollector } from '../collectors/lighthouse-collector.ts';
-import { EngineError } from '../core/errors.ts';
-import { ArtifactDirectory } from '../report/artifact-dir.ts';
-import { writeHtmlReport } from '../report/html-report-file.ts';
-import { ConsoleReporter } from '../report/console-reporter.ts';
-import { prepareRun, runTransaction } from '../runner/run-transaction.ts';
-import type { RunResult } from '../schema/result.ts';
-import type { CaptureMode } from '../schema/script.ts';
+import { ArtifactDirectory, type CaptureMode, ConsoleReporter, EngineError, launchBrowser, type LeaseProvider, lighthouseCollector, prepareRun, type RunResult, runTransaction, writeHtmlReport } from '../engine/index.ts';
 import { exitCodeForStatus } from './exit-codes.ts';
 import { version } from './version.ts';
 import { loadScriptOrThrow } from './load-script.ts';
