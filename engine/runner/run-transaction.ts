@@ -12,15 +12,16 @@ import { screenshotCollector } from '../collectors/screenshot-collector.ts';
 import { vitalsCollector } from '../collectors/vitals-collector.ts';
 import { consoleCollector } from '../collectors/console-collector.ts';
 import { systemClock, type Clock } from '../core/clock.ts';
-import { applyStepConditions, judgeStep, judgeTransaction, runStatus, textsToRead, type TextObservation } from '../core/conditions.ts';
+import { applyStepConditions, judgeStep, textsToRead, type TextObservation } from '../core/conditions.ts';
+import { assembleRunResult, skippedStep } from '../core/run-result.ts';
 import { Deadline } from '../core/deadline.ts';
 import { EngineError, toEngineError } from '../core/errors.ts';
 import { capturePolicy, privacyLockFromEnv, type CaptureRequest } from '../core/privacy.ts';
 import type { Redactor } from '../core/redactor.ts';
 import { scriptTimeoutMs, shouldRunStep, type StepOutcome } from '../core/run-plan.ts';
 import { renderDeep } from '../core/templates.ts';
-import { resultSchemaVersion, type Artifact, type RunResult, type StepResult } from '../schema/result.ts';
-import type { Script, Step } from '../schema/script.ts';
+import type { Artifact, RunResult, StepResult } from '../schema/result.ts';
+import type { Script } from '../schema/script.ts';
 import { contextOptionsFrom } from '../browser/context-options.ts';
 import { prepareRun } from './prepare-run.ts';
 import { RunSession } from './session.ts';
@@ -75,11 +76,6 @@ export interface RunTransactionOutcome {
   redactor: Redactor;
 }
 
-function skippedStep(step: Step): StepResult {
-  return { name: step.name, status: 'skipped', durationMs: 0, actions: [] };
-}
-
-const round2 = (ms: number) => Math.round(ms * 100) / 100;
 
 /**
  * The built-in collectors with the extra ones inserted before the screenshot collector (the last one); an
@@ -299,30 +295,19 @@ export async function runTransaction(options: RunTransactionOptions): Promise<Ru
     await lease?.release();
   }
 
-  // Steps never reached because of an engine fault outside any step.
-  for (let index = steps.length; index < script.steps.length; index++) {
-    const step = script.steps[index];
-    if (step !== undefined) steps.push(skippedStep(step));
-  }
-  const transactionConditions = engineFault === undefined ? judgeTransaction(steps, script.conditions) : [];
-  const result: RunResult = {
-    schemaVersion: resultSchemaVersion,
+  const result = assembleRunResult({
     runId,
-    script: script.name,
-    status: runStatus(steps, transactionConditions, engineFault !== undefined),
+    script,
     startedAt,
-    durationMs: round2(clock.nowMs() - runStartMs),
-    browser: { name: 'chromium', version: lease?.browserVersion ?? '' },
-    ...(options.queueWaitMs === undefined ? {} : { queueWaitMs: round2(options.queueWaitMs) }),
-    ...(lease === undefined ? {} : { leaseWaitMs: round2(lease.leaseWaitMs) }),
+    durationMs: clock.nowMs() - runStartMs,
+    browserVersion: lease?.browserVersion,
+    queueWaitMs: options.queueWaitMs,
+    leaseWaitMs: lease?.leaseWaitMs,
     privacyLock: lock,
     steps,
     artifacts,
-    ...(transactionConditions.length === 0 ? {} : { conditions: transactionConditions }),
-    ...(warnings.length === 0 ? {} : { warnings }),
-  };
-  if (engineFault !== undefined && !steps.some((step) => step.error?.blame === 'engine')) {
-    result.error = engineFault.toData();
-  }
+    warnings,
+    engineFault: engineFault?.toData(),
+  });
   return { result: redactor.redactDeep(result), redactor };
 }
