@@ -214,7 +214,16 @@ export async function runTransaction(options: RunTransactionOptions): Promise<Ru
       outcomes.push(result.status);
       options.listener?.onStepEnd?.({ index: stepIndex, result: redactor.redactDeep(result) });
     }
-    if (engineFault === undefined) await eachCollector((collector, ctx) => collector.finish?.(ctx, steps));
+    if (engineFault === undefined) {
+      await eachCollector(async (collector, ctx) => {
+        // Fields of earlier steps from deferred work (encoding); a step whose deferred work failed gets a warning.
+        for (const [index, fields] of (await collector.finish?.(ctx, steps)) ?? []) {
+          const step = steps[index];
+          if (fields instanceof Error) warnings.push({ collector: collector.name, message: redactor.redact(`step ${index + 1}: ${fields.message.split('\n')[0] ?? ''}`) });
+          else if (step !== undefined) steps[index] = { ...step, ...fields };
+        }
+      });
+    }
   } catch (thrown) {
     engineFault = toEngineError(thrown);
   } finally {
