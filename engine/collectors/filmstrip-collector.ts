@@ -37,9 +37,8 @@ export interface FilmstripOptions {
   /** Longest such settle (animated pages never go still). Default 3000 ms. */
   settleMaxMs?: number;
   /**
-   * After the last step when its last action was not an interaction (an assertion or a wait: what it checked
-   * is already in the DOM), capture goes on for one animation frame of the page and then until no frame has
-   * arrived for this long, so that the paint of that state is filmed. Default 50 ms.
+   * How long `finish` waits at most for the last step's frames still on their way through CDP (it stops as
+   * soon as a frame presented after the step's end arrives). Default 50 ms.
    */
   finalQuietMs?: number;
   /** Deadline of each hook, `finish` included (settle, then waiting for decoding, comparison, encoding, writes). Default 20 s. */
@@ -72,14 +71,20 @@ interface Segment {
   masks: PixelRect[];
   /** False when the elements to mask could not be read at the start or the end: thumbnails are then not stored. */
   masksKnown: boolean;
+  /**
+   * Epoch ms from which frames no longer belong to this step (set by afterStep once the page has committed
+   * the step's last paint); undefined while the step runs.
+   */
+  endMs: number | undefined;
   /** Set by afterStep: the step's time zero, and whether its last action was an interaction. */
   end?: { originMs: number; interaction: boolean };
 }
 
 /**
- * One screencast, kept running across consecutive filmstrip steps on the same tab. Each step opens a segment;
- * a frame belongs to the open segment whose start precedes its presentation time, so a paint that lands
- * between two steps' timed regions is filmed with the step that caused it and costs no waiting.
+ * One screencast, kept running across consecutive filmstrip steps on the same tab (no restart, no first-frame
+ * wait). Each step opens a segment; a frame goes by its presentation time to the oldest open segment that had
+ * not ended by then. Frames between two steps (another collector's work, e.g. a screenshot's mask overlay) go
+ * to no step: the newest of them is the next step's baseline candidate.
  */
 interface Screencast {
   session: CDPSession;
@@ -90,10 +95,14 @@ interface Screencast {
   open: Segment[];
   /** The newest frame of the last sealed segment: the screen the next segment starts from (its baseline). */
   carried: CapturedFrame | undefined;
+  /** The newest frame presented after the last step ended and before the next one opened. */
+  between: CapturedFrame | undefined;
   /** Bytes of the last frame recorded (byte-identical frames show nothing new). */
   lastBytes: Buffer | undefined;
   /** Node wall clock when the last (changed) frame arrived. */
   lastArrivalMs: number;
+  /** Presentation time of the newest frame received (epoch ms). */
+  newestAtMs: number;
   /** The page as the last step left it: time origin and masks, reused as the next step's start. */
   endState: PageState | undefined;
   onFrame: () => void;
@@ -124,6 +133,19 @@ function endedWithInteraction(result: Readonly<StepResult>): boolean {
 }
 
 type Box = { x: number; y: number; width: number; height: number };
+
+/**
+ * Resolves once the page has run an animation frame and the task after it (the frame is committed to the
+ * compositor). A closed or busy page resolves after 1 s at most: this only bounds which frames count.
+ */
+async function flushFrame(page: Page): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([
+    page.evaluate(() => new Promise<void>((resolve) => requestAnimationFrame(() => setTimeout(resolve, 0)))).catch(() => undefined),
+    new Promise<void>((resolve) => (timer = setTimeout(resolve, 1000))),
+  ]);
+  clearTimeout(timer);
+}
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, Math.max(0, ms)));
 
@@ -232,11 +254,12 @@ const stepLabel = (index: number) => `step-${String(index + 1).padStart(2, '0')}
  * The browser pushes frames through CDP `Page.startScreencast` (damage-driven: a frame only when the
  * compositor produces one, up to the display rate); each frame is acknowledged at once and only its bytes and
  * presentation time are kept. The screencast keeps running across consecutive filmstrip steps on the same tab,
- * and each frame goes to the step whose start precedes the frame's presentation time: a paint that lands
- * after a step's last action and before the next step starts is filmed with the step that caused it, without
- * waiting for a still screen. Only after a step whose last action was an interaction (a click returns before
- * the paint it causes) does capture wait until the screen has been still for `settleQuietMs` (at most
- * `settleMaxMs`); after the last step, for one animation frame and `finalQuietMs`.
+ * and each frame goes to a step by its presentation time, not by when it arrives, so no step waits for a still
+ * screen. A step ends, for its filmstrip, once the page has run an animation frame after
+ * the step's last action (what an assertion or wait checked is then committed for display); frames presented
+ * later belong to no step (other collectors may paint: a screenshot's mask overlay) except as the next step's
+ * baseline. Only after a step whose last action was an interaction (a click returns before the paint it
+ * causes) does capture first wait until the screen has been still for `settleQuietMs` (at most `settleMaxMs`).
  *
  * All pixel work happens after the step's timed region and off the critical path: once a step's frames are
  * all in (when the next step ends, or in `finish`), they are de-duplicated (pixelmatch, noise tolerance), the
@@ -301,11 +324,9 @@ export function filmstripCollector(options: FilmstripOptions = {}): Collector {
     }
   }
 
-  /** The open segment a frame presented at `atMs` belongs to: the newest one that had started by then. */
+  /** The open segment a frame presented at `atMs` belongs to; undefined between steps. */
   function segmentFor(cast: Screencast, atMs: number): Segment | undefined {
-    let target = cast.open[0];
-    for (const segment of cast.open) if (segment.readyAtMs <= atMs) target = segment;
-    return target;
+    return cast.open.find((segment) => segment.endMs === undefined || atMs < segment.endMs);
   }
 
   function listen(session: CDPSession): void {
@@ -323,18 +344,21 @@ export function filmstripCollector(options: FilmstripOptions = {}): Collector {
       if (cast.lastBytes?.equals(frame.bytes) === true) return;
       cast.lastBytes = frame.bytes;
       cast.lastArrivalMs = Date.now();
+      cast.newestAtMs = Math.max(cast.newestAtMs, frame.atMs);
       const segment = segmentFor(cast, frame.atMs);
       if (segment !== undefined) record(segment, frame);
+      else if (cast.between === undefined || frame.atMs >= cast.between.atMs) cast.between = frame;
       cast.onFrame();
     });
   }
 
-  function newSegment(stepIndex: number, start: PageState | undefined, readyAtMs: number): Segment {
+  function newSegment(stepIndex: number, start: PageState | undefined, readyAtMs: number, baseline?: CapturedFrame): Segment {
     return {
       stepIndex,
       readyAtMs,
-      frames: [],
-      bytes: 0,
+      endMs: undefined,
+      frames: baseline === undefined ? [] : [baseline],
+      bytes: baseline?.bytes.byteLength ?? 0,
       minIntervalMs: 0,
       originBefore: start?.origin,
       masks: [...(start?.masks ?? [])],
@@ -408,8 +432,10 @@ export function filmstripCollector(options: FilmstripOptions = {}): Collector {
       page,
       open: [segment],
       carried: undefined,
+      between: undefined,
       lastBytes: undefined,
       lastArrivalMs: 0,
+      newestAtMs: 0,
       endState: undefined,
       onFrame: () => onFirstFrame(),
     };
@@ -448,7 +474,11 @@ export function filmstripCollector(options: FilmstripOptions = {}): Collector {
         // start state is the page as the previous step left it (read in that step's afterStep).
         const start = cast.endState ?? (await pageState(page, ctx.script.settings?.maskSelectors ?? []));
         cast.endState = undefined;
-        cast.open.push(newSegment(info.index, start, Date.now()));
+        const nowMs = Date.now();
+        // A step whose afterStep never ran takes no frame of this one.
+        for (const segment of cast.open) segment.endMs ??= nowMs;
+        cast.open.push(newSegment(info.index, start, nowMs, cast.between));
+        cast.between = undefined;
         return;
       }
       if (cast !== undefined) await stop(ctx, cast);
@@ -463,6 +493,10 @@ export function filmstripCollector(options: FilmstripOptions = {}): Collector {
       for (const earlier of cast.open.filter((s) => s.stepIndex < info.index)) seal(ctx, cast, earlier);
       const interaction = endedWithInteraction(result);
       if (interaction) await settle(ctx, cast, settleQuietMs, settleMaxMs);
+      // What the step checked is in the DOM: once the page has run an animation frame and committed it, the
+      // step's last paint is presented; frames from then on belong to no step (the next collectors may paint).
+      if (!cast.page.isClosed()) await flushFrame(cast.page);
+      segment.endMs = Date.now();
 
       const after = await pageState(cast.page, ctx.script.settings?.maskSelectors ?? []);
       const navigated = after !== undefined && after.origin !== segment.originBefore;
@@ -481,15 +515,10 @@ export function filmstripCollector(options: FilmstripOptions = {}): Collector {
       const deadline = deadlineOf(ctx);
       const cast = active;
       if (cast !== undefined) {
-        const last = cast.open[cast.open.length - 1];
-        if (last?.end !== undefined && !last.end.interaction && !cast.page.isClosed()) {
-          // What the last step checked is in the DOM: one animation frame of the page, then a short quiet, so
-          // that its paint is filmed (an interaction was settled in afterStep already).
-          await cast.page
-            .evaluate(() => new Promise<void>((resolve) => requestAnimationFrame(() => setTimeout(resolve, 0))))
-            .catch(() => undefined);
-          await settle(ctx, cast, finalQuietMs, settleMaxMs);
-        }
+        // The last step's frames are presented; some may still be on their way through CDP.
+        const endMs = Math.max(...cast.open.map((segment) => segment.endMs ?? Number.POSITIVE_INFINITY));
+        const giveUpAt = performance.now() + Math.min(finalQuietMs, Math.max(0, ctx.remainingMs()));
+        while (cast.newestAtMs < endMs && performance.now() < giveUpAt) await sleep(5);
         await stop(ctx, cast);
       }
       const late = new Map<number, Partial<StepResult> | Error>();
