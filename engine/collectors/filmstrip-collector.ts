@@ -2,7 +2,7 @@ import type { CDPSession, Frame, Page } from 'playwright-core';
 import { thinByInterval } from '../core/frame-selection.ts';
 import type { DuplicateTolerance } from '../core/visual-metrics.ts';
 import type { StepResult } from '../schema/result.ts';
-import type { Collector, CollectorContext, LateStepFields } from './collector.ts';
+import type { Collector, CollectorContext } from './collector.ts';
 import { processFilmstrip, type CapturedFrame, type ProcessedFilmstrip } from './filmstrip-processing.ts';
 import type { PixelRect } from './image-encoding.ts';
 import { alwaysMaskedSelector, defaultMaskColor, maskSelectorFor } from './masking.ts';
