@@ -1,6 +1,7 @@
 // Collector overhead and timing accuracy (issue: measurements). Every configuration runs the same example
 // transaction on the same warm pool, interleaved round by round so machine drift cancels; overhead is the
-// ratio of wall time per transaction (runner + collectors, as a caller sees it) to timings-only.
+// ratio of wall time per transaction (runner + collectors, as a caller sees it) to timings-only. The sum of the
+// steps' durationMs is reported beside it: capture must stay outside the steps' timed regions.
 // Run: `npm run checkpoint -- bench --collectors` (see docs/benchmarks.md).
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -35,6 +36,7 @@ export async function runCollectorBench(options: { rounds: number; log: (line: s
   const dir = await mkdtemp(join(tmpdir(), 'checkpoint-collector-bench-'));
   const wallMs = new Map<ConfigName, number[]>();
   const bytes = new Map<ConfigName, number[]>();
+  const stepMs = new Map<ConfigName, number[]>();
   const lines: string[] = [];
   try {
     await pool.warm();
@@ -48,14 +50,20 @@ export async function runCollectorBench(options: { rounds: number; log: (line: s
         if (result.status !== 'passed') options.log(`${name}: run ${round + 1} ${result.status}`);
         wallMs.set(name, [...(wallMs.get(name) ?? []), elapsedMs]);
         bytes.set(name, [...(bytes.get(name) ?? []), result.artifacts.reduce((sum, a) => sum + a.sizeBytes, 0)]);
+        stepMs.set(name, [...(stepMs.get(name) ?? []), result.steps.reduce((sum, s) => sum + s.durationMs, 0)]);
       }
       options.log(`collectors: round ${round + 1}/${options.rounds}`);
     }
     const base = percentile(wallMs.get('timings-only') ?? [], 50);
-    lines.push('| configuration | median wall ms per transaction | ratio to timings-only | median artifact KB per transaction |', '| --- | --- | --- | --- |');
+    const baseSteps = percentile(stepMs.get('timings-only') ?? [], 50);
+    lines.push(
+      '| configuration | median wall ms per transaction | ratio to timings-only | median Σ step durationMs (ratio) | median artifact KB per transaction |',
+      '| --- | --- | --- | --- | --- |',
+    );
     for (const name of names) {
       const median = percentile(wallMs.get(name) ?? [], 50);
-      lines.push(`| ${name} | ${Math.round(median)} | ${(median / base).toFixed(2)} | ${Math.round(percentile(bytes.get(name) ?? [], 50) / 1024)} |`);
+      const steps = percentile(stepMs.get(name) ?? [], 50);
+      lines.push(`| ${name} | ${Math.round(median)} | ${(median / base).toFixed(2)} | ${Math.round(steps)} (${(steps / baseSteps).toFixed(2)}) | ${Math.round(percentile(bytes.get(name) ?? [], 50) / 1024)} |`);
     }
 
     // TTFB error against a known 200 ms server wait, alone and with the pool full.
