@@ -3,6 +3,7 @@ import { thinByInterval } from '../core/frame-selection.ts';
 import type { DuplicateTolerance } from '../core/visual-metrics.ts';
 import type { StepResult } from '../schema/result.ts';
 import type { Collector, CollectorContext } from './collector.ts';
+import { BetweenSteps } from './between-steps.ts';
 import { processFilmstrip, type CapturedFrame, type ProcessedFilmstrip } from './filmstrip-processing.ts';
 import type { PixelRect } from './image-encoding.ts';
 import { alwaysMaskedSelector, defaultMaskColor, maskSelectorFor } from './masking.ts';
@@ -299,6 +300,7 @@ export function filmstripCollector(options: FilmstripOptions = {}): Collector {
   let active: Screencast | undefined;
   /** Deferred processing of each step's frames, by step index; awaited in `finish`. */
   const jobs = new Map<number, Promise<ProcessedFilmstrip | undefined>>();
+  const between = new BetweenSteps();
 
   /**
    * This collector's one deadline for work begun now (performance.now() scale): a second before the runner's
@@ -388,6 +390,7 @@ export function filmstripCollector(options: FilmstripOptions = {}): Collector {
       checkTime: () => {
         if (performance.now() > deadline) throw new Error('filmstrip processing ran out of time');
       },
+      betweenSteps: () => between.wait(),
     });
     // Awaited (and its error reported) in finish; never an unhandled rejection meanwhile.
     job.catch(() => undefined);
@@ -466,6 +469,7 @@ export function filmstripCollector(options: FilmstripOptions = {}): Collector {
       if (!info.capture.filmstrip) {
         // No frame may be captured during a step that may not record.
         if (cast !== undefined) await stop(ctx, cast);
+        between.stepStarts();
         return;
       }
       const page = ctx.currentPage();
@@ -479,13 +483,16 @@ export function filmstripCollector(options: FilmstripOptions = {}): Collector {
         for (const segment of cast.open) segment.endMs ??= nowMs;
         cast.open.push(newSegment(info.index, start, nowMs, cast.between));
         cast.between = undefined;
+        between.stepStarts();
         return;
       }
       if (cast !== undefined) await stop(ctx, cast);
       await startScreencast(ctx, info.index, page);
+      between.stepStarts();
     },
 
     async afterStep(ctx, info, result) {
+      between.stepEnded();
       const cast = active;
       const segment = cast?.open.find((s) => s.stepIndex === info.index);
       if (cast === undefined || segment === undefined || !info.capture.filmstrip) return undefined;
@@ -512,6 +519,7 @@ export function filmstripCollector(options: FilmstripOptions = {}): Collector {
     },
 
     async finish(ctx) {
+      between.stepEnded();
       const deadline = deadlineOf(ctx);
       const cast = active;
       if (cast !== undefined) {

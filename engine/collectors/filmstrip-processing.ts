@@ -1,6 +1,7 @@
 // From a step's screencast frames to visual metrics and encoded thumbnails. Runs after the step, off the
-// critical path (the filmstrip collector starts it while later steps run and awaits it in `finish`): the
-// pixel work is sharp (libuv threads) plus small JS loops over 400-pixel-wide frames.
+// critical path (the filmstrip collector starts it once the step's frames are in, lets it advance only between
+// later steps' timed regions and awaits it in `finish`): the pixel work is sharp (libuv threads) plus small
+// JS loops over 400-pixel-wide frames.
 import { pickWithinBudget, rankFilmstripFrames } from '../core/frame-selection.ts';
 import {
   alignToOrigin,
@@ -42,6 +43,8 @@ export interface ProcessOptions {
   thumbnails: { width: number; maxFrames: number; maxBytes: number; masks: readonly PixelRect[]; maskColor: [number, number, number] } | undefined;
   /** Throws when the work ran out of time (called between frames). */
   checkTime: () => void;
+  /** Resolves when the work may go on (not while a step's timed region runs). */
+  betweenSteps: () => Promise<void>;
 }
 
 /**
@@ -69,6 +72,7 @@ export async function processFilmstrip(frames: readonly CapturedFrame[], options
   let next = decode(0);
   next?.catch(() => undefined);
   for (const [position, { index, timeMs }] of aligned.entries()) {
+    await options.betweenSteps();
     options.checkTime();
     const frame = frames[index];
     const decoding = next;
@@ -95,6 +99,7 @@ export async function processFilmstrip(frames: readonly CapturedFrame[], options
   if (caps === undefined) return { visualMetrics, thumbnails: undefined };
 
   const encode = async (index: number, quality: number) => {
+    await options.betweenSteps();
     options.checkTime();
     const entry = kept[index];
     if (entry === undefined) return { bytes: Number.POSITIVE_INFINITY, value: new Uint8Array() };

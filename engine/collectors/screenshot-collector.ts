@@ -1,5 +1,6 @@
 import sharp from 'sharp';
 import type { StepResult } from '../schema/result.ts';
+import { BetweenSteps } from './between-steps.ts';
 import type { Collector } from './collector.ts';
 import { defaultMaskColor, maskLocators } from './masking.ts';
 
@@ -24,7 +25,8 @@ interface Encoded {
   contentType: string;
 }
 
-async function encode(png: Buffer, format: ScreenshotFormat, quality: number | undefined): Promise<Encoded> {
+async function encode(png: Buffer, format: ScreenshotFormat, quality: number | undefined, between?: BetweenSteps): Promise<Encoded> {
+  await between?.wait();
   const image = sharp(png);
   const { width = 0, height = 0 } = await image.metadata();
   if (format === 'webp' && Math.max(width, height) <= webpMaxDimension) {
@@ -43,7 +45,8 @@ async function encode(png: Buffer, format: ScreenshotFormat, quality: number | u
  * Before the capture, password fields and every element of `settings.maskSelectors` (in every frame) are
  * painted over with an opaque box; the boxes are removed right after. `settings.fullPageScreenshots` captures
  * the whole scrollable page. The capture (lossless, in afterStep, outside the step's timed region) is encoded
- * with sharp as WebP (quality 70) or JPEG in the background while the next steps run; `finish` awaits the
+ * with sharp as WebP (quality 70) or JPEG in the background, between later steps' timed regions (never during
+ * one, so that step timings stay unaffected); `finish` awaits the
  * encodes, stores them as `screenshots/step-NN.webp` and returns each step's `screenshot` path as a late field.
  * A failed step's screenshot (`step-NN-failure.webp`) is encoded and stored at once instead, so that it
  * survives an engine fault later in the run.
@@ -53,9 +56,15 @@ export function screenshotCollector(options: ScreenshotCollectorOptions = {}): C
   const maskColor = options.maskColor ?? defaultMaskColor;
   /** Encodes under way, by step index, with the name each will be stored under. */
   const pending = new Map<number, { name: string; encoded: Promise<Encoded> }>();
+  const between = new BetweenSteps();
   return {
     name: 'screenshots',
+    beforeStep() {
+      between.stepStarts();
+      return Promise.resolve();
+    },
     async afterStep(ctx, info, result) {
+      between.stepEnded();
       const mode = info.capture.screenshots;
       if (ctx.artifacts === undefined || mode === 'off' || (mode === 'failure' && result.status !== 'failed')) return undefined;
       const page = ctx.currentPage();
@@ -70,7 +79,7 @@ export function screenshotCollector(options: ScreenshotCollectorOptions = {}): C
         timeout: Math.max(1, Math.min(screenshotTimeoutMs, ctx.remainingMs())),
       });
       const name = `step-${String(info.index + 1).padStart(2, '0')}${result.status === 'failed' ? '-failure' : ''}`;
-      const encoded = encode(png, format, options.quality);
+      const encoded = encode(png, format, options.quality, between);
       if (result.status === 'failed') {
         // A failure's screenshot is stored at once: it must survive an engine fault that would skip finish.
         const image = await encoded;
@@ -85,6 +94,7 @@ export function screenshotCollector(options: ScreenshotCollectorOptions = {}): C
     },
 
     async finish(ctx) {
+      between.stepEnded();
       const late = new Map<number, Partial<StepResult> | Error>();
       const sink = ctx.artifacts;
       const work = [...pending].sort((a, b) => a[0] - b[0]);
