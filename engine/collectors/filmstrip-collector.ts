@@ -301,9 +301,14 @@ export function filmstripCollector(options: FilmstripOptions = {}): Collector {
   /** Deferred processing of each step's frames, by step index; awaited in `finish`. */
   const jobs = new Map<number, Promise<ProcessedFilmstrip | undefined>>();
   const between = new BetweenSteps();
+  /**
+   * Deferred work blocks nobody until `finish` waits for it; from then on it must end before this (set there,
+   * performance.now() scale).
+   */
+  let workDeadline = Number.POSITIVE_INFINITY;
 
   /**
-   * This collector's one deadline for work begun now (performance.now() scale): a second before the runner's
+   * This collector's one deadline for a hook begun now (performance.now() scale): a second before the runner's
    * hook deadline, which also shrinks near the end of the script. The single place to swap for the runner's
    * Deadline object.
    */
@@ -377,7 +382,6 @@ export function filmstripCollector(options: FilmstripOptions = {}): Collector {
     const end = segment.end;
     // A step that never reached afterStep's end (its hook failed) gets nothing, as before.
     if (end === undefined) return;
-    const deadline = deadlineOf(ctx);
     const job = processFilmstrip(frames, {
       originMs: end.originMs,
       analysisWidth,
@@ -388,7 +392,7 @@ export function filmstripCollector(options: FilmstripOptions = {}): Collector {
           ? undefined
           : { width: ctx.script.settings?.filmstripWidth ?? defaultFilmstripWidth, maxFrames, maxBytes, masks: segment.masks, maskColor },
       checkTime: () => {
-        if (performance.now() > deadline) throw new Error('filmstrip processing ran out of time');
+        if (performance.now() > workDeadline) throw new Error('filmstrip processing ran out of time');
       },
       betweenSteps: () => between.wait(),
     });
@@ -521,6 +525,7 @@ export function filmstripCollector(options: FilmstripOptions = {}): Collector {
     async finish(ctx) {
       between.stepEnded();
       const deadline = deadlineOf(ctx);
+      workDeadline = deadline;
       const cast = active;
       if (cast !== undefined) {
         // The last step's frames are presented; some may still be on their way through CDP.

@@ -11,6 +11,8 @@ import { ArtifactDirectory } from '../../engine/report/artifact-dir.ts';
 import { runTransaction, type RunTransactionOptions } from '../../engine/runner/run-transaction.ts';
 import { scriptSchema } from '../../engine/schema/script.ts';
 import { startDemoSite } from '../../scripts/demo-site/server.ts';
+import type { Collector } from '../../engine/collectors/collector.ts';
+import { startPaintTimelineSite, type RecordedPaint } from '../fixtures/paint-timeline.ts';
 import { startTimingServer } from '../fixtures/timing-server.ts';
 import { loadBenchScript } from './arms.ts';
 
@@ -31,6 +33,7 @@ function percentile(values: readonly number[], p: number): number {
 export async function runCollectorBench(options: { rounds: number; log: (line: string) => void }): Promise<string> {
   const site = await startDemoSite({ port: 0 });
   const timing = await startTimingServer();
+  const paints = await startPaintTimelineSite();
   const script = await loadBenchScript();
   const pool = new BrowserPool({ browsers: 1, contextsPerBrowser: 6 });
   const dir = await mkdtemp(join(tmpdir(), 'checkpoint-collector-bench-'));
@@ -84,11 +87,47 @@ export async function runCollectorBench(options: { rounds: number; log: (line: s
       const values = await errors(concurrency, 40);
       lines.push(`| concurrency ${concurrency} | ${values.length} | ${percentile(values, 50).toFixed(1)} | ${percentile(values.map(Math.abs), 95).toFixed(1)} |`);
     }
+
+    // Filmstrip accuracy against painted ground truth (the tests only hold it to the frames Chromium delivered):
+    // blocks enter the DOM 100, 400 and 900 ms after navigation start; the page records when.
+    const truths: RecordedPaint[][] = [];
+    const truth: Collector = {
+      name: 'paint-truth',
+      async afterStep(ctx) {
+        truths.push(await ctx.currentPage().evaluate(() => (window as unknown as { __paints?: RecordedPaint[] }).__paints ?? []));
+        return undefined;
+      },
+    };
+    const paintScript = scriptSchema.parse({
+      name: 'Paint timeline',
+      settings: { har: false, filmstrip: true },
+      steps: [{ name: 'Load', actions: [{ type: 'navigate', url: `${paints.url}/timeline?at=100,400,900` }, { type: 'waitForElement', selector: '#block-3' }] }],
+    });
+    const firstChange: number[] = [];
+    const complete: number[] = [];
+    for (let run = 0; run < 20; run++) {
+      truths.length = 0;
+      const { result } = await runTransaction({ script: paintScript, browser: pool, secret: () => undefined, filmstrip: true, collectors: [truth] });
+      const metrics = result.steps[0]?.visualMetrics;
+      const red = truths[0]?.find((p) => p.name === 'red')?.domMs;
+      const blue = truths[0]?.find((p) => p.name === 'blue')?.domMs;
+      if (metrics === undefined || red === undefined || blue === undefined) continue;
+      firstChange.push(metrics.firstVisualChangeMs - red);
+      complete.push(metrics.visuallyComplete95Ms - blue);
+    }
+    lines.push('', '| filmstrip vs painted truth (ms after the DOM change) | runs | median | p95 | max |', '| --- | --- | --- | --- | --- |');
+    for (const [label, values] of [
+      ['first visual change', firstChange],
+      ['visually complete 95 %', complete],
+    ] as const) {
+      lines.push(`| ${label} | ${values.length} | ${percentile(values, 50).toFixed(1)} | ${percentile(values, 95).toFixed(1)} | ${Math.max(...values).toFixed(1)} |`);
+    }
     return lines.join('\n');
   } finally {
     await pool.close();
     await site.close();
     await timing.close();
+    await paints.close();
     await rm(dir, { recursive: true, force: true });
   }
 }
