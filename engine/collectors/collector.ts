@@ -39,6 +39,13 @@ export interface CollectorContext {
   remainingMs(): number;
 }
 
+/**
+ * Fields a collector adds to earlier steps' results from `finish`, by step index: work it deferred past
+ * `afterStep` (encoding) so that the next step could start at once. An Error instead of fields becomes a
+ * warning for that step (the step simply lacks the collector's fields).
+ */
+export type LateStepFields = ReadonlyMap<number, Partial<StepResult> | Error>;
+
 export interface StepInfo {
   index: number;
   step: Step;
@@ -60,6 +67,9 @@ export interface Collector {
   beforeStep?(ctx: CollectorContext, info: StepInfo): Promise<void>;
   /** After a step's timed region; returns fields to merge into the step result. */
   afterStep?(ctx: CollectorContext, info: StepInfo, result: Readonly<StepResult>): Promise<Partial<StepResult> | undefined>;
-  /** After the last step, before the context closes (write whole-run artifacts such as the HAR). */
-  finish?(ctx: CollectorContext, steps: readonly StepResult[]): Promise<void>;
+  /**
+   * After the last step, before the context closes (write whole-run artifacts such as the HAR). May return
+   * fields to merge into earlier steps' results (deferred work); `onStepEnd` listeners have not seen them.
+   */
+  finish?(ctx: CollectorContext, steps: readonly StepResult[]): Promise<LateStepFields | undefined | void>;
 }

@@ -1,19 +1,11 @@
 import type { CDPSession, Frame, Page } from 'playwright-core';
-import { pickWithinBudget, rankFilmstripFrames, thinByInterval } from '../core/frame-selection.ts';
-import {
-  alignToOrigin,
-  colorHistogram,
-  duplicateAllowance,
-  frameProgress,
-  isDuplicateFrame,
-  visualMetricsFromProgress,
-  type ColorHistogram,
-  type DuplicateTolerance,
-  type ProgressPoint,
-} from '../core/visual-metrics.ts';
+import { thinByInterval } from '../core/frame-selection.ts';
+import type { DuplicateTolerance } from '../core/visual-metrics.ts';
 import type { StepResult } from '../schema/result.ts';
 import type { Collector, CollectorContext } from './collector.ts';
-import type { PixelRect, RawImage } from './image-encoding.ts';
+import { BetweenSteps } from './between-steps.ts';
+import { processFilmstrip, type CapturedFrame, type ProcessedFilmstrip } from './filmstrip-processing.ts';
+import type { PixelRect } from './image-encoding.ts';
 import { alwaysMaskedSelector, defaultMaskColor, maskSelectorFor } from './masking.ts';
 
 export interface FilmstripOptions {
@@ -34,49 +26,28 @@ export interface FilmstripOptions {
   maxCapturedFrames?: number;
   /** Bytes of frames held in memory during a step before they are thinned out. Default 48 MB. */
   maxCapturedBytes?: number;
-  /** How long beforeStep waits for the baseline frame. Default 1000 ms. */
+  /** How long beforeStep waits for the baseline frame when it starts a screencast. Default 1000 ms. */
   firstFrameWaitMs?: number;
   /** De-duplication tolerance. Default: browsertime's suggested 0.05 % of the pixels, at least 5. */
   duplicateTolerance?: DuplicateTolerance;
   /**
-   * After the step, capture continues until the screen has been still for this long (a click returns before
-   * the paint it causes). Default 200 ms.
+   * After a step whose last action was an interaction (a click returns before the paint it causes), capture
+   * goes on until the screen has been still for this long. Default 200 ms.
    */
   settleQuietMs?: number;
-  /** Longest settle after the step (animated pages never go still). Default 3000 ms. */
+  /** Longest such settle (animated pages never go still). Default 3000 ms. */
   settleMaxMs?: number;
-  /** Deadline of the afterStep hook (settle, stop, decode, compare, encode, write). Default 20 s. */
+  /**
+   * How long `finish` waits at most for the last step's frames still on their way through CDP (it stops as
+   * soon as a frame presented after the step's end arrives). Default 50 ms.
+   */
+  finalQuietMs?: number;
+  /** Deadline of each hook, `finish` included (settle, then waiting for decoding, comparison, encoding, writes). Default 20 s. */
   hookTimeoutMs?: number;
 }
 
 /** Default thumbnail width (settings.filmstripWidth). */
 export const defaultFilmstripWidth = 320;
-
-interface CapturedFrame {
-  /** Presentation time, epoch ms (browser clock). */
-  atMs: number;
-  bytes: Buffer;
-}
-
-interface Capture {
-  session: CDPSession;
-  /** True when this collector created the session (the step started on a tab other than the first). */
-  ownSession: boolean;
-  page: Page;
-  frames: CapturedFrame[];
-  bytes: number;
-  /** 0 until the step produced more frames than the memory budget; then frames closer than this are thinned. */
-  minIntervalMs: number;
-  originBefore: number | undefined;
-  /** Node wall clock when the capture was ready, just before the step's timed region. */
-  readyAtMs: number;
-  /** Node wall clock when the last (changed) frame arrived. */
-  lastArrivalMs: number;
-  masks: PixelRect[];
-  /** False when the elements to mask could not be read at the start or the end: thumbnails are then not stored. */
-  masksKnown: boolean;
-  onFirstFrame: () => void;
-}
 
 interface PageState {
   /** `performance.timeOrigin` of the document (epoch ms). */
@@ -87,7 +58,97 @@ interface PageState {
   masks: PixelRect[];
 }
 
+/** What one step's filmstrip gathers while its screencast runs. */
+interface Segment {
+  readonly stepIndex: number;
+  /** Node wall clock (epoch ms) when the step's capture was ready, just before its timed region. */
+  readyAtMs: number;
+  frames: CapturedFrame[];
+  bytes: number;
+  /** 0 until the step produced more frames than the memory budget; then frames closer than this are thinned. */
+  minIntervalMs: number;
+  /** `timeOrigin` of the document on screen when the step started. */
+  originBefore: number | undefined;
+  masks: PixelRect[];
+  /** False when the elements to mask could not be read at the start or the end: thumbnails are then not stored. */
+  masksKnown: boolean;
+  /**
+   * Epoch ms from which frames no longer belong to this step (set by afterStep once the page has committed
+   * the step's last paint); undefined while the step runs.
+   */
+  endMs: number | undefined;
+  /** Set by afterStep: the step's time zero, and whether its last action was an interaction. */
+  end?: { originMs: number; interaction: boolean };
+}
+
+/**
+ * One screencast, kept running across consecutive filmstrip steps on the same tab (no restart, no first-frame
+ * wait). Each step opens a segment; a frame goes by its presentation time to the oldest open segment that had
+ * not ended by then. Frames between two steps (another collector's work, e.g. a screenshot's mask overlay) go
+ * to no step: the newest of them is the next step's baseline candidate.
+ */
+interface Screencast {
+  session: CDPSession;
+  /** True when this collector created the session (the step started on a tab other than the first). */
+  ownSession: boolean;
+  page: Page;
+  /** Segments still receiving frames, oldest first. */
+  open: Segment[];
+  /** The newest frame of the last sealed segment: the screen the next segment starts from (its baseline). */
+  carried: CapturedFrame | undefined;
+  /** The newest frame presented after the last step ended and before the next one opened. */
+  between: CapturedFrame | undefined;
+  /** Bytes of the last frame recorded (byte-identical frames show nothing new). */
+  lastBytes: Buffer | undefined;
+  /** Node wall clock when the last (changed) frame arrived. */
+  lastArrivalMs: number;
+  /** Presentation time of the newest frame received (epoch ms). */
+  newestAtMs: number;
+  /** The page as the last step left it: time origin and masks, reused as the next step's start. */
+  endState: PageState | undefined;
+  onFrame: () => void;
+}
+
+/** Actions after which what the step checked is already in the DOM; any other action may still cause a paint. */
+const settledActions = new Set([
+  'navigate',
+  'waitForElement',
+  'waitForText',
+  'waitForUrl',
+  'waitForTime',
+  'waitForNetworkIdle',
+  'assertText',
+  'assertElement',
+  'assertUrl',
+  'assertTitle',
+  'extract',
+  'switchFrame',
+  'switchToMainFrame',
+]);
+
+/** Whether the last action the step ran may still cause a paint after it returned (a click, a key press, …). */
+function endedWithInteraction(result: Readonly<StepResult>): boolean {
+  const ran = result.actions.filter((action) => action.status !== 'skipped');
+  const last = ran[ran.length - 1];
+  return last !== undefined && !settledActions.has(last.type);
+}
+
 type Box = { x: number; y: number; width: number; height: number };
+
+/**
+ * Resolves once the page has run an animation frame and the task after it (the frame is committed to the
+ * compositor). A closed or busy page resolves after 1 s at most: this only bounds which frames count.
+ */
+async function flushFrame(page: Page): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([
+    page.evaluate(() => new Promise<void>((resolve) => requestAnimationFrame(() => setTimeout(resolve, 0)))).catch(() => undefined),
+    new Promise<void>((resolve) => (timer = setTimeout(resolve, 1000))),
+  ]);
+  clearTimeout(timer);
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, Math.max(0, ms)));
 
 /** Viewport box → fraction of the viewport, with a 2 px margin (thumbnails are scaled; no sliver may remain). */
 function normalise(boxes: readonly Box[], viewport: { width: number; height: number }): PixelRect[] {
@@ -184,21 +245,31 @@ function hexColor(hex: string): [number, number, number] {
   return match === null ? [0, 0, 0] : [parseInt(match[1] ?? '0', 16), parseInt(match[2] ?? '0', 16), parseInt(match[3] ?? '0', 16)];
 }
 
+
 const stepLabel = (index: number) => `step-${String(index + 1).padStart(2, '0')}`;
 
 /**
  * A filmstrip and visual metrics of each step whose capture policy allows it (`info.capture.filmstrip`; when it
- * is false — script, request or the checkpoint's privacy lock — no screencast is started at all).
+ * is false — script, request or the checkpoint's privacy lock — no screencast runs during that step at all).
  *
- * During the step the browser pushes frames through CDP `Page.startScreencast` (damage-driven: a frame only
- * when the compositor produces one, up to the display rate); each frame is acknowledged at once and only its
- * bytes and presentation time are kept. Decoding, comparison and encoding happen after the step's timed region.
- * After the step, capture goes on until the screen has been still for `settleQuietMs` (at most `settleMaxMs`),
- * so the paint a final click causes is seen. Frames are de-duplicated (pixelmatch, noise tolerance), the
+ * The browser pushes frames through CDP `Page.startScreencast` (damage-driven: a frame only when the
+ * compositor produces one, up to the display rate); each frame is acknowledged at once and only its bytes and
+ * presentation time are kept. The screencast keeps running across consecutive filmstrip steps on the same tab,
+ * and each frame goes to a step by its presentation time, not by when it arrives, so no step waits for a still
+ * screen. A step ends, for its filmstrip, once the page has run an animation frame after
+ * the step's last action (what an assertion or wait checked is then committed for display); frames presented
+ * later belong to no step (other collectors may paint: a screenshot's mask overlay) except as the next step's
+ * baseline. Only after a step whose last action was an interaction (a click returns before the paint it
+ * causes) does capture first wait until the screen has been still for `settleQuietMs` (at most `settleMaxMs`).
+ *
+ * All pixel work happens after the step's timed region and off the critical path: once a step's frames are
+ * all in (when the next step ends, or in `finish`), they are de-duplicated (pixelmatch, noise tolerance), the
  * progress curve and metrics come from core/visual-metrics.ts, and the baseline, the final state and the
- * biggest changes are stored as WebP thumbnails within the count and byte caps. Password fields and
- * `settings.maskSelectors` (every frame, as for screenshots), located at the start and at the end of the step,
- * are painted over in every thumbnail; when they cannot be located, no thumbnail is stored.
+ * biggest changes are encoded as WebP thumbnails within the count and byte caps (filmstrip-processing.ts)
+ * while later steps run. `finish` awaits that work, writes the thumbnails and returns each step's
+ * `visualMetrics` and `filmstrip` as late fields. Password fields and `settings.maskSelectors` (every frame,
+ * as for screenshots), located at the start and at the end of the step, are painted over in every thumbnail;
+ * when they cannot be located, no thumbnail is stored.
  *
  * Time zero — the choice and why: frames carry `metadata.timestamp`, the frame's presentation time in epoch
  * seconds on the browser's clock (Chromium 156 fills it; we check it is there and fall back to the arrival time
@@ -222,29 +293,47 @@ export function filmstripCollector(options: FilmstripOptions = {}): Collector {
   const firstFrameWaitMs = options.firstFrameWaitMs ?? 1000;
   const settleQuietMs = options.settleQuietMs ?? 200;
   const settleMaxMs = options.settleMaxMs ?? 3000;
+  const finalQuietMs = options.finalQuietMs ?? 50;
   const hookTimeoutMs = options.hookTimeoutMs ?? 20_000;
   const maskColor = hexColor(defaultMaskColor);
   const listening = new WeakSet<CDPSession>();
-  let active: Capture | undefined;
+  let active: Screencast | undefined;
+  /** Deferred processing of each step's frames, by step index; awaited in `finish`. */
+  const jobs = new Map<number, Promise<ProcessedFilmstrip | undefined>>();
+  const between = new BetweenSteps();
+  /**
+   * Deferred work blocks nobody until `finish` waits for it; from then on it must end before this (set there,
+   * performance.now() scale).
+   */
+  let workDeadline = Number.POSITIVE_INFINITY;
 
-  function record(capture: Capture, frame: CapturedFrame): void {
-    const last = capture.frames[capture.frames.length - 1];
-    // Byte-identical to the previous frame: nothing changed on screen (speedline drops these too).
-    if (last !== undefined && last.bytes.equals(frame.bytes)) return;
-    capture.frames.push(frame);
-    capture.bytes += frame.bytes.byteLength;
-    capture.lastArrivalMs = Date.now();
-    capture.onFirstFrame();
-    while (capture.frames.length > maxCapturedFrames || capture.bytes > maxCapturedBytes) {
+  /**
+   * This collector's one deadline for a hook begun now (performance.now() scale): a second before the runner's
+   * hook deadline, which also shrinks near the end of the script. The single place to swap for the runner's
+   * Deadline object.
+   */
+  function deadlineOf(ctx: CollectorContext): number {
+    return performance.now() + Math.min(hookTimeoutMs, ctx.remainingMs() + 10_000) - 1000;
+  }
+
+  function record(segment: Segment, frame: CapturedFrame): void {
+    segment.frames.push(frame);
+    segment.bytes += frame.bytes.byteLength;
+    while (segment.frames.length > maxCapturedFrames || segment.bytes > maxCapturedBytes) {
       // Over budget: keep frames at least an interval apart (first and last always), doubling it each time.
-      capture.minIntervalMs = capture.minIntervalMs === 0 ? 34 : capture.minIntervalMs * 2;
+      segment.minIntervalMs = segment.minIntervalMs === 0 ? 34 : segment.minIntervalMs * 2;
       const kept = thinByInterval(
-        capture.frames.map((f) => f.atMs),
-        capture.minIntervalMs,
-      ).map((index) => capture.frames[index] as CapturedFrame);
-      capture.frames = kept;
-      capture.bytes = kept.reduce((sum, f) => sum + f.bytes.byteLength, 0);
+        segment.frames.map((f) => f.atMs),
+        segment.minIntervalMs,
+      ).map((index) => segment.frames[index] as CapturedFrame);
+      segment.frames = kept;
+      segment.bytes = kept.reduce((sum, f) => sum + f.bytes.byteLength, 0);
     }
+  }
+
+  /** The open segment a frame presented at `atMs` belongs to; undefined between steps. */
+  function segmentFor(cast: Screencast, atMs: number): Segment | undefined {
+    return cast.open.find((segment) => segment.endMs === undefined || atMs < segment.endMs);
   }
 
   function listen(session: CDPSession): void {
@@ -253,18 +342,82 @@ export function filmstripCollector(options: FilmstripOptions = {}): Collector {
     session.on('Page.screencastFrame', (event) => {
       // Acknowledge at once: Chromium drops (does not queue) frames while acks are outstanding.
       session.send('Page.screencastFrameAck', { sessionId: event.sessionId }).catch(() => undefined);
-      const capture = active;
-      if (capture?.session !== session) return;
+      const cast = active;
+      if (cast?.session !== session) return;
       // Without a timestamp (older browsers) the arrival time in Node stands in: later by the delivery latency.
       const stamped = event.metadata.timestamp;
-      record(capture, { atMs: stamped === undefined ? Date.now() : stamped * 1000, bytes: Buffer.from(event.data, 'base64') });
+      const frame = { atMs: stamped === undefined ? Date.now() : stamped * 1000, bytes: Buffer.from(event.data, 'base64') };
+      // Byte-identical to the previous frame: nothing changed on screen (speedline drops these too).
+      if (cast.lastBytes?.equals(frame.bytes) === true) return;
+      cast.lastBytes = frame.bytes;
+      cast.lastArrivalMs = Date.now();
+      cast.newestAtMs = Math.max(cast.newestAtMs, frame.atMs);
+      const segment = segmentFor(cast, frame.atMs);
+      if (segment !== undefined) record(segment, frame);
+      else if (cast.between === undefined || frame.atMs >= cast.between.atMs) cast.between = frame;
+      cast.onFrame();
     });
   }
 
-  async function stop(capture: Capture): Promise<void> {
-    if (active === capture) active = undefined;
-    await capture.session.send('Page.stopScreencast').catch(() => undefined);
-    if (capture.ownSession) await capture.session.detach().catch(() => undefined);
+  function newSegment(stepIndex: number, start: PageState | undefined, readyAtMs: number, baseline?: CapturedFrame): Segment {
+    return {
+      stepIndex,
+      readyAtMs,
+      endMs: undefined,
+      frames: baseline === undefined ? [] : [baseline],
+      bytes: baseline?.bytes.byteLength ?? 0,
+      minIntervalMs: 0,
+      originBefore: start?.origin,
+      masks: [...(start?.masks ?? [])],
+      masksKnown: start !== undefined,
+    };
+  }
+
+  /** No more frames go to `segment`: its processing starts now, in the background (awaited in `finish`). */
+  function seal(ctx: CollectorContext, cast: Screencast, segment: Segment): void {
+    cast.open = cast.open.filter((s) => s !== segment);
+    // The screen as the previous step left it is this step's baseline (frames before time zero collapse into it).
+    const frames = cast.carried === undefined ? segment.frames : [cast.carried, ...segment.frames];
+    cast.carried = frames.reduce<CapturedFrame | undefined>((newest, f) => (newest === undefined || f.atMs >= newest.atMs ? f : newest), undefined);
+    const end = segment.end;
+    // A step that never reached afterStep's end (its hook failed) gets nothing, as before.
+    if (end === undefined) return;
+    const job = processFilmstrip(frames, {
+      originMs: end.originMs,
+      analysisWidth,
+      duplicateTolerance: options.duplicateTolerance,
+      // Without a sink nothing is stored; with masks unknown (the tab closed or could not run script) nothing may be.
+      thumbnails:
+        ctx.artifacts === undefined || !segment.masksKnown
+          ? undefined
+          : { width: ctx.script.settings?.filmstripWidth ?? defaultFilmstripWidth, maxFrames, maxBytes, masks: segment.masks, maskColor },
+      checkTime: () => {
+        if (performance.now() > workDeadline) throw new Error('filmstrip processing ran out of time');
+      },
+      betweenSteps: () => between.wait(),
+    });
+    // Awaited (and its error reported) in finish; never an unhandled rejection meanwhile.
+    job.catch(() => undefined);
+    jobs.set(segment.stepIndex, job);
+  }
+
+  async function stop(ctx: CollectorContext, cast: Screencast): Promise<void> {
+    await cast.session.send('Page.stopScreencast').catch(() => undefined);
+    if (active === cast) active = undefined;
+    if (cast.ownSession) await cast.session.detach().catch(() => undefined);
+    for (const segment of [...cast.open]) seal(ctx, cast, segment);
+  }
+
+  /** Waits until no frame has arrived for `quietMs` (at most `maxMs`, never past the script's end). */
+  async function settle(ctx: CollectorContext, cast: Screencast, quietMs: number, maxMs: number): Promise<void> {
+    const enteredMs = Date.now();
+    const untilMs = enteredMs + Math.max(0, Math.min(maxMs, ctx.remainingMs() - 1000));
+    for (;;) {
+      const quietAtMs = Math.max(cast.lastArrivalMs, enteredMs) + quietMs;
+      const nowMs = Date.now();
+      if (nowMs >= quietAtMs || nowMs >= untilMs) return;
+      await sleep(Math.min(quietAtMs, untilMs) - nowMs);
+    }
   }
 
   function captureWidth(ctx: CollectorContext): number {
@@ -272,159 +425,151 @@ export function filmstripCollector(options: FilmstripOptions = {}): Collector {
     return Math.min(1280, Math.max(analysisWidth, thumbnailWidth));
   }
 
+  async function startScreencast(ctx: CollectorContext, stepIndex: number, page: Page): Promise<void> {
+    const ownSession = page !== ctx.page;
+    const session = ownSession ? await ctx.context.newCDPSession(page) : await ctx.cdp();
+    const start = await pageState(page, ctx.script.settings?.maskSelectors ?? []);
+    let onFirstFrame = () => {};
+    const firstFrame = new Promise<void>((resolve) => (onFirstFrame = resolve));
+    // Until capture is ready every frame goes to this step (the first one is its baseline).
+    const segment = newSegment(stepIndex, start, Number.NEGATIVE_INFINITY);
+    const cast: Screencast = {
+      session,
+      ownSession,
+      page,
+      open: [segment],
+      carried: undefined,
+      between: undefined,
+      lastBytes: undefined,
+      lastArrivalMs: 0,
+      newestAtMs: 0,
+      endState: undefined,
+      onFrame: () => onFirstFrame(),
+    };
+    listen(session);
+    active = cast;
+    const width = captureWidth(ctx);
+    await session.send('Page.startScreencast', {
+      format,
+      ...(format === 'jpeg' ? { quality } : {}),
+      maxWidth: width,
+      maxHeight: width * 3,
+      everyNthFrame: 1,
+    });
+    // Chromium sends the current picture right away; it is the baseline of steps that do not navigate.
+    const waitMs = Math.max(0, Math.min(firstFrameWaitMs, ctx.remainingMs()));
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([firstFrame, new Promise<void>((resolve) => (timer = setTimeout(resolve, waitMs)))]);
+    clearTimeout(timer);
+    cast.onFrame = () => {};
+    segment.readyAtMs = Date.now();
+  }
+
   return {
     name: 'filmstrip',
     hookTimeoutMs,
     async beforeStep(ctx, info) {
-      // A capture left running by a step that never reached afterStep (engine fault) ends here, unused.
-      if (active !== undefined) await stop(active);
-      if (!info.capture.filmstrip) return;
+      const cast = active;
+      if (!info.capture.filmstrip) {
+        // No frame may be captured during a step that may not record.
+        if (cast !== undefined) await stop(ctx, cast);
+        between.stepStarts();
+        return;
+      }
       const page = ctx.currentPage();
-      const ownSession = page !== ctx.page;
-      const session = ownSession ? await ctx.context.newCDPSession(page) : await ctx.cdp();
-      const start = await pageState(page, ctx.script.settings?.maskSelectors ?? []);
-      let onFirstFrame = () => {};
-      const firstFrame = new Promise<void>((resolve) => (onFirstFrame = resolve));
-      const capture: Capture = {
-        session,
-        ownSession,
-        page,
-        frames: [],
-        bytes: 0,
-        minIntervalMs: 0,
-        originBefore: start?.origin,
-        readyAtMs: Date.now(),
-        lastArrivalMs: 0,
-        masks: start?.masks ?? [],
-        masksKnown: start !== undefined,
-        onFirstFrame: () => onFirstFrame(),
-      };
-      listen(session);
-      active = capture;
-      const width = captureWidth(ctx);
-      await session.send('Page.startScreencast', {
-        format,
-        ...(format === 'jpeg' ? { quality } : {}),
-        maxWidth: width,
-        maxHeight: width * 3,
-        everyNthFrame: 1,
-      });
-      // Chromium sends the current picture right away; it is the baseline of steps that do not navigate.
-      const waitMs = Math.max(0, Math.min(firstFrameWaitMs, ctx.remainingMs()));
-      let timer: NodeJS.Timeout | undefined;
-      await Promise.race([firstFrame, new Promise<void>((resolve) => (timer = setTimeout(resolve, waitMs)))]);
-      clearTimeout(timer);
-      capture.readyAtMs = Date.now();
+      if (cast !== undefined && cast.page === page && !page.isClosed()) {
+        // Same tab: the screencast keeps running; this step's frames are those presented from now on. Its
+        // start state is the page as the previous step left it (read in that step's afterStep).
+        const start = cast.endState ?? (await pageState(page, ctx.script.settings?.maskSelectors ?? []));
+        cast.endState = undefined;
+        const nowMs = Date.now();
+        // A step whose afterStep never ran takes no frame of this one.
+        for (const segment of cast.open) segment.endMs ??= nowMs;
+        cast.open.push(newSegment(info.index, start, nowMs, cast.between));
+        cast.between = undefined;
+        between.stepStarts();
+        return;
+      }
+      if (cast !== undefined) await stop(ctx, cast);
+      await startScreencast(ctx, info.index, page);
+      between.stepStarts();
     },
 
     async afterStep(ctx, info, result) {
-      const capture = active;
-      if (capture === undefined || !info.capture.filmstrip) return undefined;
-      // Our own deadline, a second before the runner's (which also shrinks near the end of the script).
-      const deadline = performance.now() + Math.min(hookTimeoutMs, ctx.remainingMs() + 10_000) - 1000;
-      // Settle: keep capturing until the screen has been still for settleQuietMs (outside the step's timing).
-      const enteredMs = Date.now();
-      const settleUntilMs = enteredMs + Math.max(0, Math.min(settleMaxMs, ctx.remainingMs() - 1000));
-      for (;;) {
-        const quietAtMs = Math.max(capture.lastArrivalMs, enteredMs) + settleQuietMs;
-        const nowMs = Date.now();
-        if (nowMs >= quietAtMs || nowMs >= settleUntilMs) break;
-        await new Promise((resolve) => setTimeout(resolve, Math.min(quietAtMs, settleUntilMs) - nowMs));
-      }
-      await stop(capture);
-      const checkTime = () => {
-        if (performance.now() > deadline) throw new Error('filmstrip processing ran out of time');
-      };
+      between.stepEnded();
+      const cast = active;
+      const segment = cast?.open.find((s) => s.stepIndex === info.index);
+      if (cast === undefined || segment === undefined || !info.capture.filmstrip) return undefined;
+      // Earlier steps' frames were presented before this step started and have arrived by now.
+      for (const earlier of cast.open.filter((s) => s.stepIndex < info.index)) seal(ctx, cast, earlier);
+      const interaction = endedWithInteraction(result);
+      if (interaction) await settle(ctx, cast, settleQuietMs, settleMaxMs);
+      // What the step checked is in the DOM: once the page has run an animation frame and committed it, the
+      // step's last paint is presented; frames from then on belong to no step (the next collectors may paint).
+      if (!cast.page.isClosed()) await flushFrame(cast.page);
+      segment.endMs = Date.now();
 
-      const after = await pageState(capture.page, ctx.script.settings?.maskSelectors ?? []);
-      const navigated = after !== undefined && after.origin !== capture.originBefore;
+      const after = await pageState(cast.page, ctx.script.settings?.maskSelectors ?? []);
+      const navigated = after !== undefined && after.origin !== segment.originBefore;
       const stepStartMs = result.startedAt === undefined ? Number.NaN : Date.parse(result.startedAt);
-      const stepStartSane = Number.isFinite(stepStartMs) && stepStartMs >= capture.readyAtMs - 5 && stepStartMs <= Date.now();
-      const originMs = navigated ? after.navigationStart : stepStartSane ? stepStartMs : capture.readyAtMs;
-      capture.masks.push(...(after?.masks ?? []));
-      if (after === undefined) capture.masksKnown = false;
-
-      // sharp and pixelmatch load on first use, so runs without filmstrips never pay for them.
-      const { decodeToRgba, differingPixels, webpThumbnail } = await import('./image-encoding.ts');
-      const aligned = alignToOrigin(
-        capture.frames.map((f) => f.atMs),
-        originMs,
-      );
-      if (aligned.length === 0) return undefined;
-
-      // De-duplicate against the last kept frame and build the progress curve, one decoded frame at a time
-      // (the next frame decodes on sharp's threads while this one is compared).
-      const kept: { frame: CapturedFrame; timeMs: number; histogram: ColorHistogram }[] = [];
-      let lastKept: RawImage | undefined;
-      const decode = (position: number) => {
-        const frame = capture.frames[aligned[position]?.index ?? -1];
-        return frame === undefined ? undefined : decodeToRgba(frame.bytes, analysisWidth);
-      };
-      let next = decode(0);
-      next?.catch(() => undefined);
-      for (const [position, { index, timeMs }] of aligned.entries()) {
-        checkTime();
-        const frame = capture.frames[index];
-        const decoding = next;
-        next = decode(position + 1);
-        // A failed prefetch must not surface as an unhandled rejection; it is awaited (and throws) on its turn.
-        next?.catch(() => undefined);
-        if (frame === undefined || decoding === undefined) continue;
-        const image = await decoding;
-        if (lastKept !== undefined) {
-          const total = image.width * image.height;
-          const allowed = duplicateAllowance(total, options.duplicateTolerance);
-          const diff = differingPixels(lastKept, image, 0.1, { enoughBelow: allowed, clearlyAbove: Math.max(20 * allowed, 0.05 * total) });
-          if (isDuplicateFrame(diff, total, options.duplicateTolerance)) continue;
-        }
-        lastKept = image;
-        kept.push({ frame, timeMs: Math.round(timeMs), histogram: colorHistogram(image) });
-      }
-      const first = kept[0];
-      const last = kept[kept.length - 1];
-      if (first === undefined || last === undefined) return undefined;
-      const progress: ProgressPoint[] = kept.map((k) => ({ timeMs: k.timeMs, progress: frameProgress(k.histogram, first.histogram, last.histogram) }));
-      const visualMetrics = visualMetricsFromProgress(progress);
-      const fields: Partial<StepResult> = visualMetrics === undefined ? {} : { visualMetrics };
-
-      // Thumbnails: baseline, final state and the biggest changes, within the count and byte caps.
-      const sink = ctx.artifacts;
-      // Without a sink nothing is stored; with masks unknown (the tab closed or could not run script) nothing may be.
-      if (sink === undefined || !capture.masksKnown) return fields;
-      const thumbnailWidth = ctx.script.settings?.filmstripWidth ?? defaultFilmstripWidth;
-      const encode = async (index: number, q: number) => {
-        checkTime();
-        const entry = kept[index];
-        if (entry === undefined) return { bytes: Number.POSITIVE_INFINITY, value: new Uint8Array() };
-        const value = await webpThumbnail(entry.frame.bytes, { width: thumbnailWidth, quality: q, masks: capture.masks, maskColor });
-        return { bytes: value.byteLength, value };
-      };
-      // Thumbnails too big for their share of the budget (wide settings.filmstripWidth, busy pages) are
-      // encoded at a lower quality so that more of them fit.
-      const probe = await encode(0, 60);
-      const thumbnailQuality = probe.bytes > maxBytes / Math.min(maxFrames, kept.length) ? 30 : 60;
-      const chosen = await pickWithinBudget(
-        rankFilmstripFrames(progress),
-        (index) => (index === 0 && thumbnailQuality === 60 ? Promise.resolve(probe) : encode(index, thumbnailQuality)),
-        { maxFrames, maxBytes },
-      );
-      const filmstrip: NonNullable<StepResult['filmstrip']> = [];
-      const names = new Set<string>();
-      for (const { index, value } of chosen) {
-        const point = progress[index];
-        if (point === undefined) continue;
-        let name = `${stepLabel(info.index)}-${String(point.timeMs).padStart(4, '0')}ms`;
-        while (names.has(name)) name += '-b';
-        names.add(name);
-        const artifact = await sink.write({ kind: 'filmstrip-frame', name: `${name}.webp`, bytes: value, contentType: 'image/webp', step: info.index });
-        ctx.addArtifact(artifact);
-        filmstrip.push({ timeMs: point.timeMs, path: artifact.path, visualProgress: point.progress });
-      }
-      return { ...fields, filmstrip };
+      const stepStartSane = Number.isFinite(stepStartMs) && stepStartMs >= segment.readyAtMs - 5 && stepStartMs <= Date.now();
+      const originMs = navigated ? after.navigationStart : stepStartSane ? stepStartMs : segment.readyAtMs;
+      segment.masks.push(...(after?.masks ?? []));
+      if (after === undefined) segment.masksKnown = false;
+      segment.end = { originMs, interaction };
+      cast.endState = after;
+      // visualMetrics and filmstrip arrive from finish, once the frames are processed off the critical path.
+      return undefined;
     },
 
-    async finish() {
-      if (active !== undefined) await stop(active);
+    async finish(ctx) {
+      between.stepEnded();
+      const deadline = deadlineOf(ctx);
+      workDeadline = deadline;
+      const cast = active;
+      if (cast !== undefined) {
+        // The last step's frames are presented; some may still be on their way through CDP.
+        const endMs = Math.max(...cast.open.map((segment) => segment.endMs ?? Number.POSITIVE_INFINITY));
+        const giveUpAt = performance.now() + Math.min(finalQuietMs, Math.max(0, ctx.remainingMs()));
+        while (cast.newestAtMs < endMs && performance.now() < giveUpAt) await sleep(5);
+        await stop(ctx, cast);
+      }
+      const late = new Map<number, Partial<StepResult> | Error>();
+      const pending = [...jobs].sort((a, b) => a[0] - b[0]);
+      jobs.clear();
+      for (const [stepIndex, job] of pending) {
+        let timer: NodeJS.Timeout | undefined;
+        const outOfTime = new Promise<never>((_, reject) => {
+          timer = setTimeout(() => reject(new Error('filmstrip processing ran out of time')), Math.max(0, deadline - performance.now()));
+        });
+        let processed: ProcessedFilmstrip | undefined;
+        try {
+          processed = await Promise.race([job, outOfTime]);
+        } catch (error) {
+          late.set(stepIndex, error instanceof Error ? error : new Error(String(error)));
+          continue;
+        } finally {
+          clearTimeout(timer);
+        }
+        if (processed === undefined) continue;
+        const fields: Partial<StepResult> = processed.visualMetrics === undefined ? {} : { visualMetrics: processed.visualMetrics };
+        const sink = ctx.artifacts;
+        if (sink !== undefined && processed.thumbnails !== undefined) {
+          const filmstrip: NonNullable<StepResult['filmstrip']> = [];
+          const names = new Set<string>();
+          for (const thumbnail of processed.thumbnails) {
+            let name = `${stepLabel(stepIndex)}-${String(thumbnail.timeMs).padStart(4, '0')}ms`;
+            while (names.has(name)) name += '-b';
+            names.add(name);
+            const artifact = await sink.write({ kind: 'filmstrip-frame', name: `${name}.webp`, bytes: thumbnail.webp, contentType: 'image/webp', step: stepIndex });
+            ctx.addArtifact(artifact);
+            filmstrip.push({ timeMs: thumbnail.timeMs, path: artifact.path, visualProgress: thumbnail.visualProgress });
+          }
+          fields.filmstrip = filmstrip;
+        }
+        late.set(stepIndex, fields);
+      }
+      return late;
     },
   };
 }

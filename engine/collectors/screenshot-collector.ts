@@ -1,4 +1,6 @@
 import sharp from 'sharp';
+import type { StepResult } from '../schema/result.ts';
+import { BetweenSteps } from './between-steps.ts';
 import type { Collector } from './collector.ts';
 import { defaultMaskColor, maskLocators } from './masking.ts';
 
@@ -23,11 +25,14 @@ interface Encoded {
   contentType: string;
 }
 
-async function encode(png: Buffer, format: ScreenshotFormat, quality: number | undefined): Promise<Encoded> {
+async function encode(png: Buffer, format: ScreenshotFormat, quality: number | undefined, between?: BetweenSteps): Promise<Encoded> {
+  await between?.wait();
   const image = sharp(png);
   const { width = 0, height = 0 } = await image.metadata();
   if (format === 'webp' && Math.max(width, height) <= webpMaxDimension) {
-    return { bytes: await image.webp({ quality: quality ?? 70 }).toBuffer(), extension: 'webp', contentType: 'image/webp' };
+    // effort 2 (of 0–6): about half the CPU of the default 4 for some 5–10 % more bytes; the encode runs
+    // while later steps do, so its CPU is what matters.
+    return { bytes: await image.webp({ quality: quality ?? 70, effort: 2 }).toBuffer(), extension: 'webp', contentType: 'image/webp' };
   }
   return { bytes: await image.jpeg({ quality: quality ?? 75, mozjpeg: true }).toBuffer(), extension: 'jpg', contentType: 'image/jpeg' };
 }
@@ -39,16 +44,27 @@ async function encode(png: Buffer, format: ScreenshotFormat, quality: number | u
  *
  * Before the capture, password fields and every element of `settings.maskSelectors` (in every frame) are
  * painted over with an opaque box; the boxes are removed right after. `settings.fullPageScreenshots` captures
- * the whole scrollable page. The capture (lossless) is encoded with sharp as WebP (quality 70) or JPEG and
- * stored as `screenshots/step-NN.webp` (`step-NN-failure.webp` for a failed step). All of it happens after
- * the step's timed region.
+ * the whole scrollable page. The capture (lossless, in afterStep, outside the step's timed region) is encoded
+ * with sharp as WebP (quality 70) or JPEG in the background, between later steps' timed regions (never during
+ * one, so that step timings stay unaffected); `finish` awaits the
+ * encodes, stores them as `screenshots/step-NN.webp` and returns each step's `screenshot` path as a late field.
+ * A failed step's screenshot (`step-NN-failure.webp`) is encoded and stored at once instead, so that it
+ * survives an engine fault later in the run.
  */
 export function screenshotCollector(options: ScreenshotCollectorOptions = {}): Collector {
   const format = options.format ?? 'webp';
   const maskColor = options.maskColor ?? defaultMaskColor;
+  /** Encodes under way, by step index, with the name each will be stored under. */
+  const pending = new Map<number, { name: string; encoded: Promise<Encoded> }>();
+  const between = new BetweenSteps();
   return {
     name: 'screenshots',
+    beforeStep() {
+      between.stepStarts();
+      return Promise.resolve();
+    },
     async afterStep(ctx, info, result) {
+      between.stepEnded();
       const mode = info.capture.screenshots;
       if (ctx.artifacts === undefined || mode === 'off' || (mode === 'failure' && result.status !== 'failed')) return undefined;
       const page = ctx.currentPage();
@@ -62,16 +78,39 @@ export function screenshotCollector(options: ScreenshotCollectorOptions = {}): C
         scale: 'css',
         timeout: Math.max(1, Math.min(screenshotTimeoutMs, ctx.remainingMs())),
       });
-      const encoded = await encode(png, format, options.quality);
-      const artifact = await ctx.artifacts.write({
-        kind: 'screenshot',
-        name: `step-${String(info.index + 1).padStart(2, '0')}${result.status === 'failed' ? '-failure' : ''}.${encoded.extension}`,
-        bytes: encoded.bytes,
-        contentType: encoded.contentType,
-        step: info.index,
-      });
-      ctx.addArtifact(artifact);
-      return { screenshot: artifact.path };
+      const name = `step-${String(info.index + 1).padStart(2, '0')}${result.status === 'failed' ? '-failure' : ''}`;
+      const encoded = encode(png, format, options.quality, between);
+      if (result.status === 'failed') {
+        // A failure's screenshot is stored at once: it must survive an engine fault that would skip finish.
+        const image = await encoded;
+        const artifact = await ctx.artifacts.write({ kind: 'screenshot', name: `${name}.${image.extension}`, bytes: image.bytes, contentType: image.contentType, step: info.index });
+        ctx.addArtifact(artifact);
+        return { screenshot: artifact.path };
+      }
+      // Awaited (and its error reported) in finish; never an unhandled rejection meanwhile.
+      encoded.catch(() => undefined);
+      pending.set(info.index, { name, encoded });
+      return undefined;
+    },
+
+    async finish(ctx) {
+      between.stepEnded();
+      const late = new Map<number, Partial<StepResult> | Error>();
+      const sink = ctx.artifacts;
+      const work = [...pending].sort((a, b) => a[0] - b[0]);
+      pending.clear();
+      if (sink === undefined) return late;
+      for (const [index, { name, encoded }] of work) {
+        try {
+          const image = await encoded;
+          const artifact = await sink.write({ kind: 'screenshot', name: `${name}.${image.extension}`, bytes: image.bytes, contentType: image.contentType, step: index });
+          ctx.addArtifact(artifact);
+          late.set(index, { screenshot: artifact.path });
+        } catch (error) {
+          late.set(index, error instanceof Error ? error : new Error(String(error)));
+        }
+      }
+      return late;
     },
   };
 }

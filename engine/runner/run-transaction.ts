@@ -95,7 +95,7 @@ const defaultHookTimeoutMs = 10_000;
  * the page hangs.
  */
 const failureCaptureMs = 2_000;
-const windDownMs = 500;
+const windDownMs = 1_000;
 /** The hard stop after the script budget: actions get the budget itself; this catches calls that hang. */
 const scriptGraceMs = 2_000;
 
@@ -281,9 +281,17 @@ export async function runTransaction(options: RunTransactionOptions): Promise<Ru
       steps[steps.length - 1] = { ...last, status: 'failed', error: { ...late.toData(), message: `Step "${last.name}": ${late.message}` } };
     }
     if (engineFault === undefined) {
-      // After a failure the whole-run work (the HAR) gets a short budget too, so the run ends soon after it.
+      // After a failure the whole-run work (the HAR, deferred encodes) gets a short budget too, so the run ends
+      // soon after it.
       if (outcomes.includes('failed')) captureWindow = run.narrow(windDownMs, () => new Error(`the ${windDownMs} ms wind-down budget after the failure ran out`));
-      await eachCollector((collector, ctx) => collector.finish?.(ctx, steps));
+      await eachCollector(async (collector, ctx) => {
+        // Fields of earlier steps from deferred work (encoding); a step whose deferred work failed gets a warning.
+        for (const [index, fields] of (await collector.finish?.(ctx, steps)) ?? []) {
+          const step = steps[index];
+          if (fields instanceof Error) warnings.push({ collector: collector.name, message: redactor.redact(`step ${index + 1}: ${fields.message.split('\n')[0] ?? ''}`) });
+          else if (step !== undefined) steps[index] = { ...step, ...fields };
+        }
+      });
     }
   } catch (thrown) {
     engineFault = toEngineError(thrown);
