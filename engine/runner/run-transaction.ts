@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { dirname } from 'node:path';
-import type { Browser, CDPSession, Page } from 'playwright-core';
+import type { Browser, BrowserContext, CDPSession, Page } from 'playwright-core';
 import { devtoolsEndpointOf } from '../browser/devtools-endpoint.ts';
 import { singleBrowserProvider, type Lease, type LeaseProvider } from '../browser/lease.ts';
 import type { ArtifactSink, Collector, CollectorContext, StepInfo } from '../collectors/collector.ts';
@@ -100,6 +100,21 @@ const windDownMs = 1_000;
 const scriptGraceMs = 2_000;
 
 const firstLine = (error: unknown) => (error instanceof Error ? (error.message.split('\n')[0] ?? '') : String(error));
+
+/**
+ * After a failure, stop a page load still under way (as Esc would): the verdict is already decided, and a page
+ * waiting on a hung server runs no script, so masking and the failure screenshot could not happen at all.
+ */
+async function stopLoading(context: BrowserContext, page: Page, deadline: Deadline): Promise<void> {
+  if (page.isClosed()) return;
+  try {
+    const session = await deadline.race(context.newCDPSession(page));
+    await deadline.race(session.send('Page.stopLoading'));
+    void session.detach().catch(() => undefined);
+  } catch {
+    // Capture then works with what it gets.
+  }
+}
 
 /** Read whether each text is on the page (visible text of the main frame), within the deadline. */
 async function readTexts(page: Page, texts: readonly string[], deadline: Deadline): Promise<TextObservation[] | undefined> {
@@ -254,7 +269,10 @@ export async function runTransaction(options: RunTransactionOptions): Promise<Ru
         ...(stepRun.error === undefined ? {} : { error: stepRun.error }),
       };
       if (stepRun.engineFault === undefined) {
-        if (stepRun.error !== undefined) captureWindow = run.narrow(failureCaptureMs, () => new Error(`the ${failureCaptureMs} ms capture budget after the failure ran out`));
+        if (stepRun.error !== undefined) {
+          captureWindow = run.narrow(failureCaptureMs, () => new Error(`the ${failureCaptureMs} ms capture budget after the failure ran out`));
+          await stopLoading(context, session.page, captureWindow);
+        }
         try {
           for (const fields of await eachCollector((collector, ctx) => collector.afterStep?.(ctx, info, result), captureWindow === undefined ? collectors : failureOrder)) {
             result = { ...result, ...fields };
