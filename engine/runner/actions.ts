@@ -358,7 +358,7 @@ async function assertElementCondition(env: ActionEnvironment, action: ActionOf<'
   let seen = 0;
   let mismatched = 0;
   let outcome: ActionOutcome = {};
-  let invalid: unknown;
+  let invalid: EngineError | undefined;
   const ok = await pollUntil(async () => {
     seen = 0;
     mismatched = 0;
