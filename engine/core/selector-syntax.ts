@@ -46,7 +46,7 @@ function escapeRegex(text: string): string {
  */
 function anyRoleToPlaywright(query: AnyRoleQuery): string {
   const quoted = JSON.stringify(query.name);
-  const exactFlag = query.caseSensitive ? ' s' : '';
+  const exactFlag = query.caseSensitive ? ' s' : ' i';
   // The label and attribute engines match substrings unless `s`; a whole-string case-insensitive match is a regex.
   const whole = query.caseSensitive ? `${quoted}s` : `/^${escapeRegex(query.name.trim().replace(/\s+/g, ' '))}$/i`;
   const parts = [

@@ -77,7 +77,7 @@ export const selectorStringSchema = z
     }
   })
   .describe(
-    'A selector: CSS (`#id`, `.class`), or prefixed `text=Sign in`, `role=button[name="Sign in"]`, `role=*[name="Sign in"]` (that accessible name, any role), `testid=login`, `xpath=//button`. `a >> b` chains selectors.',
+    'A selector: CSS (`#id`, `.class`), or prefixed `text=Sign in`, `role=button[name="Sign in"]`, `role=*[name="Sign in"]` (that whole accessible name, any role; case ignored unless it ends in ` s]`), `testid=login`, `xpath=//button`. `a >> b` chains selectors.',
   );
 
 /**

@@ -70,6 +70,25 @@ describe('replay fidelity on a page that reacts only to key events', () => {
     assert.equal(result.status, 'passed');
   });
 
+  it('role=* finds a link and a button by accessible name, scoped by a preceding chain part', async () => {
+    const script: Script = {
+      name: 'Accessible names',
+      steps: [
+        {
+          name: 'Open',
+          actions: [
+            { type: 'navigate', url: `${site.url}/search` },
+            { type: 'assertElement', selector: 'nav >> role=*[name="Orders" s]', count: 1 },
+            { type: 'assertElement', selector: '#list >> role=*[name="Orders" s]', count: 0 },
+            { type: 'assertElement', selector: 'role=*[name="apply"]', count: 1, attributes: { id: 'apply' } },
+            { type: 'assertElement', selector: 'role=*[name="apply" s]', count: 0, timeoutMs: 500 },
+          ],
+        },
+      ],
+    };
+    assert.deepEqual(failures(await replay(script)), []);
+  });
+
   it('the same script with `fill` instead fails: the page really needs key events', async () => {
     const { script } = importDevtoolsRecording(recording());
     const filled: Script = JSON.parse(JSON.stringify(script, (_key, value: unknown) => {
