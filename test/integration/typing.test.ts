@@ -89,6 +89,34 @@ describe('replay fidelity on a page that reacts only to key events', () => {
     assert.deepEqual(failures(await replay(script)), []);
   });
 
+  it('setValue lets the element decide: checkbox state, date value, contenteditable typing; a <div> is refused', async () => {
+    const setValues: Script = {
+      name: 'Set values',
+      steps: [
+        {
+          name: 'Open',
+          actions: [
+            { type: 'navigate', url: `${site.url}/search` },
+            { type: 'setValue', selector: 'role=*[name="Notify me"]', value: 'on' },
+            { type: 'assertElement', selector: '#notify', count: 1, domProperties: { checked: true } },
+            { type: 'setValue', selector: '#notify', value: 'false' },
+            { type: 'assertElement', selector: '#notify', count: 1, domProperties: { checked: false } },
+            { type: 'setValue', selector: '#due', value: '2026-12-24' },
+            { type: 'assertElement', selector: '#due', count: 1, domProperties: { value: '2026-12-24' } },
+            { type: 'setValue', selector: '#note', value: 'hello' },
+            { type: 'setValue', selector: '#note', value: 'hello world' },
+            { type: 'assertText', selector: '#note', text: 'hello world' },
+          ],
+        },
+        { name: 'Refused', actions: [{ type: 'setValue', selector: '#count', value: 'x' }] },
+      ],
+    };
+    const result = await replay(setValues);
+    assert.equal(result.steps[0]?.status, 'passed', failures(result).join('\n'));
+    assert.equal(result.steps[1]?.error?.code, 'ELEMENT_NOT_ACTIONABLE');
+    assert.match(result.steps[1]?.error?.message ?? '', /element is a <p>, which has no value to set/);
+  });
+
   it('the same script with `fill` instead fails: the page really needs key events', async () => {
     const { script } = importDevtoolsRecording(recording());
     const filled: Script = JSON.parse(JSON.stringify(script, (_key, value: unknown) => {
