@@ -3,8 +3,46 @@ import { EngineError, parseScriptText, type Script, type ScriptProblem } from '.
 
 export type LoadedScript = { ok: true; script: Script } | { ok: false; problems: ScriptProblem[] };
 
-/** Read and validate a script file. A file that can't be read is one problem at `(root)`. */
-export async function loadScriptFile(file: string): Promise<LoadedScript> {
+export interface LoadScriptOptions {
+  /** Receives one line per warning of a DevTools Recorder import (`file: path: warning: message`). */
+  onWarning?: (line: string) => void;
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** A Chrome DevTools Recorder recording: `title` and `steps` of `{ type }`, none of a script's `name` / `actions`. */
+function looksLikeDevtoolsRecording(value: unknown): boolean {
+  if (!isRecord(value) || typeof value['title'] !== 'string' || 'name' in value || !Array.isArray(value['steps'])) return false;
+  return value['steps'].every((step) => isRecord(step) && typeof step['type'] === 'string' && !('actions' in step));
+}
+
+/** Import a DevTools recording in memory (the recorder layer is loaded only for such files). */
+async function importRecording(file: string, json: unknown, options: LoadScriptOptions): Promise<LoadedScript> {
+  const { DevtoolsImportError, importDevtoolsRecording } = await import('../recorder/interop/import-devtools.ts');
+  try {
+    const { script, problems } = importDevtoolsRecording(json);
+    for (const problem of problems) options.onWarning?.(`${file}: ${problem.path}: warning: ${problem.message}`);
+    return { ok: true, script };
+  } catch (error) {
+    if (!(error instanceof DevtoolsImportError)) throw error;
+    const problems = error.problems.filter((problem) => problem.error === true);
+    return {
+      ok: false,
+      problems: [
+        { path: '(root)', message: `DevTools Recorder recording: ${error.message}` },
+        ...(problems.length > 0 ? problems : error.problems).map((problem) => ({ path: problem.path, message: problem.message })),
+      ],
+    };
+  }
+}
+
+/**
+ * Read and validate a script file. A file that can't be read is one problem at `(root)`. A Chrome DevTools
+ * Recorder recording (told by its shape) is imported in memory, as `checkpoint import` would.
+ */
+export async function loadScriptFile(file: string, options: LoadScriptOptions = {}): Promise<LoadedScript> {
   let text: string;
   try {
     text = await readFile(file, 'utf8');
@@ -13,7 +51,15 @@ export async function loadScriptFile(file: string): Promise<LoadedScript> {
     const reason = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory, expected a .json script' : code === 'EACCES' ? 'permission denied' : String(code ?? error);
     return { ok: false, problems: [{ path: '(root)', message: `cannot read the script: ${reason}` }] };
   }
-  return parseScriptText(text.replace(/^\uFEFF/, ''));
+  const clean = text.replace(/^\uFEFF/, '');
+  let json: unknown;
+  try {
+    json = JSON.parse(clean);
+  } catch {
+    json = undefined;
+  }
+  if (looksLikeDevtoolsRecording(json)) return importRecording(file, json, options);
+  return parseScriptText(clean);
 }
 
 /** One line per problem: `file: path: message`. */
@@ -22,8 +68,8 @@ export function formatProblems(file: string, problems: readonly ScriptProblem[])
 }
 
 /** Load a script or throw SCRIPT_INVALID (blame script) with every problem listed. */
-export async function loadScriptOrThrow(file: string): Promise<Script> {
-  const loaded = await loadScriptFile(file);
+export async function loadScriptOrThrow(file: string, options: LoadScriptOptions = {}): Promise<Script> {
+  const loaded = await loadScriptFile(file, options);
   if (loaded.ok) return loaded.script;
   throw new EngineError('SCRIPT_INVALID', formatProblems(file, loaded.problems), 'script');
 }

@@ -42,7 +42,8 @@ export async function writeResultFile(outDir: string, result: RunResult): Promis
  * Bad input throws EngineError before any browser starts. A shared browser may be passed in (the demo).
  */
 export async function replay(file: string, options: ReplayOptions, io: ReplayIo, sharedBrowser?: Browser | LeaseProvider): Promise<{ exitCode: number; result: RunResult }> {
-  const script = await loadScriptOrThrow(file);
+  // A DevTools Recorder recording replays directly; what its import could not carry over is said on stderr.
+  const script = await loadScriptOrThrow(file, { onWarning: (line) => io.stderr(`${line}\n`) });
   const secret = secretLookup(options.secrets);
   const { redactor } = prepareRun(script, options.vars, secret);
   const reporter = new ConsoleReporter({ write: io.stderr, color: io.color });

@@ -20,6 +20,7 @@ export * from './core/issue-path.ts';
 export * from './core/parse-script.ts';
 export * from './core/placeholder-check.ts';
 export * from './core/script-problems.ts';
+export * from './core/selector-syntax.ts';
 // Browsers, running transactions, reporting.
 export * from './browser/discover.ts';
 export * from './browser/launch.ts';

@@ -25,8 +25,15 @@ export type PageEvent =
   | { type: 'hover'; target: TargetInfo }
   | { type: 'newStep'; name?: string }
   | { type: 'stop' }
-  /** A new document finished parsing (sent by every document; only top-level ones make steps). */
-  | { type: 'document'; url: string; title: string };
+  /**
+   * A new document finished parsing, or came back from the back/forward cache (sent by every document; only
+   * top-level ones make steps). Node adds `initiator` for top-level documents: `page` when the page asked for
+   * the navigation (link, form, script, refresh), `person` when the browser did (typed URL, bookmark,
+   * back/forward, reload), absent when unknown.
+   */
+  | { type: 'document'; url: string; title: string; initiator?: NavigationInitiator };
+
+export type NavigationInitiator = 'page' | 'person';
 
 /** Where an event came from, added by Node from the binding's source. */
 export interface FrameRef {

@@ -7,9 +7,9 @@
  *   const script = await recorder.stop();
  */
 import { randomUUID } from 'node:crypto';
-import type { Browser, BrowserContext, BrowserContextOptions, Frame, Locator, Page } from 'playwright-core';
+import type { Browser, BrowserContext, BrowserContextOptions, CDPSession, Frame, Locator, Page } from 'playwright-core';
 import type { Script } from '../engine/index.ts';
-import { parsePageEvent, type FrameRef, type RecordedEvent } from './events.ts';
+import { parsePageEvent, type FrameRef, type NavigationInitiator, type RecordedEvent } from './events.ts';
 import { recorderInitScript } from './in-page/recorder-script.ts';
 import { ScriptBuilder } from './script-builder.ts';
 
@@ -48,6 +48,71 @@ export interface Recorder {
   stop(): Promise<Script>;
 }
 
+/**
+ * Who started each top-level navigation of one tab, from the browser's own view (CDP): the renderer asks for
+ * the navigations a page causes (`Page.frameRequestedNavigation`: link, form, script, refresh), the browser
+ * starts the rest (typed URL, bookmark, back/forward, reload). Not a time window: a URL typed one second after
+ * a click is still the person's.
+ */
+class NavigationWatcher {
+  readonly #session: CDPSession;
+  #mainFrameId: string | undefined;
+  #requestedUrl: string | undefined;
+  readonly #byLoader = new Map<string, NavigationInitiator>();
+  #current: { url: string; initiator: NavigationInitiator } | undefined;
+
+  private constructor(session: CDPSession) {
+    this.#session = session;
+  }
+
+  static async attach(context: BrowserContext, page: Page): Promise<NavigationWatcher | undefined> {
+    try {
+      const session = await context.newCDPSession(page);
+      const watcher = new NavigationWatcher(session);
+      session.on('Page.frameRequestedNavigation', (event) => {
+        if (event.frameId === watcher.#mainFrameId) watcher.#requestedUrl = event.url;
+      });
+      session.on('Page.frameStartedNavigating', (event) => {
+        if (event.frameId !== watcher.#mainFrameId) return;
+        const requested = watcher.#requestedUrl !== undefined && withoutHash(watcher.#requestedUrl) === withoutHash(event.url);
+        watcher.#requestedUrl = undefined;
+        watcher.#byLoader.set(event.loaderId, requested ? 'page' : 'person');
+      });
+      session.on('Page.frameNavigated', (event) => {
+        if (event.frame.parentId !== undefined) return;
+        const initiator = watcher.#byLoader.get(event.frame.loaderId) ?? 'person';
+        watcher.#byLoader.clear();
+        watcher.#current = { url: event.frame.url, initiator };
+      });
+      await session.send('Page.enable');
+      watcher.#mainFrameId = (await session.send('Page.getFrameTree')).frameTree.frame.id;
+      return watcher;
+    } catch {
+      // The page closed while attaching: its documents are classified by the fallback rule.
+      return undefined;
+    }
+  }
+
+  /**
+   * Who started the navigation that committed `url`. The round trip first makes sure every CDP event the
+   * browser sent before the document announced itself has arrived.
+   */
+  async initiatorOf(url: string): Promise<NavigationInitiator | undefined> {
+    try {
+      await this.#session.send('Page.getFrameTree');
+    } catch {
+      return undefined;
+    }
+    const current = this.#current;
+    return current !== undefined && withoutHash(current.url) === withoutHash(url) ? current.initiator : undefined;
+  }
+}
+
+function withoutHash(url: string): string {
+  const hash = url.indexOf('#');
+  return hash < 0 ? url : url.slice(0, hash);
+}
+
 /** Start recording in a fresh context of `browser` and open `url` in its first tab. */
 export async function startRecorder(options: StartRecorderOptions): Promise<Recorder> {
   const parsed = new URL(options.url);
@@ -80,20 +145,42 @@ export async function startRecorder(options: StartRecorderOptions): Promise<Reco
 
   const frameRef = (page: Page, frame: Frame): FrameRef | undefined => (frame === page.mainFrame() ? undefined : { name: frame.name(), url: frame.url() });
 
+  const watchers = new Map<Page, Promise<NavigationWatcher | undefined>>();
+  const watch = (page: Page): Promise<NavigationWatcher | undefined> => {
+    let watcher = watchers.get(page);
+    if (watcher === undefined) {
+      watcher = NavigationWatcher.attach(context, page);
+      watchers.set(page, watcher);
+    }
+    return watcher;
+  };
+  // Events are handled one at a time, in arrival order: classifying a document awaits the browser.
+  let queue: Promise<void> = Promise.resolve();
+
   try {
     context.on('page', (page) => {
       tabOf(page);
+      void watch(page);
       page.on('close', () => {
         if (!closed && context.pages().length === 0) resolveStopped();
       });
     });
     await context.exposeBinding(binding, (source, payload: unknown) => {
       const event = parsePageEvent(payload);
-      if (event === undefined) return;
-      const recorded: RecordedEvent = { ...event, tab: tabOf(source.page), frame: frameRef(source.page, source.frame), at: Date.now() };
-      builder.add(recorded);
-      options.onEvent?.(recorded);
-      if (event.type === 'stop') resolveStopped();
+      // Not an event (e.g. drain's ping): answer once everything before it is handled.
+      if (event === undefined) return queue;
+      const handled = queue.then(async () => {
+        const frame = frameRef(source.page, source.frame);
+        let initiator: NavigationInitiator | undefined;
+        if (event.type === 'document' && frame === undefined) initiator = await (await watch(source.page))?.initiatorOf(event.url);
+        const recorded: RecordedEvent = { ...event, ...(initiator === undefined ? {} : { initiator }), tab: tabOf(source.page), frame, at: Date.now() };
+        builder.add(recorded);
+        options.onEvent?.(recorded);
+        if (event.type === 'stop') resolveStopped();
+      });
+      queue = handled.catch(() => undefined);
+      // The page's ping (drain) resolves once this event, and every one before it, is in the builder.
+      return handled;
     });
     await context.addInitScript({ content: recorderInitScript({ binding, hookEvent, toolbar: options.toolbar ?? true }) });
   } catch (error) {
@@ -102,6 +189,7 @@ export async function startRecorder(options: StartRecorderOptions): Promise<Reco
   }
   const page = await context.newPage();
   tabOf(page);
+  await watch(page);
   await page.goto(options.url, { waitUntil: 'domcontentloaded' });
 
   /** Wait until every event already sent by every document has been handled (a round trip per frame). */

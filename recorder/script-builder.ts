@@ -4,12 +4,13 @@
  * tested without Chromium.
  *
  * Rules:
- * - Typing: consecutive `input` events on the same field become ONE `fill` with the last value, written when any
- *   other event arrives (the next action, a navigation, stop). Password fields never carry a value; their fill
- *   is `{{secret.NAME}}`.
+ * - Typing: consecutive `input` events on the same field become ONE `setValue` with the last value, written when
+ *   any other event arrives (the next action, a navigation, stop). Replay types it with real key events, so pages
+ *   that react only to keys work. Password fields never carry a value; theirs is `{{secret.NAME}}`.
  * - Steps: the first top-level document opens a step with a `navigate`; each later top-level document opens a
- *   new step named after its title. A document that follows an action in the same tab (within
- *   `causedNavigationWindowMs`) was caused by it and gets no `navigate` of its own.
+ *   new step named after its title. A document the page navigated to (link, form, script: `initiator` `page`)
+ *   gets no `navigate` of its own; one the person opened (typed URL, bookmark, back/forward, reload: `person`)
+ *   always does. When the initiator is unknown, an action since the last document counts as the cause.
  * - Tabs: an action in another tab than the current one is preceded by `switchTab` (`main` for the first tab,
  *   `latest` for the newest one, else `urlContains`). A popup's first action opens a step named after its title.
  * - Frames: an action in an iframe is preceded by `switchFrame` (frame name when it looks stable, else
@@ -29,8 +30,6 @@ export interface ScriptBuilderOptions {
   schema?: string | undefined;
   /** Secret used for every password fill; default derived from the field name (`password` → `PASSWORD`). */
   passwordSecret?: string | undefined;
-  /** A top-level document this soon after an action in its tab counts as caused by it. Default 10000 ms. */
-  causedNavigationWindowMs?: number | undefined;
 }
 
 interface PendingFill {
@@ -273,7 +272,7 @@ export class ScriptBuilder {
     const pending = this.#pending;
     if (pending === undefined) return;
     this.#pending = undefined;
-    this.#write(pending.tab, pending.frame, { type: 'fill', selector: pending.selector, value: pending.value });
+    this.#write(pending.tab, pending.frame, { type: 'setValue', selector: pending.selector, value: pending.value });
   }
 
   #document(event: RecordedEvent & { type: 'document' }): void {
@@ -282,7 +281,7 @@ export class ScriptBuilder {
     const previousUrl = tab.url;
     tab.url = event.url;
     tab.title = event.title;
-    const caused = tab.actedSinceDocument && tab.lastActionAt !== undefined && event.at - tab.lastActionAt <= (this.#options.causedNavigationWindowMs ?? 10_000);
+    const caused = event.initiator === 'page' || (event.initiator === undefined && tab.actedSinceDocument);
     tab.actedSinceDocument = false;
     if (this.#firstTitle === '' && event.title.trim() !== '') this.#firstTitle = event.title.trim();
     if (event.tab !== this.#replayTab) {

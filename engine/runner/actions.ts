@@ -3,7 +3,7 @@ import { basename, isAbsolute, resolve as resolvePath } from 'node:path';
 import type { Frame, Locator } from 'playwright-core';
 import { assertNever, EngineError } from '../core/errors.ts';
 import type { Action, ActionOf } from '../schema/actions.ts';
-import type { Selector } from '../schema/selector.ts';
+import { selectorAlternatives, type Selector } from '../schema/selector.ts';
 import type { NetworkTracker } from '../collectors/network-tracker.ts';
 import { pollUntil } from './poll.ts';
 import { describeSelector, resolveSelector, toPlaywrightSelector, type ResolvedLocator } from './selectors.ts';
@@ -200,6 +200,218 @@ async function switchTab(env: ActionEnvironment, action: ActionOf<'switchTab'>):
   return {};
 }
 
+/** Choose options of a <select> by value first, then by label, so scripts may use either. */
+async function chooseOptions(locator: Locator, wanted: readonly string[], timeoutMs: number): Promise<void> {
+  const values = await locator.evaluate((element, options) => {
+    if (!(element instanceof HTMLSelectElement)) return null;
+    return options.map((option) => {
+      const byValue = [...element.options].find((o) => o.value === option);
+      const byLabel = [...element.options].find((o) => o.label === option || o.text.trim() === option);
+      return (byValue ?? byLabel)?.value ?? null;
+    });
+  }, wanted, { timeout: timeoutMs });
+  if (values === null) throw new EngineError('ELEMENT_NOT_ACTIONABLE', 'element is not a <select>', 'script');
+  const missing = wanted.filter((_, i) => values[i] === null);
+  if (missing.length > 0) throw new EngineError('ASSERTION_FAILED', `the list has no option ${missing.map((m) => JSON.stringify(m)).join(', ')}`, 'site');
+  await locator.selectOption(values.filter((v): v is string => v !== null), { timeout: timeoutMs });
+}
+
+/**
+ * Longest text typed key by key by `setValue`; a longer value is inserted at once except its last
+ * `typedTailChars` characters, which are typed (each key costs a few ms, and the page still sees key events).
+ */
+const maxTypedChars = 256;
+const typedTailChars = 32;
+
+/** Focus an element and put the caret after its text, so typing appends as after a person clicks at the end. */
+async function focusAtEnd(locator: Locator, timeoutMs: number): Promise<void> {
+  await locator.focus({ timeout: timeoutMs });
+  const needsEndKey = await locator.evaluate((element) => {
+    if (element instanceof HTMLInputElement || element instanceof HTMLTextAreaElement) {
+      const end = element.value.length;
+      try {
+        element.setSelectionRange(end, end);
+        return false;
+      } catch {
+        // email / number inputs have no selection API; the End key moves the caret instead.
+        return end > 0;
+      }
+    }
+    if (element instanceof HTMLElement && element.isContentEditable) {
+      const range = document.createRange();
+      range.selectNodeContents(element);
+      range.collapse(false);
+      window.getSelection()?.removeAllRanges();
+      window.getSelection()?.addRange(range);
+    }
+    return false;
+  }, undefined, { timeout: timeoutMs });
+  if (needsEndKey) await locator.press('End', { timeout: timeoutMs });
+}
+
+/** The `type` action: real key events, into the focused element or at the end of the given one. */
+async function typeText(env: ActionEnvironment, action: ActionOf<'type'>): Promise<ActionOutcome> {
+  const delay = action.delayMs ?? 0;
+  if (action.selector === undefined) {
+    await env.session.page.keyboard.type(action.text, { delay });
+    return {};
+  }
+  return onElement(env, action.selector, async (l, t) => {
+    await focusAtEnd(l, t);
+    await l.page().keyboard.type(action.text, { delay });
+  });
+}
+
+type ControlKind =
+  | { kind: 'select' | 'checkbox' | 'radio' | 'other' | 'file' }
+  | { kind: 'text'; value: string }
+  | { kind: 'none'; tag: string };
+
+/**
+ * The `setValue` action (DevTools `change`): what the element is decides how a person would set it, and that
+ * is only known in the page at replay.
+ */
+async function setControlValue(locator: Locator, value: string, timeoutMs: number): Promise<void> {
+  const control = await locator.evaluate((element): ControlKind => {
+    if (element instanceof HTMLSelectElement) return { kind: 'select' };
+    if (element instanceof HTMLTextAreaElement) return { kind: 'text', value: element.value };
+    if (element instanceof HTMLInputElement) {
+      const type = element.type.toLowerCase();
+      if (type === 'checkbox' || type === 'radio' || type === 'file') return { kind: type };
+      if (['text', 'search', 'email', 'url', 'tel', 'password', 'number'].includes(type)) return { kind: 'text', value: element.value };
+      return { kind: 'other' };
+    }
+    if (element instanceof HTMLElement && element.isContentEditable) return { kind: 'text', value: element.innerText };
+    return { kind: 'none', tag: element.localName };
+  }, undefined, { timeout: timeoutMs });
+  switch (control.kind) {
+    case 'select':
+      return chooseOptions(locator, [value], timeoutMs);
+    case 'checkbox':
+    case 'radio': {
+      const checked = !['false', 'off', ''].includes(value.trim().toLowerCase());
+      if (!checked && control.kind === 'radio') throw new EngineError('ELEMENT_NOT_ACTIONABLE', 'a radio button cannot be unchecked: set another radio button of its group', 'script');
+      return locator.setChecked(checked, { timeout: timeoutMs });
+    }
+    case 'file':
+      throw new EngineError('ELEMENT_NOT_ACTIONABLE', 'element is a file input: set its files with `upload`', 'script');
+    case 'none':
+      throw new EngineError('ELEMENT_NOT_ACTIONABLE', `element is a <${control.tag}>, which has no value to set (expected an input, textarea, select or contenteditable element)`, 'script');
+    case 'other':
+      // date, time, range, color…: no keys type these; Playwright sets the value and fires input and change.
+      return locator.fill(value, { timeout: timeoutMs });
+    case 'text':
+      return typeControlValue(locator, value, control.value, timeoutMs);
+    default:
+      return assertNever(control, 'control kind');
+  }
+}
+
+async function typeControlValue(locator: Locator, value: string, current: string, timeoutMs: number): Promise<void> {
+  if (value === '') return locator.clear({ timeout: timeoutMs });
+  let text = value;
+  if (current !== '' && value.length > current.length && value.startsWith(current)) {
+    await focusAtEnd(locator, timeoutMs);
+    text = value.slice(current.length);
+  } else if (current !== '') {
+    // Select what is there: the first key replaces it, as when a person selects all and types.
+    await locator.selectText({ timeout: timeoutMs });
+  } else {
+    await locator.focus({ timeout: timeoutMs });
+  }
+  const keyboard = locator.page().keyboard;
+  if (text.length > maxTypedChars) {
+    await keyboard.insertText(text.slice(0, -typedTailChars));
+    text = text.slice(-typedTailChars);
+  }
+  await keyboard.type(text);
+}
+
+type ElementCondition = Pick<ActionOf<'assertElement'>, 'count' | 'minCount' | 'maxCount' | 'attributes' | 'domProperties' | 'negate'>;
+
+/** Whether an assertElement checks a condition on the matching elements (rather than visibility). */
+function isElementCondition(action: ActionOf<'assertElement'>): boolean {
+  return [action.count, action.minCount, action.maxCount, action.attributes, action.domProperties, action.negate].some((v) => v !== undefined);
+}
+
+function describeCondition(condition: ElementCondition, selector: Selector): string {
+  const { count, minCount, maxCount } = condition;
+  const number =
+    count !== undefined ? `${count}`
+    : minCount !== undefined && maxCount !== undefined ? `between ${minCount} and ${maxCount}`
+    : maxCount !== undefined ? `at most ${maxCount}`
+    : `at least ${minCount ?? 1}`;
+  const withAttributes = condition.attributes === undefined ? '' : ` with attributes ${JSON.stringify(condition.attributes)}`;
+  const withProperties = condition.domProperties === undefined ? '' : ` with DOM properties ${JSON.stringify(condition.domProperties)}`;
+  return `${number} elements matching ${describeSelector(selector)}${withAttributes}${withProperties}`;
+}
+
+/**
+ * assertElement with a count, attributes, properties or negate: DevTools `waitForElement` semantics. The
+ * elements are those of the first alternative matching any (hidden ones included); the condition is the
+ * count check and every element having the attributes and properties; `negate` wants it false.
+ */
+async function assertElementCondition(env: ActionEnvironment, action: ActionOf<'assertElement'>): Promise<ActionOutcome> {
+  const alternatives = selectorAlternatives(action.selector);
+  const { count, minCount, maxCount, attributes, domProperties: properties } = action;
+  const negate = action.negate === true;
+  let seen = 0;
+  let mismatched = 0;
+  let outcome: ActionOutcome = {};
+  let invalid: EngineError | undefined;
+  const ok = await pollUntil(async () => {
+    seen = 0;
+    mismatched = 0;
+    let locator: Locator | undefined;
+    for (const [index, selector] of alternatives.entries()) {
+      let resolved;
+      try {
+        resolved = await resolveSelector(env.session.frame, selector, 0);
+      } catch (error) {
+        if (error instanceof EngineError && error.code === 'SELECTOR_INVALID') {
+          invalid = error;
+          return true;
+        }
+        continue;
+      }
+      locator = resolved.locator;
+      seen = await locator.count();
+      outcome = { matchedSelector: selector, matchedSelectorIndex: index };
+      break;
+    }
+    const countHolds = count !== undefined ? seen === count : seen >= (minCount ?? (maxCount === undefined ? 1 : 0)) && (maxCount === undefined || seen <= maxCount);
+    let holds = countHolds;
+    if (holds && locator !== undefined && (attributes !== undefined || properties !== undefined)) {
+      // Plain types: the JSON type of `properties` is too deep for Playwright's argument typing.
+      const expectedArg: { attributes: Record<string, string> | undefined; properties: unknown } = { attributes, properties };
+      mismatched = await locator.evaluateAll(
+        (elements, expected) => {
+          const deepMatch = (want: unknown, have: unknown): boolean => {
+            if (want === have) return true;
+            if (typeof want !== 'object' || want === null || typeof have !== 'object' || have === null) return false;
+            return Object.entries(want).every(([key, value]) => deepMatch(value, (have as Record<string, unknown>)[key]));
+          };
+          return elements.filter(
+            (element) =>
+              !Object.entries(expected.attributes ?? {}).every(([name, value]) => element.getAttribute(name) === value) ||
+              (expected.properties !== undefined && !deepMatch(expected.properties, element)),
+          ).length;
+        },
+        expectedArg,
+      );
+      holds = mismatched === 0;
+    }
+    return holds !== negate;
+  }, env.timeoutMs);
+  if (invalid !== undefined) throw invalid;
+  if (!ok) {
+    const condition = describeCondition(action, action.selector);
+    const found = `found ${seen}${mismatched > 0 ? `, ${mismatched} of them not matching` : ''}`;
+    failAssertion(negate ? `expected NOT ${condition}, but that still held after ${env.timeoutMs} ms (${found})` : `expected ${condition}, ${found} (after ${env.timeoutMs} ms)`);
+  }
+  return outcome;
+}
+
 /**
  * Execute one action (already rendered: no placeholders left). Throws EngineError with a message that
  * does not yet name the step or action; the runner adds that.
@@ -236,6 +448,12 @@ export async function executeAction(action: Action, env: ActionEnvironment): Pro
       return onElement(env, action.selector, (l, t) => l.dblclick({ timeout: t }));
     case 'fill':
       return onElement(env, action.selector, (l, t) => l.fill(action.value, { timeout: t }));
+    case 'type':
+      return typeText(env, action);
+    case 'clear':
+      return onElement(env, action.selector, (l, t) => l.clear({ timeout: t }));
+    case 'setValue':
+      return onElement(env, action.selector, (l, t) => setControlValue(l, action.value, t));
     case 'press':
       if (action.selector === undefined) {
         await session.page.keyboard.press(action.key);
@@ -243,22 +461,7 @@ export async function executeAction(action: Action, env: ActionEnvironment): Pro
       }
       return onElement(env, action.selector, (l, t) => l.press(action.key, { timeout: t }));
     case 'select':
-      return onElement(env, action.selector, async (l, t) => {
-        const wanted = typeof action.option === 'string' ? [action.option] : action.option;
-        // Match by value first, then by label, so scripts may use either.
-        const values = await l.evaluate((element, options) => {
-          if (!(element instanceof HTMLSelectElement)) return null;
-          return options.map((option) => {
-            const byValue = [...element.options].find((o) => o.value === option);
-            const byLabel = [...element.options].find((o) => o.label === option || o.text.trim() === option);
-            return (byValue ?? byLabel)?.value ?? null;
-          });
-        }, wanted, { timeout: t });
-        if (values === null) throw new EngineError('ELEMENT_NOT_ACTIONABLE', 'element is not a <select>', 'script');
-        const missing = wanted.filter((_, i) => values[i] === null);
-        if (missing.length > 0) throw new EngineError('ASSERTION_FAILED', `the list has no option ${missing.map((m) => JSON.stringify(m)).join(', ')}`, 'site');
-        await l.selectOption(values.filter((v): v is string => v !== null), { timeout: t });
-      });
+      return onElement(env, action.selector, (l, t) => chooseOptions(l, typeof action.option === 'string' ? [action.option] : action.option, t));
     case 'check':
       return onElement(env, action.selector, (l, t) => l.check({ timeout: t }));
     case 'uncheck':
@@ -339,26 +542,7 @@ export async function executeAction(action: Action, env: ActionEnvironment): Pro
       return outcome;
     }
     case 'assertElement': {
-      if (action.count !== undefined) {
-        const expected = action.count;
-        const frame = session.frame;
-        let seen = -1;
-        let matched: ActionOutcome = {};
-        const alternatives = typeof action.selector === 'string' ? [action.selector] : action.selector;
-        const ok = await pollUntil(async () => {
-          for (const [index, selector] of alternatives.entries()) {
-            const resolved = await resolveSelector(frame, selector, 0).catch(() => undefined);
-            seen = resolved === undefined ? 0 : await resolved.locator.count();
-            if (seen === expected) {
-              matched = { matchedSelector: selector, matchedSelectorIndex: index };
-              return true;
-            }
-          }
-          return false;
-        }, timeout);
-        if (!ok) failAssertion(`expected ${expected} elements matching ${describeSelector(action.selector)}, found ${Math.max(0, seen)} (after ${timeout} ms)`);
-        return matched;
-      }
+      if (isElementCondition(action)) return assertElementCondition(env, action);
       const state = action.state ?? 'visible';
       if (state === 'hidden') {
         return executeAction({ type: 'waitForElement', selector: action.selector, state: 'hidden' }, env).catch((error: unknown) => {

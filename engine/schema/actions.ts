@@ -83,6 +83,33 @@ export const fillAction = z
   })
   .describe('Fill a text field, textarea or contenteditable element.');
 
+export const typeAction = z
+  .strictObject({
+    type: z.literal('type'),
+    text: z.string().min(1).max(100_000).describe('Text to type, one key press per character. May use {{variables}}.'),
+    selector: selectorSchema
+      .optional()
+      .describe('Element to focus first (typing then starts at the end of its text); without it the keys go to the focused element.'),
+    delayMs: z.number().int().min(0).max(10_000).optional().describe('Pause between key presses, in ms. Default: 0.'),
+    ...common,
+  })
+  .describe('Type text with real key events (keydown, keypress, input, keyup per character), as a person does.');
+
+export const clearAction = z
+  .strictObject({ type: z.literal('clear'), selector: selectorSchema, ...common })
+  .describe('Empty a text field, textarea or contenteditable element (the page sees an input event).');
+
+export const setValueAction = z
+  .strictObject({
+    type: z.literal('setValue'),
+    selector: selectorSchema,
+    value: z.string().max(100_000).describe('The value the control must end with. May use {{variables}}.'),
+    ...common,
+  })
+  .describe(
+    'Set a form control to a value the way a person would; the element decides how, at replay: a <select> chooses the option (by value, then label); a checkbox or radio is checked (unchecked when the value is "false", "off" or empty); a text field, textarea or contenteditable is typed into with real key events (text that extends the current value is appended, other text replaces it); other inputs (date, range, color…) get the value and input/change events. Imported DevTools `change` steps become this.',
+  );
+
 export const pressAction = z
   .strictObject({
     type: z.literal('press'),
@@ -204,15 +231,48 @@ export const assertTextAction = z
   })
   .describe('Assert that a text is present (or absent) in the page or an element; retried until the timeout.');
 
+const elementCount = z.number().int().min(0).max(100_000);
+
 export const assertElementAction = z
   .strictObject({
     type: z.literal('assertElement'),
     selector: selectorSchema,
-    state: z.enum(['visible', 'hidden']).optional().describe('Expected state. Default: visible (unless `count` is given).'),
-    count: z.number().int().min(0).max(100_000).optional().describe('Exact number of matching elements expected.'),
+    state: z
+      .enum(['visible', 'hidden'])
+      .optional()
+      .describe('Expected state. Default: visible (unless a count, `attributes`, `domProperties` or `negate` is given).'),
+    count: elementCount.optional().describe('Exact number of matching elements expected (hidden ones count too).'),
+    minCount: elementCount.optional().describe('At least this many matching elements (hidden ones count too).'),
+    maxCount: elementCount.optional().describe('At most this many matching elements (hidden ones count too).'),
+    attributes: z
+      .record(z.string().min(1).max(200), z.string().max(10_000))
+      .optional()
+      .describe('Every matching element must have these attributes with exactly these values.'),
+    domProperties: z
+      .record(z.string().min(1).max(200), z.json())
+      .optional()
+      .describe('Every matching element must have these DOM properties (e.g. `{"value": "42", "dataset": {"state": "open"}}`); an object matches when every key it lists matches (deep). DevTools `properties`.'),
+    negate: z
+      .boolean()
+      .optional()
+      .describe('When true, the whole condition (count, attributes, domProperties) must NOT hold. DevTools `visible: false`.'),
     ...common,
   })
-  .describe('Assert that an element is visible or hidden, or how many match; retried until the timeout.');
+  .refine((a) => a.count === undefined || (a.minCount === undefined && a.maxCount === undefined), {
+    message: 'expected `count`, or `minCount` / `maxCount`, not both',
+    path: ['count'],
+  })
+  .refine((a) => a.minCount === undefined || a.maxCount === undefined || a.minCount <= a.maxCount, {
+    message: 'expected `minCount` at most `maxCount`',
+    path: ['minCount'],
+  })
+  .refine(
+    (a) => a.state === undefined || (a.minCount === undefined && a.maxCount === undefined && a.attributes === undefined && a.domProperties === undefined && a.negate === undefined),
+    { message: '`state` (visibility) cannot be combined with `minCount`, `maxCount`, `attributes`, `domProperties` or `negate` (they look at every matching element, hidden or not)', path: ['state'] },
+  )
+  .describe(
+    'Assert that an element is visible or hidden; or a condition on the matching elements (their number, attributes, properties, possibly negated), checked on the first alternative that matches any element. Retried until the timeout.',
+  );
 
 export const assertUrlAction = z
   .strictObject({ type: z.literal('assertUrl'), ...textMatcher, ...common })
@@ -323,6 +383,9 @@ export const actionSchema = z.discriminatedUnion('type', [
   clickAction,
   doubleClickAction,
   fillAction,
+  typeAction,
+  clearAction,
+  setValueAction,
   pressAction,
   selectAction,
   checkAction,

@@ -325,6 +325,10 @@ input { font: inherit; width: 110px; padding: 3px 5px; border-radius: 4px; borde
   };
   if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', announce, { once: true });
   else announce();
+  // Back/forward from the cache restores the document without running this script again: announce it anew.
+  window.addEventListener('pageshow', (event) => {
+    if (event.persisted) send({ type: 'document', url: location.href, title: document.title });
+  });
 }
 
 /** The init script source: `installRecorder` called with its config and the self-contained helpers. */

@@ -4,7 +4,7 @@
 // customStep (a no-op in DevTools). Everything not replayed the same way is a problem at its path.
 import type { Action, ActionOf, Script } from '../../engine/index.ts';
 import { devtoolsMaxTimeoutMs, type DevtoolsRecording, type DevtoolsStep } from './devtools-schema.ts';
-import { actionField, actionStepName, parsePollingExpression, scriptField, stepMarkerName, type InteropProblem, type ScriptMeta } from './markers.ts';
+import { actionField, actionStepName, continuedMarker, parsePollingExpression, scriptField, stepMarkerName, type InteropProblem, type ScriptMeta } from './markers.ts';
 import { exportSelector, importSelectors } from './selector-map.ts';
 
 /** Whether our importer turns the DevTools form of this selector back into exactly this selector. */
@@ -139,6 +139,39 @@ class Exporter {
     return `new RegExp(${JSON.stringify(this.render(action.matches ?? '', `${path}.matches`))}).test(${subject})`;
   }
 
+  /** `type` as one keyDown/keyUp pair per character (what DevTools replays as typing); the first carries the action. */
+  typeKeys(action: ActionOf<'type'>, path: string): void {
+    const text = this.render(action.text, `${path}.text`);
+    if (action.selector !== undefined) this.problem(`${path}.selector`, 'DevTools types into the focused element; the element is not focused first');
+    if (action.delayMs !== undefined) this.problem(`${path}.delayMs`, 'DevTools waits about 100 ms after each key, not the given delay');
+    if (/[^\x20-\x7e\n]/.test(text)) this.problem(`${path}.text`, 'DevTools can only type characters of the US keyboard layout');
+    [...text].forEach((char, index) => {
+      const key = char === '\n' ? 'Enter' : char;
+      const marker = index === 0 ? action : continuedMarker;
+      this.steps.push({ type: 'keyDown', key, [actionField]: marker, ...(this.tab === 'main' ? {} : { target: this.tab }) });
+      this.steps.push({ type: 'keyUp', key, [actionField]: continuedMarker, ...(this.tab === 'main' ? {} : { target: this.tab }) });
+    });
+  }
+
+  /** An assertElement condition as DevTools `waitForElement` (same count, operator, attributes, properties, negation). */
+  elementCondition(action: ActionOf<'assertElement'>, selectors: (string | string[])[], path: string): void {
+    const common: Step = {
+      type: 'waitForElement',
+      selectors,
+      ...(action.attributes === undefined ? {} : { attributes: action.attributes }),
+      ...(action.domProperties === undefined ? {} : { properties: action.domProperties }),
+      ...(action.negate === true ? { visible: false } : {}),
+    };
+    if (action.minCount !== undefined && action.maxCount !== undefined) {
+      if (action.negate === true) return this.custom(action, path, 'DevTools cannot negate a count range');
+      this.approximate({ ...common, operator: '>=', count: action.minCount }, action, path, 'DevTools checks the two bounds of the range one after the other');
+      this.emit({ ...common, operator: '<=', count: action.maxCount, [actionField]: continuedMarker }, undefined, path);
+      return;
+    }
+    const bound = action.count !== undefined ? { operator: '==', count: action.count } : action.maxCount !== undefined ? { operator: '<=', count: action.maxCount } : { operator: '>=', count: action.minCount ?? 1 };
+    this.emit({ ...common, ...bound }, action, path);
+  }
+
   action(action: Action, path: string, next: readonly Action[]): void {
     switch (action.type) {
       case 'navigate': {
@@ -167,6 +200,22 @@ class Exporter {
         this.emit({ type: 'hover', selectors }, action, path);
         return;
       }
+      case 'setValue': {
+        const selectors = this.selectors(action.selector, path);
+        if (selectors === undefined) return this.custom(action, path, 'no selector DevTools understands');
+        const value = this.render(action.value, `${path}.value`);
+        if (value === action.value) this.emit({ type: 'change', selectors, value }, action, path);
+        else this.approximate({ type: 'change', selectors, value }, action, path, undefined);
+        return;
+      }
+      case 'clear': {
+        const selectors = this.selectors(action.selector, path);
+        if (selectors === undefined) return this.custom(action, path, 'no selector DevTools understands');
+        this.approximate({ type: 'change', selectors, value: '' }, action, path, undefined);
+        return;
+      }
+      case 'type':
+        return this.typeKeys(action, path);
       case 'fill':
       case 'select': {
         const selectors = this.selectors(action.selector, path);
@@ -174,9 +223,8 @@ class Exporter {
         if (action.type === 'select' && typeof action.option !== 'string') return this.custom(action, path, 'DevTools cannot choose several options');
         const raw = action.type === 'fill' ? action.value : (action.option as string);
         const value = this.render(raw, `${path}.${action.type === 'fill' ? 'value' : 'option'}`);
-        const exact = action.type === 'fill' && value === raw && !raw.includes('{{');
-        if (exact) this.emit({ type: 'change', selectors, value }, action, path);
-        else this.approximate({ type: 'change', selectors, value }, action, path, action.type === 'select' ? 'DevTools sets the <select> value; an option label does not match' : undefined);
+        // DevTools `change` imports as setValue (typing); the original fill / select travels with it.
+        this.approximate({ type: 'change', selectors, value }, action, path, action.type === 'select' ? 'DevTools sets the <select> value; an option label does not match' : undefined);
         return;
       }
       case 'press': {
@@ -213,6 +261,9 @@ class Exporter {
       case 'assertElement': {
         const selectors = this.selectors(action.selector, path);
         if (selectors === undefined) return this.custom(action, path, 'no selector DevTools understands');
+        if (action.type === 'assertElement' && [action.minCount, action.maxCount, action.attributes, action.domProperties, action.negate].some((v) => v !== undefined)) {
+          return this.elementCondition(action, selectors, path);
+        }
         if (action.type === 'assertElement' && action.count !== undefined) {
           const step: Step = { type: 'waitForElement', selectors, operator: '==', count: action.count };
           if (action.state === undefined) this.emit(step, action, path);
@@ -222,7 +273,7 @@ class Exporter {
         const state = action.state ?? 'visible';
         const present = state === 'visible' || state === 'attached';
         const step: Step = { type: 'waitForElement', selectors, ...(present ? {} : { visible: false }) };
-        if (action.type === 'waitForElement' && (state === 'attached' || state === 'detached')) this.emit(step, action, path);
+        if (action.type === 'waitForElement' && (state === 'attached' || state === 'detached')) this.approximate(step, action, path, undefined);
         else this.approximate(step, action, path, `DevTools waits for the element to be ${present ? 'in' : 'out of'} the DOM, not ${state}`);
         return;
       }

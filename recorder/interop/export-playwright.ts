@@ -1,7 +1,7 @@
 // Our transaction script → Playwright code: a Playwright Test spec (`test.step` per business step), or a plain
 // Node script that needs only playwright-core (runs anywhere the engine runs; exit 0 when every step passed).
 import { isAbsolute, resolve } from 'node:path';
-import { type Action, defaultTimeouts, type Script } from '../../engine/index.ts';
+import { type Action, anyRoleNamedRoles, defaultTimeouts, parseAnyRole, type Script, splitChain } from '../../engine/index.ts';
 
 export interface ExportPlaywrightOptions {
   /** Test title (default: the script name). */
@@ -80,8 +80,8 @@ class Generator {
   locator(selector: string | readonly string[]): string {
     const alternatives = typeof selector === 'string' ? [selector] : [...selector];
     const locators = alternatives.map((alternative) => {
-      const parts = alternative.split(/\s*>>\s*/);
-      if (!parts.some((part) => part.startsWith('testid='))) {
+      const parts = splitChain(alternative);
+      if (!parts.some((part) => part.startsWith('testid=') || parseAnyRole(part) !== undefined)) {
         const fixed = parts.map((part) => (part.startsWith('//') || part.startsWith('(//') ? `xpath=${part}` : part)).join(' >> ');
         return `scope.locator(${this.str(fixed)})`;
       }
@@ -92,9 +92,13 @@ class Generator {
         pending = [];
       };
       for (const part of parts) {
+        const anyRole = parseAnyRole(part);
         if (part.startsWith('testid=')) {
           flush();
           expression += `.getByTestId(${this.str(part.slice('testid='.length))})`;
+        } else if (anyRole !== undefined) {
+          flush();
+          expression = `byAccessibleName(${expression}, ${this.str(anyRole.name)}, ${String(anyRole.caseSensitive)})`;
         } else pending.push(part.startsWith('//') ? `xpath=${part}` : part);
       }
       flush();
@@ -161,6 +165,16 @@ class Generator {
       case 'fill':
         this.line(`await ${this.locator(action.selector)}.first().fill(${this.str(action.value)}${timeout === undefined ? '' : `, { timeout: ${timeout} }`});`);
         return;
+      case 'type':
+        if (action.selector === undefined) this.line(`await page.keyboard.type(${this.str(action.text)}${action.delayMs === undefined ? '' : `, { delay: ${action.delayMs} }`});`);
+        else this.line(`await typeAtEnd(${this.locator(action.selector)}.first(), ${this.str(action.text)}, ${action.delayMs ?? 0}, ${t});`);
+        return;
+      case 'clear':
+        this.line(`await ${this.locator(action.selector)}.first().clear(${this.opts({ timeout })});`);
+        return;
+      case 'setValue':
+        this.line(`await setValue(${this.locator(action.selector)}.first(), ${this.str(action.value)}, ${t});`);
+        return;
       case 'press':
         if (action.selector === undefined) this.line(`await page.keyboard.press(${q(action.key)});`);
         else this.line(`await ${this.locator(action.selector)}.first().press(${q(action.key)}${timeout === undefined ? '' : `, { timeout: ${timeout} }`});`);
@@ -219,6 +233,14 @@ class Generator {
         this.line(`await page.waitForLoadState('networkidle'${timeout === undefined ? '' : `, { timeout: ${timeout} }`});`);
         return;
       case 'assertElement': {
+        if ([action.minCount, action.maxCount, action.attributes, action.domProperties, action.negate].some((v) => v !== undefined)) {
+          const alternatives = (typeof action.selector === 'string' ? [action.selector] : action.selector).map((alternative) => this.locator(alternative));
+          const { count, minCount, maxCount, attributes, domProperties, negate } = action;
+          const condition = JSON.stringify({ count, minCount, maxCount, attributes, domProperties, negate });
+          const holds = `await elementCondition([${alternatives.join(', ')}], ${condition})`;
+          this.check(`condition on ${String(action.selector)}`, `expect.poll(async () => ${holds}, { timeout: ${t} }).toBe(true)`, holds, t);
+          return;
+        }
         const target = this.locator(action.selector);
         if (action.count !== undefined) this.check(`${action.count} × ${String(action.selector)}`, `expect(${target}).toHaveCount(${action.count}, { timeout: ${t} })`, `(await ${target}.count()) === ${action.count}`, t);
         if (action.state === 'hidden') this.check(`${String(action.selector)} hidden`, `expect(${target}.first()).toBeHidden({ timeout: ${t} })`, `!(await ${target}.first().isVisible())`, t);
@@ -398,6 +420,14 @@ class Generator {
         '}',
       );
     }
+    // Helpers for the newer actions only when used, so scripts without them export as before.
+    const actions = this.script.steps.flatMap((step) => step.actions);
+    if (JSON.stringify(actions).includes('role=*')) helpers.push(...accessibleNameHelper(a));
+    if (actions.some((action) => action.type === 'type' && action.selector !== undefined)) helpers.push(...typeAtEndHelper(a));
+    if (actions.some((action) => action.type === 'setValue')) helpers.push(...setValueHelper(a));
+    if (actions.some((action) => action.type === 'assertElement' && [action.minCount, action.maxCount, action.attributes, action.domProperties, action.negate].some((v) => v !== undefined))) {
+      helpers.push(...elementConditionHelper(a));
+    }
     for (const helper of helpers) this.line(helper);
   }
 
@@ -433,6 +463,87 @@ class Generator {
       this.line('});');
     }
   }
+}
+
+type Annotate = (type: string) => string;
+
+/** `role=*[name=…]`: the accessible name over every role, as replay computes it (see engine/core/selector-syntax.ts). */
+function accessibleNameHelper(a: Annotate): string[] {
+  return [
+    '/** Elements with this accessible name, whatever their role (`role=*[name="…"]` in the transaction script). */',
+    `function byAccessibleName(scope${a('Page | FrameLocator | Locator')}, name${a('string')}, exact${a('boolean')})${a('Locator')} {`,
+    `  const roles = ${JSON.stringify(anyRoleNamedRoles)}${a('const') === '' ? '' : ' as const'};`,
+    '  return roles',
+    '    .map((role) => scope.getByRole(role, { name, exact }))',
+    '    .reduce((all, next) => all.or(next))',
+    '    .or(scope.getByLabel(name, { exact }))',
+    '    .or(scope.getByAltText(name, { exact }))',
+    '    .or(scope.getByPlaceholder(name, { exact }));',
+    '}',
+  ];
+}
+
+function typeAtEndHelper(a: Annotate): string[] {
+  return [
+    '/** Real key presses at the end of the element\'s text (replay\'s `type`). */',
+    `async function typeAtEnd(locator${a('Locator')}, text${a('string')}, delay${a('number')}, timeout${a('number')}) {`,
+    '  await locator.focus({ timeout });',
+    '  await locator.evaluate((element) => {',
+    '    if (element instanceof HTMLInputElement || element instanceof HTMLTextAreaElement) {',
+    '      try {',
+    '        element.setSelectionRange(element.value.length, element.value.length);',
+    '      } catch {',
+    '        // email / number inputs have no selection API',
+    '      }',
+    '    }',
+    '  });',
+    '  await locator.page().keyboard.type(text, { delay });',
+    '}',
+  ];
+}
+
+function setValueHelper(a: Annotate): string[] {
+  return [
+    '/** Replay\'s `setValue` (DevTools `change`): the element decides — option, checked state, or real key presses. */',
+    `async function setValue(locator${a('Locator')}, value${a('string')}, timeout${a('number')}) {`,
+    '  const kind = await locator.evaluate((element) => {',
+    "    if (element instanceof HTMLSelectElement) return 'select';",
+    "    if (element instanceof HTMLInputElement && (element.type === 'checkbox' || element.type === 'radio')) return 'check';",
+    "    const typeable = element instanceof HTMLTextAreaElement || (element instanceof HTMLElement && element.isContentEditable) || (element instanceof HTMLInputElement && ['text', 'search', 'email', 'url', 'tel', 'password', 'number'].includes(element.type));",
+    "    return typeable ? 'text' : 'other';",
+    '  }, undefined, { timeout });',
+    "  if (kind === 'select') await locator.selectOption(value, { timeout });",
+    "  else if (kind === 'check') await locator.setChecked(!['false', 'off', ''].includes(value.trim().toLowerCase()), { timeout });",
+    "  else if (kind === 'text') {",
+    '    await locator.clear({ timeout });',
+    '    await locator.pressSequentially(value, { timeout });',
+    '  } else await locator.fill(value, { timeout });',
+    '}',
+  ];
+}
+
+function elementConditionHelper(a: Annotate): string[] {
+  const condition = '{ count?: number; minCount?: number; maxCount?: number; attributes?: Record<string, string>; domProperties?: Record<string, unknown>; negate?: boolean }';
+  return [
+    '/** Replay\'s assertElement condition (DevTools waitForElement): count, attributes and DOM properties of the first alternative matching any. */',
+    `async function elementCondition(alternatives${a('Locator[]')}, condition${a(condition)})${a('Promise<boolean>')} {`,
+    '  let locator = alternatives[0];',
+    '  let n = 0;',
+    '  for (const candidate of alternatives) {',
+    '    n = await candidate.count();',
+    '    locator = candidate;',
+    '    if (n > 0) break;',
+    '  }',
+    '  let holds = condition.count !== undefined ? n === condition.count : n >= (condition.minCount ?? (condition.maxCount === undefined ? 1 : 0)) && (condition.maxCount === undefined || n <= condition.maxCount);',
+    '  if (holds && n > 0 && locator !== undefined && (condition.attributes !== undefined || condition.domProperties !== undefined)) {',
+    '    holds = await locator.evaluateAll((elements, c) => {',
+    `      const deep = (want${a('unknown')}, have${a('unknown')})${a('boolean')} => want === have || (typeof want === 'object' && want !== null && typeof have === 'object' && have !== null && Object.entries(want).every(([k, v]) => deep(v, (have as Record<string, unknown>)[k])));`.replace(' as Record<string, unknown>', a('x') === '' ? '' : ' as Record<string, unknown>'),
+    '      return elements.every((element) => Object.entries(c.attributes ?? {}).every(([name, value]) => element.getAttribute(name) === value) && (c.domProperties === undefined || deep(c.domProperties, element)));',
+    '    }, condition);',
+    '  }',
+    '  return holds !== (condition.negate === true);',
+    '}',
+  ];
 }
 
 function header(script: Script): string[] {

@@ -1,6 +1,6 @@
 // Chrome DevTools Recorder JSON → our transaction script. Every construct our format cannot express is a
 // problem at its JSON path (`steps[3].deviceScaleFactor: …`); nothing is dropped silently.
-import { type Action, type Script, scriptSchema, type Settings, type Step } from '../../engine/index.ts';
+import { type Action, type ActionOf, type Script, scriptSchema, type Settings, type Step } from '../../engine/index.ts';
 import {
   devtoolsDefaultTimeoutMs,
   devtoolsEnvelopeSchema,
@@ -14,6 +14,7 @@ import {
 import {
   actionField,
   actionStepName,
+  continuedMarker,
   parseAction,
   pollingExpression,
   scriptField,
@@ -108,6 +109,11 @@ class Importer {
     this.problems.push({ path, message });
   }
 
+  /** Something whose meaning would change (an assertion weakened or dropped): the import fails. */
+  error(path: string, message: string): void {
+    this.problems.push({ path, message, error: true });
+  }
+
   url(url: string): string {
     if (this.baseUrl !== undefined && this.baseUrl !== '' && (url === this.baseUrl || url.startsWith(`${this.baseUrl}/`) || url.startsWith(`${this.baseUrl}?`))) {
       return `{{baseUrl}}${url.slice(this.baseUrl.length)}`;
@@ -152,11 +158,12 @@ class Importer {
     this.frame = [...frame];
   }
 
-  selector(path: string, selectors: readonly DevtoolsSelector[]): string | string[] | undefined {
+  selector(path: string, selectors: readonly DevtoolsSelector[], assertion = false): string | string[] | undefined {
     const { alternatives, problems } = importSelectors(selectors);
     for (const message of problems) this.problem(`${path}.selectors`, message);
     if (alternatives.length === 0) {
-      this.problem(`${path}.selectors`, 'no selector could be translated: the step is left out');
+      if (assertion) this.error(`${path}.selectors`, 'no selector could be translated, and an assertion cannot be left out');
+      else this.problem(`${path}.selectors`, 'no selector could be translated: the step is left out');
       return undefined;
     }
     return alternatives.length === 1 ? alternatives[0] : alternatives;
@@ -206,6 +213,8 @@ class Importer {
     // A new document starts at the top: DevTools scroll positions are absolute, ours are offsets.
     if (step.type === 'navigate' || navigation !== undefined) this.scrollPosition = { x: 0, y: 0 };
     const timeout = step.timeout === undefined ? {} : { timeoutMs: Math.round(step.timeout) };
+    // The 2nd, 3rd… key of one of our actions exported as several steps: the first step brought the action.
+    if ((step as Record<string, unknown>)[actionField] === continuedMarker) return;
     const original = parseAction((step as Record<string, unknown>)[actionField]);
     if (original !== undefined) {
       this.moveTo(targetOf(step), frameOf(step));
@@ -323,9 +332,8 @@ class Importer {
     } else if (placeholderLike.test(value) && !secretPlaceholder.test(value)) {
       this.problem(`${path}.value`, 'the recorded value contains {{…}}, which replay reads as a placeholder');
     }
-    // DevTools records a <select> like a text field (`change`); only a selector that names the element tells.
-    const isSelect = raw.some((s) => /(^|[\s>+~(,])select(?![\w-])|\/select(\[|\/|$)/i.test(s));
-    this.push(isSelect ? { type: 'select', selector, option: value, ...timeout } : { type: 'fill', selector, value, ...timeout });
+    // The element's kind decides at replay (select, checkbox, text typed key by key…), as in @puppeteer/replay.
+    this.push({ type: 'setValue', selector, value, ...timeout });
   }
 
   keyDown(key: string, timeout: { timeoutMs?: number }): void {
@@ -365,31 +373,26 @@ class Importer {
     this.scrollPosition = { x, y };
   }
 
+  /**
+   * DevTools `waitForElement` keeps its exact meaning as an assertElement condition: the count compared with
+   * `operator`, every element's `attributes` and `properties`, and `visible: false` negating the whole.
+   */
   waitForElement(step: DevtoolsStepOf<'waitForElement'>, path: string, timeout: { timeoutMs?: number }): void {
     this.moveTo(step.target, step.frame ?? []);
-    if (step.properties !== undefined) this.problem(`${path}.properties`, 'matching element properties is not expressible: left out of the wait');
-    if (step.attributes !== undefined) this.problem(`${path}.attributes`, 'matching element attributes is not expressible: left out of the wait');
-    const selector = this.selector(path, step.selectors);
+    const selector = this.selector(path, step.selectors, true);
     if (selector === undefined) return;
-    const operator = step.operator ?? '>=';
     const count = step.count ?? 1;
-    const visible = step.visible ?? true;
-    const unsupported = (): void => this.problem(path, `waiting until the count is ${visible ? '' : 'not '}${operator} ${count} is not expressible: the step is left out`);
-    if (operator === '==') {
-      if (!visible) return unsupported();
-      this.push({ type: 'assertElement', selector, count, ...timeout });
-    } else if (operator === '>=') {
-      if (count === 0) {
-        this.problem(path, 'a count >= 0 always holds: the step is left out');
-        return;
-      }
-      if (!visible && count > 1) return unsupported();
-      if (count > 1) this.problem(`${path}.count`, `waiting for at least ${count} elements is not expressible: waits for at least one`);
-      this.push({ type: 'waitForElement', selector, state: visible ? 'attached' : 'detached', ...timeout });
-    } else {
-      if (count !== 0 || !visible) return unsupported();
-      this.push({ type: 'waitForElement', selector, state: 'detached', ...timeout });
-    }
+    const operator = step.operator ?? '>=';
+    const countField = operator === '==' ? { count } : operator === '>=' ? { minCount: count } : { maxCount: count };
+    this.push({
+      type: 'assertElement',
+      selector,
+      ...countField,
+      ...(step.attributes === undefined ? {} : { attributes: step.attributes }),
+      ...(step.properties === undefined ? {} : { domProperties: step.properties as NonNullable<ActionOf<'assertElement'>['domProperties']> }),
+      ...(step.visible === false ? { negate: true } : {}),
+      ...timeout,
+    });
   }
 
   setViewport(step: DevtoolsStepOf<'setViewport'>, path: string): void {
@@ -459,7 +462,10 @@ function assertNever(value: never): never {
  *
  * Mapping notes: business steps start at each `navigate` and at each step with a navigation in `assertedEvents`
  * (named from the page title, else the URL path), unless the recording carries `checkpoint.step` markers;
- * `change` becomes `fill` (or `select` when a selector names a `<select>`: DevTools records both alike);
+ * `change` becomes `setValue` (the element decides at replay: option, checked state or real key presses);
+ * `waitForElement` becomes an `assertElement` condition with the same count, operator, attributes, properties and
+ * `visible` (an assertion that cannot be carried over exactly is an error, never weakened);
+ * `aria/Name` becomes `role=*[name="Name" s]`;
  * `keyDown`/`keyUp` pairs become `press` with held modifiers combined (`Control+A`, or click modifiers);
  * `waitForExpression` becomes an `evaluate` that polls until the expression is truthy; click offsets are ignored.
  */
@@ -482,6 +488,13 @@ export function importDevtoolsRecording(json: unknown, options: ImportDevtoolsOp
     importer.settings.navigationTimeoutMs = Math.round(recording.timeout);
   }
   importer.run(recording.steps);
+  const errors = importer.problems.filter((problem) => problem.error === true);
+  if (errors.length > 0) {
+    throw new DevtoolsImportError(
+      `${errors.length === 1 ? 'a step' : `${errors.length} steps`} cannot be imported without changing what ${errors.length === 1 ? 'it checks' : 'they check'}`,
+      [...errors, ...importer.problems.filter((problem) => problem.error !== true)],
+    );
+  }
   const steps: Step[] = importer.steps.filter((step) => step.actions.length > 0).map((step) => ({ ...step.fields, actions: step.actions }));
   if (steps.length === 0) throw new DevtoolsImportError('the recording has no step that can be replayed', importer.problems);
 

@@ -6,6 +6,8 @@ import { type Action, actionSchema, settingsSchema, stepSchema } from '../../eng
 export interface InteropProblem {
   path: string;
   message: string;
+  /** The construct cannot be carried over without changing what it checks: the import fails. */
+  error?: true;
 }
 
 /** customStep name that starts a business step; `parameters` holds the step's fields except `actions`. */
@@ -17,6 +19,11 @@ export const actionStepName = 'checkpoint.action';
  * DevTools runner ignores unknown fields; our importer prefers it to the approximation.
  */
 export const actionField = 'checkpoint';
+/**
+ * Value of {@link actionField} on the 2nd, 3rd… DevTools steps our exporter wrote for ONE action (the keys of a
+ * `type`, a chord): the first step carries the action, the importer skips these.
+ */
+export const continuedMarker = 'continued';
 /** Top-level field of an exported recording holding what DevTools has no place for. */
 export const scriptField = 'checkpoint';
 

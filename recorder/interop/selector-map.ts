@@ -1,13 +1,11 @@
 // Selector translation between DevTools Recorder selectors (`aria/`, `xpath/`, `pierce/`, `text/`, CSS, arrays
 // scoped through shadow roots) and ours (CSS, `text=`, `role=`, `testid=`, `xpath=`, `a >> b`, alternatives).
+import { anyRoleSelector, parseAnyRole, splitChain } from '../../engine/index.ts';
 import type { DevtoolsSelector } from './devtools-schema.ts';
 
 /** Most alternatives our schema accepts for one selector. */
 export const maxAlternatives = 10;
 const maxSelectorLength = 2000;
-
-/** Our label engine: `aria/Name` without a role is an accessible name from a label or aria-label. */
-const labelPrefix = 'internal:label=';
 
 export interface ImportedSelector {
   /** Our alternatives, best first; empty when none could be translated. */
@@ -22,8 +20,8 @@ function quote(text: string): string {
   return JSON.stringify(text);
 }
 
-/** One DevTools selector part → ours; `fallback` collects weaker alternatives to append after all others. */
-function importPart(part: string, fallback: string[]): string | { problem: string } {
+/** One DevTools selector part → ours. */
+function importPart(part: string): string | { problem: string } {
   if (part.startsWith('aria/')) {
     const body = part.slice('aria/'.length);
     const withRole = ariaPattern.exec(body);
@@ -32,9 +30,8 @@ function importPart(part: string, fallback: string[]): string | { problem: strin
       const name = withRole[1] ?? '';
       return name === '' ? `role=${role}` : `role=${role}[name=${quote(name)} s]`;
     }
-    // Without a role the name may come from a <label>/aria-label (label engine) or from the content (text).
-    fallback.push(`text=${quote(body)}`);
-    return `${labelPrefix}${quote(body)}s`;
+    // Without a role: that accessible name, whatever the role (Puppeteer queries the accessibility tree).
+    return anyRoleSelector(body);
   }
   if (part.startsWith('xpath/')) return `xpath=${part.slice('xpath/'.length)}`;
   // Playwright's CSS engine pierces open shadow roots already.
@@ -47,14 +44,13 @@ function importPart(part: string, fallback: string[]): string | { problem: strin
 /** DevTools `selectors` → our alternatives (string parts of a chain become `a >> b`). */
 export function importSelectors(selectors: readonly DevtoolsSelector[]): ImportedSelector {
   const alternatives: string[] = [];
-  const fallback: string[] = [];
   const problems: string[] = [];
   for (const selector of selectors) {
     const parts = typeof selector === 'string' ? [selector] : selector;
     const translated: string[] = [];
     let ok = true;
     for (const part of parts) {
-      const result = importPart(part, fallback);
+      const result = importPart(part);
       if (typeof result !== 'string') {
         problems.push(`${result.problem}: that alternative is left out`);
         ok = false;
@@ -70,7 +66,6 @@ export function importSelectors(selectors: readonly DevtoolsSelector[]): Importe
     }
     if (!alternatives.includes(joined)) alternatives.push(joined);
   }
-  for (const extra of fallback) if (!alternatives.includes(extra)) alternatives.push(extra);
   if (alternatives.length > maxAlternatives) {
     problems.push(`${alternatives.length} alternatives, at most ${maxAlternatives} are kept: ${alternatives.slice(maxAlternatives).join(' | ')} left out`);
     alternatives.length = maxAlternatives;
@@ -97,6 +92,8 @@ function exportPart(part: string): string | { problem: string } {
   if (trimmed.startsWith('//') || trimmed.startsWith('(//')) return `xpath/${trimmed}`;
   const label = labelPattern.exec(trimmed);
   if (label !== null) return `aria/${JSON.parse(label[1] ?? '""') as string}`;
+  const anyRole = parseAnyRole(trimmed);
+  if (anyRole !== undefined) return `aria/${anyRole.name}`;
   const role = rolePattern.exec(trimmed);
   if (role !== null) {
     if (role[2] === undefined) return { problem: `${quote(trimmed)} has no name; DevTools aria selectors need one` };
@@ -124,7 +121,7 @@ export function exportSelector(selector: string | readonly string[]): ExportedSe
   for (const alternative of alternatives) {
     const quotedText = quotedTextPattern.exec(alternative);
     if (quotedText !== null && labels.has(quotedText[1] ?? '')) continue;
-    const parts = alternative.split(/\s*>>\s*/);
+    const parts = splitChain(alternative);
     const out: string[] = [];
     let failed: string | undefined;
     for (const part of parts) {

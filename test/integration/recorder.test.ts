@@ -101,12 +101,12 @@ describe('recorder on the demo site', () => {
     assert.equal(types[0], 'navigate');
     assert.deepEqual(actions[0], { type: 'navigate', url: '{{baseUrl}}/login' });
     assert.equal(types.filter((t) => t === 'navigate').length, 1, 'navigations caused by clicks are not recorded');
-    for (const expected of ['fill', 'click', 'press', 'select', 'check', 'switchTab', 'switchFrame', 'switchToMainFrame', 'assertText', 'assertElement']) {
+    for (const expected of ['setValue', 'click', 'press', 'select', 'check', 'switchTab', 'switchFrame', 'switchToMainFrame', 'assertText', 'assertElement']) {
       assert.ok(types.includes(expected as (typeof types)[number]), `records ${expected}: ${types.join(', ')}`);
     }
     assert.ok(actions.some((a) => a.type === 'select' && a.option === 'finance'));
     assert.ok(actions.some((a) => a.type === 'switchTab' && a.to === 'main'));
-    assert.equal(actions.filter((a) => a.type === 'fill' && JSON.stringify(a.selector).includes('username')).length, 1, 'typing coalesced into one fill');
+    assert.equal(actions.filter((a) => a.type === 'setValue' && JSON.stringify(a.selector).includes('username')).length, 1, 'typing coalesced into one setValue');
     assert.ok(script.steps.some((step) => step.name.startsWith('Dashboard')), script.steps.map((s) => s.name).join(' | '));
 
     if (process.env['RECORDER_TEST_PRINT'] === '1') process.stderr.write(`${json}\n`);

@@ -19,7 +19,7 @@ function build(events: (PageEvent & { tab?: number; frame?: { name: string; url:
 }
 
 describe('ScriptBuilder', () => {
-  it('coalesces typing into one fill per field, written at the next action', () => {
+  it('coalesces typing into one setValue per field, written at the next action', () => {
     const script = build([
       { type: 'document', url: `${base}/login`, title: 'Sign in' },
       { type: 'input', target: target('#username'), value: 'd' },
@@ -37,21 +37,37 @@ describe('ScriptBuilder', () => {
         name: 'Sign in',
         actions: [
           { type: 'navigate', url: '{{baseUrl}}/login' },
-          { type: 'fill', selector: ['#username'], value: 'demo' },
-          { type: 'fill', selector: ['#password'], value: '{{secret.PASSWORD}}' },
+          { type: 'setValue', selector: ['#username'], value: 'demo' },
+          { type: 'setValue', selector: ['#password'], value: '{{secret.PASSWORD}}' },
           { type: 'click', selector: ['#submit'] },
         ],
       },
-      { name: 'Dashboard', actions: [{ type: 'fill', selector: ['#q'], value: 'Glob' }] },
+      { name: 'Dashboard', actions: [{ type: 'setValue', selector: ['#q'], value: 'Glob' }] },
     ]);
   });
 
   it('uses the configured password secret', () => {
     const script = build([{ type: 'document', url: `${base}/login`, title: 'Sign in' }, { type: 'input', target: target('#pw'), secretField: 'pw' }], { passwordSecret: 'DEMO_PASSWORD' });
-    assert.deepEqual(script.steps[0]?.actions[1], { type: 'fill', selector: ['#pw'], value: '{{secret.DEMO_PASSWORD}}' });
+    assert.deepEqual(script.steps[0]?.actions[1], { type: 'setValue', selector: ['#pw'], value: '{{secret.DEMO_PASSWORD}}' });
   });
 
-  it('records a navigate for a navigation no action caused, and none for one a click caused', () => {
+  it('tells navigations apart by who started them, not by time: a URL typed right after a click is recorded', () => {
+    const builder = new ScriptBuilder({ startUrl: `${base}/` });
+    builder.add({ type: 'document', url: `${base}/`, title: 'Home', initiator: 'person', tab: 0, at: 0 });
+    builder.add({ type: 'click', target: target('#a'), button: 'left', modifiers: [], double: false, tab: 0, at: 100 });
+    builder.add({ type: 'document', url: `${base}/a`, title: 'A', initiator: 'page', tab: 0, at: 300 });
+    builder.add({ type: 'click', target: target('#b'), button: 'left', modifiers: [], double: false, tab: 0, at: 400 });
+    builder.add({ type: 'document', url: `${base}/typed`, title: 'Typed', initiator: 'person', tab: 0, at: 500 });
+    builder.add({ type: 'document', url: `${base}/refresh`, title: 'Refreshed', initiator: 'page', tab: 0, at: 600_000 });
+    const script = builder.build();
+    assert.deepEqual(
+      script.steps.map((step) => [step.name, step.actions.map((a) => a.type)]),
+      [['Home', ['navigate', 'click']], ['A', ['click']], ['Typed', ['navigate']]],
+    );
+    assert.deepEqual(script.steps[2]?.actions[0], { type: 'navigate', url: '{{baseUrl}}/typed' });
+  });
+
+  it('without a known initiator, an action since the last document is taken as the cause', () => {
     const builder = new ScriptBuilder({ startUrl: `${base}/` });
     builder.add({ type: 'document', url: `${base}/`, title: 'Home', tab: 0, at: 0 });
     builder.add({ type: 'click', target: target('#a'), button: 'left', modifiers: [], double: false, tab: 0, at: 100 });
@@ -85,7 +101,7 @@ describe('ScriptBuilder', () => {
       { type: 'switchTab', to: 'main' },
       { type: 'click', selector: ['#frames'] },
       { type: 'switchFrame', name: 'inner' },
-      { type: 'fill', selector: ['#in'], value: 'hi' },
+      { type: 'setValue', selector: ['#in'], value: 'hi' },
       { type: 'switchToMainFrame' },
       { type: 'switchFrame', urlContains: '{{baseUrl}}/widget' },
       { type: 'click', selector: ['#go'] },

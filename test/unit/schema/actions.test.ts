@@ -39,6 +39,15 @@ const invalidCases: { [T in ActionType]: InvalidCase[] } = {
     { name: 'with a numeric value', action: { type: 'fill', selector: '#q', value: 42 }, path: `${at}.value`, message: /^expected string, got number$/ },
     { name: 'without value', action: { type: 'fill', selector: '#q' }, path: `${at}.value`, message: /^missing: expected string$/ },
   ],
+  type: [
+    { name: 'without text', action: { type: 'type', selector: '#q' }, path: `${at}.text`, message: /^missing: expected string$/ },
+    { name: 'with a negative delay', action: { type: 'type', text: 'a', delayMs: -1 }, path: `${at}.delayMs`, message: /expected number to be >=0/ },
+  ],
+  clear: [{ name: 'without selector', action: { type: 'clear' }, path: `${at}.selector`, message: /^missing: expected a selector string or a list of selectors$/ }],
+  setValue: [
+    { name: 'without value', action: { type: 'setValue', selector: '#q' }, path: `${at}.value`, message: /^missing: expected string$/ },
+    { name: 'with an any-role selector carrying other options', action: { type: 'setValue', selector: 'role=*[checked]', value: 'x' }, path: `${at}.selector`, message: /role=\*\[name="Accessible name"\]/ },
+  ],
   press: [
     { name: 'with an empty key', action: { type: 'press', key: '' }, path: `${at}.key`, message: /expected string to have >=1 characters/ },
     { name: 'with an empty selector', action: { type: 'press', key: 'Tab', selector: '' }, path: `${at}.selector`, message: /^expected a non-empty selector$/ },
@@ -65,7 +74,13 @@ const invalidCases: { [T in ActionType]: InvalidCase[] } = {
   ],
   waitForNetworkIdle: [{ name: 'with a zero timeout', action: { type: 'waitForNetworkIdle', timeoutMs: 0 }, path: `${at}.timeoutMs`, message: /^expected a positive number of milliseconds$/ }],
   assertText: [{ name: 'with a string `absent`', action: { type: 'assertText', text: 'x', absent: 'yes' }, path: `${at}.absent`, message: /^expected boolean, got string$/ }],
-  assertElement: [{ name: 'with a negative count', action: { type: 'assertElement', selector: '#a', count: -1 }, path: `${at}.count`, message: /expected number to be >=0/ }],
+  assertElement: [
+    { name: 'with a negative count', action: { type: 'assertElement', selector: '#a', count: -1 }, path: `${at}.count`, message: /expected number to be >=0/ },
+    { name: 'with count and minCount', action: { type: 'assertElement', selector: '#a', count: 1, minCount: 1 }, path: `${at}.count`, message: /^expected `count`, or `minCount` \/ `maxCount`, not both$/ },
+    { name: 'with minCount above maxCount', action: { type: 'assertElement', selector: '#a', minCount: 3, maxCount: 2 }, path: `${at}.minCount`, message: /^expected `minCount` at most `maxCount`$/ },
+    { name: 'with a state and attributes', action: { type: 'assertElement', selector: '#a', state: 'visible', attributes: { a: 'b' } }, path: `${at}.state`, message: /cannot be combined/ },
+    { name: 'with a non-string attribute value', action: { type: 'assertElement', selector: '#a', attributes: { a: 1 } }, path: `${at}.attributes.a`, message: /^expected string, got number$/ },
+  ],
   assertUrl: [
     { name: 'with two matchers', action: { type: 'assertUrl', equals: 'a', contains: 'b' }, path: at, message: /^expected exactly one of `equals`, `contains` or `matches`$/ },
     { name: 'with an invalid regular expression', action: { type: 'assertUrl', matches: '(unclosed' }, path: `${at}.matches`, message: /^expected `matches` to be a valid regular expression$/ },
@@ -91,8 +106,8 @@ const invalidCases: { [T in ActionType]: InvalidCase[] } = {
 };
 
 describe('action schema: every action type', () => {
-  it('lists 27 action types, each with a minimal example here', () => {
-    assert.equal(actionTypes.length, 27);
+  it('lists 30 action types, each with a minimal example here', () => {
+    assert.equal(actionTypes.length, 30);
     assert.deepEqual([...actionTypes].sort(), Object.keys(minimalActions).sort());
   });
 

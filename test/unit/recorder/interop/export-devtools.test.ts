@@ -62,6 +62,37 @@ describe('exportDevtoolsRecording', () => {
     assert.deepEqual(importDevtoolsRecording(recording).script, script);
   });
 
+  it('exports typing, setValue, clear, role=* and element conditions as DevTools steps that import back exactly', () => {
+    const script: Script = {
+      name: 'Keys and conditions',
+      steps: [
+        {
+          name: 'Open /',
+          actions: [
+            { type: 'navigate', url: 'https://app.example/' },
+            { type: 'setValue', selector: ['role=*[name="Search" s]', '#q'], value: 'glob' },
+            { type: 'type', text: 'al' },
+            { type: 'press', key: 'Enter' },
+            { type: 'clear', selector: '#q' },
+            { type: 'assertElement', selector: '.row', minCount: 2 },
+            { type: 'assertElement', selector: '.row', maxCount: 5, attributes: { 'data-state': 'open' } },
+            { type: 'assertElement', selector: '.row', count: 1, domProperties: { value: 'x', dataset: { a: 'b' } }, negate: true },
+          ],
+        },
+      ],
+    };
+    const { recording, problems } = exportDevtoolsRecording(script, { stepMarkers: false });
+    assert.deepEqual(problems, []);
+    const steps = recording.steps as Record<string, unknown>[];
+    assert.deepEqual(steps[1], { type: 'change', selectors: ['aria/Search', '#q'], value: 'glob' });
+    assert.deepEqual(
+      steps.slice(2, 6).map((step) => [step.type, step['key']]),
+      [['keyDown', 'a'], ['keyUp', 'a'], ['keyDown', 'l'], ['keyUp', 'l']],
+    );
+    assert.deepEqual(steps.slice(-3).map((step) => [step['operator'], step['count'], step['visible']]), [['>=', 2, undefined], ['<=', 5, undefined], ['==', 1, false]]);
+    assert.deepEqual(importDevtoolsRecording(recording).script, script);
+  });
+
   it('reports what DevTools cannot replay the same way, by path', () => {
     const script: Script = {
       name: 'Lossy',

@@ -37,10 +37,6 @@ describe('importDevtoolsRecording', () => {
       'steps[4].duration',
       'steps[5].button',
       'steps[20]',
-      'steps[21].count',
-      'steps[24]',
-      'steps[25].properties',
-      'steps[25].attributes',
       'steps[27]',
       'steps[29].selectors',
       'steps[32]',
@@ -96,8 +92,61 @@ describe('importDevtoolsRecording', () => {
       '#deep',
       'text=Orders',
       'my-app >> #inner',
-      'internal:label="Email"s',
-      'text="Email"',
+      'role=*[name="Email" s]',
+    ]);
+  });
+
+  it('keeps every waitForElement meaning exactly: count with its operator, visible, attributes and properties', () => {
+    const selectors = [['.result']];
+    const actions = actionsOf([
+      { type: 'navigate', url: 'http://127.0.0.1:8080/' },
+      { type: 'waitForElement', selectors, operator: '>=', count: 3 },
+      { type: 'waitForElement', selectors, operator: '==', count: 2, visible: false },
+      { type: 'waitForElement', selectors, operator: '<=', count: 5 },
+      { type: 'waitForElement', selectors },
+      { type: 'waitForElement', selectors, visible: false },
+      { type: 'waitForElement', selectors, count: 1, operator: '==', properties: { textContent: '9.99', dataset: { currency: 'EUR' } }, attributes: { 'data-currency': 'EUR' } },
+    ]);
+    assert.deepEqual(actions.slice(1), [
+      { type: 'assertElement', selector: '.result', minCount: 3 },
+      { type: 'assertElement', selector: '.result', count: 2, negate: true },
+      { type: 'assertElement', selector: '.result', maxCount: 5 },
+      { type: 'assertElement', selector: '.result', minCount: 1 },
+      { type: 'assertElement', selector: '.result', minCount: 1, negate: true },
+      { type: 'assertElement', selector: '.result', count: 1, attributes: { 'data-currency': 'EUR' }, domProperties: { textContent: '9.99', dataset: { currency: 'EUR' } } },
+    ]);
+  });
+
+  it('fails the import, naming the step path, when an assertion cannot be carried over (never weakens or drops it)', () => {
+    const recording = {
+      title: 't',
+      steps: [
+        { type: 'navigate', url: 'http://127.0.0.1:8080/' },
+        { type: 'click', selectors: [['#go']], offsetX: 1, offsetY: 1 },
+        { type: 'waitForElement', selectors: [['::-p-text(Shipping)']], count: 2, operator: '==' },
+      ],
+    };
+    assert.throws(
+      () => importDevtoolsRecording(recording),
+      (error: unknown) => {
+        assert.ok(error instanceof DevtoolsImportError);
+        assert.match(error.message, /cannot be imported without changing what it checks/);
+        assert.equal(error.problems[0]?.path, 'steps[2].selectors');
+        assert.equal(error.problems[0]?.error, true);
+        return true;
+      },
+    );
+  });
+
+  it('imports a change as setValue, whatever element it is (the element decides at replay)', () => {
+    const actions = actionsOf([
+      { type: 'navigate', url: 'http://127.0.0.1:8080/' },
+      { type: 'change', selectors: [['#status']], value: 'open' },
+      { type: 'change', selectors: [['aria/Search']], value: 'Glob' },
+    ]);
+    assert.deepEqual(actions.slice(1), [
+      { type: 'setValue', selector: '#status', value: 'open' },
+      { type: 'setValue', selector: 'role=*[name="Search" s]', value: 'Glob' },
     ]);
   });
 
