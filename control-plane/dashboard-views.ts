@@ -1,11 +1,15 @@
-import type { ResultEnvelope } from '../engine/index.ts';
+import { html, raw, type ResultEnvelope, type SafeHtml } from '../engine/index.ts';
 import { dashboardCss } from './dashboard-style.ts';
-import { href, html, raw, type Html } from './html.ts';
 import type { InstanceStatus } from './scheduler.ts';
 import type { AlertRecord, CheckpointRecord, MonitorRecord, RunRecord } from './store.ts';
 import { durationChart, durationTrend } from './trend.ts';
 
 // ---- formatting ----
+
+/** A dashboard-internal link built from path segments, each URL-encoded. */
+function href(...segments: readonly string[]): string {
+  return `/${segments.map(encodeURIComponent).join('/')}`;
+}
 
 export function formatDuration(ms: number | undefined): string {
   if (ms === undefined || !Number.isFinite(ms)) return '—';
@@ -44,11 +48,11 @@ export function runOutcome(run: RunRecord): string {
   return run.status === 'lost' ? 'lost' : (run.resultStatus ?? run.status);
 }
 
-function pill(kind: string, label: string = kind): Html {
+function pill(kind: string, label: string = kind): SafeHtml {
   return html`<span class="pill ${kind}">${label}</span>`;
 }
 
-function when(iso: string | undefined, now: Date): Html {
+function when(iso: string | undefined, now: Date): SafeHtml {
   return html`<span title="${formatTime(iso)}">${formatAgo(iso, now)}</span>`;
 }
 
@@ -63,7 +67,7 @@ const favicon =
 
 export type Section = 'overview' | 'alerts' | 'none';
 
-export function page(input: { title: string; section: Section; now: Date; body: Html; refreshSeconds?: number }): string {
+export function page(input: { title: string; section: Section; now: Date; body: SafeHtml; refreshSeconds?: number }): string {
   const link = (section: Section, path: string, label: string) => html`<a href="${path}" class="${input.section === section ? 'current' : ''}">${label}</a>`;
   return `<!doctype html>${html`<html lang="en">
 <head>
@@ -99,12 +103,12 @@ export interface MonitorRow {
   runs: RunRecord[];
 }
 
-function loadBar(instance: InstanceStatus): Html {
+function loadBar(instance: InstanceStatus): SafeHtml {
   const percent = Math.round(instance.load * 100);
   return html`<span class="load" title="${instance.running} of ${instance.capacity} slots busy"><span class="bar"><span style="width:${percent}%"></span></span>${instance.running}/${instance.capacity}</span>`;
 }
 
-function instanceRows(instances: readonly InstanceStatus[], now: Date): Html {
+function instanceRows(instances: readonly InstanceStatus[], now: Date): SafeHtml {
   return html`${instances.map(
     (instance) => html`<tr>
 <td class="nowrap"><span class="dot ${instance.online ? 'on' : 'off'}"></span><span class="mono">${instance.id}</span>${instance.draining ? html` ${pill('draining')}` : ''}</td>
@@ -115,7 +119,7 @@ function instanceRows(instances: readonly InstanceStatus[], now: Date): Html {
   )}`;
 }
 
-function checkpointCard(checkpoint: CheckpointPanel, now: Date): Html {
+function checkpointCard(checkpoint: CheckpointPanel, now: Date): SafeHtml {
   const online = checkpoint.instances.filter((instance) => instance.online).length;
   const instances =
     checkpoint.instances.length === 0
@@ -127,7 +131,7 @@ ${instances}
 </section>`;
 }
 
-function monitorStatus(row: MonitorRow): Html {
+function monitorStatus(row: MonitorRow): SafeHtml {
   if (!row.monitor.enabled) return pill('disabled');
   const finished = row.runs.find((run) => run.resultStatus !== undefined && run.status !== 'lost');
   const latest = row.runs[0];
@@ -135,7 +139,7 @@ function monitorStatus(row: MonitorRow): Html {
   return pill(runOutcome(finished));
 }
 
-function monitorTable(rows: readonly MonitorRow[], now: Date): Html {
+function monitorTable(rows: readonly MonitorRow[], now: Date): SafeHtml {
   if (rows.length === 0) return html`<div class="table-card"><div class="card empty" style="border:none">No monitors yet. Create one with <span class="mono">POST /api/v1/monitors</span>.</div></div>`;
   return html`<div class="table-card"><table>
 <thead><tr><th>Status</th><th>Monitor</th><th class="hide-narrow">Checkpoint</th><th class="hide-narrow">Interval</th><th>Last run</th><th class="num">Duration</th><th>Last 20 runs</th></tr></thead>
@@ -153,7 +157,7 @@ function monitorTable(rows: readonly MonitorRow[], now: Date): Html {
   })}</tbody></table></div>`;
 }
 
-function alertList(alerts: readonly AlertRecord[], monitorNames: ReadonlyMap<string, string>, now: Date): Html {
+function alertList(alerts: readonly AlertRecord[], monitorNames: ReadonlyMap<string, string>, now: Date): SafeHtml {
   if (alerts.length === 0) return html`<div class="table-card"><div class="card empty" style="border:none">No alerts. Quiet is good.</div></div>`;
   return html`<div class="table-card"><ul class="alerts">${alerts.map((alert) => {
     const monitorName = alert.monitorId === undefined ? undefined : (monitorNames.get(alert.monitorId) ?? alert.monitorId);
@@ -198,7 +202,7 @@ ${alertList(input.alerts, names, now)}
 
 // ---- monitor ----
 
-function runTable(runs: readonly RunRecord[], now: Date): Html {
+function runTable(runs: readonly RunRecord[], now: Date): SafeHtml {
   if (runs.length === 0) return html`<div class="table-card"><div class="card empty" style="border:none">No runs yet.</div></div>`;
   return html`<div class="table-card"><table>
 <thead><tr><th>Status</th><th>Run</th><th>When</th><th class="hide-narrow">Attempt</th><th class="hide-narrow">Reason</th><th>Instance</th><th class="num">Duration</th></tr></thead>
@@ -242,7 +246,7 @@ ${alertList(input.alerts, names, now)}
 // ---- run ----
 
 /** The result without the report renderer: steps, errors and screenshots. */
-function fallbackReport(envelope: ResultEnvelope, artifactHref: (path: string) => string | undefined): Html {
+function fallbackReport(envelope: ResultEnvelope, artifactHref: (path: string) => string | undefined): SafeHtml {
   const result = envelope.result;
   const shots = result.steps
     .map((step, index) => ({ step, index, url: step.screenshot === undefined ? undefined : artifactHref(step.screenshot) }))
