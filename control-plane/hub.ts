@@ -1,7 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
-import { type AgentMessage, agentMessageSchema, agentPaths, type Clock, type ControlMessage, controlMessageSchema, formatIssuePath, type MonitorDefinition, protocolVersion } from '../engine/index.ts';
+import { type AgentMessage, agentMessageSchema, agentPaths, type Clock, type ControlMessage, controlMessageSchema, formatIssuePath, isInstanceId, type MonitorDefinition, protocolVersion } from '../engine/index.ts';
 import { bearerToken, sha256Hex } from './http.ts';
 import type { Log } from './log.ts';
 import type { MonitorRecord, Store } from './store.ts';
@@ -59,8 +59,6 @@ export function toDefinition(monitor: MonitorRecord): MonitorDefinition {
   return definition;
 }
 
-const instanceIdPattern = /^[\x21-\x7e]{1,200}$/;
-
 function reject(socket: Duplex, status: 400 | 401 | 404): void {
   const reason = { 400: 'Bad Request', 401: 'Unauthorized', 404: 'Not Found' }[status];
   // No hint why: a wrong token and an unknown token look the same.
@@ -105,7 +103,7 @@ export class Hub {
     }
     const instanceHeader = req.headers['x-checkpoint-instance'];
     const instanceId = typeof instanceHeader === 'string' ? instanceHeader.trim() : '';
-    if (!instanceIdPattern.test(instanceId)) return reject(socket, 400);
+    if (!isInstanceId(instanceId)) return reject(socket, 400);
     this.#wss.handleUpgrade(req, socket, head, (ws) => this.#accept(ws, checkpoint.name, instanceId));
   }
 
