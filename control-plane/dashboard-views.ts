@@ -1,4 +1,4 @@
-import { html, raw, type ResultEnvelope, type SafeHtml } from '../engine/index.ts';
+import { formatDurationMs, html, raw, type ResultEnvelope, type SafeHtml } from '../engine/index.ts';
 import { dashboardCss } from './dashboard-style.ts';
 import type { InstanceStatus } from './scheduler.ts';
 import type { AlertRecord, CheckpointRecord, MonitorRecord, RunRecord } from './store.ts';
@@ -9,14 +9,6 @@ import { durationChart, durationTrend } from './trend.ts';
 /** A dashboard-internal link built from path segments, each URL-encoded. */
 function href(...segments: readonly string[]): string {
   return `/${segments.map(encodeURIComponent).join('/')}`;
-}
-
-export function formatDuration(ms: number | undefined): string {
-  if (ms === undefined || !Number.isFinite(ms)) return '—';
-  if (ms < 1000) return `${Math.round(ms)} ms`;
-  if (ms < 60_000) return `${(ms / 1000).toFixed(ms < 10_000 ? 2 : 1)} s`;
-  const minutes = Math.floor(ms / 60_000);
-  return `${minutes} min ${Math.round((ms % 60_000) / 1000)} s`;
 }
 
 export function formatInterval(seconds: number): string {
@@ -151,7 +143,7 @@ function monitorTable(rows: readonly MonitorRow[], now: Date): SafeHtml {
 <td class="hide-narrow small">${row.monitor.checkpoint}</td>
 <td class="hide-narrow small muted">${formatInterval(row.monitor.intervalSeconds)}</td>
 <td class="small">${row.runs[0] === undefined ? html`<span class="muted">—</span>` : html`<a href="${href('runs', row.runs[0].runId)}">${formatAgo(row.runs[0].dispatchedAt, now)}</a>`}</td>
-<td class="num">${formatDuration(latest?.durationMs)}</td>
+<td class="num">${formatDurationMs(latest?.durationMs)}</td>
 <td>${durationTrend(row.runs)}</td>
 </tr>`;
   })}</tbody></table></div>`;
@@ -214,7 +206,7 @@ function runTable(runs: readonly RunRecord[], now: Date): SafeHtml {
 <td class="hide-narrow small">${run.attempt}</td>
 <td class="hide-narrow small muted">${run.reason}</td>
 <td class="small mono">${run.instance ?? '—'}</td>
-<td class="num">${formatDuration(run.durationMs)}</td>
+<td class="num">${formatDurationMs(run.durationMs)}</td>
 </tr>`,
   )}</tbody></table></div>`;
 }
@@ -257,7 +249,7 @@ ${result.error === undefined ? '' : html`<p class="error-text">${result.error.co
 <thead><tr><th>#</th><th>Step</th><th>Status</th><th class="num">Duration</th><th>Error</th></tr></thead>
 <tbody>${result.steps.map(
     (step, index) => html`<tr>
-<td class="small muted">${index + 1}</td><td>${step.name}</td><td>${pill(step.status)}</td><td class="num">${formatDuration(step.durationMs)}</td>
+<td class="small muted">${index + 1}</td><td>${step.name}</td><td>${pill(step.status)}</td><td class="num">${formatDurationMs(step.durationMs)}</td>
 <td class="small">${step.error === undefined ? '' : html`<span class="error-text">${step.error.code}: ${step.error.message}</span>`}</td>
 </tr>`,
   )}</tbody></table></div>
@@ -292,7 +284,7 @@ export function runPage(input: {
 <div><dt>Attempt</dt><dd>${run.attempt} (${run.reason})</dd></div>
 <div><dt>Dispatched</dt><dd>${formatTime(run.dispatchedAt)}</dd></div>
 <div><dt>Finished</dt><dd>${formatTime(run.finishedAt)}</dd></div>
-<div><dt>Duration</dt><dd>${formatDuration(run.durationMs)}</dd></div>
+<div><dt>Duration</dt><dd>${formatDurationMs(run.durationMs)}</dd></div>
 ${run.lostReason === undefined ? '' : html`<div><dt>Lost</dt><dd>${run.lostReason}${run.late ? ` — its result arrived late (${run.resultStatus ?? 'unknown'})` : ''}</dd></div>`}
 ${input.duplicates > 0 ? html`<div><dt>Duplicate deliveries</dt><dd>${input.duplicates} (stored once)</dd></div>` : ''}
 ${envelope?.artifactsDropped === undefined || envelope.artifactsDropped === 0 ? '' : html`<div><dt>Artifacts dropped</dt><dd>${envelope.artifactsDropped}</dd></div>`}
