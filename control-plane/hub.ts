@@ -4,7 +4,8 @@ import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import { type AgentMessage, agentMessageSchema, agentPaths, type Clock, type ControlMessage, controlMessageSchema, formatIssuePath, isInstanceId, type MonitorDefinition, protocolVersion } from '../engine/index.ts';
 import { bearerToken, sha256Hex } from './http.ts';
 import type { Log } from './log.ts';
-import type { MonitorRecord, Store } from './store.ts';
+import { definitionFromRecord } from './monitor-definition.ts';
+import type { Store } from './store.ts';
 
 type Hello = Extract<AgentMessage, { type: 'hello' }>;
 type Heartbeat = Extract<AgentMessage, { type: 'heartbeat' }>;
@@ -42,21 +43,6 @@ interface Connection extends LiveInstance {
 
 export function instanceKey(checkpoint: string, id: string): string {
   return `${checkpoint}/${id}`;
-}
-
-/** The definition an agent receives: the stored monitor without control-plane bookkeeping. */
-export function toDefinition(monitor: MonitorRecord): MonitorDefinition {
-  const definition: MonitorDefinition = {
-    id: monitor.id,
-    name: monitor.name,
-    checkpoint: monitor.checkpoint,
-    intervalSeconds: monitor.intervalSeconds,
-    enabled: monitor.enabled,
-    script: monitor.script,
-  };
-  if (monitor.variables !== undefined) definition.variables = monitor.variables;
-  if (monitor.capture !== undefined) definition.capture = monitor.capture;
-  return definition;
 }
 
 function reject(socket: Duplex, status: 400 | 401 | 404): void {
@@ -215,7 +201,7 @@ export class Hub {
   }
 
   #definitions(checkpoint: string): MonitorDefinition[] {
-    return this.#store.listMonitors(checkpoint).map(toDefinition);
+    return this.#store.listMonitors(checkpoint).map(definitionFromRecord);
   }
 
   /** Send a command; false when the instance is not connected. Every outgoing message is schema-checked. */
