@@ -7,6 +7,7 @@ import type { Auth } from './auth.ts';
 import { ApiError, newToken, notFound, parseJsonText, parseWith, readBody, readJson, sendError, sendJson, sha256Hex } from './http.ts';
 import type { Hub } from './hub.ts';
 import type { Log } from './log.ts';
+import { definitionFromInput } from './monitor-definition.ts';
 import type { InstanceStatus, Scheduler } from './scheduler.ts';
 import { ConflictError, type MonitorRecord, type RunRecord, type Store } from './store.ts';
 
@@ -71,15 +72,11 @@ export function createApi(deps: ApiDeps): (req: IncomingMessage, res: ServerResp
     return monitor;
   };
 
-  const toDefinition = (input: MonitorInput, id: string): MonitorDefinition => {
+  const checkedDefinition = (input: MonitorInput, id: string): MonitorDefinition => {
     if (store.getCheckpoint(input.checkpoint) === undefined) {
       throw new ApiError(400, 'unknown-checkpoint', `checkpoint: no checkpoint named "${input.checkpoint}"; create it first (POST /api/v1/checkpoints)`, { path: 'checkpoint' });
     }
-    const definition: MonitorDefinition = { id, name: input.name, checkpoint: input.checkpoint, intervalSeconds: input.intervalSeconds, enabled: input.enabled, script: input.script };
-    if (input.variables !== undefined) definition.variables = input.variables;
-    if (input.capture !== undefined) definition.capture = input.capture;
-    if (input.alertOnWarning !== undefined) definition.alertOnWarning = input.alertOnWarning;
-    return definition;
+    return definitionFromInput(input, id);
   };
 
   const limit = (url: URL, fallback: number): number => {
@@ -132,7 +129,7 @@ export function createApi(deps: ApiDeps): (req: IncomingMessage, res: ServerResp
       access: 'admin',
       handler: async (req, res) => {
         const input = parseWith(monitorInputSchema, await readJson(req, limits.maxJsonBytes));
-        const definition = toDefinition(input, input.id ?? `m-${randomBytes(6).toString('hex')}`);
+        const definition = checkedDefinition(input, input.id ?? `m-${randomBytes(6).toString('hex')}`);
         const monitor = store.insertMonitor(definition, now());
         hub.pushMonitors(monitor.checkpoint);
         scheduler.monitorChanged(monitor.id, 'created');
@@ -167,7 +164,7 @@ export function createApi(deps: ApiDeps): (req: IncomingMessage, res: ServerResp
         const previous = monitorOr404(id);
         const input = parseWith(monitorInputSchema, await readJson(req, limits.maxJsonBytes));
         if (input.id !== undefined && input.id !== id) throw new ApiError(400, 'id-mismatch', `id: the body says "${input.id}", the URL "${id}"`, { path: 'id' });
-        const monitor = store.updateMonitor(toDefinition(input, id), now());
+        const monitor = store.updateMonitor(checkedDefinition(input, id), now());
         if (monitor === undefined) throw notFound(`monitor "${id}"`);
         hub.pushMonitors(monitor.checkpoint);
         if (previous.checkpoint !== monitor.checkpoint) hub.pushMonitors(previous.checkpoint);

@@ -1,10 +1,14 @@
-/** The dashboard's only stylesheet (inline: the pages load nothing from anywhere). Calm, legible, light and dark. */
-export const dashboardCss = `
+import { baseCss } from '../engine/index.ts';
+
+/**
+ * The dashboard's only stylesheet (inline: the pages load nothing from anywhere). Calm, legible, light and dark.
+ * The base it shares with the run report comes first; below, the dashboard's palette, sizes and layout.
+ */
+export const dashboardCss = `${baseCss}
 :root {
   --bg: #f5f6f8; --card: #ffffff; --border: #e2e5ea; --text: #1d2630; --muted: #6b7580; --faint: #f0f2f5;
   --accent: #2f6690; --accent-soft: #e4eef6; --pass: #2f855a; --pass-soft: #e3f3ea; --fail: #c0392b; --fail-soft: #fbe7e5;
   --warn: #b7791f; --warn-soft: #fbf1dc; --lost-soft: #eceef1;
-  color-scheme: light dark;
 }
 @media (prefers-color-scheme: dark) {
   :root {
@@ -13,11 +17,8 @@ export const dashboardCss = `
     --warn: #e0b050; --warn-soft: #35291a; --lost-soft: #262c34;
   }
 }
-* { box-sizing: border-box; }
 html { font-size: 15px; }
-body { margin: 0; background: var(--bg); color: var(--text); font: 1rem/1.5 system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif; -webkit-font-smoothing: antialiased; }
-a { color: var(--accent); text-decoration: none; }
-a:hover { text-decoration: underline; }
+body { font-size: 1rem; }
 header.top { background: var(--card); border-bottom: 1px solid var(--border); }
 header.top .bar { max-width: 1180px; margin: 0 auto; padding: 0.8rem 1.5rem; display: flex; align-items: center; gap: 2rem; }
 .brand { font-weight: 650; letter-spacing: -0.01em; color: var(--text); display: flex; align-items: center; gap: 0.55rem; }
@@ -45,14 +46,12 @@ h2 .count { color: var(--muted); font-weight: 500; font-size: 0.9rem; }
 .card > .head { display: flex; align-items: center; justify-content: space-between; padding: 0.8rem 1rem; border-bottom: 1px solid var(--border); }
 .card > .head .name { font-weight: 600; }
 .card > .empty { padding: 1rem; color: var(--muted); font-size: 0.9rem; }
-table { width: 100%; border-collapse: collapse; font-size: 0.92rem; }
-th { text-align: left; font-weight: 550; color: var(--muted); font-size: 0.78rem; text-transform: uppercase; letter-spacing: 0.04em; padding: 0.55rem 1rem; background: var(--faint); border-bottom: 1px solid var(--border); }
-td { padding: 0.6rem 1rem; border-bottom: 1px solid var(--border); vertical-align: middle; }
-tr:last-child td { border-bottom: none; }
-td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
+table { font-size: 0.92rem; }
+th { font-weight: 550; font-size: 0.78rem; text-transform: uppercase; letter-spacing: 0.04em; padding: 0.55rem 1rem; background: var(--faint); border-bottom: 1px solid var(--border); }
+td { padding: 0.6rem 1rem; vertical-align: middle; }
 .table-card { background: var(--card); border: 1px solid var(--border); border-radius: 10px; overflow: hidden; }
-.pill { display: inline-flex; align-items: center; gap: 0.35rem; font-size: 0.78rem; font-weight: 600; padding: 0.1rem 0.55rem; border-radius: 999px; white-space: nowrap; }
-.pill::before { content: ""; width: 6px; height: 6px; border-radius: 50%; background: currentColor; }
+.pill { gap: 0.35rem; font-size: 0.78rem; padding: 0.1rem 0.55rem; }
+.pill::before { width: 6px; height: 6px; }
 .pill.passed, .pill.up, .pill.online, .pill.delivered { color: var(--pass); background: var(--pass-soft); }
 .pill.failed, .pill.error, .pill.down, .pill.monitor-failed, .pill.checkpoint-down { color: var(--fail); background: var(--fail-soft); }
 .pill.running, .pill.dispatched, .pill.manual { color: var(--accent); background: var(--accent-soft); }
@@ -67,7 +66,7 @@ td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
 .load .bar span { display: block; height: 100%; background: var(--accent); }
 .muted { color: var(--muted); }
 .small { font-size: 0.85rem; }
-.mono { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; font-size: 0.85em; }
+.mono { font-family: var(--mono); font-size: 0.85em; }
 .trend { display: block; }
 .alerts { list-style: none; margin: 0; padding: 0; }
 .alerts li { display: grid; grid-template-columns: 8.5rem 1fr auto; gap: 1rem; align-items: baseline; padding: 0.7rem 1rem; border-bottom: 1px solid var(--border); }

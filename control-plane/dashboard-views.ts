@@ -1,18 +1,14 @@
-import type { ResultEnvelope } from '../engine/index.ts';
+import { formatDurationMs, html, raw, type ResultEnvelope, type SafeHtml } from '../engine/index.ts';
 import { dashboardCss } from './dashboard-style.ts';
-import { href, html, raw, type Html } from './html.ts';
 import type { InstanceStatus } from './scheduler.ts';
 import type { AlertRecord, CheckpointRecord, MonitorRecord, RunRecord } from './store.ts';
 import { durationChart, durationTrend } from './trend.ts';
 
 // ---- formatting ----
 
-export function formatDuration(ms: number | undefined): string {
-  if (ms === undefined || !Number.isFinite(ms)) return '—';
-  if (ms < 1000) return `${Math.round(ms)} ms`;
-  if (ms < 60_000) return `${(ms / 1000).toFixed(ms < 10_000 ? 2 : 1)} s`;
-  const minutes = Math.floor(ms / 60_000);
-  return `${minutes} min ${Math.round((ms % 60_000) / 1000)} s`;
+/** A dashboard-internal link built from path segments, each URL-encoded. */
+function href(...segments: readonly string[]): string {
+  return `/${segments.map(encodeURIComponent).join('/')}`;
 }
 
 export function formatInterval(seconds: number): string {
@@ -44,11 +40,11 @@ export function runOutcome(run: RunRecord): string {
   return run.status === 'lost' ? 'lost' : (run.resultStatus ?? run.status);
 }
 
-function pill(kind: string, label: string = kind): Html {
+function pill(kind: string, label: string = kind): SafeHtml {
   return html`<span class="pill ${kind}">${label}</span>`;
 }
 
-function when(iso: string | undefined, now: Date): Html {
+function when(iso: string | undefined, now: Date): SafeHtml {
   return html`<span title="${formatTime(iso)}">${formatAgo(iso, now)}</span>`;
 }
 
@@ -63,7 +59,7 @@ const favicon =
 
 export type Section = 'overview' | 'alerts' | 'none';
 
-export function page(input: { title: string; section: Section; now: Date; body: Html; refreshSeconds?: number }): string {
+export function page(input: { title: string; section: Section; now: Date; body: SafeHtml; refreshSeconds?: number }): string {
   const link = (section: Section, path: string, label: string) => html`<a href="${path}" class="${input.section === section ? 'current' : ''}">${label}</a>`;
   return `<!doctype html>${html`<html lang="en">
 <head>
@@ -99,12 +95,12 @@ export interface MonitorRow {
   runs: RunRecord[];
 }
 
-function loadBar(instance: InstanceStatus): Html {
+function loadBar(instance: InstanceStatus): SafeHtml {
   const percent = Math.round(instance.load * 100);
   return html`<span class="load" title="${instance.running} of ${instance.capacity} slots busy"><span class="bar"><span style="width:${percent}%"></span></span>${instance.running}/${instance.capacity}</span>`;
 }
 
-function instanceRows(instances: readonly InstanceStatus[], now: Date): Html {
+function instanceRows(instances: readonly InstanceStatus[], now: Date): SafeHtml {
   return html`${instances.map(
     (instance) => html`<tr>
 <td class="nowrap"><span class="dot ${instance.online ? 'on' : 'off'}"></span><span class="mono">${instance.id}</span>${instance.draining ? html` ${pill('draining')}` : ''}</td>
@@ -115,7 +111,7 @@ function instanceRows(instances: readonly InstanceStatus[], now: Date): Html {
   )}`;
 }
 
-function checkpointCard(checkpoint: CheckpointPanel, now: Date): Html {
+function checkpointCard(checkpoint: CheckpointPanel, now: Date): SafeHtml {
   const online = checkpoint.instances.filter((instance) => instance.online).length;
   const instances =
     checkpoint.instances.length === 0
@@ -127,7 +123,7 @@ ${instances}
 </section>`;
 }
 
-function monitorStatus(row: MonitorRow): Html {
+function monitorStatus(row: MonitorRow): SafeHtml {
   if (!row.monitor.enabled) return pill('disabled');
   const finished = row.runs.find((run) => run.resultStatus !== undefined && run.status !== 'lost');
   const latest = row.runs[0];
@@ -135,7 +131,7 @@ function monitorStatus(row: MonitorRow): Html {
   return pill(runOutcome(finished));
 }
 
-function monitorTable(rows: readonly MonitorRow[], now: Date): Html {
+function monitorTable(rows: readonly MonitorRow[], now: Date): SafeHtml {
   if (rows.length === 0) return html`<div class="table-card"><div class="card empty" style="border:none">No monitors yet. Create one with <span class="mono">POST /api/v1/monitors</span>.</div></div>`;
   return html`<div class="table-card"><table>
 <thead><tr><th>Status</th><th>Monitor</th><th class="hide-narrow">Checkpoint</th><th class="hide-narrow">Interval</th><th>Last run</th><th class="num">Duration</th><th>Last 20 runs</th></tr></thead>
@@ -147,13 +143,13 @@ function monitorTable(rows: readonly MonitorRow[], now: Date): Html {
 <td class="hide-narrow small">${row.monitor.checkpoint}</td>
 <td class="hide-narrow small muted">${formatInterval(row.monitor.intervalSeconds)}</td>
 <td class="small">${row.runs[0] === undefined ? html`<span class="muted">—</span>` : html`<a href="${href('runs', row.runs[0].runId)}">${formatAgo(row.runs[0].dispatchedAt, now)}</a>`}</td>
-<td class="num">${formatDuration(latest?.durationMs)}</td>
+<td class="num">${formatDurationMs(latest?.durationMs)}</td>
 <td>${durationTrend(row.runs)}</td>
 </tr>`;
   })}</tbody></table></div>`;
 }
 
-function alertList(alerts: readonly AlertRecord[], monitorNames: ReadonlyMap<string, string>, now: Date): Html {
+function alertList(alerts: readonly AlertRecord[], monitorNames: ReadonlyMap<string, string>, now: Date): SafeHtml {
   if (alerts.length === 0) return html`<div class="table-card"><div class="card empty" style="border:none">No alerts. Quiet is good.</div></div>`;
   return html`<div class="table-card"><ul class="alerts">${alerts.map((alert) => {
     const monitorName = alert.monitorId === undefined ? undefined : (monitorNames.get(alert.monitorId) ?? alert.monitorId);
@@ -198,7 +194,7 @@ ${alertList(input.alerts, names, now)}
 
 // ---- monitor ----
 
-function runTable(runs: readonly RunRecord[], now: Date): Html {
+function runTable(runs: readonly RunRecord[], now: Date): SafeHtml {
   if (runs.length === 0) return html`<div class="table-card"><div class="card empty" style="border:none">No runs yet.</div></div>`;
   return html`<div class="table-card"><table>
 <thead><tr><th>Status</th><th>Run</th><th>When</th><th class="hide-narrow">Attempt</th><th class="hide-narrow">Reason</th><th>Instance</th><th class="num">Duration</th></tr></thead>
@@ -210,7 +206,7 @@ function runTable(runs: readonly RunRecord[], now: Date): Html {
 <td class="hide-narrow small">${run.attempt}</td>
 <td class="hide-narrow small muted">${run.reason}</td>
 <td class="small mono">${run.instance ?? '—'}</td>
-<td class="num">${formatDuration(run.durationMs)}</td>
+<td class="num">${formatDurationMs(run.durationMs)}</td>
 </tr>`,
   )}</tbody></table></div>`;
 }
@@ -242,7 +238,7 @@ ${alertList(input.alerts, names, now)}
 // ---- run ----
 
 /** The result without the report renderer: steps, errors and screenshots. */
-function fallbackReport(envelope: ResultEnvelope, artifactHref: (path: string) => string | undefined): Html {
+function fallbackReport(envelope: ResultEnvelope, artifactHref: (path: string) => string | undefined): SafeHtml {
   const result = envelope.result;
   const shots = result.steps
     .map((step, index) => ({ step, index, url: step.screenshot === undefined ? undefined : artifactHref(step.screenshot) }))
@@ -253,7 +249,7 @@ ${result.error === undefined ? '' : html`<p class="error-text">${result.error.co
 <thead><tr><th>#</th><th>Step</th><th>Status</th><th class="num">Duration</th><th>Error</th></tr></thead>
 <tbody>${result.steps.map(
     (step, index) => html`<tr>
-<td class="small muted">${index + 1}</td><td>${step.name}</td><td>${pill(step.status)}</td><td class="num">${formatDuration(step.durationMs)}</td>
+<td class="small muted">${index + 1}</td><td>${step.name}</td><td>${pill(step.status)}</td><td class="num">${formatDurationMs(step.durationMs)}</td>
 <td class="small">${step.error === undefined ? '' : html`<span class="error-text">${step.error.code}: ${step.error.message}</span>`}</td>
 </tr>`,
   )}</tbody></table></div>
@@ -288,7 +284,7 @@ export function runPage(input: {
 <div><dt>Attempt</dt><dd>${run.attempt} (${run.reason})</dd></div>
 <div><dt>Dispatched</dt><dd>${formatTime(run.dispatchedAt)}</dd></div>
 <div><dt>Finished</dt><dd>${formatTime(run.finishedAt)}</dd></div>
-<div><dt>Duration</dt><dd>${formatDuration(run.durationMs)}</dd></div>
+<div><dt>Duration</dt><dd>${formatDurationMs(run.durationMs)}</dd></div>
 ${run.lostReason === undefined ? '' : html`<div><dt>Lost</dt><dd>${run.lostReason}${run.late ? ` — its result arrived late (${run.resultStatus ?? 'unknown'})` : ''}</dd></div>`}
 ${input.duplicates > 0 ? html`<div><dt>Duplicate deliveries</dt><dd>${input.duplicates} (stored once)</dd></div>` : ''}
 ${envelope?.artifactsDropped === undefined || envelope.artifactsDropped === 0 ? '' : html`<div><dt>Artifacts dropped</dt><dd>${envelope.artifactsDropped}</dd></div>`}

@@ -1,10 +1,11 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
-import { type AgentMessage, agentMessageSchema, agentPaths, type Clock, type ControlMessage, controlMessageSchema, formatIssuePath, type MonitorDefinition, protocolVersion } from '../engine/index.ts';
+import { type AgentMessage, agentMessageSchema, agentPaths, type Clock, type ControlMessage, controlMessageSchema, formatIssuePath, isInstanceId, type MonitorDefinition, protocolVersion } from '../engine/index.ts';
 import { bearerToken, sha256Hex } from './http.ts';
 import type { Log } from './log.ts';
-import type { MonitorRecord, Store } from './store.ts';
+import { definitionFromRecord } from './monitor-definition.ts';
+import type { Store } from './store.ts';
 
 type Hello = Extract<AgentMessage, { type: 'hello' }>;
 type Heartbeat = Extract<AgentMessage, { type: 'heartbeat' }>;
@@ -43,23 +44,6 @@ interface Connection extends LiveInstance {
 export function instanceKey(checkpoint: string, id: string): string {
   return `${checkpoint}/${id}`;
 }
-
-/** The definition an agent receives: the stored monitor without control-plane bookkeeping. */
-export function toDefinition(monitor: MonitorRecord): MonitorDefinition {
-  const definition: MonitorDefinition = {
-    id: monitor.id,
-    name: monitor.name,
-    checkpoint: monitor.checkpoint,
-    intervalSeconds: monitor.intervalSeconds,
-    enabled: monitor.enabled,
-    script: monitor.script,
-  };
-  if (monitor.variables !== undefined) definition.variables = monitor.variables;
-  if (monitor.capture !== undefined) definition.capture = monitor.capture;
-  return definition;
-}
-
-const instanceIdPattern = /^[\x21-\x7e]{1,200}$/;
 
 function reject(socket: Duplex, status: 400 | 401 | 404): void {
   const reason = { 400: 'Bad Request', 401: 'Unauthorized', 404: 'Not Found' }[status];
@@ -105,7 +89,7 @@ export class Hub {
     }
     const instanceHeader = req.headers['x-checkpoint-instance'];
     const instanceId = typeof instanceHeader === 'string' ? instanceHeader.trim() : '';
-    if (!instanceIdPattern.test(instanceId)) return reject(socket, 400);
+    if (!isInstanceId(instanceId)) return reject(socket, 400);
     this.#wss.handleUpgrade(req, socket, head, (ws) => this.#accept(ws, checkpoint.name, instanceId));
   }
 
@@ -217,7 +201,7 @@ export class Hub {
   }
 
   #definitions(checkpoint: string): MonitorDefinition[] {
-    return this.#store.listMonitors(checkpoint).map(toDefinition);
+    return this.#store.listMonitors(checkpoint).map(definitionFromRecord);
   }
 
   /** Send a command; false when the instance is not connected. Every outgoing message is schema-checked. */

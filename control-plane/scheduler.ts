@@ -11,7 +11,8 @@ import {
   type InstanceView,
 } from './dispatch-policy.ts';
 import type { Alerts } from './alerts.ts';
-import { instanceKey, toDefinition, type Hub, type LiveInstance, type RunStatusMessage } from './hub.ts';
+import { definitionFromRecord } from './monitor-definition.ts';
+import { instanceKey, type Hub, type LiveInstance, type RunStatusMessage } from './hub.ts';
 import type { Log } from './log.ts';
 import type { MonitorRecord, RunReason, RunRecord, Store } from './store.ts';
 
@@ -332,7 +333,7 @@ export class Scheduler {
       dispatchedAt: wall.toISOString(),
       leaseDeadline: new Date(wall.getTime() + (deadline - now)).toISOString(),
     });
-    const sent = this.#hub.send(key, { type: 'run', runId, monitorId: monitor.id, attempt, reason, monitor: toDefinition(monitor) });
+    const sent = this.#hub.send(key, { type: 'run', runId, monitorId: monitor.id, attempt, reason, monitor: definitionFromRecord(monitor) });
     if (!sent) {
       this.#store.markRunLost(runId, 'could not be sent');
       return undefined;

@@ -1,4 +1,4 @@
-import { html, raw, type Html } from './html.ts';
+import { html, raw, type SafeHtml } from '../engine/index.ts';
 import type { RunRecord } from './store.ts';
 
 const colors: Record<string, string> = { passed: 'var(--pass)', warning: 'var(--warn)', failed: 'var(--fail)', error: 'var(--fail)', lost: 'var(--muted)' };
@@ -7,7 +7,7 @@ const colors: Record<string, string> = { passed: 'var(--pass)', warning: 'var(--
  * A small inline SVG of a monitor's recent durations (oldest left): a line through the runs that reported a
  * duration, one dot per run coloured by outcome. Runs still in flight are left out.
  */
-export function durationTrend(runs: readonly RunRecord[], options: { width?: number; height?: number } = {}): Html {
+export function durationTrend(runs: readonly RunRecord[], options: { width?: number; height?: number } = {}): SafeHtml {
   const width = options.width ?? 132;
   const height = options.height ?? 30;
   const points = [...runs]
@@ -41,7 +41,7 @@ export function durationTrend(runs: readonly RunRecord[], options: { width?: num
  * The larger chart of the monitor page: durations of up to `maxPoints` runs (oldest left) with a zero line, the
  * longest duration as the scale, and one dot per run (hover for its duration and outcome). Scales to its container.
  */
-export function durationChart(runs: readonly RunRecord[], maxPoints = 50): Html {
+export function durationChart(runs: readonly RunRecord[], maxPoints = 50): SafeHtml {
   const points = [...runs]
     .reverse()
     .filter((run) => run.durationMs !== undefined)

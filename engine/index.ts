@@ -34,6 +34,8 @@ export * from './report/console-reporter.ts';
 export * from './report/format.ts';
 export * from './report/html-report.ts';
 export * from './report/html-report-file.ts';
+export * from './report/html/base-styles.ts';
+export * from './report/html/template.ts';
 // The long-running checkpoint.
 export * from './agent/agent-command.ts';
 export * from './agent/version.ts';

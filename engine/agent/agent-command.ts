@@ -5,11 +5,12 @@ import { rootCertificates } from 'node:tls';
 import type { BackoffOptions } from '../core/backoff.ts';
 import { EngineError, toEngineError } from '../core/errors.ts';
 import { privacyLockFromEnv } from '../core/privacy.ts';
+import { isInstanceId } from '../schema/protocol.ts';
 import { version } from './version.ts';
 import { Agent, type Readiness } from './agent.ts';
 import { describeEvent, type AgentEvent } from './events.ts';
 import { defaultHealthPort, startHealthServer, type HealthServer } from './health-server.ts';
-import { instanceIdPattern, resolveIdentity } from './instance-id.ts';
+import { resolveIdentity } from './instance-id.ts';
 import { parseControlPlaneUrl } from './urls.ts';
 
 /**
@@ -132,7 +133,7 @@ export async function runAgentCommand(options: AgentCommandOptions, io: AgentCom
   const token = (options.token ?? env['CHECKPOINT_TOKEN'] ?? '').trim();
   if (token === '') return fail(exit.badInput, '--token: the checkpoint token is required (or set CHECKPOINT_TOKEN)');
   if (/[\r\n]/.test(token)) return fail(exit.badInput, '--token: must be a single line');
-  if (options.instanceId !== undefined && !instanceIdPattern.test(options.instanceId)) {
+  if (options.instanceId !== undefined && !isInstanceId(options.instanceId)) {
     return fail(exit.badInput, `--instance-id: expected letters, digits, ".", "_" or "-" (at most 128), got ${JSON.stringify(options.instanceId)}`);
   }
   const problem =

@@ -1,20 +1,21 @@
-import { BrowserPool, type PoolStats } from '../browser/pool.ts';
+import { BrowserPool } from '../browser/pool.ts';
 import { defaultContextOptions } from '../browser/context-options.ts';
 import { readResourceLimits } from '../browser/resource-limits.ts';
 import type { BackoffOptions } from '../core/backoff.ts';
 import { defaultConcurrency } from '../core/capacity.ts';
 import { systemClock, type Clock } from '../core/clock.ts';
-import { EngineError, toEngineError } from '../core/errors.ts';
-import type { CaptureRequest } from '../core/privacy.ts';
-import { Scheduler, type Job } from '../runner/scheduler.ts';
-import { protocolVersion, type AgentMessage, type ControlMessage, type MonitorDefinition, type RunCommand } from '../schema/protocol.ts';
-import { resultSchemaVersion, type RunResult } from '../schema/result.ts';
+import { Scheduler } from '../runner/scheduler.ts';
+import { protocolVersion, type AgentMessage, type ControlMessage, type MonitorDefinition } from '../schema/protocol.ts';
+import { heartbeatOf, metricsText, readinessOf, RunCounters, type AgentState, type Readiness } from './agent-readout.ts';
 import { Connection } from './connection.ts';
 import type { AgentEvent } from './events.ts';
 import { HttpClient } from './http-client.ts';
-import { Exposition, Histogram } from './metrics.ts';
 import { Outbox } from './outbox.ts';
+import { RunExecutor } from './run-executor.ts';
+import { RunIntake } from './run-intake.ts';
 import { Uploader } from './uploader.ts';
+
+export type { Readiness } from './agent-readout.ts';
 
 export interface AgentOptions {
   controlPlane: URL;
@@ -42,25 +43,12 @@ export interface AgentOptions {
   onEvent(event: AgentEvent): void;
 }
 
-export interface Readiness {
-  ready: boolean;
-  reason: string;
-}
-
-interface ActiveRun {
-  command: RunCommand;
-  /** Cancels the run through the scheduler's `Job.signal`: dropped while queued, aborted while running. */
-  controller: AbortController;
-  cancelReason: string | undefined;
-}
-
-/** Runs whose result was delivered recently, to answer a re-sent run command without running it twice. */
-const recentlyDeliveredLimit = 2000;
-
 /**
  * The checkpoint instance: a warm browser pool and a scheduler executing the control plane's run commands,
  * a durable outbox for their results, an uploader emptying it, and the WebSocket that ties it to the
- * control plane. Every accepted run ends as exactly one result envelope in the outbox.
+ * control plane. Every accepted run ends as exactly one result envelope in the outbox. This class wires the
+ * parts together and answers the control messages; runs are taken by RunIntake, executed by RunExecutor, and
+ * the heartbeat, /readyz and /metrics are read out by agent-readout.ts.
  */
 export class Agent {
   readonly #options: AgentOptions;
@@ -72,19 +60,15 @@ export class Agent {
   readonly #uploader: Uploader;
   readonly #http: HttpClient;
   readonly #capacity: number;
-  readonly #maxQueued: number;
   readonly #browserVersion: string;
   readonly #startedAt: string;
-  readonly #runs = new Map<string, ActiveRun>();
-  readonly #work = new Set<Promise<void>>();
-  readonly #recentlyDelivered = new Set<string>();
+  readonly #intake: RunIntake;
+  readonly #counters = new RunCounters();
   #monitors: MonitorDefinition[] = [];
   #checkpointName: string | undefined;
   #draining: Promise<void> | undefined;
   #drainReason = '';
   #stopped = false;
-  readonly #runsTotal: Record<string, number> = { passed: 0, failed: 0, error: 0, rejected: 0 };
-  readonly #leaseWait = new Histogram([0.001, 0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30]);
   readonly #done: Promise<void>;
   #resolveDone: () => void = () => undefined;
 
@@ -101,10 +85,10 @@ export class Agent {
     this.#outbox = init.outbox;
     this.#pool = init.pool;
     this.#capacity = init.capacity;
-    this.#maxQueued = init.capacity * 10;
+    const maxQueued = init.capacity * 10;
     this.#browserVersion = init.browserVersion;
     this.#startedAt = this.#clock.wallNow().toISOString();
-    this.#scheduler = new Scheduler({ leases: init.pool, concurrency: init.capacity, maxQueued: this.#maxQueued, clock: this.#clock });
+    this.#scheduler = new Scheduler({ leases: init.pool, concurrency: init.capacity, maxQueued, clock: this.#clock });
     this.#http = new HttpClient({ ca: options.ca });
     this.#done = new Promise<void>((resolve) => (this.#resolveDone = resolve));
     this.#uploader = new Uploader({
@@ -116,7 +100,7 @@ export class Agent {
       clock: this.#clock,
       ...(options.backoff === undefined ? {} : { backoff: options.backoff }),
       onEvent: (event) => {
-        if (event.type === 'delivered') this.#remember(event.runId);
+        if (event.type === 'delivered') this.#intake.delivered(event.runId);
         options.onEvent(event);
       },
     });
@@ -140,6 +124,35 @@ export class Agent {
       heartbeat: () => this.#heartbeat(),
       onControl: (message) => this.#onControl(message),
       onEvent: (event) => options.onEvent(event),
+    });
+    const send = (message: AgentMessage): void => {
+      this.#connection.send(message);
+    };
+    const executor = new RunExecutor({
+      instanceId: options.instanceId,
+      version: options.version,
+      privacyLock: options.privacyLock,
+      token: options.token,
+      env: options.env,
+      clock: this.#clock,
+      outbox: init.outbox,
+      scheduler: this.#scheduler,
+      checkpointName: () => this.#checkpointName,
+      send,
+      onEvent: (event) => options.onEvent(event),
+      onResult: (result) => this.#counters.result(result),
+      onStored: () => this.#uploader.trigger(),
+    });
+    this.#intake = new RunIntake({
+      executor,
+      outbox: init.outbox,
+      scheduler: this.#scheduler,
+      maxQueued,
+      refusal: () => (this.#draining !== undefined ? 'the checkpoint is draining' : this.#connection.state === 'rejected' ? 'credential rejected' : undefined),
+      send,
+      onEvent: (event) => options.onEvent(event),
+      onRejected: () => this.#counters.rejected(),
+      deliver: () => this.#uploader.trigger(),
     });
   }
 
@@ -192,35 +205,26 @@ export class Agent {
     return this.#monitors;
   }
 
-  /** /readyz: connected, welcomed, credential accepted, not draining, outbox not full. */
-  readiness(): Readiness {
-    if (this.#connection.state === 'rejected' || this.#uploader.rejectedStatus !== undefined) return { ready: false, reason: 'credential rejected' };
-    if (this.#draining !== undefined) return { ready: false, reason: 'draining' };
-    if (this.#stopped) return { ready: false, reason: 'stopped' };
-    if (this.#connection.state !== 'ready') {
-      return { ready: false, reason: this.#connection.state === 'greeting' ? 'waiting for the welcome' : 'not connected to the control plane' };
-    }
-    if (!this.#outbox.closed && this.#outbox.stats().full) return { ready: false, reason: 'outbox full' };
-    return { ready: true, reason: 'ready' };
-  }
-
-  #heartbeat(): Extract<AgentMessage, { type: 'heartbeat' }> {
-    const stats = this.#scheduler.stats;
-    const outbox = this.#outbox.closed ? undefined : this.#outbox.stats();
+  #state(): AgentState {
     return {
-      type: 'heartbeat',
-      sentAt: this.#clock.wallNow().toISOString(),
-      running: [...this.#runs.keys()],
-      freeSlots: this.#draining === undefined ? Math.max(0, this.#capacity - stats.running - stats.queued) : 0,
-      queued: stats.queued,
-      outboxDepth: outbox?.depth ?? 0,
-      outboxOldestAgeMs: outbox?.oldestCreatedAtMs === undefined ? 0 : Math.max(0, this.#clock.wallNow().getTime() - outbox.oldestCreatedAtMs),
+      connection: this.#connection.state,
+      credentialRejected: this.#uploader.rejectedStatus !== undefined,
       draining: this.#draining !== undefined,
+      stopped: this.#stopped,
+      outbox: this.#outbox.closed ? undefined : this.#outbox.stats(),
+      scheduler: this.#scheduler.stats,
+      capacity: this.#capacity,
+      now: this.#clock.wallNow(),
     };
   }
 
-  #send(message: AgentMessage): void {
-    this.#connection.send(message);
+  /** /readyz: connected, welcomed, credential accepted, not draining, outbox not full. */
+  readiness(): Readiness {
+    return readinessOf(this.#state());
+  }
+
+  #heartbeat(): Extract<AgentMessage, { type: 'heartbeat' }> {
+    return heartbeatOf(this.#state(), this.#intake.runIds);
   }
 
   #onControl(message: ControlMessage): void {
@@ -236,10 +240,10 @@ export class Agent {
         this.#options.onEvent({ type: 'monitors', count: message.monitors.length });
         break;
       case 'run':
-        this.#onRun(message);
+        this.#intake.run(message);
         break;
       case 'cancel':
-        this.#cancel(message.runId, 'the run was cancelled by the control plane');
+        this.#intake.cancel(message.runId, 'the run was cancelled by the control plane');
         break;
       case 'drain':
         void this.drain(message.reason === undefined ? 'drain requested by the control plane' : `drain requested by the control plane: ${message.reason}`);
@@ -247,139 +251,9 @@ export class Agent {
     }
   }
 
-  #reject(runId: string, reason: string): void {
-    this.#runsTotal['rejected'] = (this.#runsTotal['rejected'] ?? 0) + 1;
-    this.#send({ type: 'run-status', runId, status: 'rejected', reason });
-    this.#options.onEvent({ type: 'run-rejected', runId, reason });
-  }
-
-  #remember(runId: string): void {
-    this.#recentlyDelivered.add(runId);
-    if (this.#recentlyDelivered.size > recentlyDeliveredLimit) {
-      const oldest = this.#recentlyDelivered.values().next().value;
-      if (oldest !== undefined) this.#recentlyDelivered.delete(oldest);
-    }
-  }
-
-  #onRun(command: RunCommand): void {
-    const { runId } = command;
-    if (this.#runs.has(runId)) return; // A re-sent command for a run in progress.
-    if (this.#recentlyDelivered.has(runId) || (!this.#outbox.closed && this.#outbox.has(runId))) {
-      // Already ran: its result is (or was) on its way; running it twice would measure twice.
-      this.#send({ type: 'run-status', runId, status: 'finished', reason: 'already ran; the result is in the outbox or delivered' });
-      this.#uploader.trigger();
-      return;
-    }
-    if (this.#draining !== undefined) return this.#reject(runId, 'the checkpoint is draining');
-    if (this.#connection.state === 'rejected') return this.#reject(runId, 'credential rejected');
-    if (this.#outbox.stats().full) return this.#reject(runId, 'the outbox is full (the control plane has not taken results for a while)');
-    if (this.#scheduler.stats.queued >= this.#maxQueued) return this.#reject(runId, `the run queue is full (${this.#maxQueued} waiting)`);
-    const active: ActiveRun = { command, controller: new AbortController(), cancelReason: undefined };
-    this.#runs.set(runId, active);
-    this.#send({ type: 'run-status', runId, status: 'accepted' });
-    this.#options.onEvent({ type: 'run-accepted', runId, monitorId: command.monitorId, attempt: command.attempt });
-    const work = this.#execute(active).finally(() => {
-      this.#runs.delete(runId);
-      this.#work.delete(work);
-    });
-    this.#work.add(work);
-  }
-
-  #captureRequest(monitor: MonitorDefinition): CaptureRequest {
-    const capture = monitor.capture ?? {};
-    return {
-      ...(capture.screenshots === undefined ? {} : { screenshots: capture.screenshots }),
-      ...(capture.filmstrip === undefined ? {} : { filmstrip: capture.filmstrip }),
-      ...(capture.har === undefined ? {} : { har: capture.har }),
-    };
-  }
-
-  #secret = (name: string): string | undefined => {
-    // The agent's own configuration (its token above all) is never a script secret.
-    if (/^CHECKPOINT_/i.test(name)) return undefined;
-    const env = this.#options.env ?? process.env;
-    const value = Object.hasOwn(env, name) ? env[name] : undefined;
-    return value === this.#options.token ? undefined : value;
-  };
-
-  async #execute(active: ActiveRun): Promise<void> {
-    const { command } = active;
-    const { runId, monitor } = command;
-    const lock = this.#options.privacyLock;
-    const staging = this.#outbox.stage({ refuseImages: lock });
-    const job: Job = {
-      script: monitor.script,
-      variables: monitor.variables ?? {},
-      secret: this.#secret,
-      artifacts: staging,
-      privacyLock: lock,
-      ...(lock ? { screenshots: 'off' as const, filmstrip: false } : this.#captureRequest(monitor)),
-      ...(lock && monitor.capture?.har !== undefined ? { har: monitor.capture.har } : {}),
-      runId,
-      listener: {
-        onRunStart: () => {
-          this.#send({ type: 'run-status', runId, status: 'started' });
-          this.#options.onEvent({ type: 'run-started', runId, monitorId: command.monitorId, script: monitor.script.name });
-        },
-      },
-      signal: active.controller.signal,
-    };
-    let result: RunResult;
-    try {
-      ({ result } = await this.#scheduler.submit(job));
-    } catch (error) {
-      // Never started (queue expired, drained while queued, a variable or secret missing): still one result.
-      result = this.#unstartedResult(command, toEngineError(error));
-    }
-    result = { ...result, checkpoint: { ...(this.#checkpointName === undefined ? {} : { name: this.#checkpointName }), instanceId: this.#options.instanceId, version: this.#options.version } };
-    if (result.leaseWaitMs !== undefined) this.#leaseWait.observe(result.leaseWaitMs / 1000);
-    this.#runsTotal[result.status] = (this.#runsTotal[result.status] ?? 0) + 1;
-    let artifactsDropped: number;
-    try {
-      ({ artifactsDropped } = await this.#outbox.commit(
-        { runId, monitorId: command.monitorId, attempt: command.attempt, instanceId: this.#options.instanceId, finishedAt: this.#clock.wallNow().toISOString(), result },
-        staging,
-      ));
-    } catch (error) {
-      await staging.discard().catch(() => undefined);
-      const reason = error instanceof Error ? error.message : String(error);
-      this.#options.onEvent({ type: 'run-lost', runId, reason });
-      this.#send({ type: 'run-status', runId, status: 'aborted', reason: `the result could not be stored: ${reason}`.slice(0, 2000) });
-      return;
-    }
-    const errorCode = result.error?.code ?? result.steps.find((step) => step.error !== undefined)?.error?.code;
-    const aborted = errorCode === 'RUN_ABORTED';
-    this.#send({ type: 'run-status', runId, status: aborted ? 'aborted' : 'finished', ...(aborted ? { reason: active.cancelReason ?? 'the checkpoint drained before the run could finish' } : {}) });
-    this.#options.onEvent({ type: 'run-finished', runId, status: result.status, durationMs: result.durationMs, errorCode, artifacts: result.artifacts.length, artifactsDropped });
-    this.#uploader.trigger();
-  }
-
-  #unstartedResult(command: RunCommand, error: EngineError): RunResult {
-    return {
-      schemaVersion: resultSchemaVersion,
-      runId: command.runId,
-      script: command.monitor.script.name,
-      status: 'error',
-      startedAt: this.#clock.wallNow().toISOString(),
-      durationMs: 0,
-      privacyLock: this.#options.privacyLock,
-      steps: command.monitor.script.steps.map((step) => ({ name: step.name, status: 'skipped' as const, durationMs: 0, actions: [] })),
-      artifacts: [],
-      error: error.toData(),
-    };
-  }
-
-  #cancel(runId: string, reason: string): void {
-    const active = this.#runs.get(runId);
-    this.#options.onEvent({ type: 'run-cancel', runId, known: active !== undefined });
-    if (active === undefined) return;
-    active.cancelReason ??= reason;
-    active.controller.abort(new EngineError('RUN_ABORTED', reason, 'engine'));
-  }
-
   /** Abort every run in progress now (a second SIGTERM). Their results still go to the outbox. */
   abortRuns(reason: string): void {
-    for (const runId of this.#runs.keys()) this.#cancel(runId, reason);
+    this.#intake.abortAll(reason);
   }
 
   /**
@@ -401,11 +275,11 @@ export class Agent {
     // Runs that ignore the abort (a hung browser call) are given a little more, then left behind.
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([
-      Promise.allSettled([drained, ...this.#work]),
+      Promise.allSettled([drained, ...this.#intake.work]),
       new Promise<void>((resolve) => (timer = setTimeout(resolve, grace + 15_000))),
     ]);
     clearTimeout(timer);
-    for (const runId of this.#runs.keys()) this.#options.onEvent({ type: 'run-lost', runId, reason: 'still running after the grace period; the control plane will re-dispatch it' });
+    for (const runId of this.#intake.runIds) this.#options.onEvent({ type: 'run-lost', runId, reason: 'still running after the grace period; the control plane will re-dispatch it' });
     const flushed = await this.#uploader.flush(this.#options.flushTimeoutMs ?? 10_000);
     await this.#uploader.stop();
     this.#connection.heartbeatNow();
@@ -425,32 +299,7 @@ export class Agent {
 
   /** Prometheus text for /metrics. */
   metrics(): string {
-    const stats = this.#scheduler.stats;
-    const pool: PoolStats = this.#pool.stats;
-    const outbox = this.#outbox.closed ? undefined : this.#outbox.stats();
-    const now = this.#clock.wallNow().getTime();
-    const readiness = this.readiness();
-    return new Exposition()
-      .add('checkpoint_runs_total', 'counter', 'Runs by outcome: passed, failed, error (results) and rejected (refused before running).', Object.entries(this.#runsTotal).map(([status, value]) => ({ labels: { status }, value })))
-      .add('checkpoint_queue_depth', 'gauge', 'Runs accepted and waiting for a slot.', [{ value: stats.queued }])
-      .add('checkpoint_running', 'gauge', 'Runs executing now.', [{ value: stats.running }])
-      .add('checkpoint_capacity', 'gauge', 'Runs this instance executes at once.', [{ value: this.#capacity }])
-      .histogram('checkpoint_lease_wait_seconds', 'Time to obtain a fresh browser context (queue time excluded).', this.#leaseWait)
-      .add(
-        'checkpoint_browser_restarts_total',
-        'counter',
-        'Browsers retired and replaced, by reason (leases, age, memory, crash, hung-close, shutdown).',
-        Object.entries(pool.browsersRetired).map(([reason, value]) => ({ labels: { reason }, value })),
-      )
-      .add('checkpoint_browsers', 'gauge', 'Live browser processes in the pool.', [{ value: pool.liveBrowsers }])
-      .add('checkpoint_outbox_depth', 'gauge', 'Results not yet acknowledged by the control plane.', [{ value: outbox?.depth ?? 0 }])
-      .add('checkpoint_outbox_poisoned', 'gauge', 'Results the control plane refused (kept, not resent until restart).', [{ value: outbox?.poisoned ?? 0 }])
-      .add('checkpoint_outbox_bytes', 'gauge', 'Bytes of results and artifacts in the outbox.', [{ value: outbox?.bytes ?? 0 }])
-      .add('checkpoint_outbox_oldest_age_seconds', 'gauge', 'Age of the oldest undelivered result (0 when empty).', [{ value: outbox?.oldestCreatedAtMs === undefined ? 0 : Math.max(0, (now - outbox.oldestCreatedAtMs) / 1000) }])
-      .add('checkpoint_outbox_artifacts_dropped_total', 'counter', 'Artifacts dropped to keep the outbox under its byte cap.', [{ value: outbox?.artifactsDroppedTotal ?? 0 }])
-      .add('checkpoint_connected', 'gauge', '1 while the WebSocket to the control plane is up and welcomed.', [{ value: this.#connection.state === 'ready' ? 1 : 0 }])
-      .add('checkpoint_ready', 'gauge', '1 when /readyz answers 200.', [{ value: readiness.ready ? 1 : 0 }])
-      .add('checkpoint_info', 'gauge', 'Version and identity of this instance.', [{ labels: { version: this.#options.version, instance: this.#options.instanceId, browser: this.#browserVersion }, value: 1 }])
-      .toString();
+    const options = this.#options;
+    return metricsText(this.#state(), { counters: this.#counters, pool: this.#pool.stats, version: options.version, instanceId: options.instanceId, browserVersion: this.#browserVersion });
   }
 }

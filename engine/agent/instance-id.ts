@@ -2,9 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
-
-/** Instance ids appear in paths, headers and results: keep them plain. */
-export const instanceIdPattern = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
+import { isInstanceId } from '../schema/protocol.ts';
 
 /** `<hostname>-<6 hex>`, with the hostname reduced to the allowed characters. */
 export function generateInstanceId(host = hostname()): string {
@@ -15,7 +13,7 @@ export function generateInstanceId(host = hostname()): string {
 async function readOrCreateId(file: string): Promise<string> {
   try {
     const text = (await readFile(file, 'utf8')).trim();
-    if (instanceIdPattern.test(text)) return text;
+    if (isInstanceId(text)) return text;
   } catch {
     // Not there yet.
   }

@@ -16,6 +16,22 @@ export const protocolVersion = 1;
 const id = z.string().min(1).max(200);
 const isoTime = z.string().min(1).max(64);
 
+/**
+ * The one rule for a checkpoint instance id, on both sides of the link: the agent checks `--instance-id` and
+ * the id file with it, the hub the `X-Checkpoint-Instance` header, and the messages carry it. Ids appear in
+ * file paths, HTTP headers and results, so they stay plain: a letter or digit first, then letters, digits,
+ * `.`, `_` or `-`, at most 128 characters.
+ */
+export const instanceIdSchema = z
+  .string()
+  .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/, 'expected a letter or digit, then letters, digits, ".", "_" or "-" (at most 128 characters)')
+  .describe('Checkpoint instance id: `[A-Za-z0-9][A-Za-z0-9._-]{0,127}`.');
+
+/** True when `text` is a valid instance id (see `instanceIdSchema`). */
+export function isInstanceId(text: string): boolean {
+  return instanceIdSchema.safeParse(text).success;
+}
+
 export const captureRequestSchema = z
   .object({
     screenshots: captureModeSchema.optional(),
@@ -46,7 +62,7 @@ export type MonitorDefinition = z.infer<typeof monitorDefinitionSchema>;
 export const helloMessage = z.object({
   type: z.literal('hello'),
   protocolVersion: z.number().int(),
-  instanceId: id,
+  instanceId: instanceIdSchema,
   version: z.string().describe('Checkpoint software version.'),
   browserVersion: z.string().optional(),
   capacity: z.number().int().min(0).describe('Runs the instance takes at once.'),
@@ -129,7 +145,7 @@ export const resultEnvelopeSchema = z.object({
   runId: id,
   monitorId: id,
   attempt: z.number().int().min(1),
-  instanceId: id,
+  instanceId: instanceIdSchema,
   finishedAt: isoTime,
   result: resultSchema,
   artifacts: z.array(artifactRefSchema).describe('Every artifact the result refers to, uploaded before this envelope.'),

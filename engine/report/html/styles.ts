@@ -1,7 +1,11 @@
-/** The report's stylesheet: system fonts only, light and dark palettes, responsive, printable. */
-export const reportCss = String.raw`
+import { baseCss } from './base-styles.ts';
+
+/**
+ * The report's stylesheet: system fonts only, light and dark palettes, responsive, printable. The base it shares
+ * with the control plane's dashboard comes first; below, the report's palette, sizes and layout.
+ */
+export const reportCss = String.raw`${baseCss}
 :root {
-  color-scheme: light dark;
   --bg: #f5f6f8;
   --surface: #ffffff;
   --surface-2: #f3f5f8;
@@ -41,8 +45,6 @@ export const reportCss = String.raw`
   --type-fetch: #17a2b8;
   --type-media: #7f8c3a;
   --type-other: #9aa4b1;
-  --mono: ui-monospace, "SFMono-Regular", "Cascadia Mono", "Segoe UI Mono", Menlo, Consolas, "Liberation Mono", monospace;
-  --sans: system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", "Noto Sans", "Liberation Sans", Arial, sans-serif;
 }
 @media screen and (prefers-color-scheme: dark) {
   :root {
@@ -72,18 +74,8 @@ export const reportCss = String.raw`
     --marker-load: #dbe3ef;
   }
 }
-* { box-sizing: border-box; }
 html { -webkit-text-size-adjust: 100%; }
-body {
-  margin: 0;
-  background: var(--bg);
-  color: var(--text);
-  font: 14px/1.5 var(--sans);
-  font-variant-numeric: tabular-nums;
-  -webkit-font-smoothing: antialiased;
-}
-a { color: var(--accent); text-decoration: none; }
-a:hover { text-decoration: underline; }
+body { font-size: 14px; font-variant-numeric: tabular-nums; }
 code { font-family: var(--mono); font-size: 12.5px; }
 h1, h2, h3 { margin: 0; font-weight: 600; letter-spacing: -0.01em; }
 .page { max-width: 1200px; margin: 0 auto; padding: 28px 24px 48px; }
@@ -101,12 +93,8 @@ h1, h2, h3 { margin: 0; font-weight: 600; letter-spacing: -0.01em; }
 .empty { color: var(--muted); margin: 4px 0 0; }
 
 /* badges and ratings */
-.badge {
-  display: inline-flex; align-items: center; gap: 6px;
-  padding: 2px 10px 2px 8px; border-radius: 999px;
-  font-size: 12px; font-weight: 600; line-height: 20px; white-space: nowrap;
-}
-.badge::before { content: ""; width: 7px; height: 7px; border-radius: 50%; background: currentColor; }
+.badge { gap: 6px; padding: 2px 10px 2px 8px; font-size: 12px; line-height: 20px; }
+.badge::before { width: 7px; height: 7px; }
 .status-passed { --tone: var(--good); --tone-bg: var(--good-bg); }
 .status-warning { --tone: var(--warn); --tone-bg: var(--warn-bg); }
 .status-failed, .status-error { --tone: var(--bad); --tone-bg: var(--bad-bg); }
@@ -149,10 +137,9 @@ h1 { font-size: 24px; line-height: 1.25; overflow-wrap: anywhere; }
 
 /* step table */
 .table-wrap { overflow-x: auto; margin: 0 -8px; }
-table.steps { width: 100%; border-collapse: collapse; font-size: 13.5px; }
-.steps th { text-align: left; font-size: 12px; font-weight: 600; color: var(--muted); padding: 6px 8px; border-bottom: 1px solid var(--border-strong); white-space: nowrap; }
-.steps td { padding: 9px 8px; border-bottom: 1px solid var(--border); vertical-align: top; }
-.steps tbody tr:last-child td { border-bottom: 0; }
+table.steps { font-size: 13.5px; }
+.steps th { font-size: 12px; font-weight: 600; padding: 6px 8px; border-bottom: 1px solid var(--border-strong); white-space: nowrap; }
+.steps td { padding: 9px 8px; vertical-align: top; }
 .steps tbody tr:hover { background: var(--surface-2); }
 .steps .num { text-align: right; white-space: nowrap; }
 .steps .idx { color: var(--faint); width: 28px; }

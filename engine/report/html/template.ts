@@ -1,7 +1,8 @@
 /**
- * A tiny HTML template tag that escapes by default. Every string that reaches the report from a result may
- * have come from a web page (titles, URLs, error messages, selectors) and is treated as hostile: interpolated
- * values are escaped unless they are already `SafeHtml` produced by this module.
+ * A tiny HTML template tag that escapes by default, for the report and the control plane's dashboard. Every
+ * string that reaches a page from a result or a script may have come from a web page or a script author (titles,
+ * URLs, error messages, selectors, instance ids) and is treated as hostile: interpolated values are escaped
+ * unless they are already `SafeHtml` produced by this module.
  */
 export class SafeHtml {
   readonly value: string;
