@@ -126,9 +126,11 @@ export class ReusableContext {
       const origin = storageOriginOf(worker.url());
       if (origin !== undefined) this.#origins.add(origin);
     });
-    context.on('response', (response) => {
-      const status = response.status();
-      if (status === 401 || status === 407) this.#markDirty(`an HTTP ${status} authentication challenge (the auth cache cannot be wiped)`);
+    // Credentials in a URL (navigation, or XMLHttpRequest.open with user and password) land in the network
+    // stack's HTTP auth cache, which no CDP call clears. Playwright's request URLs keep them.
+    context.on('request', (request) => {
+      const url = request.url();
+      if (url.includes('@') && /^https?:\/\/[^/?#]*@/.test(url)) this.#markDirty('HTTP credentials in a URL (the auth cache cannot be wiped)');
     });
   }
 
