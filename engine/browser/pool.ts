@@ -41,6 +41,8 @@ export interface PoolOptions {
    */
   reuseContexts?: boolean;
   executablePath?: string;
+  /** Extra Chromium switches, after the pool's own (`chromiumArgs()`). */
+  extraBrowserArgs?: readonly string[];
   headed?: boolean;
   /** Open a DevTools port on loopback in every browser (Lighthouse needs it). */
   remoteDebugging?: boolean;
@@ -105,7 +107,7 @@ class PooledBrowser {
  * memory limit, replaced after a crash or a hung close, killed with its process tree when it won't close).
  */
 export class BrowserPool implements LeaseProvider {
-  readonly #options: Required<Omit<PoolOptions, 'executablePath' | 'clock'>> & { executablePath: string };
+  readonly #options: Required<Omit<PoolOptions, 'executablePath' | 'clock' | 'extraBrowserArgs'>> & { executablePath: string; extraBrowserArgs: readonly string[] };
   readonly #clock: Clock;
   readonly #browsers = new Set<PooledBrowser>();
   #launching: Promise<PooledBrowser> | undefined;
@@ -135,6 +137,7 @@ export class BrowserPool implements LeaseProvider {
       launchStaggerMs: options.launchStaggerMs ?? 500,
       spareContext: options.spareContext ?? true,
       reuseContexts: options.reuseContexts ?? false,
+      extraBrowserArgs: options.extraBrowserArgs ?? [],
       remoteDebugging: options.remoteDebugging ?? false,
       headed,
       executablePath: options.executablePath ?? chooseExecutable(discoverBrowsers(), headed),
@@ -178,7 +181,7 @@ export class BrowserPool implements LeaseProvider {
         browser = await chromium.launch({
           executablePath: this.#options.executablePath,
           headless: !this.#options.headed,
-          args: [...chromiumArgs(), marker, ...(this.#options.remoteDebugging ? remoteDebuggingArgs : [])],
+          args: [...chromiumArgs(), ...this.#options.extraBrowserArgs, marker, ...(this.#options.remoteDebugging ? remoteDebuggingArgs : [])],
           // Chromium's own scratch files go to a directory we remove with the browser.
           env: { ...process.env, TMPDIR: tempDir },
           timeout: 30_000,

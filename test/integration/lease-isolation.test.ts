@@ -347,7 +347,8 @@ for (const mode of ['fresh', 'reuse'] as const) {
         assert.equal(result.warnings, undefined, 'every collector worked in the reused context');
         assert.ok(result.steps[0]?.navigation !== undefined && result.steps[0].requests !== undefined, 'navigation timing and network figures are there');
         const lease = await pool.lease(defaults);
-        counts.push(lease.context.listenerCount('request') + lease.context.listenerCount('page') + lease.page.listenerCount('framenavigated'));
+        const listeners = (emitter: object, event: string) => (emitter as { listenerCount(event: string): number }).listenerCount(event);
+        counts.push(listeners(lease.context, 'request') + listeners(lease.context, 'page') + listeners(lease.page, 'framenavigated'));
         await lease.release();
       }
       assert.equal(new Set(counts).size, 1, `listener counts stay flat: ${counts.join(', ')}`);
