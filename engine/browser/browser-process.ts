@@ -75,7 +75,24 @@ export function isProcessAlive(pid: number): boolean {
   }
 }
 
-/** Resident memory of a browser's process group in bytes (the browser and its children). 0 when unknown. */
+/**
+ * Proportional set size of a process in bytes (`/proc/PID/smaps_rollup`): its private pages plus its share of
+ * pages it shares. Summing RSS instead counts the browser's shared libraries and shared memory once per renderer,
+ * which grows with the number of live tabs, not with what they use. Undefined when the kernel does not say.
+ */
+function pssBytes(pid: string): number | undefined {
+  try {
+    const match = /^Pss:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8'));
+    return match?.[1] === undefined ? undefined : Number(match[1]) * 1024;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Memory of a browser's process group in bytes (the browser and its children): the sum of proportional set
+ * sizes, or of resident sizes where PSS is not available. 0 when unknown.
+ */
 export function processTreeRssBytes(pgid: number): number {
   if (process.platform !== 'linux') return 0;
   let total = 0;
@@ -93,7 +110,7 @@ export function processTreeRssBytes(pgid: number): number {
       // Fields after the command: state(0) ppid(1) pgrp(2) … rss is field 24 of stat, index 21 here.
       const pgrp = Number(fields[2]);
       if (pgrp !== pgid) continue;
-      total += Number(fields[21]) * 4096;
+      total += pssBytes(entry) ?? Number(fields[21]) * 4096;
     } catch {
       continue;
     }

@@ -11,6 +11,7 @@ import { registerDevtoolsEndpoint, remoteDebuggingArgs } from './devtools-endpoi
 import { chooseExecutable, chromiumArgs } from './launch.ts';
 import { discoverBrowsers } from './discover.ts';
 import { watchForCrashes, withCallDeadline, type Lease, type LeaseProvider } from './lease.ts';
+import { ReusableContext } from './reusable-context.ts';
 
 export interface PoolOptions {
   /** Browsers kept warm. One browser serves several contexts; more browsers mostly cost memory. Default 1. */
@@ -27,9 +28,21 @@ export interface PoolOptions {
   callTimeoutMs?: number;
   /** Minimum gap between two browser launches: launching is the most CPU-hungry moment. Default 500 ms. */
   launchStaggerMs?: number;
-  /** Prepare the next context and page ahead of demand. Default true. */
+  /**
+   * Prepare contexts and pages ahead of demand, one per free slot of a browser (so simultaneous leases each
+   * find one). Default true.
+   */
   spareContext?: boolean;
+  /**
+   * Keep a released context and its tab for the next lease with the same context options, wiped in between
+   * (`reusable-context.ts` says what is wiped and when the pool falls back to a fresh context). Saves a
+   * renderer process per transaction. The next transaction starts with the context's idle keep-alive
+   * connections and DNS/TLS caches warm. Default false.
+   */
+  reuseContexts?: boolean;
   executablePath?: string;
+  /** Extra Chromium switches, after the pool's own (`chromiumArgs()`). */
+  extraBrowserArgs?: readonly string[];
   headed?: boolean;
   /** Open a DevTools port on loopback in every browser (Lighthouse needs it). */
   remoteDebugging?: boolean;
@@ -43,13 +56,26 @@ export interface PoolStats {
   browsersRetired: Record<RetireReason, number>;
   leases: number;
   spareHits: number;
+  /** Leases served by a context wiped after an earlier lease (`reuseContexts`). */
+  contextReuses: number;
+  /** Released contexts closed instead of reused because the wipe could not be trusted, by reason. */
+  reuseFallbacks: Record<string, number>;
   liveBrowsers: number;
   activeLeases: number;
 }
 
-interface Spare {
+interface Prepared {
+  context: BrowserContext;
+  page: Page;
+  /** Set in `reuseContexts` mode. */
+  reusable?: ReusableContext;
+}
+
+/** A context ready for the next lease: a spare made ahead of demand, or a wiped one (`reused`). */
+interface Idle {
   key: string;
-  ready: Promise<{ context: BrowserContext; page: Page } | undefined>;
+  ready: Promise<Prepared | undefined>;
+  reused: boolean;
 }
 
 /** One warm browser and its bookkeeping. */
@@ -63,7 +89,7 @@ class PooledBrowser {
   leasesServed = 0;
   active = 0;
   state: 'ready' | 'retiring' | 'gone' = 'ready';
-  spare: Spare | undefined;
+  idle: Idle[] = [];
 
   constructor(id: string, browser: Browser, launchedAtMs: number, found: { pid: number; pgid: number } | undefined, profileDirs: string[]) {
     this.id = id;
@@ -81,7 +107,7 @@ class PooledBrowser {
  * memory limit, replaced after a crash or a hung close, killed with its process tree when it won't close).
  */
 export class BrowserPool implements LeaseProvider {
-  readonly #options: Required<Omit<PoolOptions, 'executablePath' | 'clock'>> & { executablePath: string };
+  readonly #options: Required<Omit<PoolOptions, 'executablePath' | 'clock' | 'extraBrowserArgs'>> & { executablePath: string; extraBrowserArgs: readonly string[] };
   readonly #clock: Clock;
   readonly #browsers = new Set<PooledBrowser>();
   #launching: Promise<PooledBrowser> | undefined;
@@ -93,6 +119,8 @@ export class BrowserPool implements LeaseProvider {
     browsersRetired: { leases: 0, age: 0, memory: 0, crash: 0, 'hung-close': 0, shutdown: 0 },
     leases: 0,
     spareHits: 0,
+    contextReuses: 0,
+    reuseFallbacks: {},
     liveBrowsers: 0,
     activeLeases: 0,
   };
@@ -108,6 +136,8 @@ export class BrowserPool implements LeaseProvider {
       callTimeoutMs: options.callTimeoutMs ?? 10_000,
       launchStaggerMs: options.launchStaggerMs ?? 500,
       spareContext: options.spareContext ?? true,
+      reuseContexts: options.reuseContexts ?? false,
+      extraBrowserArgs: options.extraBrowserArgs ?? [],
       remoteDebugging: options.remoteDebugging ?? false,
       headed,
       executablePath: options.executablePath ?? chooseExecutable(discoverBrowsers(), headed),
@@ -117,7 +147,7 @@ export class BrowserPool implements LeaseProvider {
 
   get stats(): PoolStats {
     const live = [...this.#browsers].filter((b) => b.state !== 'gone');
-    return { ...this.#stats, browsersRetired: { ...this.#stats.browsersRetired }, liveBrowsers: live.length, activeLeases: live.reduce((n, b) => n + b.active, 0) };
+    return { ...this.#stats, browsersRetired: { ...this.#stats.browsersRetired }, reuseFallbacks: { ...this.#stats.reuseFallbacks }, liveBrowsers: live.length, activeLeases: live.reduce((n, b) => n + b.active, 0) };
   }
 
   /** Pids of the live browsers (for leak checks and metrics). */
@@ -129,8 +159,8 @@ export class BrowserPool implements LeaseProvider {
   async warm(): Promise<void> {
     while (this.#readyBrowsers().length < this.#options.browsers) await this.#launch();
     const options = defaultContextOptions();
-    for (const browser of this.#readyBrowsers()) this.#prepareSpare(browser, JSON.stringify(options), options);
-    await Promise.all(this.#readyBrowsers().map((b) => b.spare?.ready ?? Promise.resolve(undefined)));
+    for (const browser of this.#readyBrowsers()) this.#prepareSpares(browser, JSON.stringify(options), options);
+    await Promise.all(this.#readyBrowsers().flatMap((b) => b.idle.map((idle) => idle.ready)));
   }
 
   #readyBrowsers(): PooledBrowser[] {
@@ -151,7 +181,7 @@ export class BrowserPool implements LeaseProvider {
         browser = await chromium.launch({
           executablePath: this.#options.executablePath,
           headless: !this.#options.headed,
-          args: [...chromiumArgs(), marker, ...(this.#options.remoteDebugging ? remoteDebuggingArgs : [])],
+          args: [...chromiumArgs(), ...this.#options.extraBrowserArgs, marker, ...(this.#options.remoteDebugging ? remoteDebuggingArgs : [])],
           // Chromium's own scratch files go to a directory we remove with the browser.
           env: { ...process.env, TMPDIR: tempDir },
           timeout: 30_000,
@@ -205,30 +235,56 @@ export class BrowserPool implements LeaseProvider {
     for (const wake of waiters) wake();
   }
 
-  #prepareSpare(browser: PooledBrowser, key: string, options: BrowserContextOptions): void {
-    if (!this.#options.spareContext || browser.state !== 'ready' || browser.spare !== undefined) return;
-    const ready = (async () => {
-      try {
-        const context = await withCallDeadline(browser.browser.newContext(options), this.#options.callTimeoutMs, 'creating a spare context');
-        const page = await withCallDeadline(context.newPage(), this.#options.callTimeoutMs, 'opening a spare page');
-        return { context, page };
-      } catch {
-        return undefined;
-      }
-    })();
-    browser.spare = { key, ready };
+  async #newContext(browser: PooledBrowser, options: BrowserContextOptions, key: string): Promise<Prepared> {
+    const timeoutMs = this.#options.callTimeoutMs;
+    if (this.#options.reuseContexts) {
+      const reusable = await withCallDeadline(ReusableContext.create(browser.browser, options, key), timeoutMs, 'creating a browser context');
+      return { context: reusable.context, page: reusable.page, reusable };
+    }
+    const context = await withCallDeadline(browser.browser.newContext(options), timeoutMs, 'creating a browser context');
+    const page = await withCallDeadline(context.newPage(), timeoutMs, 'opening a page');
+    return { context, page };
   }
 
-  async #takeSpare(browser: PooledBrowser, key: string): Promise<{ context: BrowserContext; page: Page } | undefined> {
-    const spare = browser.spare;
-    if (spare === undefined) return undefined;
-    browser.spare = undefined;
-    const prepared = await spare.ready;
-    if (prepared === undefined) return undefined;
-    if (spare.key === key) return prepared;
-    // Prepared for other settings: discard it (the next spare follows the latest settings).
-    void withCallDeadline(prepared.context.close(), this.#options.callTimeoutMs, 'closing a spare context').catch(() => undefined);
-    return undefined;
+  #discard(idle: Idle): void {
+    void idle.ready.then((prepared) => prepared?.context.close()).catch(() => undefined);
+  }
+
+  /**
+   * Keep one ready context per free slot of the browser, for the options of the latest lease. Contexts made
+   * for other options are dropped when the slots are needed (the next spares follow the latest settings).
+   */
+  #prepareSpares(browser: PooledBrowser, key: string, options: BrowserContextOptions): void {
+    if (browser.state !== 'ready') return;
+    const slots = this.#options.contextsPerBrowser;
+    for (const idle of browser.idle.filter((i) => i.key !== key && !i.reused)) {
+      browser.idle.splice(browser.idle.indexOf(idle), 1);
+      this.#discard(idle);
+    }
+    while (browser.active + browser.idle.length > slots) {
+      const index = browser.idle.findLastIndex((idle) => idle.key !== key);
+      if (index < 0) break;
+      const [dropped] = browser.idle.splice(index, 1);
+      if (dropped !== undefined) this.#discard(dropped);
+    }
+    if (!this.#options.spareContext) return;
+    while (browser.active + browser.idle.length < slots) {
+      const ready = this.#newContext(browser, options, key).catch(() => undefined);
+      browser.idle.push({ key, ready, reused: false });
+    }
+  }
+
+  /** A ready context for `key`: a wiped one first (its renderer is warm), else a spare. */
+  async #takeIdle(browser: PooledBrowser, key: string): Promise<{ prepared: Prepared; reused: boolean } | undefined> {
+    for (;;) {
+      const index = browser.idle.findIndex((idle) => idle.key === key);
+      if (index < 0) return undefined;
+      const [idle] = browser.idle.splice(index, 1);
+      if (idle === undefined) return undefined;
+      const prepared = await idle.ready;
+      if (prepared !== undefined && !prepared.page.isClosed()) return { prepared, reused: idle.reused };
+      if (prepared !== undefined) void prepared.context.close().catch(() => undefined);
+    }
   }
 
   async lease(options: BrowserContextOptions): Promise<Lease> {
@@ -236,14 +292,15 @@ export class BrowserPool implements LeaseProvider {
     const key = JSON.stringify(options);
     const pooled = await this.#acquireBrowser();
     pooled.active++;
-    let prepared = await this.#takeSpare(pooled, key);
+    let prepared: Prepared;
     try {
-      if (prepared === undefined) {
-        const context = await withCallDeadline(pooled.browser.newContext(options), this.#options.callTimeoutMs, 'creating a browser context');
-        const page = await withCallDeadline(context.newPage(), this.#options.callTimeoutMs, 'opening a page');
-        prepared = { context, page };
+      const taken = await this.#takeIdle(pooled, key);
+      if (taken === undefined) {
+        prepared = await this.#newContext(pooled, options, key);
       } else {
-        this.#stats.spareHits++;
+        prepared = taken.prepared;
+        if (taken.reused) this.#stats.contextReuses++;
+        else this.#stats.spareHits++;
       }
     } catch (error) {
       pooled.active--;
@@ -252,9 +309,10 @@ export class BrowserPool implements LeaseProvider {
     }
     this.#stats.leases++;
     const leaseWaitMs = this.#clock.nowMs() - started;
-    // Get the next one ready while this transaction runs.
-    this.#prepareSpare(pooled, key, options);
-    const { context, page } = prepared;
+    // Get the next ones ready while this transaction runs.
+    this.#prepareSpares(pooled, key, options);
+    const { context, page, reusable } = prepared;
+    reusable?.beginLease();
     const controller = new AbortController();
     const unwatch = watchForCrashes(pooled.browser, context, controller);
     let released = false;
@@ -262,10 +320,15 @@ export class BrowserPool implements LeaseProvider {
       if (released) return;
       released = true;
       unwatch();
-      try {
-        await withCallDeadline(context.close(), this.#options.callTimeoutMs, 'closing the browser context');
-      } catch {
-        await this.#retire(pooled, pooled.browser.isConnected() ? 'hung-close' : 'crash');
+      const kept = reusable !== undefined && pooled.state === 'ready' && (await this.#wipe(reusable));
+      if (kept) {
+        pooled.idle.unshift({ key, ready: Promise.resolve(prepared), reused: true });
+      } else {
+        try {
+          await withCallDeadline(context.close(), this.#options.callTimeoutMs, 'closing the browser context');
+        } catch {
+          await this.#retire(pooled, pooled.browser.isConnected() ? 'hung-close' : 'crash');
+        }
       }
       pooled.active--;
       pooled.leasesServed++;
@@ -275,6 +338,19 @@ export class BrowserPool implements LeaseProvider {
       this.#wake();
     };
     return { context, page, browserVersion: pooled.browser.version(), browser: pooled.browser, crashSignal: controller.signal, leaseWaitMs, release, [Symbol.asyncDispose]: release };
+  }
+
+  /** Wipe a released context for the next lease; false (and the reason counted) when it must be closed. */
+  async #wipe(reusable: ReusableContext): Promise<boolean> {
+    let reason: string | undefined;
+    try {
+      reason = await withCallDeadline(reusable.wipe(), this.#options.callTimeoutMs, 'wiping the browser context');
+    } catch (error) {
+      reason = error instanceof Error ? error.message : String(error);
+    }
+    if (reason === undefined) return true;
+    this.#stats.reuseFallbacks[reason] = (this.#stats.reuseFallbacks[reason] ?? 0) + 1;
+    return false;
   }
 
   /**
@@ -288,12 +364,12 @@ export class BrowserPool implements LeaseProvider {
     }
     browser.state = 'retiring';
     this.#stats.browsersRetired[reason]++;
-    const spare = browser.spare;
-    browser.spare = undefined;
+    const idle = browser.idle;
+    browser.idle = [];
     if (reason === 'crash' || reason === 'hung-close') {
       await this.#kill(browser);
     } else {
-      void spare?.ready.then((s) => s?.context.close()).catch(() => undefined);
+      for (const context of idle) this.#discard(context);
       if (browser.active === 0) await this.#closeBrowser(browser);
     }
     this.#wake();
