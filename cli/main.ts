@@ -41,7 +41,7 @@ export function buildProgram(): Command {
   program
     .command('replay')
     .description('Replay a transaction script locally with live per-step progress. Exit 0 passed, 1 failed, 2 bad input, 3 engine fault.')
-    .argument('<script>', 'transaction script (.json)')
+    .argument('<script>', 'transaction script (.json), or a Chrome DevTools Recorder recording (imported in memory, warnings on stderr)')
     .option('--var <name=value>', 'set a variable (repeatable), e.g. --var baseUrl=http://127.0.0.1:8080', varOption, {})
     .option('--out <dir>', 'write result.json and screenshots into this directory')
     .option('--headed', 'show the browser window (needs a display)', false)

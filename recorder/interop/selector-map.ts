@@ -66,6 +66,10 @@ export function importSelectors(selectors: readonly DevtoolsSelector[]): Importe
     }
     if (!alternatives.includes(joined)) alternatives.push(joined);
   }
+  // @puppeteer/replay races all alternatives, so their order carries no meaning; ours prefers earlier ones and
+  // an accessible-name query over every role costs several role queries: it goes after the cheap ones.
+  const ordered = [...alternatives.filter((a) => !a.startsWith('role=*')), ...alternatives.filter((a) => a.startsWith('role=*'))];
+  alternatives.splice(0, alternatives.length, ...ordered);
   if (alternatives.length > maxAlternatives) {
     problems.push(`${alternatives.length} alternatives, at most ${maxAlternatives} are kept: ${alternatives.slice(maxAlternatives).join(' | ')} left out`);
     alternatives.length = maxAlternatives;

@@ -70,7 +70,7 @@ describe('exportDevtoolsRecording', () => {
           name: 'Open /',
           actions: [
             { type: 'navigate', url: 'https://app.example/' },
-            { type: 'setValue', selector: ['role=*[name="Search" s]', '#q'], value: 'glob' },
+            { type: 'setValue', selector: ['#q', 'role=*[name="Search" s]'], value: 'glob' },
             { type: 'type', text: 'al' },
             { type: 'press', key: 'Enter' },
             { type: 'clear', selector: '#q' },
@@ -84,7 +84,7 @@ describe('exportDevtoolsRecording', () => {
     const { recording, problems } = exportDevtoolsRecording(script, { stepMarkers: false });
     assert.deepEqual(problems, []);
     const steps = recording.steps as Record<string, unknown>[];
-    assert.deepEqual(steps[1], { type: 'change', selectors: ['aria/Search', '#q'], value: 'glob' });
+    assert.deepEqual(steps[1], { type: 'change', selectors: ['#q', 'aria/Search'], value: 'glob' });
     assert.deepEqual(
       steps.slice(2, 6).map((step) => [step.type, step['key']]),
       [['keyDown', 'a'], ['keyUp', 'a'], ['keyDown', 'l'], ['keyUp', 'l']],
