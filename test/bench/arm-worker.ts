@@ -1,0 +1,89 @@
+// One arm run (or one soak) in its own Node process, so that its CPU and memory can be counted apart from
+// the demo site and the other arms (test/bench/accounting.ts). Started by pool-bench.ts with fork(); talks
+// over the IPC channel (messages in worker-protocol.ts).
+import type { ParentMessage, WorkerMessage } from './worker-protocol.ts';
+
+function send(message: WorkerMessage): Promise<void> {
+  return new Promise((resolve, reject) => process.send?.(message, undefined, {}, (error) => (error === null ? resolve() : reject(error))));
+}
+
+const acks: (() => void)[] = [];
+/** Tell the parent where we are and wait until it has taken its reading. */
+async function checkpoint(message: WorkerMessage): Promise<void> {
+  const acked = new Promise<void>((resolve) => acks.push(resolve));
+  await send(message);
+  await acked;
+}
+
+const firstMessage = new Promise<ParentMessage>((resolve) => {
+  process.on('message', (message: ParentMessage) => {
+    if (message.type === 'ack') acks.shift()?.();
+    else resolve(message);
+  });
+});
+
+async function main(): Promise<void> {
+  const [{ loadBenchScript, startArm }, { BrowserPool }, { Scheduler }] = await Promise.all([import('./arms.ts'), import('../../engine/browser/pool.ts'), import('../../engine/runner/scheduler.ts')]);
+  const script = await loadBenchScript();
+  await send({ type: 'booted' });
+  const command = await firstMessage;
+  if (command.type === 'run') {
+    const arm = await startArm(command.arm, command.ctx, script);
+    await checkpoint({ type: 'started' });
+    const started = performance.now();
+    const run = await arm.run();
+    const wallMs = performance.now() - started;
+    await checkpoint({ type: 'ran', run, wallMs });
+    await arm.close();
+    await checkpoint({ type: 'closed' });
+  } else if (command.type === 'soak') {
+    const { transactions, concurrency, recycleAfterLeases, baseUrl, password } = command;
+    const pool = new BrowserPool({ browsers: 1, contextsPerBrowser: concurrency + 1, recycleAfterLeases });
+    const scheduler = new Scheduler({ leases: pool, concurrency, maxQueued: concurrency * 4 });
+    const job = { script, variables: { baseUrl }, secret: () => password };
+    let failures = 0;
+    let done = 0;
+    const recycled = () => Object.values(pool.stats.browsersRetired).reduce((a, b) => a + b, 0);
+    try {
+      await pool.warm();
+      // Warm-up: one cycle's worth would be the ideal; a few transactions so the first snapshot is of a warm pool.
+      for (let i = 0; i < concurrency * 2; i++) await scheduler.submit(job);
+      await checkpoint({ type: 'soak-sample', label: 'start', done, failures, recycled: recycled() });
+      const inFlight = new Set<Promise<void>>();
+      const pending: Promise<void>[] = [];
+      for (let i = 0; i < transactions; i++) {
+        while (inFlight.size >= concurrency * 2) await Promise.race(inFlight);
+        const p: Promise<void> = scheduler
+          .submit(job)
+          .then(
+            ({ result }) => void (result.status !== 'passed' && failures++),
+            () => void failures++,
+          )
+          .then(async () => {
+            done++;
+            // The same point of every recycle cycle: half-way through a browser's life.
+            if (done % recycleAfterLeases === Math.floor(recycleAfterLeases / 2)) await checkpoint({ type: 'soak-sample', label: 'cycle', done, failures, recycled: recycled() });
+          })
+          .finally(() => inFlight.delete(p));
+        inFlight.add(p);
+        pending.push(p);
+      }
+      await Promise.all(pending);
+      await checkpoint({ type: 'soak-sample', label: 'end', done, failures, recycled: recycled() });
+      const recycledBeforeClose = recycled() - pool.stats.browsersRetired.shutdown;
+      await pool.close();
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      await checkpoint({ type: 'soak-sample', label: 'after-close', done, failures, recycled: recycledBeforeClose });
+    } finally {
+      await pool.close();
+    }
+  }
+}
+
+main().then(
+  () => process.exit(0),
+  async (error: unknown) => {
+    await send({ type: 'error', message: error instanceof Error ? (error.stack ?? error.message) : String(error) }).catch(() => undefined);
+    process.exit(1);
+  },
+);
