@@ -15,6 +15,9 @@ async function checkpoint(message: WorkerMessage): Promise<void> {
   await acked;
 }
 
+// The parent went away (Ctrl-C, crash): stop rather than drive browsers for nobody. The parent kills what is left in the arm's cgroup.
+process.on('disconnect', () => process.exit(1));
+
 const firstMessage = new Promise<ParentMessage>((resolve) => {
   process.on('message', (message: ParentMessage) => {
     if (message.type === 'ack') acks.shift()?.();

@@ -47,6 +47,20 @@ interface WorkerHandle {
   exited: Promise<number | null>;
 }
 
+const liveAccounts = new Set<ArmAccount>();
+
+/** On Ctrl-C, kill the arm being measured (its whole cgroup) instead of leaving its browsers behind. */
+function onInterrupt(signal: NodeJS.Signals): void {
+  for (const account of liveAccounts) for (const pid of account.pids()) {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      // Already gone.
+    }
+  }
+  process.kill(process.pid, signal);
+}
+
 function startWorker(account: ArmAccount): WorkerHandle {
   const child = fork(workerPath, [], { stdio: ['ignore', 'ignore', 'pipe', 'ipc'] });
   let stderrTail = '';
@@ -97,6 +111,7 @@ async function expect<T extends WorkerMessage['type']>(worker: WorkerHandle, typ
 /** One arm at one concurrency in a fresh worker process, accounted from before the arm starts to after it closed. */
 async function runArm(arm: ArmName, concurrency: number, round: number, transactions: number, baseUrl: string, cgroups: boolean): Promise<{ record: RunRecord; method: AccountingMethod }> {
   const account = ArmAccount.create(cgroups);
+  liveAccounts.add(account);
   try {
     const worker = startWorker(account);
     await expect(worker, 'booted');
@@ -140,6 +155,8 @@ async function runArm(arm: ArmName, concurrency: number, round: number, transact
   } catch (error) {
     await account.dispose();
     throw error;
+  } finally {
+    liveAccounts.delete(account);
   }
 }
 
@@ -149,6 +166,8 @@ export async function runPoolSweep(options: SweepOptions): Promise<SweepResult> 
   let method: AccountingMethod = 'proc-sampling';
   const total = options.rounds * options.concurrencies.length * options.arms.length;
   const startedMs = performance.now();
+  process.once('SIGINT', onInterrupt);
+  process.once('SIGTERM', onInterrupt);
   try {
     for (let round = 0; round < options.rounds; round++) {
       for (const [ci, concurrency] of options.concurrencies.entries()) {
@@ -170,6 +189,8 @@ export async function runPoolSweep(options: SweepOptions): Promise<SweepResult> 
       }
     }
   } finally {
+    process.off('SIGINT', onInterrupt);
+    process.off('SIGTERM', onInterrupt);
     await site.close();
   }
   return { method, transactionsPerRun: (c) => transactionsPerRun(options.transactions, c), records, points: summarise(records) };
@@ -224,6 +245,9 @@ export async function runSoak(transactions: number, concurrency: number, log: (l
   const site = await startDemoSite({ port: 0 });
   const account = ArmAccount.create(cgroups);
   const recycleAfterLeases = soakRecycleAfterLeases(transactions);
+  liveAccounts.add(account);
+  process.once('SIGINT', onInterrupt);
+  process.once('SIGTERM', onInterrupt);
   try {
     const worker = startWorker(account);
     await expect(worker, 'booted');
@@ -271,6 +295,9 @@ export async function runSoak(transactions: number, concurrency: number, log: (l
     await account.dispose();
     throw error;
   } finally {
+    liveAccounts.delete(account);
+    process.off('SIGINT', onInterrupt);
+    process.off('SIGTERM', onInterrupt);
     await site.close();
   }
 }

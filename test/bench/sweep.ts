@@ -62,9 +62,13 @@ export function percentile(values: readonly number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))] ?? 0;
 }
 
-/** Order of the arms in one round at one concurrency: rotated by round and concurrency, reversed every other round, so each arm runs early and late equally often. */
+/**
+ * Order of the arms in one round at one concurrency: every odd round is the mirror of the round before it,
+ * so over each pair of rounds every arm has the same mean position (linear drift cancels); the starting arm
+ * rotates with the pair and the concurrency.
+ */
 export function armOrder<T>(arms: readonly T[], roundIndex: number, concurrencyIndex: number): T[] {
-  const shift = (roundIndex + concurrencyIndex) % Math.max(1, arms.length);
+  const shift = (Math.floor(roundIndex / 2) + concurrencyIndex) % Math.max(1, arms.length);
   const rotated = [...arms.slice(shift), ...arms.slice(0, shift)];
   return roundIndex % 2 === 1 ? rotated.reverse() : rotated;
 }
