@@ -201,10 +201,10 @@ export class ArmAccount {
    * Stop sampling and remove the groups. Returns the pids still in the arm's group after its worker exited
    * (leftovers: a clean arm has none); they are killed so the next run starts clean.
    */
-  async dispose(): Promise<number[]> {
+  async dispose(): Promise<ProcStat[]> {
     clearInterval(this.#timer);
-    const left = this.method === 'cgroup-v1' ? this.pids() : [];
-    for (const pid of left) {
+    const left = this.method === 'cgroup-v1' ? this.#tree() : [];
+    for (const { pid } of left) {
       try {
         process.kill(pid, 'SIGKILL');
       } catch {

@@ -150,6 +150,7 @@ async function runArm(arm: ArmName, concurrency: number, round: number, transact
         treeRssPeakBytes: peak.treeRssPeakBytes,
         cgroupMaxUsageBytes: peak.cgroupMaxUsageBytes,
         leftovers: leftovers.length,
+        leftoverNames: leftovers.map((p) => `${p.comm} (${p.state})`),
       },
     };
   } catch (error) {
@@ -183,7 +184,7 @@ export async function runPoolSweep(options: SweepOptions): Promise<SweepResult> 
             `[${records.length}/${total}] round ${round + 1} c=${concurrency} ${arm.padEnd(17)} ${(r.transactionMs.length / (r.wallMs / 60_000)).toFixed(1).padStart(6)} tx/min` +
               `  CPU ${(r.armCpuS / Math.max(1, r.transactionMs.length)).toFixed(3)} s/tx (machine ${(r.machineBusyS / Math.max(1, r.transactionMs.length)).toFixed(3)})` +
               `  peak ${Math.round(r.peakBytes / 1024 ** 2)} MiB  ${r.failures.length} failed${r.failures[0] === undefined ? '' : ` (${r.failures[0]})`}` +
-              `${r.leftovers === 0 ? '' : `  ${r.leftovers} LEFTOVER processes`}  [${result.method}, ~${Math.round(etaS / 60)} min left]`,
+              `${r.leftovers === 0 ? '' : `  ${r.leftovers} LEFTOVER processes: ${(r.leftoverNames ?? []).join(', ')}`}  [${result.method}, ~${Math.round(etaS / 60)} min left]`,
           );
         }
       }

@@ -7,6 +7,8 @@ export const pageBytes = 4096;
 
 export interface ProcStat {
   pid: number;
+  /** Command name (first 15 bytes of the executable's name). */
+  comm: string;
   ppid: number;
   /** R, S, D, Z, … */
   state: string;
@@ -27,7 +29,7 @@ export function parseProcStat(text: string): ProcStat | undefined {
   const fields = text.slice(close + 2).trim().split(/\s+/);
   // Field numbers of proc(5) minus 3: state(3) ppid(4) … utime(14) stime(15) cutime(16) cstime(17) … starttime(22) vsize(23) rss(24).
   const n = (i: number) => Number(fields[i] ?? Number.NaN);
-  const stat = { pid: Number(text.slice(0, firstSpace)), ppid: n(1), state: fields[0] ?? '?', cpuTicks: n(11) + n(12), childCpuTicks: n(13) + n(14), startTicks: n(19), rssBytes: n(21) * pageBytes };
+  const stat = { pid: Number(text.slice(0, firstSpace)), comm: text.slice(text.indexOf('(') + 1, close), ppid: n(1), state: fields[0] ?? '?', cpuTicks: n(11) + n(12), childCpuTicks: n(13) + n(14), startTicks: n(19), rssBytes: n(21) * pageBytes };
   return Number.isFinite(stat.pid) && Number.isFinite(stat.cpuTicks) && Number.isFinite(stat.rssBytes) ? stat : undefined;
 }
 

@@ -24,6 +24,8 @@ export interface RunRecord {
   cgroupMaxUsageBytes: number | undefined;
   /** Processes of the arm still alive after its worker exited. */
   leftovers: number;
+  /** Their command names and states ("chromium-headle (S)"), for finding out what leaked. */
+  leftoverNames?: string[];
 }
 
 export interface ArmPoint {

@@ -8,7 +8,7 @@ const statLine = (pid: number, comm: string, ppid: number, state: string, utime:
 describe('bench: /proc and cgroup parsing', () => {
   it('reads a /proc/<pid>/stat line, command names with spaces and parentheses included', () => {
     const s = parseProcStat(statLine(4321, 'chrome (renderer) x', 4000, 'S', 150, 30, 42214, 417, 900));
-    assert.deepEqual(s, { pid: 4321, ppid: 4000, state: 'S', cpuTicks: 180, childCpuTicks: 900, startTicks: 42214, rssBytes: 417 * 4096 });
+    assert.deepEqual(s, { pid: 4321, comm: 'chrome (renderer) x', ppid: 4000, state: 'S', cpuTicks: 180, childCpuTicks: 900, startTicks: 42214, rssBytes: 417 * 4096 });
     assert.equal(parseProcStat('garbage'), undefined);
   });
 
@@ -50,7 +50,7 @@ describe('bench: /proc and cgroup parsing', () => {
 });
 
 describe('bench: process-tree CPU by sampling', () => {
-  const proc = (pid: number, ppid: number, cpuTicks: number, startTicks = pid): ProcStat => ({ pid, ppid, state: 'S', cpuTicks, childCpuTicks: 0, startTicks, rssBytes: 0 });
+  const proc = (pid: number, ppid: number, cpuTicks: number, startTicks = pid): ProcStat => ({ pid, comm: 'x', ppid, state: 'S', cpuTicks, childCpuTicks: 0, startTicks, rssBytes: 0 });
 
   it('walks a tree from its root and ignores other processes', () => {
     const all = [proc(1, 0, 0), proc(10, 1, 5), proc(11, 10, 7), proc(12, 11, 9), proc(20, 1, 100)];
