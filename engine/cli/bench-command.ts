@@ -66,7 +66,19 @@ export async function runBenchCommand(options: BenchCliOptions, io: { stdout: (t
       )}\n`,
     );
   } else {
-    io.stdout(`${formatSweep({ method: result.method, points: result.points, arms, concurrencies: options.concurrency, rounds: options.rounds, transactionsPerRun: result.transactionsPerRun })}\n`);
+    const [{ readResourceLimits }, capacity] = await Promise.all([import('../browser/resource-limits.ts'), import('../core/capacity.ts')]);
+    const limits = readResourceLimits();
+    io.stdout(
+      `${formatSweep({
+        method: result.method,
+        points: result.points,
+        arms,
+        concurrencies: options.concurrency,
+        rounds: options.rounds,
+        transactionsPerRun: result.transactionsPerRun,
+        capacity: { cpus: limits.cpus, transactionsPerCpu: capacity.transactionsPerCpu, defaultConcurrency: capacity.defaultConcurrency(limits) },
+      })}\n`,
+    );
   }
   return result.points.every((p) => p.failures === 0 && p.leftovers === 0) ? 0 : 1;
 }

@@ -12,6 +12,8 @@ export interface SweepFormatInput {
   concurrencies: readonly number[];
   rounds: number;
   transactionsPerRun: (concurrency: number) => number;
+  /** This machine's CPUs and the engine's default concurrency for it, to check the default against the sweep. */
+  capacity?: { cpus: number; transactionsPerCpu: number; defaultConcurrency: number };
 }
 
 export function formatSweep(input: SweepFormatInput): string {
@@ -53,6 +55,14 @@ export function formatSweep(input: SweepFormatInput): string {
           return p === undefined ? [] : [[arm, p.transactions, p.failures, p.transactionsPerMin, p.p50Ms, p.p95Ms, p.leaseWaitP50Ms, p.cpuSecondsPerTx, p.machineBusySecondsPerTx, p.harnessCpuSecondsPerTx, p.peakMiB, p.mibPerTx, p.leftovers]];
         }),
       ),
+    );
+  }
+  const saturation = saturationConcurrency(points, 'ours');
+  if (input.capacity !== undefined && saturation !== undefined) {
+    const { cpus, transactionsPerCpu, defaultConcurrency } = input.capacity;
+    lines.push(
+      '',
+      `Default capacity check: ours saturated at concurrency ${saturation} on ${cpus} CPU(s) = ${Math.round((saturation / cpus) * 100) / 100} per CPU; engine/core/capacity.ts uses ${transactionsPerCpu} per CPU, so the default here is ${defaultConcurrency}.`,
     );
   }
   const failed = points.filter((p) => p.firstFailure !== undefined);

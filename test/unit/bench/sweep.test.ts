@@ -155,7 +155,8 @@ describe('bench: output', () => {
 
   it('prints the best-point table, the ratios and one table per concurrency', () => {
     const points = [point('ours', 1, 50), point('ours', 2, 80), point('playwright-hand', 1, 60), point('playwright-hand', 2, 70)];
-    const text = formatSweep({ method: 'cgroup-v1', points, arms: ['ours', 'playwright-hand'], concurrencies: [1, 2], rounds: 2, transactionsPerRun: (c) => 16 * c });
+    const text = formatSweep({ method: 'cgroup-v1', points, arms: ['ours', 'playwright-hand'], concurrencies: [1, 2], rounds: 2, transactionsPerRun: (c) => 16 * c, capacity: { cpus: 2, transactionsPerCpu: 2, defaultConcurrency: 4 } });
+    assert.match(text, /ours saturated at concurrency 2 on 2 CPU\(s\) = 1 per CPU; engine\/core\/capacity.ts uses 2 per CPU, so the default here is 4/);
     assert.match(text, /cgroup v1/);
     assert.match(text, /\| ours \| 80 \| 2 \| 2 \| 1500 \| 0\.5 \| 150 \| 300 \| 50 \|/);
     assert.match(text, /tx\/min ours \(c=2\) ÷ best peer playwright-hand \(c=2\) \| 80 \| 70 \| 1\.14/);
