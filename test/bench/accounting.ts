@@ -203,6 +203,10 @@ export class ArmAccount {
    */
   async dispose(): Promise<ProcStat[]> {
     clearInterval(this.#timer);
+    // A process still exiting when the worker exits (a renderer reaped a moment later) is not a leftover: grace of 1 s.
+    for (let attempt = 0; attempt < 10 && this.method === 'cgroup-v1' && this.pids().length > 0; attempt++) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
     const left = this.method === 'cgroup-v1' ? this.#tree() : [];
     for (const { pid } of left) {
       try {
