@@ -1,4 +1,5 @@
 import { InvalidArgumentError } from 'commander';
+import { exitCodes } from './exit-codes.ts';
 
 export interface BenchCliOptions {
   transactions: number;
@@ -23,6 +24,12 @@ export function parseConcurrencyList(value: string): number[] {
   return [...new Set(numbers)];
 }
 
+/** An option combination commander cannot check by itself: say so and exit 2 (an error thrown from an action would be swallowed). */
+function badInput(io: { stderr: (t: string) => void }, message: string): number {
+  io.stderr(`error: ${message}\n(run with --help for usage)\n`);
+  return exitCodes.badInput;
+}
+
 /**
  * `checkpoint bench`: the side-by-side benchmark. Its code lives in test/bench (it drives puppeteer-cluster
  * and hand-written baselines, which the product does not need), so it is loaded only when asked for.
@@ -37,14 +44,14 @@ export async function runBenchCommand(options: BenchCliOptions, io: { stdout: (t
   const bench = await import('../../test/bench/pool-bench.ts');
   const { formatSoak, formatSweep, soakTrend } = await import('../../test/bench/sweep-format.ts');
   if (options.soak !== undefined) {
-    if (options.concurrency.length !== 1) throw new InvalidArgumentError('--soak runs at one concurrency: give --concurrency a single number');
+    if (options.concurrency.length !== 1) return badInput(io, '--soak runs at one concurrency: give --concurrency a single number');
     const soak = await bench.runSoak(options.soak, options.concurrency[0] ?? 2, log, options.cgroups !== false);
     io.stdout(options.json === true ? `${JSON.stringify({ ...soak, trend: soakTrend(soak.cycle) }, null, 2)}\n` : `${formatSoak(soak)}\n`);
     return soak.failures === 0 && soak.afterClose.processes === 0 && soak.leftovers === 0 ? 0 : 1;
   }
   const arms = options.arms.split(',').map((a) => a.trim());
   for (const arm of arms) {
-    if (!(bench.armNames as readonly string[]).includes(arm)) throw new InvalidArgumentError(`--arms: unknown arm "${arm}" (expected some of ${bench.armNames.join(', ')})`);
+    if (!(bench.armNames as readonly string[]).includes(arm)) return badInput(io, `--arms: unknown arm "${arm}" (expected some of ${bench.armNames.join(', ')})`);
   }
   const typedArms = arms as (typeof bench.armNames)[number][];
   const result = await bench.runPoolSweep({ transactions: options.transactions, concurrencies: options.concurrency, rounds: options.rounds, arms: typedArms, cgroups: options.cgroups !== false, log });

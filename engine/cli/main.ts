@@ -237,7 +237,7 @@ export function buildProgram(): Command {
     .command('bench')
     .description('Side-by-side throughput benchmark: our pool vs a browser per transaction, puppeteer-cluster and a hand-written Playwright script. Each arm run is its own process whose whole process tree is accounted (a cgroup per run when possible); the demo site is reported apart. See docs/benchmarks.md.')
     .option('--transactions <n>', 'transactions per arm per round at each concurrency (at least twice the concurrency)', positiveInt('--transactions'), 16)
-    .option('--concurrency <list>', 'transactions at once: one number, or a comma-separated sweep such as 1,2,4,8,12 (each arm runs at each)', parseConcurrencyList, [1, 2, 4, 8])
+    .addOption(new Option('--concurrency <list>', 'transactions at once: one number, or a comma-separated sweep such as 1,2,4,8,12 (each arm runs at each)').argParser(parseConcurrencyList).default([1, 2, 4, 8], '1,2,4,8'))
     .option('--rounds <n>', 'rounds; the arm order rotates and reverses between rounds', positiveInt('--rounds'), 2)
     .option('--arms <list>', 'comma-separated arms', 'ours,browser-per-tx,puppeteer-cluster,playwright-hand')
     .option('--json', 'print the results (every arm run, the per-concurrency points, best points and ratios) as JSON instead of tables')
