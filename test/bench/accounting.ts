@@ -165,6 +165,13 @@ export class ArmAccount {
     return now;
   }
 
+  /** Shared memory (/dev/shm, Chromium's inter-process buffers) of the group now; undefined when sampling /proc. */
+  sharedMemoryNowBytes(): number | undefined {
+    if (this.method !== 'cgroup-v1') return undefined;
+    const stat = parseMemoryStat(read(join(this.#memoryGroup ?? '', 'memory.stat')) ?? '');
+    return stat.get('total_shmem') ?? stat.get('shmem');
+  }
+
   sample(): void {
     this.memoryNowBytes();
   }

@@ -51,10 +51,20 @@ async function main(): Promise<void> {
       await pool.warm();
       // Warm-up: one cycle's worth would be the ideal; a few transactions so the first snapshot is of a warm pool.
       for (let i = 0; i < concurrency * 2; i++) await scheduler.submit(job);
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      (globalThis as { gc?: () => void }).gc?.();
       await checkpoint({ type: 'soak-sample', label: 'start', done, failures, recycled: recycled() });
       const inFlight = new Set<Promise<void>>();
-      const pending: Promise<void>[] = [];
       for (let i = 0; i < transactions; i++) {
+        if (i > 0 && i % recycleAfterLeases === Math.floor(recycleAfterLeases / 2)) {
+          // The same point of every recycle cycle, half-way through a browser's life, in the same state: no
+          // transaction running, the spare context ready, Node's garbage collected. Otherwise the sample
+          // mostly measures how many pages happened to be open.
+          await Promise.all(inFlight);
+          await new Promise((resolve) => setTimeout(resolve, 500));
+          (globalThis as { gc?: () => void }).gc?.();
+          await checkpoint({ type: 'soak-sample', label: 'cycle', done, failures, recycled: recycled() });
+        }
         while (inFlight.size >= concurrency * 2) await Promise.race(inFlight);
         const p: Promise<void> = scheduler
           .submit(job)
@@ -62,16 +72,13 @@ async function main(): Promise<void> {
             ({ result }) => void (result.status !== 'passed' && failures++),
             () => void failures++,
           )
-          .then(async () => {
+          .finally(() => {
             done++;
-            // The same point of every recycle cycle: half-way through a browser's life.
-            if (done % recycleAfterLeases === Math.floor(recycleAfterLeases / 2)) await checkpoint({ type: 'soak-sample', label: 'cycle', done, failures, recycled: recycled() });
-          })
-          .finally(() => inFlight.delete(p));
+            inFlight.delete(p);
+          });
         inFlight.add(p);
-        pending.push(p);
       }
-      await Promise.all(pending);
+      await Promise.all(inFlight);
       await checkpoint({ type: 'soak-sample', label: 'end', done, failures, recycled: recycled() });
       const recycledBeforeClose = recycled() - pool.stats.browsersRetired.shutdown;
       await pool.close();

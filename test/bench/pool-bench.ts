@@ -62,7 +62,8 @@ function onInterrupt(signal: NodeJS.Signals): void {
 }
 
 function startWorker(account: ArmAccount): WorkerHandle {
-  const child = fork(workerPath, [], { stdio: ['ignore', 'ignore', 'pipe', 'ipc'] });
+  // --expose-gc: the soak collects garbage before each memory sample so V8's heap timing does not read as a trend.
+  const child = fork(workerPath, [], { stdio: ['ignore', 'ignore', 'pipe', 'ipc'], execArgv: [...process.execArgv, '--expose-gc'] });
   let stderrTail = '';
   child.stderr?.on('data', (chunk: Buffer) => void (stderrTail = (stderrTail + chunk.toString()).slice(-2000)));
   if (child.pid === undefined) throw new Error('bench worker did not start');
@@ -202,6 +203,10 @@ export interface SoakSnapshot {
   memoryMiB: number;
   /** Summed RSS of the worker's process tree, MiB. */
   treeRssMiB: number;
+  /** RSS of the worker's Node process alone, MiB (what of the memory is not the browser's). */
+  nodeRssMiB: number;
+  /** Shared memory of the group, MiB (cgroup only). */
+  sharedMiB: number | undefined;
   /** Processes under the worker (browsers and their children). */
   processes: number;
   zombies: number;
@@ -259,6 +264,8 @@ export async function runSoak(transactions: number, concurrency: number, log: (l
       return {
         memoryMiB,
         treeRssMiB: Math.round(tree.reduce((s, p) => s + p.rssBytes, 0) / 1024 ** 2),
+        nodeRssMiB: Math.round((tree[0]?.rssBytes ?? 0) / 1024 ** 2),
+        sharedMiB: ((shared) => (shared === undefined ? undefined : Math.round(shared / 1024 ** 2)))(account.sharedMemoryNowBytes()),
         processes: tree.length - 1,
         zombies: tree.filter((p) => p.state === 'Z').length,
         openFiles: openFileCount(tree.slice(1).map((p) => p.pid)),
@@ -272,7 +279,11 @@ export async function runSoak(transactions: number, concurrency: number, log: (l
       const snapshot = snap(m);
       samples.push({ label: m.label, snapshot, failures: m.failures });
       worker.send({ type: 'ack' });
-      log(`soak ${m.label}: ${m.done}/${transactions} done, ${m.failures} failed, ${m.recycled} recycled, memory ${snapshot.memoryMiB} MiB, ${snapshot.processes} processes, ${snapshot.openFiles} open files`);
+      const zombies = descendants(allProcesses(), worker.pid).filter((p) => p.state === 'Z');
+      log(
+        `soak ${m.label}: ${m.done}/${transactions} done, ${m.failures} failed, ${m.recycled} recycled, memory ${snapshot.memoryMiB} MiB, ${snapshot.processes} processes, ${snapshot.openFiles} open files` +
+          (zombies.length === 0 ? '' : `, zombies: ${zombies.map((z) => `${z.comm} ${z.pid} (parent ${z.ppid})`).join(', ')}`),
+      );
       if (m.label === 'after-close') break;
     }
     await worker.exited;
