@@ -123,18 +123,14 @@ export class ArmAccount {
     const cpu = createGroup('cpuacct', name);
     const memory = cpu === undefined ? undefined : createGroup('memory', name);
     if (cpu !== undefined && memory === undefined) removeGroup(cpu);
-    if (memory !== undefined) {
-      try {
-        // Move the pages the worker allocated in its first moments (before it was attached) along with it.
-        writeFileSync(join(memory, 'memory.move_charge_at_immigrate'), '3');
-      } catch {
-        // Not supported on this kernel: those few pages stay charged to our own group.
-      }
-    }
     return new ArmAccount(memory === undefined ? undefined : cpu, memory);
   }
 
-  /** Put the worker in the groups (before it starts anything) and start sampling. */
+  /**
+   * Put the worker in the groups and start sampling. Called right after fork(), which returns once Node has
+   * exec'd: the few pages it touched before that stay charged to our own group (this kernel refuses
+   * `memory.move_charge_at_immigrate`), and nothing of the arm has started yet.
+   */
   attach(pid: number): void {
     this.#rootPid = pid;
     if (this.method === 'cgroup-v1') {
