@@ -32,7 +32,8 @@ export interface SweepResult {
 
 const demoPassword = 'demo-password';
 const workerPath = fileURLToPath(new URL('./arm-worker.ts', import.meta.url));
-const workerDeadlineMs = 15 * 60_000;
+/** An arm run that takes longer than this is hung: its worker is killed. */
+const armRunDeadlineMs = 15 * 60_000;
 
 /** Transactions per arm run: at least two waves at the run's concurrency, so throughput is not one ragged wave. */
 export function transactionsPerRun(requested: number, concurrency: number): number {
@@ -61,9 +62,10 @@ function onInterrupt(signal: NodeJS.Signals): void {
   process.kill(process.pid, signal);
 }
 
-function startWorker(account: ArmAccount): WorkerHandle {
+function startWorker(account: ArmAccount, deadlineMs: number): WorkerHandle {
   // --expose-gc: the soak collects garbage before each memory sample so V8's heap timing does not read as a trend.
   const child = fork(workerPath, [], { stdio: ['ignore', 'ignore', 'pipe', 'ipc'], execArgv: [...process.execArgv, '--expose-gc'] });
+  const startedAt = Date.now();
   let stderrTail = '';
   child.stderr?.on('data', (chunk: Buffer) => void (stderrTail = (stderrTail + chunk.toString()).slice(-2000)));
   if (child.pid === undefined) throw new Error('bench worker did not start');
@@ -81,11 +83,11 @@ function startWorker(account: ArmAccount): WorkerHandle {
     } else inbox.push(message);
     if (ended !== undefined) waiting?.reject(ended);
   });
-  const deadline = setTimeout(() => child.kill('SIGKILL'), workerDeadlineMs);
+  const deadline = setTimeout(() => child.kill('SIGKILL'), deadlineMs);
   const exited = new Promise<number | null>((resolve) =>
     child.on('exit', (code) => {
       clearTimeout(deadline);
-      ended ??= new Error(`bench worker exited (code ${code}) early${stderrTail === '' ? '' : `: ${stderrTail.trim().split('\n').slice(-5).join(' | ')}`}`);
+      ended ??= new Error(`bench worker exited (${code === null ? `killed${Date.now() - startedAt >= deadlineMs ? ` after its ${Math.round(deadlineMs / 60_000)}-minute deadline` : ''}` : `code ${code}`}) early${stderrTail === '' ? '' : `: ${stderrTail.trim().split('\n').slice(-5).join(' | ')}`}`);
       waiting?.reject(ended);
       resolve(code);
     }),
@@ -114,7 +116,7 @@ async function runArm(arm: ArmName, concurrency: number, round: number, transact
   const account = ArmAccount.create(cgroups);
   liveAccounts.add(account);
   try {
-    const worker = startWorker(account);
+    const worker = startWorker(account, armRunDeadlineMs);
     await expect(worker, 'booted');
     account.resetPeak();
     const before = account.reading();
@@ -255,7 +257,8 @@ export async function runSoak(transactions: number, concurrency: number, log: (l
   process.once('SIGINT', onInterrupt);
   process.once('SIGTERM', onInterrupt);
   try {
-    const worker = startWorker(account);
+    // A soak is long by design: allow a minute per transaction before calling it hung.
+    const worker = startWorker(account, Math.max(armRunDeadlineMs, transactions * 60_000));
     await expect(worker, 'booted');
     worker.send({ type: 'soak', transactions, concurrency, recycleAfterLeases, baseUrl: site.url, password: demoPassword });
     const snap = (m: Extract<WorkerMessage, { type: 'soak-sample' }>): SoakSnapshot => {
@@ -281,7 +284,7 @@ export async function runSoak(transactions: number, concurrency: number, log: (l
       worker.send({ type: 'ack' });
       const zombies = descendants(allProcesses(), worker.pid).filter((p) => p.state === 'Z');
       log(
-        `soak ${m.label}: ${m.done}/${transactions} done, ${m.failures} failed, ${m.recycled} recycled, memory ${snapshot.memoryMiB} MiB, ${snapshot.processes} processes, ${snapshot.openFiles} open files` +
+        `soak ${m.label}: ${m.done}/${transactions} done, ${m.failures} failed, ${m.recycled} recycled, memory ${snapshot.memoryMiB} MiB (shared ${snapshot.sharedMiB ?? 'n/a'}, Node RSS ${snapshot.nodeRssMiB}), ${snapshot.processes} processes, ${snapshot.openFiles} open files` +
           (zombies.length === 0 ? '' : `, zombies: ${zombies.map((z) => `${z.comm} ${z.pid} (parent ${z.ppid})`).join(', ')}`),
       );
       if (m.label === 'after-close') break;
