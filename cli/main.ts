@@ -5,6 +5,7 @@ import { EngineError, toEngineError, transactionJsonSchemaText } from '../engine
 import { exitCodeForError, exitCodes } from './exit-codes.ts';
 import { collectVar } from './vars.ts';
 import { validate } from './validate-command.ts';
+import { parseConcurrencyList, type BenchCliOptions } from './bench-command.ts';
 import { version } from './version.ts';
 
 const io = {
@@ -233,14 +234,16 @@ export function buildProgram(): Command {
 
   program
     .command('bench')
-    .description('Side-by-side throughput benchmark: our pool vs a browser per transaction, puppeteer-cluster and a hand-written Playwright script.')
-    .option('--transactions <n>', 'transactions per arm per round', positiveInt('--transactions'), 20)
-    .option('--concurrency <n>', 'transactions at once in every arm', positiveInt('--concurrency'), 2)
-    .option('--rounds <n>', 'rounds; the arm order rotates each round', positiveInt('--rounds'), 3)
+    .description('Side-by-side throughput benchmark: our pool vs a browser per transaction, puppeteer-cluster and a hand-written Playwright script. Each arm run is its own process whose whole process tree is accounted (a cgroup per run when possible); the demo site is reported apart. See docs/benchmarks.md.')
+    .option('--transactions <n>', 'transactions per arm per round at each concurrency (at least twice the concurrency)', positiveInt('--transactions'), 16)
+    .addOption(new Option('--concurrency <list>', 'transactions at once: one number, or a comma-separated sweep such as 1,2,4,8,12 (each arm runs at each)').argParser(parseConcurrencyList).default([1, 2, 4, 8], '1,2,4,8'))
+    .option('--rounds <n>', 'rounds; the arm order rotates and reverses between rounds', positiveInt('--rounds'), 2)
     .option('--arms <list>', 'comma-separated arms', 'ours,browser-per-tx,puppeteer-cluster,playwright-hand')
+    .option('--json', 'print the results (every arm run, the per-concurrency points, best points and ratios) as JSON instead of tables')
+    .option('--no-cgroups', 'account CPU and memory by sampling /proc even where a cgroup per arm run could be created')
     .option('--collectors', 'instead: the overhead of each collector against timings-only, artifact bytes, and TTFB error against a known server wait')
-    .option('--soak <n>', 'instead: run N transactions through our pool and report memory, processes, open files and temp size at start and end', positiveInt('--soak'))
-    .action(async (options: { transactions: number; concurrency: number; rounds: number; arms: string; soak?: number; collectors?: boolean }) => {
+    .option('--soak <n>', 'instead: run N transactions through our pool (one --concurrency) and report the memory trend at the same point of each browser recycle cycle, and processes and open files left after close', positiveInt('--soak'))
+    .action(async (options: BenchCliOptions) => {
       const { runBenchCommand } = await import('./bench-command.ts');
       process.exitCode = await runBenchCommand(options, io);
     });

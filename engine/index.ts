@@ -12,6 +12,7 @@ export * from './schema/result.ts';
 export * from './schema/script.ts';
 export * from './schema/selector.ts';
 // Pure computation.
+export * from './core/capacity.ts';
 export * from './core/clock.ts';
 export * from './core/conditions.ts';
 export * from './core/deadline.ts';
@@ -26,6 +27,7 @@ export * from './browser/discover.ts';
 export * from './browser/launch.ts';
 export * from './browser/lease.ts';
 export * from './browser/pool.ts';
+export * from './browser/resource-limits.ts';
 export * from './collectors/lighthouse-collector.ts';
 export * from './runner/run-transaction.ts';
 export * from './runner/scheduler.ts';

@@ -4,17 +4,27 @@ export interface ResourceLimits {
   memoryBytes: number;
 }
 
-/** Memory one concurrent transaction needs on average (a context with a typical intranet page). */
-export const memoryPerTransactionBytes = 300 * 1024 ** 2;
-/** Memory kept for Node, the browser processes themselves and the OS page cache. */
+/**
+ * Concurrent transactions per CPU. The pool sweep (`checkpoint bench --concurrency 1,2,4,8,12`,
+ * docs/benchmarks.md) saw our throughput saturate at concurrency 4 on 2 CPUs: past that point more lanes only
+ * added latency (p95 3.5 s at 4, 8.5 s at 8) and memory, not transactions per minute.
+ */
+export const transactionsPerCpu = 2;
+/**
+ * Memory budget of one concurrent transaction. The sweep measured 103 MiB per transaction at the saturation
+ * point (peak anonymous + shared memory of Node and the browser ÷ concurrency, about 240 MiB fixed + 40 MiB per
+ * extra lane) on the demo site's light pages; rounded up to leave room for heavier intranet pages.
+ */
+export const memoryPerTransactionBytes = 128 * 1024 ** 2;
+/** Memory kept for Node, the browser's fixed part (≈240 MiB measured) and the OS page cache. */
 export const reservedMemoryBytes = 512 * 1024 ** 2;
 
 /**
- * Default lane concurrency: 1.5 transactions per CPU (pages wait on the network part of the time, so a little
- * over one per core keeps the CPUs busy without making timings noisy), bounded by memory. At least 1.
+ * Default lane concurrency: `transactionsPerCpu` per CPU (where throughput stops growing), bounded by memory
+ * (`memoryPerTransactionBytes` each after `reservedMemoryBytes`). At least 1.
  */
 export function defaultConcurrency(limits: ResourceLimits): number {
-  const byCpu = Math.floor(limits.cpus * 1.5);
+  const byCpu = Math.floor(limits.cpus * transactionsPerCpu);
   const byMemory = Math.floor((limits.memoryBytes - reservedMemoryBytes) / memoryPerTransactionBytes);
   return Math.max(1, Math.min(byCpu, byMemory));
 }

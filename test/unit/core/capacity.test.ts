@@ -4,9 +4,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { readResourceLimits } from '../../../engine/browser/resource-limits.ts';
-import { bytesFromMemoryMax, cpusFromCpuMax, defaultConcurrency } from '../../../engine/core/capacity.ts';
+import { bytesFromMemoryMax, cpusFromCpuMax, defaultConcurrency, transactionsPerCpu } from '../../../engine/core/capacity.ts';
 
 const GiB = 1024 ** 3;
+const MiB = 1024 ** 2;
 
 describe('capacity from cgroup limits', () => {
   it('reads cgroup v2 cpu.max as a number of CPUs, and "max" as unlimited', () => {
@@ -21,11 +22,16 @@ describe('capacity from cgroup limits', () => {
     assert.equal(bytesFromMemoryMax('max\n'), undefined);
   });
 
-  it('sizes the default lane at 1.5 transactions per CPU, bounded by memory, never below 1', () => {
-    assert.equal(defaultConcurrency({ cpus: 2, memoryBytes: 24 * GiB }), 3);
-    assert.equal(defaultConcurrency({ cpus: 8, memoryBytes: 1 * GiB }), 1);
-    assert.equal(defaultConcurrency({ cpus: 4, memoryBytes: 2 * GiB }), 5);
+  it('sizes the default lane at 2 transactions per CPU (where the sweep saturated), bounded by memory, never below 1', () => {
+    assert.equal(transactionsPerCpu, 2);
+    assert.equal(defaultConcurrency({ cpus: 2, memoryBytes: 24 * GiB }), 4);
+    assert.equal(defaultConcurrency({ cpus: 1.5, memoryBytes: 24 * GiB }), 3);
+    // 1 GiB: 512 MiB reserved, 128 MiB per transaction → 4, however many CPUs.
+    assert.equal(defaultConcurrency({ cpus: 8, memoryBytes: 1 * GiB }), 4);
+    assert.equal(defaultConcurrency({ cpus: 4, memoryBytes: 2 * GiB }), 8);
+    assert.equal(defaultConcurrency({ cpus: 16, memoryBytes: 2 * GiB }), 12);
     assert.equal(defaultConcurrency({ cpus: 0.5, memoryBytes: 0 }), 1);
+    assert.equal(defaultConcurrency({ cpus: 4, memoryBytes: 512 * MiB }), 1);
   });
 
   it('takes a container`s cgroup files over the host`s CPU and memory', async () => {
