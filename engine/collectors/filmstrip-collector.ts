@@ -135,19 +135,6 @@ function endedWithInteraction(result: Readonly<StepResult>): boolean {
 
 type Box = { x: number; y: number; width: number; height: number };
 
-/**
- * Resolves once the page has run an animation frame and the task after it (the frame is committed to the
- * compositor). A closed or busy page resolves after 1 s at most: this only bounds which frames count.
- */
-async function flushFrame(page: Page): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  await Promise.race([
-    page.evaluate(() => new Promise<void>((resolve) => requestAnimationFrame(() => setTimeout(resolve, 0)))).catch(() => undefined),
-    new Promise<void>((resolve) => (timer = setTimeout(resolve, 1000))),
-  ]);
-  clearTimeout(timer);
-}
-
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, Math.max(0, ms)));
 
 /** Viewport box → fraction of the viewport, with a 2 px margin (thumbnails are scaled; no sliver may remain). */
@@ -193,10 +180,13 @@ async function boxesOf(frame: Frame, selector: string): Promise<Box[]> {
  * page is closed or cannot run script (its masks are then unknown). Throws when an element to mask cannot be
  * searched for (an invalid selector, too many frames): a filmstrip is never stored half-masked.
  */
-async function pageState(page: Page, maskSelectors: readonly string[]): Promise<PageState | undefined> {
+async function pageState(page: Page, maskSelectors: readonly string[], afterFrame = false): Promise<PageState | undefined> {
   if (page.isClosed()) return undefined;
   const read = () =>
-    page.evaluate((always) => {
+    page.evaluate(async ({ always, waitForFrame }) => {
+      // The page runs an animation frame and the task after it: the frame is committed to the compositor. A
+      // page too busy for that within 1 s is read anyway (this only bounds which frames count for the step).
+      if (waitForFrame) await Promise.race([new Promise((resolve) => requestAnimationFrame(() => setTimeout(resolve, 0))), new Promise((resolve) => setTimeout(resolve, 1000))]);
       const entry = performance.getEntriesByType('navigation')[0];
       const boxes = [...document.querySelectorAll(always)].slice(0, 200).map((element) => {
         const box = element.getBoundingClientRect();
@@ -208,7 +198,7 @@ async function pageState(page: Page, maskSelectors: readonly string[]): Promise<
         viewport: { width: innerWidth, height: innerHeight },
         boxes,
       };
-    }, alwaysMaskedSelector);
+    }, { always: alwaysMaskedSelector, waitForFrame: afterFrame });
   // A navigation in flight destroys the execution context under us: one retry once the new document runs.
   const state = await read().catch(async () => {
     await new Promise((resolve) => setTimeout(resolve, 100));
@@ -504,12 +494,11 @@ export function filmstripCollector(options: FilmstripOptions = {}): Collector {
       for (const earlier of cast.open.filter((s) => s.stepIndex < info.index)) seal(ctx, cast, earlier);
       const interaction = endedWithInteraction(result);
       if (interaction) await settle(ctx, cast, settleQuietMs, settleMaxMs);
-      // What the step checked is in the DOM: once the page has run an animation frame and committed it, the
-      // step's last paint is presented; frames from then on belong to no step (the next collectors may paint).
-      if (!cast.page.isClosed()) await flushFrame(cast.page);
+      // What the step checked is in the DOM: once the page has run an animation frame and committed it (read
+      // with the end state, one round trip), the step's last paint is presented; frames from then on belong to
+      // no step (the next collectors may paint: a screenshot's mask overlay).
+      const after = await pageState(cast.page, ctx.script.settings?.maskSelectors ?? [], true);
       segment.endMs = Date.now();
-
-      const after = await pageState(cast.page, ctx.script.settings?.maskSelectors ?? []);
       const navigated = after !== undefined && after.origin !== segment.originBefore;
       const stepStartMs = result.startedAt === undefined ? Number.NaN : Date.parse(result.startedAt);
       const stepStartSane = Number.isFinite(stepStartMs) && stepStartMs >= segment.readyAtMs - 5 && stepStartMs <= Date.now();
