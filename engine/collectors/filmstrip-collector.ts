@@ -1,6 +1,8 @@
 import type { CDPSession, Frame, Page } from 'playwright-core';
 import { thinByInterval } from '../core/frame-selection.ts';
 import type { DuplicateTolerance } from '../core/visual-metrics.ts';
+import type { Clock } from '../core/clock.ts';
+import type { Deadline } from '../core/deadline.ts';
 import type { StepResult } from '../schema/result.ts';
 import type { Collector, CollectorContext } from './collector.ts';
 import { BetweenSteps } from './between-steps.ts';
@@ -291,19 +293,15 @@ export function filmstripCollector(options: FilmstripOptions = {}): Collector {
   /** Deferred processing of each step's frames, by step index; awaited in `finish`. */
   const jobs = new Map<number, Promise<ProcessedFilmstrip | undefined>>();
   const between = new BetweenSteps();
-  /**
-   * Deferred work blocks nobody until `finish` waits for it; from then on it must end before this (set there,
-   * performance.now() scale).
-   */
-  let workDeadline = Number.POSITIVE_INFINITY;
+  /** Deferred work blocks nobody until `finish` waits for it; from then on it must end with `finish`'s deadline. */
+  let workDeadline: Deadline | undefined;
 
   /**
-   * This collector's one deadline for a hook begun now (performance.now() scale): a second before the runner's
-   * hook deadline, which also shrinks near the end of the script. The single place to swap for the runner's
-   * Deadline object.
+   * This collector's deadline within a hook: a second before the hook's own (which shrinks near the end of the
+   * script and after a failure), so that what ran out can still be reported per step.
    */
-  function deadlineOf(ctx: CollectorContext): number {
-    return performance.now() + Math.min(hookTimeoutMs, ctx.remainingMs() + 10_000) - 1000;
+  function deadlineOf(ctx: CollectorContext): Deadline {
+    return ctx.deadline().narrow(Math.max(0, ctx.remainingMs() - 1000), () => new Error('filmstrip processing ran out of time'));
   }
 
   function record(segment: Segment, frame: CapturedFrame): void {
@@ -326,7 +324,7 @@ export function filmstripCollector(options: FilmstripOptions = {}): Collector {
     return cast.open.find((segment) => segment.endMs === undefined || atMs < segment.endMs);
   }
 
-  function listen(session: CDPSession): void {
+  function listen(session: CDPSession, clock: Clock): void {
     if (listening.has(session)) return;
     listening.add(session);
     session.on('Page.screencastFrame', (event) => {
@@ -336,11 +334,11 @@ export function filmstripCollector(options: FilmstripOptions = {}): Collector {
       if (cast?.session !== session) return;
       // Without a timestamp (older browsers) the arrival time in Node stands in: later by the delivery latency.
       const stamped = event.metadata.timestamp;
-      const frame = { atMs: stamped === undefined ? Date.now() : stamped * 1000, bytes: Buffer.from(event.data, 'base64') };
+      const frame = { atMs: stamped === undefined ? clock.wallNow().getTime() : stamped * 1000, bytes: Buffer.from(event.data, 'base64') };
       // Byte-identical to the previous frame: nothing changed on screen (speedline drops these too).
       if (cast.lastBytes?.equals(frame.bytes) === true) return;
       cast.lastBytes = frame.bytes;
-      cast.lastArrivalMs = Date.now();
+      cast.lastArrivalMs = clock.wallNow().getTime();
       cast.newestAtMs = Math.max(cast.newestAtMs, frame.atMs);
       const segment = segmentFor(cast, frame.atMs);
       if (segment !== undefined) record(segment, frame);
@@ -382,7 +380,7 @@ export function filmstripCollector(options: FilmstripOptions = {}): Collector {
           ? undefined
           : { width: ctx.script.settings?.filmstripWidth ?? defaultFilmstripWidth, maxFrames, maxBytes, masks: segment.masks, maskColor },
       checkTime: () => {
-        if (performance.now() > workDeadline) throw new Error('filmstrip processing ran out of time');
+        workDeadline?.throwIfEnded();
       },
       betweenSteps: () => between.wait(),
     });
@@ -400,11 +398,12 @@ export function filmstripCollector(options: FilmstripOptions = {}): Collector {
 
   /** Waits until no frame has arrived for `quietMs` (at most `maxMs`, never past the script's end). */
   async function settle(ctx: CollectorContext, cast: Screencast, quietMs: number, maxMs: number): Promise<void> {
-    const enteredMs = Date.now();
+    const wallMs = () => ctx.clock.wallNow().getTime();
+    const enteredMs = wallMs();
     const untilMs = enteredMs + Math.max(0, Math.min(maxMs, ctx.remainingMs() - 1000));
     for (;;) {
       const quietAtMs = Math.max(cast.lastArrivalMs, enteredMs) + quietMs;
-      const nowMs = Date.now();
+      const nowMs = wallMs();
       if (nowMs >= quietAtMs || nowMs >= untilMs) return;
       await sleep(Math.min(quietAtMs, untilMs) - nowMs);
     }
@@ -436,7 +435,7 @@ export function filmstripCollector(options: FilmstripOptions = {}): Collector {
       endState: undefined,
       onFrame: () => onFirstFrame(),
     };
-    listen(session);
+    listen(session, ctx.clock);
     active = cast;
     const width = captureWidth(ctx);
     await session.send('Page.startScreencast', {
@@ -447,12 +446,9 @@ export function filmstripCollector(options: FilmstripOptions = {}): Collector {
       everyNthFrame: 1,
     });
     // Chromium sends the current picture right away; it is the baseline of steps that do not navigate.
-    const waitMs = Math.max(0, Math.min(firstFrameWaitMs, ctx.remainingMs()));
-    let timer: NodeJS.Timeout | undefined;
-    await Promise.race([firstFrame, new Promise<void>((resolve) => (timer = setTimeout(resolve, waitMs)))]);
-    clearTimeout(timer);
+    await ctx.deadline().within(firstFrameWaitMs, () => new Error('no first frame'), firstFrame).catch(() => undefined);
     cast.onFrame = () => {};
-    segment.readyAtMs = Date.now();
+    segment.readyAtMs = ctx.clock.wallNow().getTime();
   }
 
   return {
@@ -472,7 +468,7 @@ export function filmstripCollector(options: FilmstripOptions = {}): Collector {
         // start state is the page as the previous step left it (read in that step's afterStep).
         const start = cast.endState ?? (await pageState(page, ctx.script.settings?.maskSelectors ?? []));
         cast.endState = undefined;
-        const nowMs = Date.now();
+        const nowMs = ctx.clock.wallNow().getTime();
         // A step whose afterStep never ran takes no frame of this one.
         for (const segment of cast.open) segment.endMs ??= nowMs;
         cast.open.push(newSegment(info.index, start, nowMs, cast.between));
@@ -498,10 +494,10 @@ export function filmstripCollector(options: FilmstripOptions = {}): Collector {
       // with the end state, one round trip), the step's last paint is presented; frames from then on belong to
       // no step (the next collectors may paint: a screenshot's mask overlay).
       const after = await pageState(cast.page, ctx.script.settings?.maskSelectors ?? [], true);
-      segment.endMs = Date.now();
+      segment.endMs = ctx.clock.wallNow().getTime();
       const navigated = after !== undefined && after.origin !== segment.originBefore;
       const stepStartMs = result.startedAt === undefined ? Number.NaN : Date.parse(result.startedAt);
-      const stepStartSane = Number.isFinite(stepStartMs) && stepStartMs >= segment.readyAtMs - 5 && stepStartMs <= Date.now();
+      const stepStartSane = Number.isFinite(stepStartMs) && stepStartMs >= segment.readyAtMs - 5 && stepStartMs <= ctx.clock.wallNow().getTime();
       const originMs = navigated ? after.navigationStart : stepStartSane ? stepStartMs : segment.readyAtMs;
       segment.masks.push(...(after?.masks ?? []));
       if (after === undefined) segment.masksKnown = false;
@@ -515,50 +511,49 @@ export function filmstripCollector(options: FilmstripOptions = {}): Collector {
       between.stepEnded();
       const deadline = deadlineOf(ctx);
       workDeadline = deadline;
-      const cast = active;
-      if (cast !== undefined) {
-        // The last step's frames are presented; some may still be on their way through CDP.
-        const endMs = Math.max(...cast.open.map((segment) => segment.endMs ?? Number.POSITIVE_INFINITY));
-        const giveUpAt = performance.now() + Math.min(finalQuietMs, Math.max(0, ctx.remainingMs()));
-        while (cast.newestAtMs < endMs && performance.now() < giveUpAt) await sleep(5);
-        await stop(ctx, cast);
-      }
-      const late = new Map<number, Partial<StepResult> | Error>();
-      const pending = [...jobs].sort((a, b) => a[0] - b[0]);
-      jobs.clear();
-      for (const [stepIndex, job] of pending) {
-        let timer: NodeJS.Timeout | undefined;
-        const outOfTime = new Promise<never>((_, reject) => {
-          timer = setTimeout(() => reject(new Error('filmstrip processing ran out of time')), Math.max(0, deadline - performance.now()));
-        });
-        let processed: ProcessedFilmstrip | undefined;
-        try {
-          processed = await Promise.race([job, outOfTime]);
-        } catch (error) {
-          late.set(stepIndex, error instanceof Error ? error : new Error(String(error)));
-          continue;
-        } finally {
-          clearTimeout(timer);
+      try {
+        const cast = active;
+        if (cast !== undefined) {
+          // The last step's frames are presented; some may still be on their way through CDP.
+          const endMs = Math.max(...cast.open.map((segment) => segment.endMs ?? Number.POSITIVE_INFINITY));
+          const quiet = deadline.narrow(finalQuietMs, () => new Error('the last frames did not arrive'));
+          await quiet.poll(() => cast.newestAtMs >= endMs, 5).catch(() => false);
+          quiet.dispose();
+          await stop(ctx, cast);
         }
-        if (processed === undefined) continue;
-        const fields: Partial<StepResult> = processed.visualMetrics === undefined ? {} : { visualMetrics: processed.visualMetrics };
-        const sink = ctx.artifacts;
-        if (sink !== undefined && processed.thumbnails !== undefined) {
-          const filmstrip: NonNullable<StepResult['filmstrip']> = [];
-          const names = new Set<string>();
-          for (const thumbnail of processed.thumbnails) {
-            let name = `${stepLabel(stepIndex)}-${String(thumbnail.timeMs).padStart(4, '0')}ms`;
-            while (names.has(name)) name += '-b';
-            names.add(name);
-            const artifact = await sink.write({ kind: 'filmstrip-frame', name: `${name}.webp`, bytes: thumbnail.webp, contentType: 'image/webp', step: stepIndex });
-            ctx.addArtifact(artifact);
-            filmstrip.push({ timeMs: thumbnail.timeMs, path: artifact.path, visualProgress: thumbnail.visualProgress });
+        const late = new Map<number, Partial<StepResult> | Error>();
+        const pending = [...jobs].sort((a, b) => a[0] - b[0]);
+        jobs.clear();
+        for (const [stepIndex, job] of pending) {
+          let processed: ProcessedFilmstrip | undefined;
+          try {
+            processed = await deadline.race(job);
+          } catch (error) {
+            late.set(stepIndex, error instanceof Error ? error : new Error(String(error)));
+            continue;
           }
-          fields.filmstrip = filmstrip;
+          if (processed === undefined) continue;
+          const fields: Partial<StepResult> = processed.visualMetrics === undefined ? {} : { visualMetrics: processed.visualMetrics };
+          const sink = ctx.artifacts;
+          if (sink !== undefined && processed.thumbnails !== undefined) {
+            const filmstrip: NonNullable<StepResult['filmstrip']> = [];
+            const names = new Set<string>();
+            for (const thumbnail of processed.thumbnails) {
+              let name = `${stepLabel(stepIndex)}-${String(thumbnail.timeMs).padStart(4, '0')}ms`;
+              while (names.has(name)) name += '-b';
+              names.add(name);
+              const artifact = await sink.write({ kind: 'filmstrip-frame', name: `${name}.webp`, bytes: thumbnail.webp, contentType: 'image/webp', step: stepIndex });
+              ctx.addArtifact(artifact);
+              filmstrip.push({ timeMs: thumbnail.timeMs, path: artifact.path, visualProgress: thumbnail.visualProgress });
+            }
+            fields.filmstrip = filmstrip;
+          }
+          late.set(stepIndex, fields);
         }
-        late.set(stepIndex, fields);
+        return late;
+      } finally {
+        deadline.dispose();
       }
-      return late;
     },
   };
 }

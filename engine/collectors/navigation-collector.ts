@@ -1,4 +1,5 @@
 import type { Page } from 'playwright-core';
+import type { Deadline } from '../core/deadline.ts';
 import { navigationTimingFrom, type RawNavigationEntry } from '../core/navigation-timing.ts';
 import type { Collector } from './collector.ts';
 
@@ -12,24 +13,23 @@ interface DocumentState {
   entry: RawNavigationEntry | undefined;
 }
 
-/** One round trip: the document's identity (timeOrigin) and its navigation entry. */
-async function readDocument(page: Page): Promise<DocumentState | undefined> {
+/** One round trip: the document's identity (timeOrigin) and its navigation entry; undefined when it fails. */
+async function readDocument(page: Page, deadline: Deadline): Promise<DocumentState | undefined> {
   // A page stuck in a loop never answers: give up after a short while rather than hold the run.
-  let timer: NodeJS.Timeout | undefined;
-  const giveUp = new Promise<undefined>((resolve) => (timer = setTimeout(resolve, readTimeoutMs, undefined)));
-  const read = page
-    .evaluate(() => {
-      const entry = performance.getEntriesByType('navigation')[0] as PerformanceNavigationTiming | undefined;
-      return {
-        timeOrigin: performance.timeOrigin,
-        entry: entry === undefined ? undefined : (JSON.parse(JSON.stringify(entry.toJSON())) as RawNavigationEntry),
-      };
-    })
-    .catch(() => undefined);
   try {
-    return await Promise.race([read, giveUp]);
-  } finally {
-    clearTimeout(timer);
+    return await deadline.within(
+      readTimeoutMs,
+      () => new Error(`the navigation timing read did not answer within ${readTimeoutMs} ms`),
+      page.evaluate(() => {
+        const entry = performance.getEntriesByType('navigation')[0] as PerformanceNavigationTiming | undefined;
+        return {
+          timeOrigin: performance.timeOrigin,
+          entry: entry === undefined ? undefined : (JSON.parse(JSON.stringify(entry.toJSON())) as RawNavigationEntry),
+        };
+      }),
+    );
+  } catch {
+    return undefined;
   }
 }
 
@@ -45,7 +45,7 @@ export function navigationCollector(): Collector {
     name: 'navigation',
     async afterStep(ctx) {
       const page = ctx.currentPage();
-      let state = await readDocument(page);
+      let state = await readDocument(page, ctx.deadline());
       const url = page.url();
       const isNew = page !== lastPage || state === undefined || state.timeOrigin !== lastOrigin;
       lastPage = page;
@@ -54,7 +54,7 @@ export function navigationCollector(): Collector {
       if (state.entry.loadEventEnd === 0) {
         // The step ended before the load event (e.g. its last action clicked a link): wait, outside the timing.
         await page.waitForLoadState('load', { timeout: Math.max(1, Math.min(loadSettleMs, ctx.remainingMs())) }).catch(() => undefined);
-        state = (await readDocument(page)) ?? state;
+        state = (await readDocument(page, ctx.deadline())) ?? state;
         lastOrigin = state.timeOrigin;
       }
       return state.entry === undefined ? { url } : { url, navigation: navigationTimingFrom(state.entry) };

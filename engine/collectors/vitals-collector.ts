@@ -22,18 +22,6 @@ const roundTripMs = 1500;
 /** The reset before a step is a synchronous call; a page that does not answer in time is not waited for. */
 const resetDeadlineMs = 1000;
 
-async function raceDeadline<T>(work: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_resolve, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what} did not answer within ${ms} ms (page busy?)`)), ms);
-  });
-  try {
-    return await Promise.race([work, timeout]);
-  } finally {
-    clearTimeout(timer);
-    work.catch(() => undefined);
-  }
-}
 
 /**
  * Web Vitals (FCP, LCP, CLS, TBT, INP) and soft navigations per step, from PerformanceObservers installed in
@@ -69,7 +57,7 @@ export function vitalsCollector(options: VitalsCollectorOptions = {}): Collector
       const page = ctx.currentPage();
       if (page.isClosed()) return;
       // Between steps the page may still run late work (beacons, timers): it is not charged to the next step.
-      await raceDeadline(callReset(page), resetDeadlineMs, 'the vitals reset').catch(() => undefined);
+      await ctx.deadline().within(resetDeadlineMs, () => new Error(`the vitals reset did not answer within ${resetDeadlineMs} ms (page busy?)`), callReset(page)).catch(() => undefined);
     },
     async afterStep(ctx): Promise<Partial<StepResult> | undefined> {
       const page = ctx.currentPage();
@@ -77,7 +65,7 @@ export function vitalsCollector(options: VitalsCollectorOptions = {}): Collector
       const waitMs = Math.max(0, Math.min(readWaitMs, ctx.remainingMs() - roundTripMs));
       let raw: RawVitalsSnapshot | undefined;
       try {
-        raw = await raceDeadline(callRead(page, waitMs), waitMs + roundTripMs, 'the vitals read');
+        raw = await ctx.deadline().within(waitMs + roundTripMs, () => new Error(`the vitals read did not answer within ${waitMs + roundTripMs} ms (page busy?)`), callRead(page, waitMs));
       } catch (error) {
         if (page.isClosed()) return undefined;
         throw error;

@@ -145,6 +145,19 @@ export class Deadline {
     });
   }
 
+  /**
+   * `work` under a child deadline of `budgetMs` (or less, when this one ends sooner): settles with it, or
+   * rejects with `onExpire()` or this deadline's reason. For one browser call with a limit of its own.
+   */
+  async within<T>(budgetMs: number, onExpire: () => Error, work: Promise<T>): Promise<T> {
+    const limit = this.narrow(budgetMs, onExpire);
+    try {
+      return await limit.race(work);
+    } finally {
+      limit.dispose();
+    }
+  }
+
   /** Wait `ms` (bounded by what is left); rejects with the reason if the deadline ends first. */
   sleep(ms: number): Promise<void> {
     const waitMs = Math.min(ms, this.remainingMs());
