@@ -28,6 +28,18 @@ export default tseslint.config(
     },
   },
   {
+    // Time in the runner comes from the injected Clock and is bounded by the run's Deadline, so tests can
+    // drive it and one cancel reaches every wait.
+    files: ['engine/runner/**/*.ts'],
+    rules: {
+      'no-restricted-properties': [
+        'error',
+        { object: 'Date', property: 'now', message: 'Read time from the injected Clock (core/clock.ts); bound waits with the Deadline (core/deadline.ts).' },
+        { object: 'performance', property: 'now', message: 'Read time from the injected Clock (core/clock.ts); bound waits with the Deadline (core/deadline.ts).' },
+      ],
+    },
+  },
+  {
     files: ['bin/*.js'],
     languageOptions: { globals: { process: 'readonly' } },
   },

@@ -19,6 +19,31 @@ function firstLine(message: string): string {
   return (message.split('\n')[0] ?? message).replace(/^(locator|page|frame|keyboard|elementHandle)\.[A-Za-z]+: /, '').trim();
 }
 
+/** Whether Playwright gave up waiting (its `timeout` option ran out). */
+export function isPlaywrightTimeout(error: unknown): error is Error {
+  return error instanceof Error && (error.name === 'TimeoutError' || /Timeout [\d.]+ms exceeded/.test(error.message));
+}
+
+export interface BudgetContext {
+  timeoutMs: number;
+  limitedBy: TimeoutSource;
+  /** The step's or script's whole budget, when one of them limited the action. */
+  budgetMs?: number | undefined;
+}
+
+/**
+ * The error for an action whose time ran out, named after the budget that limited it: running out of the
+ * step's budget is a step timeout, not a slow element. `detail` says what was being waited for.
+ */
+export function budgetTimeout(context: BudgetContext, detail?: string, cause?: unknown): EngineError {
+  const timeoutCode = context.limitedBy === 'step' ? 'STEP_TIMEOUT' : context.limitedBy === 'script' ? 'SCRIPT_TIMEOUT' : 'ACTION_TIMEOUT';
+  const text =
+    context.limitedBy === 'action'
+      ? `timed out after ${context.timeoutMs} ms${detail === undefined ? '' : ` (${detail})`}`
+      : `timed out: the ${context.limitedBy}'s ${context.budgetMs ?? context.timeoutMs} ms budget ran out${detail === undefined ? '' : ` (${detail})`}`;
+  return new EngineError(timeoutCode, text, 'site', cause === undefined ? undefined : { cause });
+}
+
 /**
  * Map whatever an action threw to an EngineError with a plain-language message and the right blame.
  * `limitedBy` says which budget set the timeout, so running out of the step's budget is reported as a step
@@ -26,7 +51,7 @@ function firstLine(message: string): string {
  */
 export function mapActionError(
   error: unknown,
-  context: { timeoutMs: number; limitedBy: TimeoutSource; browserConnected: boolean; selector?: string | undefined; budgetMs?: number },
+  context: BudgetContext & { browserConnected: boolean; selector?: string | undefined },
 ): EngineError {
   if (!context.browserConnected) {
     if (error instanceof EngineError && (error.code === 'BROWSER_CRASHED' || error.code === 'RUN_ABORTED')) return error;
@@ -41,16 +66,8 @@ export function mapActionError(
     }
     return error;
   }
+  if (isPlaywrightTimeout(error)) return budgetTimeout(context, callLogReason(error.message), error);
   const message = error instanceof Error ? error.message : String(error);
-  const name = error instanceof Error ? error.name : '';
-  if (name === 'TimeoutError' || /Timeout [\d.]+ms exceeded/.test(message)) {
-    const reason = callLogReason(message);
-    const text =
-      context.limitedBy === 'action'
-        ? `timed out after ${context.timeoutMs} ms${reason === undefined ? '' : ` (${reason})`}`
-        : `timed out: the ${context.limitedBy}'s ${context.budgetMs ?? context.timeoutMs} ms budget ran out${reason === undefined ? '' : ` (${reason})`}`;
-    return new EngineError(timeoutCode ?? 'ACTION_TIMEOUT', text, 'site', { cause: error });
-  }
   if (/strict mode violation/.test(message)) {
     const count = /resolved to (\d+) elements/.exec(message)?.[1];
     return new EngineError('SELECTOR_AMBIGUOUS', `${context.selector ?? 'the selector'} matches ${count ?? 'several'} elements; make it match exactly one`, 'script', { cause: error });

@@ -1,6 +1,6 @@
 import type { BrowserContext, Frame, Page } from 'playwright-core';
 import { EngineError } from '../core/errors.ts';
-import { pollUntil } from './poll.ts';
+import type { Deadline } from '../core/deadline.ts';
 
 /**
  * Where actions currently apply: one tab (page) and one frame of it. Tabs are kept in the order they opened,
@@ -49,13 +49,16 @@ export class RunSession {
     this.#frame = page.mainFrame();
   }
 
-  /** Wait for a tab satisfying `match`, opened now or within the timeout. */
-  async waitForPage(match: (page: Page) => boolean, timeoutMs: number, what: string): Promise<Page> {
+  /**
+   * Wait for a tab satisfying `match`, opened now or before `deadline` ends; `timeoutMs` (the action's budget)
+   * is for the message.
+   */
+  async waitForPage(match: (page: Page) => boolean, what: string, deadline: Deadline, timeoutMs: number): Promise<Page> {
     let found: Page | undefined;
-    const ok = await pollUntil(() => {
+    const ok = await deadline.poll(() => {
       found = [...this.pages].reverse().find((page) => !page.isClosed() && match(page));
       return found !== undefined;
-    }, timeoutMs, 50);
+    }, 50);
     if (!ok || found === undefined) throw new EngineError('TAB_NOT_FOUND', `no ${what} within ${timeoutMs} ms`, 'site');
     return found;
   }

@@ -7,7 +7,7 @@ import type { NetworkTracker } from '../collectors/network-tracker.ts';
 import type { ActionResult, StepResult } from '../schema/result.ts';
 import type { Script, Step } from '../schema/script.ts';
 import { executeAction } from './actions.ts';
-import { mapActionError } from './error-mapping.ts';
+import { budgetTimeout, mapActionError } from './error-mapping.ts';
 import { describeSelector } from './selectors.ts';
 import type { RunSession } from './session.ts';
 
@@ -55,15 +55,18 @@ export async function executeStep(step: Step, stepIndex: number, env: StepExecut
     const actionStartMs = clock.nowMs();
     const budget = actionBudget(requestedActionTimeoutMs(rawAction, env.script), stepDeadlineMs - actionStartMs, env.scriptDeadlineMs - actionStartMs);
     const selector = 'selector' in rawAction && rawAction.selector !== undefined ? describeSelector(rawAction.selector) : undefined;
-    // The hard stop: Playwright gets `budget.timeoutMs` and normally fails first with its own, better
-    // message; this only ends calls that hang without honouring their timeout (a page stuck in a loop).
+    const budgetMs = budget.limitedBy === 'step' ? stepTimeoutMs(step) : scriptTimeoutMs(env.script);
+    // The action's own deadline: exactly its budget. Every wait of the action polls it and Playwright calls
+    // get what is left of it, so Playwright normally fails first with its own, better message.
+    const deadline = env.deadline.narrow(budget.timeoutMs, () => budgetTimeout({ ...budget, budgetMs }));
+    // The hard stop: ends calls that hang without honouring their timeout (a page stuck in a loop).
     const hardStop = env.deadline.narrow(budget.timeoutMs + hungCallGraceMs, () => new EngineError('ACTION_TIMEOUT', `the browser did not answer within ${budget.timeoutMs} ms (page busy or hung)`, 'site'));
     try {
       env.deadline.throwIfEnded();
       const action = renderDeep(rawAction, env.values, `steps[${stepIndex}].actions[${actionIndex}]`);
       if (budget.timeoutMs <= 0) throw new EngineError('ACTION_TIMEOUT', 'no time left', 'site');
       const outcome = await hardStop.race(
-        executeAction(action, { session: env.session, network: env.network, timeoutMs: budget.timeoutMs, scriptDir: env.scriptDir, setVariable: env.setVariable }),
+        executeAction(action, { session: env.session, network: env.network, deadline, timeoutMs: budget.timeoutMs, clock, scriptDir: env.scriptDir, setVariable: env.setVariable }),
       );
       actions.push({ index: actionIndex, type: rawAction.type, status: 'passed', durationMs: Math.round((clock.nowMs() - actionStartMs) * 100) / 100, ...outcome });
     } catch (thrown) {
@@ -74,7 +77,7 @@ export async function executeStep(step: Step, stepIndex: number, env: StepExecut
         ...budget,
         browserConnected: !(cause instanceof EngineError && cause.blame === 'engine' && (cause.code === 'BROWSER_CRASHED' || cause.code === 'RUN_ABORTED')),
         selector,
-        budgetMs: budget.limitedBy === 'step' ? stepTimeoutMs(step) : scriptTimeoutMs(env.script),
+        budgetMs,
       });
       const sentence = `Step "${step.name}" › action ${actionIndex + 1} (${rawAction.type}): ${mapped.message}`;
       error = { code: mapped.code, message: sentence, blame: mapped.blame, action: actionIndex, ...(selector === undefined ? {} : { selector }) };
@@ -82,6 +85,7 @@ export async function executeStep(step: Step, stepIndex: number, env: StepExecut
       if (mapped.blame === 'engine') engineFault = mapped;
       break;
     } finally {
+      deadline.dispose();
       hardStop.dispose();
     }
   }

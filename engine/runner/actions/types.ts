@@ -1,0 +1,41 @@
+import type { Clock } from '../../core/clock.ts';
+import type { Deadline } from '../../core/deadline.ts';
+import type { NetworkTracker } from '../../collectors/network-tracker.ts';
+import type { ActionOf, ActionType } from '../../schema/actions.ts';
+import type { ResolvedLocator } from '../selectors.ts';
+import type { RunSession } from '../session.ts';
+
+export interface ActionEnvironment {
+  session: RunSession;
+  network: NetworkTracker;
+  /**
+   * The action's own deadline: exactly its budget, already capped by the step and script budgets. Every wait
+   * polls, sleeps and hands Playwright what is left of it; a cancel or crash ends it at once.
+   */
+  deadline: Deadline;
+  /** The budget the deadline started with, for messages ("… within N ms"). */
+  timeoutMs: number;
+  clock: Clock;
+  /** Directory of the script file; upload paths are relative to it. */
+  scriptDir: string;
+  setVariable: (name: string, value: string) => void;
+}
+
+export interface ActionOutcome {
+  matchedSelector?: string;
+  matchedSelectorIndex?: number;
+}
+
+export type ActionHandler<T extends ActionType> = (action: ActionOf<T>, env: ActionEnvironment) => Promise<ActionOutcome>;
+
+/** One handler per action type: an action type without one does not compile. */
+export type ActionHandlers = { [T in ActionType]: ActionHandler<T> };
+
+export function outcomeOf(resolved: ResolvedLocator): ActionOutcome {
+  return { matchedSelector: resolved.selector, matchedSelectorIndex: resolved.index };
+}
+
+/** The `timeout` of a Playwright call: what is left of the deadline, never 0 (which Playwright reads as "no limit"). */
+export function callTimeoutMs(deadline: Deadline): number {
+  return Math.max(1, Math.floor(deadline.remainingMs()));
+}
