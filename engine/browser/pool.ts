@@ -103,8 +103,10 @@ class PooledBrowser {
 
 /**
  * Warm browsers handing out a fresh context per transaction. The unit of isolation is the context (closed
- * after every lease); the unit of failure and ageing is the browser (recycled after N leases, an age or a
- * memory limit, replaced after a crash or a hung close, killed with its process tree when it won't close).
+ * after every lease, or with `reuseContexts` wiped and kept for the next lease with the same options when the
+ * wipe can be trusted, else closed); the unit of failure and ageing is the browser (recycled after N leases, an
+ * age or a memory limit, replaced after a crash or a hung close, killed with its process tree when it won't
+ * close). Isolation of both modes is proven by test/integration/lease-isolation.test.ts.
  */
 export class BrowserPool implements LeaseProvider {
   readonly #options: Required<Omit<PoolOptions, 'executablePath' | 'clock' | 'extraBrowserArgs'>> & { executablePath: string; extraBrowserArgs: readonly string[] };
@@ -321,7 +323,7 @@ export class BrowserPool implements LeaseProvider {
       released = true;
       unwatch();
       const kept = reusable !== undefined && pooled.state === 'ready' && (await this.#wipe(reusable));
-      if (kept) {
+      if (kept && pooled.state === 'ready') {
         pooled.idle.unshift({ key, ready: Promise.resolve(prepared), reused: true });
       } else {
         try {
