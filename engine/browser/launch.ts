@@ -18,7 +18,7 @@ export interface LaunchOptions {
  * stable in containers. `--no-sandbox` only as root, where the sandbox cannot start anyway; the Linux image
  * runs as a non-root user with the sandbox on.
  */
-export function chromiumArgs(): string[] {
+export function chromiumArgs(disabledFeatures: readonly string[] = []): string[] {
   const args = [
     '--disable-background-networking',
     '--disable-component-update',
@@ -27,7 +27,8 @@ export function chromiumArgs(): string[] {
     '--no-default-browser-check',
     '--disable-quic',
     '--disable-dev-shm-usage',
-    '--disable-features=Translate,MediaRouter,OptimizationHints',
+    // Chromium honours only the last --disable-features switch: extra features go into this one.
+    `--disable-features=${['Translate', 'MediaRouter', 'OptimizationHints', ...disabledFeatures].join(',')}`,
     '--metrics-recording-only',
     '--password-store=basic',
     '--use-mock-keychain',

@@ -3,7 +3,7 @@ import { EngineError } from '../core/errors.ts';
 
 /**
  * A fresh browser context with one page, lent to one transaction. `release()` always closes the context
- * (with a deadline); `crashSignal` aborts when the browser or one of the lease's pages crashes, so the
+ * (with a deadline), or with a pool in `reuseContexts` mode wipes it for the next lease before it resolves; `crashSignal` aborts when the browser or one of the lease's pages crashes, so the
  * runner fails that transaction at once with BROWSER_CRASHED instead of waiting for a timeout.
  */
 export interface Lease extends AsyncDisposable {

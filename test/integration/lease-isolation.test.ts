@@ -4,7 +4,7 @@
 // (popup, download, a closed tab, a frame of another site, an auth challenge, an emulation change, other context
 // options), the pool must hand B a fresh context instead.
 import assert from 'node:assert/strict';
-import { createServer, type Server } from 'node:http';
+import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import type { BrowserContextOptions } from 'playwright-core';
@@ -27,7 +27,7 @@ const password = 'wonderland';
 
 async function startServer(): Promise<TestServer> {
   const hits = new Map<string, number>();
-  const html = (res: import('node:http').ServerResponse, body: string) => {
+  const html = (res: ServerResponse, body: string) => {
     res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
     res.end(`<!doctype html><html><head><title>t</title></head><body>${body}</body></html>`);
   };
