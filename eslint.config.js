@@ -4,7 +4,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', 'out/**', 'checkpoint-results/**', 'test-artifacts/**', 'scripts/transaction.schema.json', '**/.tmp*', '.tmp-fs/**'] },
+  { ignores: ['node_modules/**', 'out/**', 'checkpoint-results/**', 'test-artifacts/**', 'scripts/transaction.schema.json', '**/.tmp*', '.tmp-fs/**', '.scratch/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {
