@@ -13,6 +13,13 @@ import { discoverBrowsers } from './discover.ts';
 import { watchForCrashes, withCallDeadline, type Lease, type LeaseProvider } from './lease.ts';
 import { ReusableContext } from './reusable-context.ts';
 
+/**
+ * Features a headless pool switches off by default: with them Chromium swaps to a new renderer (browsing
+ * instance, render document) on same-site navigations, for a back/forward cache that scripted transactions never
+ * use (the script format has no history navigation). Measured: ≈8–10 % less CPU per transaction.
+ */
+export const lighterProcessModel: readonly string[] = ['ProactivelySwapBrowsingInstance', 'RenderDocument'];
+
 export interface PoolOptions {
   /** Browsers kept warm. One browser serves several contexts; more browsers mostly cost memory. Default 1. */
   browsers?: number;
@@ -42,9 +49,9 @@ export interface PoolOptions {
   reuseContexts?: boolean;
   executablePath?: string;
   /**
-   * More Chromium features to switch off in every browser, e.g. `['ProactivelySwapBrowsingInstance', 'RenderDocument']`
+   * Chromium features to switch off in every browser. Default for headless pools: `lighterProcessModel`
    * (a renderer process kept across same-site navigations: ≈8–10 % less CPU per transaction, see
-   * docs/pool-tuning.md, at the cost of a process model further from a user's Chrome). Default none.
+   * docs/pool-tuning.md); none for headed ones. `[]` keeps Chromium's own process model.
    */
   disableFeatures?: readonly string[];
   headed?: boolean;
@@ -143,7 +150,7 @@ export class BrowserPool implements LeaseProvider {
       launchStaggerMs: options.launchStaggerMs ?? 500,
       spareContext: options.spareContext ?? true,
       reuseContexts: options.reuseContexts ?? false,
-      disableFeatures: options.disableFeatures ?? [],
+      disableFeatures: options.disableFeatures ?? (headed ? [] : lighterProcessModel),
       remoteDebugging: options.remoteDebugging ?? false,
       headed,
       executablePath: options.executablePath ?? chooseExecutable(discoverBrowsers(), headed),

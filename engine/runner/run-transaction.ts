@@ -158,32 +158,37 @@ export async function runTransaction(options: RunTransactionOptions): Promise<Ru
   let collectors: Collector[] = [];
   let collectorContext: CollectorContext | undefined;
   let httpErrors: HttpErrorWatcher | undefined;
-  let hookDeadline: Deadline = run;
   /** Set after a failed step: all capture for it shares this deadline. */
   let captureWindow: Deadline | undefined;
 
   /** Run one hook of every collector; a failure becomes a warning, never a failed run. */
-  async function eachCollector<T>(hook: (collector: Collector, ctx: CollectorContext) => Promise<T> | undefined, order: readonly Collector[] = collectors): Promise<T[]> {
-    const out: T[] = [];
-    if (collectorContext === undefined) return out;
-    for (const collector of order) {
-      // A page stuck in a loop or a dialog must not hang measurement: every hook has a deadline.
-      const limitMs = captureWindow === undefined ? Math.min(collector.hookTimeoutMs ?? defaultHookTimeoutMs, Math.max(0, scriptDeadlineMs - clock.nowMs()) + defaultHookTimeoutMs) : (collector.hookTimeoutMs ?? defaultHookTimeoutMs);
-      hookDeadline = (captureWindow ?? run).narrow(Math.max(1, limitMs), () => new Error(`${collector.name} took longer than ${Math.round(limitMs)} ms`));
-      try {
-        hookDeadline.throwIfEnded();
-        const work = hook(collector, collectorContext);
-        if (work === undefined) continue;
-        const value = await hookDeadline.race(work);
-        if (value !== undefined) out.push(value);
-      } catch (error) {
-        warnings.push({ collector: collector.name, message: redactor.redact(firstLine(error)) });
-      } finally {
-        hookDeadline.dispose();
-        hookDeadline = run;
-      }
+  /** One collector's hook under its own deadline, in a context whose `deadline()` is that deadline. */
+  async function runHook<T>(collector: Collector, hook: (collector: Collector, ctx: CollectorContext) => Promise<T> | undefined): Promise<Awaited<T> | undefined> {
+    if (collectorContext === undefined) return undefined;
+    // A page stuck in a loop or a dialog must not hang measurement: every hook has a deadline.
+    const limitMs = captureWindow === undefined ? Math.min(collector.hookTimeoutMs ?? defaultHookTimeoutMs, Math.max(0, scriptDeadlineMs - clock.nowMs()) + defaultHookTimeoutMs) : (collector.hookTimeoutMs ?? defaultHookTimeoutMs);
+    const deadline = (captureWindow ?? run).narrow(Math.max(1, limitMs), () => new Error(`${collector.name} took longer than ${Math.round(limitMs)} ms`));
+    const ctx: CollectorContext = { ...collectorContext, deadline: () => deadline, remainingMs: () => deadline.remainingMs() };
+    try {
+      deadline.throwIfEnded();
+      const work = hook(collector, ctx);
+      return work === undefined ? undefined : await deadline.race(work);
+    } catch (error) {
+      warnings.push({ collector: collector.name, message: redactor.redact(firstLine(error)) });
+      return undefined;
+    } finally {
+      deadline.dispose();
     }
-    return out;
+  }
+
+  /**
+   * Run one hook of every collector; a failure becomes a warning, never a failed run. `together` runs at the
+   * same time (reads that do not disturb each other), then the rest one after another, in order.
+   */
+  async function eachCollector<T>(hook: (collector: Collector, ctx: CollectorContext) => Promise<T> | undefined, order: readonly Collector[] = collectors, together: readonly Collector[] = []): Promise<Awaited<T>[]> {
+    const out: (Awaited<T> | undefined)[] = await Promise.all(together.map((collector) => runHook(collector, hook)));
+    for (const collector of order) if (!together.includes(collector)) out.push(await runHook(collector, hook));
+    return out.filter((value): value is Awaited<T> => value !== undefined);
   }
 
   options.listener?.onRunStart?.({ runId, script: script.name, stepCount: script.steps.length });
@@ -213,8 +218,9 @@ export async function runTransaction(options: RunTransactionOptions): Promise<Ru
       redactor,
       artifacts: options.artifacts,
       addArtifact: (artifact) => artifacts.push(artifact),
-      deadline: () => hookDeadline,
-      remainingMs: () => hookDeadline.remainingMs(),
+      // Each hook gets its own deadline (runHook); between hooks there is only the run's.
+      deadline: () => run,
+      remainingMs: () => run.remainingMs(),
     };
     // Request counts, bytes and the waterfall come from CDP; when CDP cannot attach, steps lack `requests` and
     // the run says why in `warnings`.
@@ -274,7 +280,11 @@ export async function runTransaction(options: RunTransactionOptions): Promise<Ru
           await stopLoading(context, session.page, captureWindow);
         }
         try {
-          for (const fields of await eachCollector((collector, ctx) => collector.afterStep?.(ctx, info, result), captureWindow === undefined ? collectors : failureOrder)) {
+          const afterStep = (collector: Collector, ctx: CollectorContext) => collector.afterStep?.(ctx, info, result);
+          // Measurement reads overlap; the screenshot (which paints its masks) comes after them. After a failure
+          // everything runs in turn, the screenshot first.
+          const fieldSets = captureWindow === undefined ? await eachCollector(afterStep, collectors, collectors.filter((c) => c.name !== screenshots.name)) : await eachCollector(afterStep, failureOrder);
+          for (const fields of fieldSets) {
             result = { ...result, ...fields };
           }
           const texts = textsToRead([...(step.conditions ?? []), ...(script.conditions ?? [])]);
