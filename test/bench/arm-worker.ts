@@ -53,7 +53,7 @@ async function main(): Promise<void> {
       for (let i = 0; i < concurrency * 2; i++) await scheduler.submit(job);
       await new Promise((resolve) => setTimeout(resolve, 500));
       (globalThis as { gc?: () => void }).gc?.();
-      await checkpoint({ type: 'soak-sample', label: 'start', done, failures, recycled: recycled() });
+      await checkpoint({ type: 'soak-sample', label: 'start', done, failures, recycled: recycled(), heapUsedBytes: process.memoryUsage().heapUsed });
       const inFlight = new Set<Promise<void>>();
       for (let i = 0; i < transactions; i++) {
         if (i > 0 && i % recycleAfterLeases === Math.floor(recycleAfterLeases / 2)) {
@@ -63,7 +63,7 @@ async function main(): Promise<void> {
           await Promise.all(inFlight);
           await new Promise((resolve) => setTimeout(resolve, 500));
           (globalThis as { gc?: () => void }).gc?.();
-          await checkpoint({ type: 'soak-sample', label: 'cycle', done, failures, recycled: recycled() });
+          await checkpoint({ type: 'soak-sample', label: 'cycle', done, failures, recycled: recycled(), heapUsedBytes: process.memoryUsage().heapUsed });
         }
         while (inFlight.size >= concurrency * 2) await Promise.race(inFlight);
         const p: Promise<void> = scheduler
@@ -79,11 +79,11 @@ async function main(): Promise<void> {
         inFlight.add(p);
       }
       await Promise.all(inFlight);
-      await checkpoint({ type: 'soak-sample', label: 'end', done, failures, recycled: recycled() });
+      await checkpoint({ type: 'soak-sample', label: 'end', done, failures, recycled: recycled(), heapUsedBytes: process.memoryUsage().heapUsed });
       const recycledBeforeClose = recycled() - pool.stats.browsersRetired.shutdown;
       await pool.close();
       await new Promise((resolve) => setTimeout(resolve, 500));
-      await checkpoint({ type: 'soak-sample', label: 'after-close', done, failures, recycled: recycledBeforeClose });
+      await checkpoint({ type: 'soak-sample', label: 'after-close', done, failures, recycled: recycledBeforeClose, heapUsedBytes: process.memoryUsage().heapUsed });
     } finally {
       await pool.close();
     }

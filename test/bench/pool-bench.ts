@@ -209,6 +209,8 @@ export interface SoakSnapshot {
   nodeRssMiB: number;
   /** Shared memory of the group, MiB (cgroup only). */
   sharedMiB: number | undefined;
+  /** The worker's V8 heap in use after a forced garbage collection, MiB: growth here is retained objects, not allocator slack. */
+  nodeHeapUsedMiB: number;
   /** Processes under the worker (browsers and their children). */
   processes: number;
   zombies: number;
@@ -268,6 +270,7 @@ export async function runSoak(transactions: number, concurrency: number, log: (l
         memoryMiB,
         treeRssMiB: Math.round(tree.reduce((s, p) => s + p.rssBytes, 0) / 1024 ** 2),
         nodeRssMiB: Math.round((tree[0]?.rssBytes ?? 0) / 1024 ** 2),
+        nodeHeapUsedMiB: Math.round(m.heapUsedBytes / 1024 ** 2),
         sharedMiB: ((shared) => (shared === undefined ? undefined : Math.round(shared / 1024 ** 2)))(account.sharedMemoryNowBytes()),
         processes: tree.length - 1,
         zombies: tree.filter((p) => p.state === 'Z').length,
@@ -284,7 +287,7 @@ export async function runSoak(transactions: number, concurrency: number, log: (l
       worker.send({ type: 'ack' });
       const zombies = descendants(allProcesses(), worker.pid).filter((p) => p.state === 'Z');
       log(
-        `soak ${m.label}: ${m.done}/${transactions} done, ${m.failures} failed, ${m.recycled} recycled, memory ${snapshot.memoryMiB} MiB (shared ${snapshot.sharedMiB ?? 'n/a'}, Node RSS ${snapshot.nodeRssMiB}), ${snapshot.processes} processes, ${snapshot.openFiles} open files` +
+        `soak ${m.label}: ${m.done}/${transactions} done, ${m.failures} failed, ${m.recycled} recycled, memory ${snapshot.memoryMiB} MiB (shared ${snapshot.sharedMiB ?? 'n/a'}, Node RSS ${snapshot.nodeRssMiB}, heap ${snapshot.nodeHeapUsedMiB}), ${snapshot.processes} processes, ${snapshot.openFiles} open files` +
           (zombies.length === 0 ? '' : `, zombies: ${zombies.map((z) => `${z.comm} ${z.pid} (parent ${z.ppid})`).join(', ')}`),
       );
       if (m.label === 'after-close') break;

@@ -88,6 +88,7 @@ export interface SoakSample {
   memoryMiB: number;
   treeRssMiB: number;
   nodeRssMiB?: number;
+  nodeHeapUsedMiB?: number;
   sharedMiB?: number | undefined;
   processes: number;
   zombies: number;
@@ -106,12 +107,12 @@ export function soakTrend(cycle: SoakFormatInput['cycle']): { mibPer100Tx: numbe
 
 export function formatSoak(soak: SoakFormatInput): string {
   const trend = soakTrend(soak.cycle);
-  const row = (label: string, s: SoakSample) => [label, s.done, s.memoryMiB, s.sharedMiB, s.nodeRssMiB, s.treeRssMiB, s.processes, s.zombies, s.openFiles];
+  const row = (label: string, s: SoakSample) => [label, s.done, s.memoryMiB, s.sharedMiB, s.nodeRssMiB, s.nodeHeapUsedMiB, s.treeRssMiB, s.processes, s.zombies, s.openFiles];
   return [
     `Soak: ${soak.transactions} transactions at concurrency ${soak.concurrency}, one browser recycled every ${soak.recycleAfterLeases} leases; accounting ${soak.method}.`,
     `${soak.failures} failed, ${soak.recycled} browsers recycled, ${soak.leftovers} processes left after the worker exited.`,
     `Memory trend (least squares over ${trend.samples} samples taken half-way through each browser's life): ${trend.mibPer100Tx} MiB per 100 transactions.`,
     '',
-    ...table(['sample', 'done', 'memory MiB', 'of it shared MiB', 'Node RSS MiB', 'tree RSS MiB', 'processes', 'zombies', 'open files'], [row('start (warm)', soak.start), ...soak.cycle.map((s, i) => row(`cycle ${i + 1}`, s)), row('end', soak.end), row('after close', soak.afterClose)]),
+    ...table(['sample', 'done', 'memory MiB', 'of it shared MiB', 'Node RSS MiB', 'Node heap MiB', 'tree RSS MiB', 'processes', 'zombies', 'open files'], [row('start (warm)', soak.start), ...soak.cycle.map((s, i) => row(`cycle ${i + 1}`, s)), row('end', soak.end), row('after close', soak.afterClose)]),
   ].join('\n');
 }

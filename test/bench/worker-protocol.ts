@@ -11,5 +11,5 @@ export type WorkerMessage =
   | { type: 'started' }
   | { type: 'ran'; run: ArmRun; wallMs: number }
   | { type: 'closed' }
-  | { type: 'soak-sample'; label: 'start' | 'cycle' | 'end' | 'after-close'; done: number; failures: number; recycled: number }
+  | { type: 'soak-sample'; label: 'start' | 'cycle' | 'end' | 'after-close'; done: number; failures: number; recycled: number; heapUsedBytes: number }
   | { type: 'error'; message: string };

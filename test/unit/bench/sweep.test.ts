@@ -165,7 +165,7 @@ describe('bench: output', () => {
   });
 
   it('reports a soak trend as a slope over same-point-of-cycle samples, not first vs last', () => {
-    const s = (done: number, memoryMiB: number) => ({ memoryMiB, sharedMiB: 20, nodeRssMiB: 150, treeRssMiB: 900, processes: 8, zombies: 0, openFiles: 190, done });
+    const s = (done: number, memoryMiB: number) => ({ memoryMiB, sharedMiB: 20, nodeRssMiB: 150, nodeHeapUsedMiB: 40, treeRssMiB: 900, processes: 8, zombies: 0, openFiles: 190, done });
     // Saw-tooth within cycles, flat across them: slope ≈ 0 even though end > start.
     const cycle = [s(50, 700), s(150, 705), s(250, 705), s(350, 700)];
     assert.equal(soakTrend(cycle).mibPer100Tx, 0);
@@ -173,6 +173,6 @@ describe('bench: output', () => {
     const text = formatSoak({ method: 'cgroup-v1', transactions: 400, concurrency: 2, recycleAfterLeases: 100, failures: 0, recycled: 3, leftovers: 0, start: s(0, 650), cycle, end: s(400, 800), afterClose: { ...s(400, 60), processes: 0 } });
     assert.match(text, /0 MiB per 100 transactions/);
     assert.match(text, /\| cycle 4 \| 350 \| 700 \|/);
-    assert.match(text, /\| after close \| 400 \| 60 \| 20 \| 150 \| 900 \| 0 \|/);
+    assert.match(text, /\| after close \| 400 \| 60 \| 20 \| 150 \| 40 \| 900 \| 0 \|/);
   });
 });
