@@ -1,4 +1,6 @@
 import type { Browser, BrowserContext, BrowserContextOptions, Page } from 'playwright-core';
+import { systemClock, type Clock } from '../core/clock.ts';
+import { Deadline } from '../core/deadline.ts';
 import { EngineError } from '../core/errors.ts';
 
 /**
@@ -23,20 +25,12 @@ export interface LeaseProvider {
   lease(options: BrowserContextOptions): Promise<Lease>;
 }
 
-/** Deadline for browser calls that can hang (newContext, newPage, close). */
-export async function withCallDeadline<T>(work: Promise<T>, timeoutMs: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    return await Promise.race([
-      work,
-      new Promise<never>((_resolve, reject) => {
-        timer = setTimeout(() => reject(new EngineError('BROWSER_CRASHED', `${what} did not finish within ${timeoutMs} ms`, 'engine')), timeoutMs);
-      }),
-    ]);
-  } finally {
-    clearTimeout(timer);
-    work.catch(() => undefined);
-  }
+/** Browser calls that can hang (newContext, newPage, close) run under a deadline; running out counts as a crash. */
+const browserCalls = Deadline.start({ clock: systemClock, budgetMs: Number.POSITIVE_INFINITY, onExpire: () => new Error('unreachable') });
+
+/** `work`, or BROWSER_CRASHED when it has not finished within `timeoutMs`. */
+export function withCallDeadline<T>(work: Promise<T>, timeoutMs: number, what: string): Promise<T> {
+  return browserCalls.within(timeoutMs, () => new EngineError('BROWSER_CRASHED', `${what} did not finish within ${timeoutMs} ms`, 'engine'), work);
 }
 
 /** Abort `controller` when any page of the context crashes or the browser disconnects. */
@@ -58,10 +52,10 @@ export function watchForCrashes(browser: Browser, context: BrowserContext, contr
 }
 
 /** Leases straight from one browser, no pooling: what `checkpoint replay` uses. */
-export function singleBrowserProvider(browser: Browser, callTimeoutMs = 15_000): LeaseProvider {
+export function singleBrowserProvider(browser: Browser, callTimeoutMs = 15_000, clock: Clock = systemClock): LeaseProvider {
   return {
     async lease(options) {
-      const started = performance.now();
+      const started = clock.nowMs();
       const context = await withCallDeadline(browser.newContext(options), callTimeoutMs, 'creating a browser context');
       const page = await withCallDeadline(context.newPage(), callTimeoutMs, 'opening a page');
       const controller = new AbortController();
@@ -79,7 +73,7 @@ export function singleBrowserProvider(browser: Browser, callTimeoutMs = 15_000):
         browserVersion: browser.version(),
         browser,
         crashSignal: controller.signal,
-        leaseWaitMs: performance.now() - started,
+        leaseWaitMs: clock.nowMs() - started,
         release,
         [Symbol.asyncDispose]: release,
       };

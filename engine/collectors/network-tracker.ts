@@ -1,4 +1,5 @@
 import type { BrowserContext, Request } from 'playwright-core';
+import { systemClock, type Clock } from '../core/clock.ts';
 
 /**
  * Knows how many requests of a context are in flight and when the network last moved, for
@@ -7,17 +8,20 @@ import type { BrowserContext, Request } from 'playwright-core';
  * waterfall come from the CDP network collector.
  */
 export class NetworkTracker {
+  readonly #clock: Clock;
   #inFlight = new Set<Request>();
-  #lastActivityMs = performance.now();
+  #lastActivityMs: number;
 
-  constructor(context: BrowserContext) {
+  constructor(context: BrowserContext, clock: Clock = systemClock) {
+    this.#clock = clock;
+    this.#lastActivityMs = clock.nowMs();
     const settle = (request: Request) => {
       this.#inFlight.delete(request);
-      this.#lastActivityMs = performance.now();
+      this.#lastActivityMs = clock.nowMs();
     };
     context.on('request', (request) => {
       this.#inFlight.add(request);
-      this.#lastActivityMs = performance.now();
+      this.#lastActivityMs = clock.nowMs();
     });
     context.on('requestfinished', settle);
     context.on('requestfailed', settle);
@@ -29,6 +33,6 @@ export class NetworkTracker {
 
   /** Milliseconds since the last request started or ended (0 while any is in flight). */
   quietForMs(): number {
-    return this.#inFlight.size > 0 ? 0 : performance.now() - this.#lastActivityMs;
+    return this.#inFlight.size > 0 ? 0 : this.#clock.nowMs() - this.#lastActivityMs;
   }
 }

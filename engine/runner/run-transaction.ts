@@ -204,7 +204,7 @@ export async function runTransaction(options: RunTransactionOptions): Promise<Ru
       await context.route(pattern, (route) => route.abort('blockedbyclient'));
     }
     const session = new RunSession(context, page);
-    const network = new NetworkTracker(context);
+    const network = new NetworkTracker(context, clock);
     let cdp: Promise<CDPSession> | undefined;
     collectorContext = {
       runId,
