@@ -7,7 +7,9 @@ export interface ResourceLimits {
 /**
  * Concurrent transactions per CPU. The pool sweep (`checkpoint bench --concurrency 1,2,4,8,12`,
  * docs/benchmarks.md) saw our throughput saturate at concurrency 4 on 2 CPUs: past that point more lanes only
- * added latency (p95 3.5 s at 4, 8.5 s at 8) and memory, not transactions per minute.
+ * added latency (p95 3.5 s at 4, 8.5 s at 8) and memory, not transactions per minute. At ≈0.9 CPU-s per
+ * transaction taking ≈1 s alone, one lane keeps most of a CPU busy, so 2 per CPU already fills the cores. (A
+ * second sweep, skewed by load changing mid-run, peaked at 8: a quiet re-run should confirm.)
  */
 export const transactionsPerCpu = 2;
 /**
