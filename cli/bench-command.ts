@@ -36,6 +36,12 @@ function badInput(io: { stderr: (t: string) => void }, message: string): number 
  * and hand-written baselines, which the product does not need), so it is loaded only when asked for.
  */
 export async function runBenchCommand(options: BenchCliOptions, io: { stdout: (t: string) => void; stderr: (t: string) => void }): Promise<number> {
+  try {
+    await import('puppeteer-cluster');
+  } catch {
+    io.stderr('error: checkpoint bench runs from a checkout of the repository after `npm ci`: it lives in test/bench and drives puppeteer-cluster, a development dependency that an installed package does not have\n');
+    return exitCodes.badInput;
+  }
   const log = (line: string) => io.stderr(`${line}\n`);
   if (options.collectors === true) {
     const { runCollectorBench } = await import('../test/bench/collector-bench.ts');

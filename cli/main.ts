@@ -234,7 +234,7 @@ export function buildProgram(): Command {
 
   program
     .command('bench')
-    .description('Side-by-side throughput benchmark: our pool vs a browser per transaction, puppeteer-cluster and a hand-written Playwright script. Each arm run is its own process whose whole process tree is accounted (a cgroup per run when possible); the demo site is reported apart. See docs/benchmarks.md.')
+    .description('Side-by-side throughput benchmark: our pool vs a browser per transaction, puppeteer-cluster and a hand-written Playwright script. Each arm run is its own process whose whole process tree is accounted (a cgroup per run when possible); the demo site is reported apart. A development tool: it runs from a checkout after `npm ci` (its code is test/bench and it needs the development dependencies), not from an installed package. See docs/benchmarks.md.')
     .option('--transactions <n>', 'transactions per arm per round at each concurrency (at least twice the concurrency)', positiveInt('--transactions'), 16)
     .addOption(new Option('--concurrency <list>', 'transactions at once: one number, or a comma-separated sweep such as 1,2,4,8,12 (each arm runs at each)').argParser(parseConcurrencyList).default([1, 2, 4, 8], '1,2,4,8'))
     .option('--rounds <n>', 'rounds; the arm order rotates and reverses between rounds', positiveInt('--rounds'), 2)
