@@ -4,8 +4,7 @@ import { isProcessAlive } from '../browser/browser-process.ts';
 import { rootCertificates } from 'node:tls';
 import type { BackoffOptions } from '../core/backoff.ts';
 import { EngineError, toEngineError } from '../core/errors.ts';
-import { privacyLockFromEnv } from '../core/privacy.ts';
-import { isInstanceId } from '../schema/protocol.ts';
+import { resolveAgentConfig } from '../schema/agent-config.ts';
 import { version } from './version.ts';
 import { Agent, type Readiness } from './agent.ts';
 import { describeEvent, type AgentEvent } from './events.ts';
@@ -87,11 +86,6 @@ async function isolateTempDir(dataDir: string): Promise<void> {
   process.env['TEMP'] = own;
 }
 
-function checkInt(name: string, value: number | undefined, min: number, max = Number.MAX_SAFE_INTEGER): string | undefined {
-  if (value === undefined) return undefined;
-  return Number.isInteger(value) && value >= min && value <= max ? undefined : `${name}: expected a whole number from ${min} to ${max}, got ${String(value)}`;
-}
-
 /**
  * `checkpoint agent`: run this checkpoint instance until SIGTERM/SIGINT (or `io.signal`, or a drain command
  * from the control plane), then drain. Returns the exit code: 0 after a clean drain, 2 for bad options, 3
@@ -105,44 +99,30 @@ export async function runAgentCommand(options: AgentCommandOptions, io: AgentCom
     return code;
   };
 
-  // ---- options (then the environment) ----
-  const fromEnv = (name: string): string | undefined => {
-    const value = env[name]?.trim();
-    return value === undefined || value === '' ? undefined : value;
-  };
-  const envInt = (name: string): number | string | undefined => {
-    const text = fromEnv(name);
-    if (text === undefined) return undefined;
-    return /^\d+$/.test(text) ? Number(text) : `${name}: expected a whole number, got ${JSON.stringify(text)}`;
-  };
-  const envNumbers = { healthPort: envInt('CHECKPOINT_HEALTH_PORT'), concurrency: envInt('CHECKPOINT_CONCURRENCY') };
-  for (const value of Object.values(envNumbers)) if (typeof value === 'string') return fail(exit.badInput, value);
-  const controlPlaneText = options.controlPlane ?? fromEnv('CHECKPOINT_CONTROL_PLANE');
-  if (controlPlaneText === undefined) return fail(exit.badInput, '--control-plane: the control plane URL is required (or set CHECKPOINT_CONTROL_PLANE)');
-  const controlPlane = controlPlaneText instanceof URL ? controlPlaneText : parseControlPlaneUrl(controlPlaneText);
+  // ---- options over the environment: one schema (engine/schema/agent-config.ts) ----
+  const resolved = resolveAgentConfig(
+    {
+      controlPlane: options.controlPlane instanceof URL ? options.controlPlane.href : options.controlPlane,
+      token: options.token,
+      instanceId: options.instanceId,
+      dataDir: options.dataDir,
+      healthHost: options.healthHost,
+      healthPort: options.healthPort,
+      concurrency: options.concurrency,
+      caFile: options.caFile,
+      privacyLock: options.privacyLock === true ? true : undefined,
+      drainGraceMs: options.drainGraceMs,
+      flushTimeoutMs: options.flushTimeoutMs,
+      outboxCapBytes: options.outboxCapBytes,
+    },
+    env,
+  );
+  if (!resolved.ok) return fail(exit.badInput, resolved.problems.join('\nerror: '));
+  const config = resolved.config;
+  const controlPlane = parseControlPlaneUrl(config.controlPlane);
   if (typeof controlPlane === 'string') return fail(exit.badInput, controlPlane);
-  options = {
-    ...options,
-    instanceId: options.instanceId ?? fromEnv('CHECKPOINT_INSTANCE_ID'),
-    dataDir: options.dataDir ?? fromEnv('CHECKPOINT_DATA_DIR'),
-    healthHost: options.healthHost ?? fromEnv('CHECKPOINT_HEALTH_HOST'),
-    healthPort: options.healthPort ?? (envNumbers.healthPort as number | undefined),
-    concurrency: options.concurrency ?? (envNumbers.concurrency as number | undefined),
-    caFile: options.caFile ?? fromEnv('CHECKPOINT_CA_FILE'),
-  };
-  const token = (options.token ?? env['CHECKPOINT_TOKEN'] ?? '').trim();
-  if (token === '') return fail(exit.badInput, '--token: the checkpoint token is required (or set CHECKPOINT_TOKEN)');
-  if (/[\r\n]/.test(token)) return fail(exit.badInput, '--token: must be a single line');
-  if (options.instanceId !== undefined && !isInstanceId(options.instanceId)) {
-    return fail(exit.badInput, `--instance-id: expected letters, digits, ".", "_" or "-" (at most 128), got ${JSON.stringify(options.instanceId)}`);
-  }
-  const problem =
-    checkInt('--concurrency', options.concurrency, 1, 256) ??
-    checkInt('--health-port', options.healthPort, 0, 65_535) ??
-    checkInt('--drain-grace-ms', options.drainGraceMs, 0) ??
-    checkInt('--flush-timeout-ms', options.flushTimeoutMs, 0) ??
-    checkInt('--outbox-cap-bytes', options.outboxCapBytes, 1);
-  if (problem !== undefined) return fail(exit.badInput, problem);
+  options = { ...options, ...config };
+  const token = config.token;
   let ca: (string | Buffer)[] | undefined;
   if (options.caFile !== undefined) {
     try {
@@ -159,7 +139,7 @@ export async function runAgentCommand(options: AgentCommandOptions, io: AgentCom
   } catch (error) {
     return fail(exit.badInput, `--data-dir: ${error instanceof Error ? error.message : String(error)}`);
   }
-  const privacyLock = options.privacyLock === true || privacyLockFromEnv(env);
+  const privacyLock = config.privacyLock === true;
   if (io.handleSignals !== false) await isolateTempDir(identity.dataDir);
 
   // ---- health server first, so /healthz answers while the browser starts ----

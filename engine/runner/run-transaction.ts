@@ -105,14 +105,19 @@ const firstLine = (error: unknown) => (error instanceof Error ? (error.message.s
  * After a failure, stop a page load still under way (as Esc would): the verdict is already decided, and a page
  * waiting on a hung server runs no script, so masking and the failure screenshot could not happen at all.
  */
-async function stopLoading(context: BrowserContext, page: Page, deadline: Deadline): Promise<void> {
+async function stopLoading(context: BrowserContext, page: Page, shared: () => Promise<CDPSession>, isFirstTab: boolean, deadline: Deadline): Promise<void> {
   if (page.isClosed()) return;
+  // At most a quarter of the capture window: the screenshot after it needs the rest.
+  const limit = deadline.narrow(deadline.remainingMs() / 4, () => new Error('stopping the page load took too long'));
   try {
-    const session = await deadline.race(context.newCDPSession(page));
-    await deadline.race(session.send('Page.stopLoading'));
-    void session.detach().catch(() => undefined);
+    // The first tab's CDP session already exists (the network collector's): no extra round trip under load.
+    const session = await limit.race(isFirstTab ? shared() : context.newCDPSession(page));
+    await limit.race(session.send('Page.stopLoading'));
+    if (!isFirstTab) void session.detach().catch(() => undefined);
   } catch {
     // Capture then works with what it gets.
+  } finally {
+    limit.dispose();
   }
 }
 
@@ -277,7 +282,7 @@ export async function runTransaction(options: RunTransactionOptions): Promise<Ru
       if (stepRun.engineFault === undefined) {
         if (stepRun.error !== undefined) {
           captureWindow = run.narrow(failureCaptureMs, () => new Error(`the ${failureCaptureMs} ms capture budget after the failure ran out`));
-          await stopLoading(context, session.page, captureWindow);
+          await stopLoading(context, session.page, () => collectorContext?.cdp() ?? context.newCDPSession(session.page), session.page === page, captureWindow);
         }
         try {
           const afterStep = (collector: Collector, ctx: CollectorContext) => collector.afterStep?.(ctx, info, result);

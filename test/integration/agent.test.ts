@@ -468,11 +468,11 @@ describe('checkpoint agent against a fake control plane', () => {
       lines.map((l) => l.trim()),
       [
         'error: --control-plane: expected an absolute URL such as https://control-plane.example:8443, got "not a url"',
-        'error: --token: the checkpoint token is required (or set CHECKPOINT_TOKEN)',
-        'error: --concurrency: expected a whole number from 1 to 256, got 0',
-        'error: --instance-id: expected letters, digits, ".", "_" or "-" (at most 128), got "../escape"',
+        'error: --token (or CHECKPOINT_TOKEN): the checkpoint token is required',
+        'error: --concurrency: expected at least 1, got 0',
+        'error: --instance-id: expected a letter or digit, then letters, digits, ".", "_" or "-" (at most 128 characters), got "../escape"',
         'error: --ca-file: cannot read /nonexistent/ca.pem',
-        'error: --control-plane: the control plane URL is required (or set CHECKPOINT_CONTROL_PLANE)',
+        'error: --control-plane (or CHECKPOINT_CONTROL_PLANE): the control plane URL is required',
         'error: CHECKPOINT_CONCURRENCY: expected a whole number, got "lots"',
       ],
     );

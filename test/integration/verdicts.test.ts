@@ -139,7 +139,7 @@ describe('verdicts: error conditions, HTTP errors, bounded failure capture', () 
     assert.match(step?.error?.message ?? '', /HTTP 500 Internal Server Error for http:\/\/127\.0\.0\.1:\d+\/signin/);
     assert.equal(step?.error?.action, 0, 'blamed on the click that led there');
     assert.ok((step?.durationMs ?? Infinity) < 10_000, `failed well under the 20 s action timeout (${step?.durationMs} ms)`);
-    assert.ok(step?.screenshot !== undefined, 'the failure screenshot shows the error page');
+    assert.ok(step?.screenshot !== undefined, `the failure screenshot shows the error page (warnings: ${JSON.stringify(result.warnings)})`);
   });
 
   it('a status the script allows does not fail the step', async () => {

@@ -1,0 +1,91 @@
+import { z } from 'zod';
+import { instanceIdSchema } from './protocol.ts';
+
+/**
+ * The checkpoint agent's configuration: one zod schema for its flags and its environment. Each setting has a
+ * flag (`--health-port`) and an environment variable (`CHECKPOINT_HEALTH_PORT`); a flag wins over the
+ * environment. Problems name the flag or the variable the value came from.
+ */
+const wholeNumber = (min: number, max: number) =>
+  z.coerce
+    .number({ error: 'expected a whole number' })
+    .int('expected a whole number')
+    .min(min, `expected at least ${min}`)
+    .max(max, `expected at most ${max}`);
+
+export const agentConfigSchema = z.strictObject({
+  controlPlane: z.string({ error: 'the control plane URL is required' }).trim().min(1, 'the control plane URL is required').describe('Base URL of the control plane.'),
+  token: z
+    .string({ error: 'the checkpoint token is required' })
+    .trim()
+    .min(1, 'the checkpoint token is required')
+    .refine((token) => !/[\r\n]/.test(token), 'must be a single line')
+    .describe('Bearer token of this checkpoint.'),
+  instanceId: instanceIdSchema.optional().describe('Stable id of this instance.'),
+  dataDir: z.string().min(1).optional().describe('Outbox directory.'),
+  healthHost: z.string().min(1).optional().describe('Address of /healthz, /readyz and /metrics.'),
+  healthPort: wholeNumber(0, 65_535).optional().describe('Port of /healthz, /readyz and /metrics; 0 picks a free one.'),
+  concurrency: wholeNumber(1, 256).optional().describe('Runs at once.'),
+  caFile: z.string().min(1).optional().describe('PEM file with extra CA certificates for the control plane.'),
+  privacyLock: z
+    .preprocess((value) => (typeof value === 'string' ? (/^(1|true|on|yes)$/i.test(value) ? true : /^(0|false|off|no)$/i.test(value) ? false : value) : value), z.boolean({ error: 'expected 1, true, on or yes (or 0, false, off, no)' }))
+    .optional()
+    .describe('Never capture images, whatever the control plane asks.'),
+  drainGraceMs: wholeNumber(0, 3_600_000).optional(),
+  flushTimeoutMs: wholeNumber(0, 3_600_000).optional(),
+  outboxCapBytes: wholeNumber(1, Number.MAX_SAFE_INTEGER).optional(),
+});
+export type AgentConfig = z.infer<typeof agentConfigSchema>;
+export type AgentConfigKey = keyof AgentConfig;
+
+/** Flag and environment variable of each setting (the environment has no equivalent of the drain knobs). */
+export const agentConfigSources: Record<AgentConfigKey, { flag: string; env?: string }> = {
+  controlPlane: { flag: '--control-plane', env: 'CHECKPOINT_CONTROL_PLANE' },
+  token: { flag: '--token', env: 'CHECKPOINT_TOKEN' },
+  instanceId: { flag: '--instance-id', env: 'CHECKPOINT_INSTANCE_ID' },
+  dataDir: { flag: '--data-dir', env: 'CHECKPOINT_DATA_DIR' },
+  healthHost: { flag: '--health-host', env: 'CHECKPOINT_HEALTH_HOST' },
+  healthPort: { flag: '--health-port', env: 'CHECKPOINT_HEALTH_PORT' },
+  concurrency: { flag: '--concurrency', env: 'CHECKPOINT_CONCURRENCY' },
+  caFile: { flag: '--ca-file', env: 'CHECKPOINT_CA_FILE' },
+  privacyLock: { flag: '--privacy-lock', env: 'CHECKPOINT_PRIVACY_LOCK' },
+  drainGraceMs: { flag: '--drain-grace-ms' },
+  flushTimeoutMs: { flag: '--flush-timeout-ms' },
+  outboxCapBytes: { flag: '--outbox-cap-bytes' },
+};
+
+/**
+ * The configuration from flags (already typed by the CLI parser, or absent) over the environment. Returns the
+ * config, or one problem per bad setting as `--flag: message` (or `VARIABLE: message` when the value came from
+ * the environment).
+ */
+export function resolveAgentConfig(
+  flags: Partial<Record<AgentConfigKey, string | number | boolean | undefined>>,
+  env: Readonly<Record<string, string | undefined>>,
+): { ok: true; config: AgentConfig } | { ok: false; problems: string[] } {
+  const input: Record<string, unknown> = {};
+  const origin: Partial<Record<AgentConfigKey, string>> = {};
+  for (const key of Object.keys(agentConfigSources) as AgentConfigKey[]) {
+    const { flag, env: variable } = agentConfigSources[key];
+    const fromFlag = flags[key];
+    const fromEnv = variable === undefined ? undefined : env[variable]?.trim();
+    if (fromFlag !== undefined) {
+      input[key] = fromFlag;
+      origin[key] = flag;
+    } else if (variable !== undefined && fromEnv !== undefined && fromEnv !== '') {
+      input[key] = fromEnv;
+      origin[key] = variable;
+    }
+  }
+  const parsed = agentConfigSchema.safeParse(input);
+  if (parsed.success) return { ok: true, config: parsed.data };
+  const problems = parsed.error.issues.map((issue) => {
+    const key = issue.path[0] as AgentConfigKey | undefined;
+    const source = key === undefined ? undefined : agentConfigSources[key];
+    const where = key === undefined ? 'options' : (origin[key] ?? (source?.env === undefined ? source?.flag : `${source.flag} (or ${source.env})`) ?? String(key));
+    // Echo what was received, except the token (a secret).
+    const received = key !== undefined && key !== 'token' && input[key] !== undefined ? `, got ${JSON.stringify(input[key])}` : '';
+    return `${where}: ${issue.message}${received}`;
+  });
+  return { ok: false, problems };
+}

@@ -1,0 +1,28 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { resolveAgentConfig } from '../../../engine/schema/agent-config.ts';
+
+const required = { CHECKPOINT_CONTROL_PLANE: 'https://cp.example:8443', CHECKPOINT_TOKEN: 'secret-token' };
+
+describe('agent configuration: one schema for flags and environment', () => {
+  it('takes each setting from its flag, else from its variable, with types coerced', () => {
+    const resolved = resolveAgentConfig({ concurrency: 3 }, { ...required, CHECKPOINT_CONCURRENCY: '8', CHECKPOINT_HEALTH_PORT: '0', CHECKPOINT_PRIVACY_LOCK: 'yes', CHECKPOINT_INSTANCE_ID: 'cp-1' });
+    assert.ok(resolved.ok);
+    assert.deepEqual(resolved.config, { controlPlane: 'https://cp.example:8443', token: 'secret-token', concurrency: 3, healthPort: 0, privacyLock: true, instanceId: 'cp-1' });
+  });
+
+  it('names the flag, or the variable the bad value came from, and what was expected', () => {
+    const fromEnv = resolveAgentConfig({}, { ...required, CHECKPOINT_HEALTH_PORT: 'eighty', CHECKPOINT_PRIVACY_LOCK: 'maybe' });
+    assert.equal(fromEnv.ok, false);
+    assert.deepEqual(!fromEnv.ok && fromEnv.problems, ['CHECKPOINT_HEALTH_PORT: expected a whole number, got "eighty"', 'CHECKPOINT_PRIVACY_LOCK: expected 1, true, on or yes (or 0, false, off, no), got "maybe"']);
+    const fromFlag = resolveAgentConfig({ concurrency: 0, instanceId: '../x' }, required);
+    assert.deepEqual(!fromFlag.ok && fromFlag.problems.map((p) => p.split(':')[0]), ['--instance-id', '--concurrency']);
+  });
+
+  it('says where a missing required setting can come from', () => {
+    const missing = resolveAgentConfig({}, {});
+    assert.deepEqual(!missing.ok && missing.problems, ['--control-plane (or CHECKPOINT_CONTROL_PLANE): the control plane URL is required', '--token (or CHECKPOINT_TOKEN): the checkpoint token is required']);
+    const multiline = resolveAgentConfig({ token: 'a\nb' }, required);
+    assert.deepEqual(!multiline.ok && multiline.problems, ['--token: must be a single line'], 'the token is never echoed');
+  });
+});
