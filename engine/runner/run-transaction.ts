@@ -166,7 +166,6 @@ export async function runTransaction(options: RunTransactionOptions): Promise<Ru
   /** Set after a failed step: all capture for it shares this deadline. */
   let captureWindow: Deadline | undefined;
 
-  /** Run one hook of every collector; a failure becomes a warning, never a failed run. */
   /** One collector's hook under its own deadline, in a context whose `deadline()` is that deadline. */
   async function runHook<T>(collector: Collector, hook: (collector: Collector, ctx: CollectorContext) => Promise<T> | undefined): Promise<Awaited<T> | undefined> {
     if (collectorContext === undefined) return undefined;
@@ -293,7 +292,8 @@ export async function runTransaction(options: RunTransactionOptions): Promise<Ru
             result = { ...result, ...fields };
           }
           const texts = textsToRead([...(step.conditions ?? []), ...(script.conditions ?? [])]);
-          const seen = texts.length === 0 ? undefined : await readTexts(session.page, texts, captureWindow ?? run.narrow(defaultHookTimeoutMs, () => new Error('reading the page text took too long')));
+          const reading = texts.length === 0 ? undefined : (captureWindow ?? run).narrow(defaultHookTimeoutMs, () => new Error('reading the page text took too long'));
+          const seen = reading === undefined ? undefined : await readTexts(session.page, texts, reading).finally(() => reading.dispose());
           result = applyStepConditions(result, judgeStep(result, step.conditions, script.conditions, seen));
         } finally {
           captureWindow?.dispose();
@@ -321,7 +321,7 @@ export async function runTransaction(options: RunTransactionOptions): Promise<Ru
         // Fields of earlier steps from deferred work (encoding); a step whose deferred work failed gets a warning.
         for (const [index, fields] of (await collector.finish?.(ctx, steps)) ?? []) {
           const step = steps[index];
-          if (fields instanceof Error) warnings.push({ collector: collector.name, message: redactor.redact(`step ${index + 1}: ${fields.message.split('\n')[0] ?? ''}`) });
+          if (fields instanceof Error) warnings.push({ collector: collector.name, message: redactor.redact(`step ${index + 1}: ${firstLine(fields)}`) });
           else if (step !== undefined) steps[index] = { ...step, ...fields };
         }
       });
