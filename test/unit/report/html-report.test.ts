@@ -271,6 +271,24 @@ describe('renderHtmlReport', () => {
     assert.match(html, /<a href="lighthouse\/step-1.report.html">Open the full Lighthouse report<\/a>/);
   });
 
+  it('shows the warning verdict and every condition of steps and transaction, breaches first, escaped', () => {
+    const conditions = [
+      { metric: 'durationMs' as const, level: 'warning' as const, limit: 500, actual: 900, overBy: 400, breached: true, message: `step "Open": duration 900 ms is over its warning limit of 500 ms by 400 ms ${hostile}` },
+      { metric: 'ttfbMs' as const, level: 'error' as const, limit: 800, actual: 120, breached: false, message: 'step "Open": time to first byte 120 ms is within its error limit of 800 ms' },
+    ];
+    const result = minimalResult([{ name: 'Open', status: 'warning', durationMs: 900, actions: [], conditions }], {
+      status: 'warning',
+      conditions: [{ metric: 'pageText', level: 'error', text: 'Exception', breached: false, message: 'transaction: "Exception" is not on the page' }],
+    });
+    const html = renderHtmlReport(result);
+    parseTags(html);
+    assert.match(html, /class="badge status-warning">Warning</);
+    assert.match(html, /<title>Minimal — passed with warnings<\/title>/);
+    const items = [...html.matchAll(/data-condition="([a-zA-Z]+)" data-breached="(true|false)"/g)].map((m) => `${m[1]}:${m[2]}`);
+    assert.deepEqual(items, ['pageText:false', 'durationMs:true', 'ttfbMs:false'], 'the transaction`s panel in the header, then the step`s with its breach first');
+    assert.ok(!html.includes('<script>'), 'condition messages are escaped');
+  });
+
   it('is a pure function of the result: same output twice, the result untouched', () => {
     const result = richResult();
     const before = structuredClone(result);
