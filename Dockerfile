@@ -25,6 +25,8 @@ COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --ignore-scripts=false --no-audit --no-fund && npm cache clean --force
 COPY bin ./bin
 COPY engine ./engine
+COPY cli ./cli
+COPY recorder ./recorder
 COPY scripts ./scripts
 COPY control-plane ./control-plane
 COPY test/bench ./test/bench
