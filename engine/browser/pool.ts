@@ -44,7 +44,8 @@ export interface PoolOptions {
    * Keep a released context and its tab for the next lease with the same context options, wiped in between
    * (`reusable-context.ts` says what is wiped and when the pool falls back to a fresh context). Saves a
    * renderer process per transaction. The next transaction starts with the context's idle keep-alive
-   * connections and DNS/TLS caches warm. Default false.
+   * connections and DNS/TLS caches warm. Ignored with `remoteDebugging` (other DevTools clients such as
+   * Lighthouse change state the wipe cannot see). Default false.
    */
   reuseContexts?: boolean;
   executablePath?: string;
@@ -149,7 +150,8 @@ export class BrowserPool implements LeaseProvider {
       callTimeoutMs: options.callTimeoutMs ?? 10_000,
       launchStaggerMs: options.launchStaggerMs ?? 500,
       spareContext: options.spareContext ?? true,
-      reuseContexts: options.reuseContexts ?? false,
+      // A DevTools port lets other clients (Lighthouse) change emulation and throttling behind the wipe's back.
+      reuseContexts: (options.reuseContexts ?? false) && options.remoteDebugging !== true,
       disableFeatures: options.disableFeatures ?? (headed ? [] : lighterProcessModel),
       remoteDebugging: options.remoteDebugging ?? false,
       headed,

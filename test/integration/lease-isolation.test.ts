@@ -355,3 +355,24 @@ for (const mode of ['fresh', 'reuse'] as const) {
     });
   });
 }
+
+describe('lease isolation with a DevTools port open', () => {
+  it('never reuses a context when other DevTools clients (Lighthouse) may change it', async () => {
+    const pool = new BrowserPool({ browsers: 1, contextsPerBrowser: 1, reuseContexts: true, remoteDebugging: true, launchStaggerMs: 0 });
+    try {
+      const a = await pool.lease(defaultContextOptions());
+      const contextA = a.context;
+      await a.page.goto('about:blank');
+      await a.release();
+      const b = await pool.lease(defaultContextOptions());
+      try {
+        assert.notEqual(b.context, contextA);
+        assert.equal(pool.stats.contextReuses, 0);
+      } finally {
+        await b.release();
+      }
+    } finally {
+      await pool.close();
+    }
+  });
+});
