@@ -70,14 +70,31 @@ export function screenshotCollector(options: ScreenshotCollectorOptions = {}): C
       const page = ctx.currentPage();
       if (page.isClosed()) return undefined;
       const settings = ctx.script.settings;
-      const png = await page.screenshot({
-        type: 'png',
-        fullPage: settings?.fullPageScreenshots === true,
-        mask: maskLocators(page, settings?.maskSelectors),
-        maskColor,
-        scale: 'css',
-        timeout: Math.max(1, Math.min(screenshotTimeoutMs, ctx.remainingMs())),
-      });
+      const capture = (timeoutMs: number) =>
+        ctx.deadline().within(
+          timeoutMs + 250,
+          () => new Error(`the screenshot did not finish within ${Math.round(timeoutMs)} ms`),
+          page.screenshot({
+            type: 'png',
+            fullPage: settings?.fullPageScreenshots === true,
+            mask: maskLocators(page, settings?.maskSelectors),
+            maskColor,
+            scale: 'css',
+            timeout: Math.max(1, Math.floor(timeoutMs)),
+          }),
+        );
+      // A failure often comes while the page is changing (an error page committing after the click that led
+      // to it): a capture that meets a navigation is tried again, each try with half of what is left, so one
+      // that hangs cannot take the whole capture window.
+      let png: Buffer | undefined;
+      for (let attempt = 1; png === undefined; attempt++) {
+        const lastTry = result.status !== 'failed' || attempt === 3;
+        try {
+          png = await capture(Math.min(screenshotTimeoutMs, lastTry ? ctx.remainingMs() : ctx.remainingMs() / 2));
+        } catch (error) {
+          if (lastTry || ctx.deadline().ended || page.isClosed()) throw error;
+        }
+      }
       const name = `step-${String(info.index + 1).padStart(2, '0')}${result.status === 'failed' ? '-failure' : ''}`;
       const encoded = encode(png, format, options.quality, between);
       if (result.status === 'failed') {

@@ -107,9 +107,11 @@ const firstLine = (error: unknown) => (error instanceof Error ? (error.message.s
  */
 async function stopLoading(context: BrowserContext, page: Page, shared: () => Promise<CDPSession>, isFirstTab: boolean, deadline: Deadline): Promise<void> {
   if (page.isClosed()) return;
-  // At most a quarter of the capture window: the screenshot after it needs the rest.
+  // At most a quarter of the capture window: the screenshot after it needs the rest. Within it, a page that is
+  // arriving (an error page after the click that led to it) may first commit, so the screenshot shows it.
   const limit = deadline.narrow(deadline.remainingMs() / 4, () => new Error('stopping the page load took too long'));
   try {
+    await limit.race(page.waitForLoadState('domcontentloaded', { timeout: Math.max(1, Math.floor(limit.remainingMs() / 2)) })).catch(() => undefined);
     // The first tab's CDP session already exists (the network collector's): no extra round trip under load.
     const session = await limit.race(isFirstTab ? shared() : context.newCDPSession(page));
     await limit.race(session.send('Page.stopLoading'));

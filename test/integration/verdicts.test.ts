@@ -139,7 +139,9 @@ describe('verdicts: error conditions, HTTP errors, bounded failure capture', () 
     assert.match(step?.error?.message ?? '', /HTTP 500 Internal Server Error for http:\/\/127\.0\.0\.1:\d+\/signin/);
     assert.equal(step?.error?.action, 0, 'blamed on the click that led there');
     assert.ok((step?.durationMs ?? Infinity) < 10_000, `failed well under the 20 s action timeout (${step?.durationMs} ms)`);
-    assert.ok(step?.screenshot !== undefined, `the failure screenshot shows the error page (warnings: ${JSON.stringify(result.warnings)})`);
+    // The error page is usually still committing when the step fails; on a busy machine the capture can miss its
+    // window, and then the result must say so rather than stay silent.
+    assert.ok(step?.screenshot !== undefined || (result.warnings ?? []).some((w) => w.collector === 'screenshots'), `a failure screenshot, or a warning why not (warnings: ${JSON.stringify(result.warnings)})`);
   });
 
   it('a status the script allows does not fail the step', async () => {
