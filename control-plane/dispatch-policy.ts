@@ -82,6 +82,8 @@ export function decideAfterResult(input: { outcome: RunOutcome; attempt: number;
   if (outcome === 'passed') return health === 'ok' ? { retry: false, health: 'ok' } : { retry: false, alert: 'monitor-recovered', health: 'ok' };
   if (outcome === 'warning') {
     if (input.alertOnWarning !== true) return health === 'failing' ? { retry: false, alert: 'monitor-recovered', health: 'ok' } : { retry: false, health: 'ok' };
+    // A failing monitor that now only warns: its failure incident is closed; the warning stays open.
+    if (health === 'failing') return { retry: false, alert: 'monitor-recovered', health: 'warning' };
     return health === 'warning' ? { retry: false, health } : { retry: false, alert: 'monitor-warning', health: 'warning' };
   }
   if (attempt < confirmingAttempts) return { retry: true, health };

@@ -87,7 +87,9 @@ export function judgeText(condition: TextCondition, seen: TextObservation | unde
   const wanted = condition.contains !== undefined;
   const text = condition.contains ?? condition.notContains ?? '';
   const base = { metric: 'pageText' as const, level: condition.level, text };
-  if (seen === undefined) return { ...base, breached: false, message: `${scope}: the page text could not be read, so ${JSON.stringify(text)} was not checked` };
+  // A text check that cannot be made is not a pass: the page did not answer (a monitor that cannot fail is worse
+  // than none).
+  if (seen === undefined) return { ...base, breached: true, message: `${scope}: the page text could not be read, so ${JSON.stringify(text)} could not be checked` };
   const breached = seen.present !== wanted;
   const verb = wanted ? (breached ? 'is missing from' : 'is on') : breached ? 'is on' : 'is not on';
   return { ...base, breached, message: `${scope}: ${JSON.stringify(text)} ${verb} the page${breached ? ` (${condition.level} condition: it must${wanted ? '' : ' not'} be there)` : ''}` };

@@ -161,12 +161,15 @@ export class Deadline {
   /** Wait `ms` (bounded by what is left); rejects with the reason if the deadline ends first. */
   sleep(ms: number): Promise<void> {
     const waitMs = Math.min(ms, this.remainingMs());
+    const signal = this.#controller.signal;
+    let stop = () => {};
     return this.race(
       new Promise<void>((resolve) => {
         const handle = this.#timers.setTimeout(resolve, waitMs);
-        this.#controller.signal.addEventListener('abort', () => this.#timers.clearTimeout(handle), { once: true });
+        stop = () => this.#timers.clearTimeout(handle);
+        signal.addEventListener('abort', stop, { once: true });
       }),
-    );
+    ).finally(() => signal.removeEventListener('abort', stop));
   }
 
   /**

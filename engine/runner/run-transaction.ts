@@ -233,6 +233,10 @@ export async function runTransaction(options: RunTransactionOptions): Promise<Ru
     const builtIn = [navigationCollector(), networkCollector(options.network), vitalsCollector(), consoleCollector(), filmstripCollector()];
     const screenshots = screenshotCollector();
     collectors = withReplacements([...builtIn, screenshots], options.collectors ?? []);
+    // The built-in measurement reads run at the same time after each step; extra collectors (Lighthouse, which
+    // drives the page) and the screenshot (which paints its masks) run after them, one at a time.
+    const readNames = new Set(builtIn.map((collector) => collector.name));
+    const concurrentReads = collectors.filter((collector) => readNames.has(collector.name));
     // After a failure the screenshot of the moment matters most: it goes first within the capture budget.
     const failureOrder = [...collectors.filter((c) => c.name === screenshots.name), ...collectors.filter((c) => c.name !== screenshots.name)];
     await eachCollector((collector, ctx) => collector.start?.(ctx));
@@ -289,7 +293,7 @@ export async function runTransaction(options: RunTransactionOptions): Promise<Ru
           const afterStep = (collector: Collector, ctx: CollectorContext) => collector.afterStep?.(ctx, info, result);
           // Measurement reads overlap; the screenshot (which paints its masks) comes after them. After a failure
           // everything runs in turn, the screenshot first.
-          const fieldSets = captureWindow === undefined ? await eachCollector(afterStep, collectors, collectors.filter((c) => c.name !== screenshots.name)) : await eachCollector(afterStep, failureOrder);
+          const fieldSets = captureWindow === undefined ? await eachCollector(afterStep, collectors, concurrentReads) : await eachCollector(afterStep, failureOrder);
           for (const fields of fieldSets) {
             result = { ...result, ...fields };
           }
@@ -309,12 +313,6 @@ export async function runTransaction(options: RunTransactionOptions): Promise<Ru
       outcomes.push(stepRun.error === undefined ? 'passed' : 'failed');
       options.listener?.onStepEnd?.({ index: stepIndex, result: redactor.redactDeep(result) });
     }
-    const late = httpErrors.takePending();
-    const last = steps.at(-1);
-    if (late !== undefined && last !== undefined && last.status !== 'skipped' && last.error === undefined) {
-      // The page the last step led to answered with an HTTP error after the step ended.
-      steps[steps.length - 1] = { ...last, status: 'failed', error: { ...late.toData(), message: `Step "${last.name}": ${late.message}` } };
-    }
     if (engineFault === undefined) {
       // After a failure the whole-run work (the HAR, deferred encodes) gets a short budget too, so the run ends
       // soon after it.
@@ -327,6 +325,17 @@ export async function runTransaction(options: RunTransactionOptions): Promise<Ru
           else if (step !== undefined) steps[index] = { ...step, ...fields };
         }
       });
+    }
+    // The page the last step led to answered with an HTTP error after the step ended (also during the finish hooks).
+    const late = httpErrors.takePending();
+    const last = steps.at(-1);
+    if (late !== undefined && last !== undefined && last.status !== 'skipped' && last.error === undefined) {
+      steps[steps.length - 1] = { ...last, status: 'failed', error: { ...late.toData(), message: `Step "${last.name}": ${late.message}` } };
+    }
+    // A crash or cancel during the last step's capture or the finish hooks still ends the run as an engine fault.
+    if (engineFault === undefined && run.ended) {
+      const reason = run.reason;
+      engineFault = reason instanceof EngineError && reason.blame === 'engine' ? reason : new EngineError('RUN_ABORTED', 'the run was aborted after its last step (checkpoint draining or run cancelled)', 'engine');
     }
   } catch (thrown) {
     engineFault = toEngineError(thrown);

@@ -35,8 +35,8 @@ export const allowedImports: Record<string, readonly string[]> = {
 
 /** Packages a layer must not import at all, except for types (pure core: no browser, fs or network). */
 const forbiddenPackages: Record<string, RegExp> = {
-  'engine/schema': /^(node:(fs|net|http|https|child_process)|playwright-core|puppeteer-core|ws)(\/|$)/,
-  'engine/core': /^(node:(fs|fs\/promises|net|http|https|child_process|dgram|tls)|playwright-core|puppeteer-core|ws|sharp)(\/|$)/,
+  'engine/schema': /^((node:)?(fs|net|http|https|child_process)|playwright-core|puppeteer-core|ws)(\/|$)/,
+  'engine/core': /^((node:)?(fs|fs\/promises|net|http|https|child_process|dgram|tls)|playwright-core|puppeteer-core|ws|sharp)(\/|$)/,
   'engine/in-page': /^(?!\.)/,
 };
 
@@ -68,10 +68,8 @@ export function importsOf(fileName: string, text: string): ImportSite[] {
   const lineOf = (node: ts.Node) => source.getLineAndCharacterOfPosition(node.getStart(source)).line + 1;
   const visit = (node: ts.Node): void => {
     if (ts.isImportDeclaration(node) && ts.isStringLiteral(node.moduleSpecifier)) {
-      const clause = node.importClause;
-      const bindings = clause?.namedBindings;
-      const allNamedTypes = bindings !== undefined && ts.isNamedImports(bindings) && clause?.name === undefined && bindings.elements.length > 0 && bindings.elements.every((element) => element.isTypeOnly);
-      sites.push({ specifier: node.moduleSpecifier.text, typeOnly: clause?.isTypeOnly === true || allNamedTypes, line: lineOf(node) });
+      // Only `import type …` is erased whole: with verbatimModuleSyntax, `import { type X } from 'm'` still loads m.
+      sites.push({ specifier: node.moduleSpecifier.text, typeOnly: node.importClause?.isTypeOnly === true, line: lineOf(node) });
     } else if (ts.isExportDeclaration(node) && node.moduleSpecifier !== undefined && ts.isStringLiteral(node.moduleSpecifier)) {
       sites.push({ specifier: node.moduleSpecifier.text, typeOnly: node.isTypeOnly, line: lineOf(node) });
     } else if (ts.isCallExpression(node) && node.expression.kind === ts.SyntaxKind.ImportKeyword) {
@@ -99,7 +97,10 @@ export function checkLayers(): string[] {
     if (!exists) continue;
     for (const file of sourceFiles(join(root, top))) {
       const layer = layerOf(file);
-      if (layer === undefined) continue;
+      if (layer === undefined) {
+        if (relative(root, file).split(sep)[0] === 'engine') violations.push(`${relative(root, file)}: a file of the engine in no layer of the rules`);
+        continue;
+      }
       const allowed = allowedImports[layer] ?? [];
       for (const site of importsOf(file, readFileSync(file, 'utf8'))) {
         const where = `${relative(root, file)}:${site.line}`;
@@ -108,8 +109,13 @@ export function checkLayers(): string[] {
           continue;
         }
         if (site.specifier.startsWith('.')) {
-          const target = layerOf(resolve(dirname(file), site.specifier));
-          if (target !== undefined && target !== layer && !allowed.includes(target)) {
+          const targetPath = resolve(dirname(file), site.specifier);
+          const target = layerOf(targetPath);
+          const topOf = (path: string) => relative(root, path).split(sep)[0];
+          if (target === undefined && (topOf(targetPath) !== topOf(file) || topOf(file) === 'engine')) {
+            // A folder no layer names (a new engine/util, test helpers from product code) is a hole in the rules.
+            violations.push(`${where}: imports ${site.specifier}, which is in no layer of the rules`);
+          } else if (target !== undefined && target !== layer && !allowed.includes(target)) {
             violations.push(`${where}: imports ${site.specifier} (layer ${target}), but ${layer} may only import ${allowed.join(', ') || 'itself'}`);
           }
         } else if (!site.typeOnly && forbiddenPackages[layer]?.test(site.specifier) === true) {

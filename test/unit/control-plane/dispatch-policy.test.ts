@@ -98,6 +98,10 @@ describe('dispatch policy: retry, alert and recovery', () => {
     assert.deepEqual(decideAfterResult({ outcome: 'passed', attempt: 1, health: 'warning', late: false, alertOnWarning: true }), { retry: false, alert: 'monitor-recovered', health: 'ok' });
   });
 
+  it('with alertOnWarning, a warning after a failure closes the failure and keeps the warning open', () => {
+    assert.deepEqual(decideAfterResult({ outcome: 'warning', attempt: 1, health: 'failing', late: false, alertOnWarning: true }), { retry: false, alert: 'monitor-recovered', health: 'warning' });
+  });
+
   it('a warning ends a failure: the transaction works again, if slowly', () => {
     assert.deepEqual(decideAfterResult({ outcome: 'warning', attempt: 1, health: 'failing', late: false }), { retry: false, alert: 'monitor-recovered', health: 'ok' });
     assert.deepEqual(decideAfterResult({ outcome: 'failed', attempt: 2, health: 'warning', late: false }), { retry: false, alert: 'monitor-failed', health: 'failing' });

@@ -56,6 +56,12 @@ describe('error conditions', () => {
     assert.match(outcomes[0]?.message ?? '', /"Welcome" is missing from the page/);
   });
 
+  it('a page whose text cannot be read breaches its text condition: a check that cannot be made is not a pass', () => {
+    const outcomes = judgeStep(step({ name: 'Hung' }), [{ metric: 'pageText', notContains: 'Internal Server Error', level: 'error' }], undefined, undefined);
+    assert.equal(outcomes[0]?.breached, true);
+    assert.match(outcomes[0]?.message ?? '', /could not be read/);
+  });
+
   it('transaction figures: duration and counts are summed over steps that ran, navigation figures are the worst step`s', () => {
     const steps = [step({ name: 'a', durationMs: 700, requests: { count: 3, bytes: 1, failed: 1 } }), step({ name: 'b', durationMs: 900, requests: { count: 2, bytes: 1, failed: 2 } }), step({ name: 'c', status: 'skipped', durationMs: 0 })];
     assert.equal(transactionMetric(steps, 'durationMs'), 1600);
