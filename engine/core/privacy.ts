@@ -1,4 +1,5 @@
 import type { CaptureMode } from '../schema/script.ts';
+import { parseSwitch } from '../schema/agent-config.ts';
 
 /** What a run may capture. Anything not allowed here is never started, not merely discarded. */
 export interface CapturePolicy {
@@ -20,7 +21,7 @@ export interface CaptureRequest {
  * `yes`. The lock belongs to whoever runs the checkpoint; scripts and control-plane commands cannot lift it.
  */
 export function privacyLockFromEnv(env: Readonly<Record<string, string | undefined>>): boolean {
-  return /^(1|true|on|yes)$/i.test((env['CHECKPOINT_PRIVACY_LOCK'] ?? '').trim());
+  return parseSwitch(env['CHECKPOINT_PRIVACY_LOCK'] ?? '') === true;
 }
 
 /**

@@ -6,6 +6,13 @@ import { instanceIdSchema } from './protocol.ts';
  * flag (`--health-port`) and an environment variable (`CHECKPOINT_HEALTH_PORT`); a flag wins over the
  * environment. Problems name the flag or the variable the value came from.
  */
+/** An on/off environment value: `1`, `true`, `on`, `yes` or `0`, `false`, `off`, `no` (any case); else undefined. */
+export function parseSwitch(text: string): boolean | undefined {
+  const value = text.trim();
+  if (/^(1|true|on|yes)$/i.test(value)) return true;
+  return /^(0|false|off|no)$/i.test(value) ? false : undefined;
+}
+
 const wholeNumber = (min: number, max: number) =>
   z.coerce
     .number({ error: 'expected a whole number' })
@@ -28,7 +35,7 @@ export const agentConfigSchema = z.strictObject({
   concurrency: wholeNumber(1, 256).optional().describe('Runs at once.'),
   caFile: z.string().min(1).optional().describe('PEM file with extra CA certificates for the control plane.'),
   privacyLock: z
-    .preprocess((value) => (typeof value === 'string' ? (/^(1|true|on|yes)$/i.test(value) ? true : /^(0|false|off|no)$/i.test(value) ? false : value) : value), z.boolean({ error: 'expected 1, true, on or yes (or 0, false, off, no)' }))
+    .preprocess((value) => (typeof value === 'string' ? (parseSwitch(value) ?? value) : value), z.boolean({ error: 'expected 1, true, on or yes (or 0, false, off, no)' }))
     .optional()
     .describe('Never capture images, whatever the control plane asks.'),
   drainGraceMs: wholeNumber(0, 3_600_000).optional(),
