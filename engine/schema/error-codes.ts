@@ -34,6 +34,14 @@ export const errorCodes = [
   'QUEUE_FULL',
   'QUEUE_EXPIRED',
   'RUN_ABORTED',
+  'POLICY_BLOCKED',
+  'DNS_FAILED',
+  'CONNECT_FAILED',
+  'TLS_FAILED',
+  'CERTIFICATE_EXPIRING',
+  'AUTH_FAILED',
+  'PROTOCOL_ERROR',
+  'EXTRACTION_FAILED',
   'INTERNAL',
 ] as const;
 export type ErrorCode = (typeof errorCodes)[number];
@@ -70,5 +78,13 @@ export const blameOf = {
   QUEUE_FULL: 'engine',
   QUEUE_EXPIRED: 'engine',
   RUN_ABORTED: 'engine',
+  POLICY_BLOCKED: 'script',
+  DNS_FAILED: 'site',
+  CONNECT_FAILED: 'site',
+  TLS_FAILED: 'site',
+  CERTIFICATE_EXPIRING: 'site',
+  AUTH_FAILED: 'site',
+  PROTOCOL_ERROR: 'site',
+  EXTRACTION_FAILED: 'site',
   INTERNAL: 'engine',
 } as const satisfies Record<ErrorCode, Blame>;

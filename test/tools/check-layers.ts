@@ -8,7 +8,7 @@ import ts from 'typescript';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 
-const engineInside = ['engine/schema', 'engine/core', 'engine/in-page', 'engine/browser', 'engine/collectors', 'engine/runner', 'engine/report', 'engine/agent'];
+const engineInside = ['engine/schema', 'engine/core', 'engine/checks', 'engine/in-page', 'engine/browser', 'engine/collectors', 'engine/runner', 'engine/report', 'engine/agent'];
 
 /**
  * Layer → the layers it may import (itself always allowed). Inside the engine: schema ← core ← browser ←
@@ -18,12 +18,14 @@ const engineInside = ['engine/schema', 'engine/core', 'engine/in-page', 'engine/
 export const allowedImports: Record<string, readonly string[]> = {
   'engine/schema': [],
   'engine/core': ['engine/schema'],
+  // Non-browser checks (API, TCP, DNS, databases, mail...): clients of their own, no browser.
+  'engine/checks': ['engine/schema', 'engine/core'],
   'engine/in-page': [],
   'engine/browser': ['engine/schema', 'engine/core'],
   'engine/collectors': ['engine/schema', 'engine/core', 'engine/browser', 'engine/in-page'],
-  'engine/runner': ['engine/schema', 'engine/core', 'engine/browser', 'engine/collectors', 'engine/in-page'],
-  'engine/report': ['engine/schema', 'engine/core', 'engine/collectors', 'engine/runner'],
-  'engine/agent': ['engine/schema', 'engine/core', 'engine/browser', 'engine/collectors', 'engine/runner', 'engine/report'],
+  'engine/runner': ['engine/schema', 'engine/core', 'engine/checks', 'engine/browser', 'engine/collectors', 'engine/in-page'],
+  'engine/report': ['engine/schema', 'engine/core', 'engine/checks', 'engine/collectors', 'engine/runner'],
+  'engine/agent': ['engine/schema', 'engine/core', 'engine/checks', 'engine/browser', 'engine/collectors', 'engine/runner', 'engine/report'],
   'engine/index.ts': engineInside,
   recorder: ['engine/index.ts'],
   'control-plane': ['engine/index.ts'],

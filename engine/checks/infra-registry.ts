@@ -1,0 +1,8 @@
+import type { CheckDefinition } from './check-types.ts';
+
+/**
+ * The infrastructure checks (TCP, DNS, TLS, SMTP, IMAP, POP3, SFTP, FTP, PostgreSQL, MySQL), by kind. Their
+ * spec schemas are listed in the same order in engine/schema/checks/infra.ts.
+ */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- each definition checks its own spec type
+export const infraChecks: readonly CheckDefinition<any>[] = [];
