@@ -31,7 +31,8 @@ COPY scripts ./scripts
 COPY control-plane ./control-plane
 COPY test/bench ./test/bench
 
-RUN useradd --system --create-home --home-dir /home/checkpoint checkpoint \
+RUN groupadd --system --gid 10001 checkpoint \
+ && useradd --system --uid 10001 --gid 10001 --create-home --home-dir /home/checkpoint checkpoint \
  && mkdir -p /var/lib/checkpoint && chown checkpoint:checkpoint /var/lib/checkpoint
 USER checkpoint
 VOLUME ["/var/lib/checkpoint"]
