@@ -215,7 +215,9 @@ export function buildProgram(): Command {
     .option('--webhook <url>', 'POST every alert as JSON to this URL (repeatable)', (value: string, previous: string[]) => [...previous, value], [] as string[])
     .option('--heartbeat-interval-ms <ms>', 'heartbeat interval told to instances; a link silent for 3 intervals is dropped (default 10000)', positiveInt('--heartbeat-interval-ms'))
     .option('--checkpoint-down-after-ms <ms>', 'alert "checkpoint down" when no instance has been connected for this long (default 60000)', positiveInt('--checkpoint-down-after-ms'))
-    .action(async (options: { port?: number; host?: string; data?: string; tlsCert?: string; tlsKey?: string; adminToken?: string; webhook: string[]; heartbeatIntervalMs?: number; checkpointDownAfterMs?: number }) => {
+    .option('--public-url <url>', 'base URL of the links in alerts, as users reach the dashboard (env CHECKPOINT_PUBLIC_URL; default the listening URL)')
+    .option('--metrics-token <token>', 'bearer token that may read /metrics only (env CHECKPOINT_METRICS_TOKEN); the admin token may too')
+    .action(async (options: { port?: number; host?: string; data?: string; tlsCert?: string; tlsKey?: string; adminToken?: string; webhook: string[]; heartbeatIntervalMs?: number; checkpointDownAfterMs?: number; publicUrl?: string; metricsToken?: string }) => {
       const { runControlPlaneCommand } = await import('../control-plane/control-plane-command.ts');
       process.exitCode = await runControlPlaneCommand(options, io);
     });

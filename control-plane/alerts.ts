@@ -42,7 +42,9 @@ export function severityFor(kind: AlertKind, alerting: MonitorAlerting | undefin
       return 'warning';
     case 'checkpoint-down':
       return 'error';
-    default:
+    case 'monitor-recovered':
+    case 'monitor-resolved':
+    case 'checkpoint-up':
       return 'info';
   }
 }

@@ -13,6 +13,9 @@ export const monitorIdSchema = slug('monitor id', 100);
 /** POST /api/v1/checkpoints */
 export const createCheckpointSchema = z.strictObject({ name: checkpointNameSchema });
 
+/** Fields GET adds: accepted and ignored on write, so what GET returns can be PUT back unchanged. */
+const readOnly = z.unknown().optional().describe('Read-only: set by the control plane, ignored on write.');
+
 // ---- alerting (docs/alerting.md) ----
 
 export const severitySchema = z.enum(['critical', 'error', 'warning', 'info']).describe('As PagerDuty Events v2 names them; also shown in Slack, Teams and email.');
@@ -34,6 +37,8 @@ const httpUrl = (what: string) => secretText(`${what} (http:// or https://)`);
 const channelCommon = {
   id: channelIdSchema,
   name: z.string().min(1).max(200).optional().describe('Shown in the dashboard and logs; default: the id.'),
+  createdAt: readOnly,
+  updatedAt: readOnly,
 };
 
 export const webhookChannelSchema = z.strictObject({
@@ -118,6 +123,9 @@ export const maintenanceWindowSchema = z
   .strictObject({
     id: windowIdSchema,
     name: z.string().min(1).max(200).optional(),
+    createdAt: readOnly,
+    updatedAt: readOnly,
+    active: readOnly,
     monitors: z.array(monitorIdSchema).min(1).max(1000).optional().describe('Monitor ids it silences; absent: every monitor, and checkpoint down/up alerts.'),
     startsAt: isoInstant.optional().describe('One-off window: start (with endsAt).'),
     endsAt: isoInstant.optional().describe('One-off window: end (exclusive).'),
@@ -144,8 +152,6 @@ export const maintenanceWindowSchema = z
   })
   .describe('A time during which runs are kept but raise no alert.');
 export type MaintenanceWindow = z.infer<typeof maintenanceWindowSchema>;
-
-const readOnly = z.unknown().optional().describe('Read-only: set by the control plane, ignored on write.');
 
 /**
  * POST /api/v1/monitors and PUT /api/v1/monitors/:id: the protocol's monitor definition (engine/schema), strict

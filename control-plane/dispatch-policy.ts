@@ -72,6 +72,9 @@ export interface ResultDecision {
  * stays failing). A pass while failing raises `monitor-recovered`. `error` (the run could not complete) counts
  * as a failure. A late result (its run was already declared lost and re-run) changes nothing.
  *
+ * With `alertAfter` (a monitor's `alerting.afterFailures`), `monitor-failed` waits for that many failed checks in
+ * a row (`failuresBefore` + this one) instead of the retry's.
+ *
  * `warning` (every step passed, a warning condition was breached) is not retried: the transaction worked, it
  * was slow or showed something to look at. It ends a failure (`monitor-recovered`); when the monitor asks for
  * it (`alertOnWarning`) it raises `monitor-warning` once, and a later clean pass raises `monitor-recovered`.
@@ -96,10 +99,9 @@ export function decideAfterResult(input: {
     if (health === 'failing') return { retry: false, alert: 'monitor-recovered', health: 'warning' };
     return health === 'warning' ? { retry: false, health } : { retry: false, alert: 'monitor-warning', health: 'warning' };
   }
-  const failures = failuresInARow(input);
-  // Not yet enough failures in a row: a first failure is still re-run at once on another instance.
-  if (failures < (input.alertAfter ?? confirmingAttempts)) return { retry: attempt < confirmingAttempts, health };
-  return health === 'failing' ? { retry: false, health } : { retry: false, alert: 'monitor-failed', health: 'failing' };
+  if (health !== 'failing' && failuresInARow(input) >= (input.alertAfter ?? confirmingAttempts)) return { retry: false, alert: 'monitor-failed', health: 'failing' };
+  // A first failure is re-run at once on another instance: it confirms the failure or clears it.
+  return { retry: attempt < confirmingAttempts, health };
 }
 
 /** Failed checks in a row once this result counts: 0 after a pass or a warning, unchanged by a late result. */
