@@ -53,7 +53,11 @@ export function buildProgram(): Command {
     .addOption(new Option('--filmstrip <state>', 'filmstrip and visual metrics of every step').choices(['on', 'off']))
     .option('--har <file>', 'also write the network as a HAR 1.2 file (secrets and cookie values redacted, no bodies)')
     .option('--lighthouse', 'run a Lighthouse audit of every step that navigates (slow: ~10 s per step)', false)
-    .action(async (script: string, options: { var: Record<string, string>; out?: string; headed: boolean; slowMo?: number; screenshots?: 'all' | 'failure' | 'off'; secrets?: string; json: boolean; lighthouse: boolean; har?: string; filmstrip?: 'on' | 'off' }) => {
+    .addOption(new Option('--reporter <name>', 'also report for CI: junit = JUnit XML (a testsuite per transaction, a testcase per step) on stdout, or into --reporter-out').choices(['junit']))
+    .option('--reporter-out <file>', 'write the --reporter output to this file instead of stdout')
+    .action(async (script: string, options: { var: Record<string, string>; out?: string; headed: boolean; slowMo?: number; screenshots?: 'all' | 'failure' | 'off'; secrets?: string; json: boolean; lighthouse: boolean; har?: string; filmstrip?: 'on' | 'off'; reporter?: 'junit'; reporterOut?: string }) => {
+      if (options.reporterOut !== undefined && options.reporter === undefined) throw new EngineError('USAGE', '--reporter-out needs --reporter junit', 'script');
+      if (options.reporter !== undefined && options.reporterOut === undefined && options.json) throw new EngineError('USAGE', '--json and --reporter both write to stdout: give --reporter-out <file>', 'script');
       // Commands load their heavy dependencies (Playwright, the demo site) only when they run.
       const { replay } = await import('./replay-command.ts');
       const { exitCode } = await replay(
@@ -69,6 +73,8 @@ export function buildProgram(): Command {
           ...(options.slowMo === undefined ? {} : { slowMoMs: options.slowMo }),
           ...(options.screenshots === undefined ? {} : { screenshots: options.screenshots }),
           ...(options.secrets === undefined ? {} : { secrets: options.secrets }),
+          ...(options.reporter === undefined ? {} : { reporter: options.reporter }),
+          ...(options.reporterOut === undefined ? {} : { reporterOut: options.reporterOut }),
         },
         io,
       );
