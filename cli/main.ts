@@ -229,6 +229,28 @@ export function buildProgram(): Command {
     });
 
   program
+    .command('apply')
+    .description('Make the control plane`s monitors, notification channels and maintenance windows what JSON files kept in git say (docs/config-as-code.md). Everything is validated (by the control plane too) before anything changes. Prints + created, ~ changed (fields), = unchanged, - deleted. Exit 0 applied, 2 invalid files, 3 control plane unreachable or refusing.')
+    .argument('<paths...>', 'JSON files or directories (searched for *.json): { "monitors": [...], "channels": [...], "maintenanceWindows": [...] }, or one monitor per file')
+    .option('--control-plane <url>', 'base URL of the control plane (env CHECKPOINT_CONTROL_PLANE)')
+    .option('--admin-token <token>', 'admin token (env CHECKPOINT_ADMIN_TOKEN, preferred: arguments are visible in the process list)')
+    .option('--dry-run', 'print what would change, change nothing', false)
+    .option('--prune', 'also delete monitors, channels and maintenance windows that are not in the files', false)
+    .action(async (paths: string[], options: { controlPlane?: string; adminToken?: string; dryRun: boolean; prune: boolean }) => {
+      const { runApply } = await import('./apply-command.ts');
+      process.exitCode = await runApply(
+        {
+          paths,
+          dryRun: options.dryRun,
+          prune: options.prune,
+          ...(options.controlPlane === undefined ? {} : { controlPlane: options.controlPlane }),
+          ...(options.adminToken === undefined ? {} : { adminToken: options.adminToken }),
+        },
+        io,
+      );
+    });
+
+  program
     .command('start')
     .description('Everything on one machine: the reference control plane with its dashboard, two checkpoint instances, the demo intranet and the example scripts as monitors. Ctrl-C stops it all.')
     .option('--port <n>', 'port of the control plane and dashboard', positiveInt('--port'), 8080)
