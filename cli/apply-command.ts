@@ -152,7 +152,8 @@ class ApiClient {
 
 function errorText(body: Record<string, unknown>): { code: string; message: string; path?: string } {
   const error = isRecord(body['error']) ? body['error'] : {};
-  return { code: String(error['code'] ?? 'error'), message: String(error['message'] ?? 'unknown error'), ...(typeof error['path'] === 'string' ? { path: error['path'] } : {}) };
+  const text = (value: unknown, fallback: string) => (typeof value === 'string' ? value : fallback);
+  return { code: text(error['code'], 'error'), message: text(error['message'], 'unknown error'), ...(typeof error['path'] === 'string' ? { path: error['path'] } : {}) };
 }
 
 /** Remove the element at `path` (`alerting.channels[1]`, `monitors[0]`) from a copy of `body`. */

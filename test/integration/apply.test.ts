@@ -175,7 +175,7 @@ describe('checkpoint replay --reporter junit (real process, real Chromium)', () 
     const out = join(dir, 'junit.xml');
     const toFile = await runCli(['replay', script, '--var', `baseUrl=${site.url}`, '--reporter', 'junit', '--reporter-out', out, '--json']);
     assert.equal(toFile.code, 1);
-    assert.equal(JSON.parse(toFile.stdout).status, 'failed', 'stdout keeps the JSON');
+    assert.equal((JSON.parse(toFile.stdout) as { status: string }).status, 'failed', 'stdout keeps the JSON');
     assert.equal(parseXml(await readFile(out, 'utf8')).children[0]?.attributes['failures'], '1');
     const clash = await runCli(['replay', script, '--reporter', 'junit', '--json']);
     assert.equal(clash.code, 2);
