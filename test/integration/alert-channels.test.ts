@@ -407,4 +407,43 @@ describe('alert policy', () => {
     assert.equal(bad.status, 400);
     assert.equal(bad.body.error.path, 'weekly.from');
   });
+
+  it('silences checkpoint down and its up in a global window, and announces them outside one', async (t) => {
+    const http = await receiver(t);
+    const h = await harness(t, { checkpointDownAfterMs: 1000 });
+    assert.equal((await h.call('PUT', '/api/v1/channels/hook', { id: 'hook', type: 'webhook', url: `${http.url}/hook` })).status, 201);
+    const created = await h.call<{ token: string }>('POST', '/api/v1/checkpoints', { name: 'intranet-eu' });
+    const token = created.body.token;
+    const goDown = async () => {
+      const agent = await h.agent(token, 'a', () => ({ status: 'passed' }));
+      h.cp.tick();
+      await agent.kill();
+      for (let tries = 0; ; tries++) {
+        const online = (await h.call<{ online: number }>('GET', '/api/v1/checkpoints/intranet-eu')).body.online;
+        if (online === 0) break;
+        assert.ok(tries < 500, 'the killed instance is still online');
+        await new Promise((resolve) => setTimeout(resolve, 15));
+      }
+      h.clock.advance(1000);
+      h.cp.tick();
+      await h.cp.alertsSettled();
+    };
+    const now = h.clock.wallNow();
+    const global = { id: 'network-work', startsAt: now.toISOString(), endsAt: new Date(now.getTime() + 60_000).toISOString() };
+    assert.equal((await h.call('PUT', '/api/v1/maintenance-windows/network-work', global)).status, 201);
+    await goDown();
+    assert.equal((await h.call<{ health: string }>('GET', '/api/v1/checkpoints/intranet-eu')).body.health, 'down', 'the state is kept');
+    h.clock.advance(60_000);
+    const back = await h.agent(token, 'b', () => ({ status: 'passed' }));
+    h.cp.tick();
+    await h.cp.alertsSettled();
+    assert.deepEqual(await h.alerts(), [], 'neither the down in the window nor the up after it');
+
+    await back.kill();
+    await goDown();
+    assert.deepEqual(
+      http.received.map((entry) => [entry.body['kind'], entry.body['severity'], entry.body['title'], entry.body['incidentKey']]),
+      [['checkpoint-down', 'error', 'Checkpoint intranet-eu is down', 'checkpoint/checkpoint/intranet-eu']],
+    );
+  });
 });
