@@ -108,6 +108,10 @@ const dryRunSchema = z.object({
 /** Every schema the document names, and whether it describes what is sent (input) or answered (output). */
 const components: Record<string, { schema: z.ZodType; io: 'input' | 'output' }> = {
   MonitorInput: { schema: monitorInputSchema, io: 'input' },
+  MonitorPatch: {
+    schema: z.record(z.string(), z.unknown()).describe('A JSON merge patch (RFC 7386) of MonitorInput: given fields replace, objects merge, null removes. The result must be a valid MonitorInput.'),
+    io: 'input',
+  },
   Monitor: { schema: monitorRecordSchema, io: 'output' },
   MonitorList: { schema: z.object({ monitors: z.array(monitorRecordSchema) }), io: 'output' },
   Run: { schema: runRecordSchema, io: 'output' },
@@ -175,7 +179,7 @@ const operations: Operation[] = [
     tag: 'monitors',
     security: 'admin',
     query: putQuerySchema,
-    body: 'MonitorInput',
+    body: 'MonitorPatch',
     bodyType: 'application/merge-patch+json',
     responses: { '200': 'MonitorOrDryRun', '400': 'Error', '404': 'Error' },
   },
