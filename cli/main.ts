@@ -53,7 +53,11 @@ export function buildProgram(): Command {
     .addOption(new Option('--filmstrip <state>', 'filmstrip and visual metrics of every step').choices(['on', 'off']))
     .option('--har <file>', 'also write the network as a HAR 1.2 file (secrets and cookie values redacted, no bodies)')
     .option('--lighthouse', 'run a Lighthouse audit of every step that navigates (slow: ~10 s per step)', false)
-    .action(async (script: string, options: { var: Record<string, string>; out?: string; headed: boolean; slowMo?: number; screenshots?: 'all' | 'failure' | 'off'; secrets?: string; json: boolean; lighthouse: boolean; har?: string; filmstrip?: 'on' | 'off' }) => {
+    .addOption(new Option('--reporter <name>', 'also report for CI: junit = JUnit XML (a testsuite per transaction, a testcase per step) on stdout, or into --reporter-out').choices(['junit']))
+    .option('--reporter-out <file>', 'write the --reporter output to this file instead of stdout')
+    .action(async (script: string, options: { var: Record<string, string>; out?: string; headed: boolean; slowMo?: number; screenshots?: 'all' | 'failure' | 'off'; secrets?: string; json: boolean; lighthouse: boolean; har?: string; filmstrip?: 'on' | 'off'; reporter?: 'junit'; reporterOut?: string }) => {
+      if (options.reporterOut !== undefined && options.reporter === undefined) throw new EngineError('USAGE', '--reporter-out needs --reporter junit', 'script');
+      if (options.reporter !== undefined && options.reporterOut === undefined && options.json) throw new EngineError('USAGE', '--json and --reporter both write to stdout: give --reporter-out <file>', 'script');
       // Commands load their heavy dependencies (Playwright, the demo site) only when they run.
       const { replay } = await import('./replay-command.ts');
       const { exitCode } = await replay(
@@ -69,6 +73,8 @@ export function buildProgram(): Command {
           ...(options.slowMo === undefined ? {} : { slowMoMs: options.slowMo }),
           ...(options.screenshots === undefined ? {} : { screenshots: options.screenshots }),
           ...(options.secrets === undefined ? {} : { secrets: options.secrets }),
+          ...(options.reporter === undefined ? {} : { reporter: options.reporter }),
+          ...(options.reporterOut === undefined ? {} : { reporterOut: options.reporterOut }),
         },
         io,
       );
@@ -215,9 +221,33 @@ export function buildProgram(): Command {
     .option('--webhook <url>', 'POST every alert as JSON to this URL (repeatable)', (value: string, previous: string[]) => [...previous, value], [] as string[])
     .option('--heartbeat-interval-ms <ms>', 'heartbeat interval told to instances; a link silent for 3 intervals is dropped (default 10000)', positiveInt('--heartbeat-interval-ms'))
     .option('--checkpoint-down-after-ms <ms>', 'alert "checkpoint down" when no instance has been connected for this long (default 60000)', positiveInt('--checkpoint-down-after-ms'))
-    .action(async (options: { port?: number; host?: string; data?: string; tlsCert?: string; tlsKey?: string; adminToken?: string; webhook: string[]; heartbeatIntervalMs?: number; checkpointDownAfterMs?: number }) => {
+    .option('--public-url <url>', 'base URL of the links in alerts, as users reach the dashboard (env CHECKPOINT_PUBLIC_URL; default the listening URL)')
+    .option('--metrics-token <token>', 'bearer token that may read /metrics only (env CHECKPOINT_METRICS_TOKEN); the admin token may too')
+    .action(async (options: { port?: number; host?: string; data?: string; tlsCert?: string; tlsKey?: string; adminToken?: string; webhook: string[]; heartbeatIntervalMs?: number; checkpointDownAfterMs?: number; publicUrl?: string; metricsToken?: string }) => {
       const { runControlPlaneCommand } = await import('../control-plane/control-plane-command.ts');
       process.exitCode = await runControlPlaneCommand(options, io);
+    });
+
+  program
+    .command('apply')
+    .description('Make the control plane`s monitors, notification channels and maintenance windows what JSON files kept in git say (docs/config-as-code.md). Everything is validated (by the control plane too) before anything changes. Prints + created, ~ changed (fields), = unchanged, - deleted. Exit 0 applied, 2 invalid files, 3 control plane unreachable or refusing.')
+    .argument('<paths...>', 'JSON files or directories (searched for *.json): { "monitors": [...], "channels": [...], "maintenanceWindows": [...] }, or one monitor per file')
+    .option('--control-plane <url>', 'base URL of the control plane (env CHECKPOINT_CONTROL_PLANE)')
+    .option('--admin-token <token>', 'admin token (env CHECKPOINT_ADMIN_TOKEN, preferred: arguments are visible in the process list)')
+    .option('--dry-run', 'print what would change, change nothing', false)
+    .option('--prune', 'also delete monitors, channels and maintenance windows that are not in the files', false)
+    .action(async (paths: string[], options: { controlPlane?: string; adminToken?: string; dryRun: boolean; prune: boolean }) => {
+      const { runApply } = await import('./apply-command.ts');
+      process.exitCode = await runApply(
+        {
+          paths,
+          dryRun: options.dryRun,
+          prune: options.prune,
+          ...(options.controlPlane === undefined ? {} : { controlPlane: options.controlPlane }),
+          ...(options.adminToken === undefined ? {} : { adminToken: options.adminToken }),
+        },
+        io,
+      );
     });
 
   program

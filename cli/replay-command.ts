@@ -1,7 +1,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { Browser } from 'playwright-core';
-import { ArtifactDirectory, type CaptureMode, ConsoleReporter, EngineError, launchBrowser, type LeaseProvider, lighthouseCollector, prepareRun, type RunResult, runTransaction, writeHtmlReport } from '../engine/index.ts';
+import { ArtifactDirectory, type CaptureMode, ConsoleReporter, EngineError, junitXml, launchBrowser, type LeaseProvider, lighthouseCollector, prepareRun, type RunResult, runTransaction, writeHtmlReport } from '../engine/index.ts';
 import { exitCodeForStatus } from './exit-codes.ts';
 import { version } from './version.ts';
 import { loadScriptOrThrow } from './load-script.ts';
@@ -21,6 +21,9 @@ export interface ReplayOptions {
   har?: string;
   /** Filmstrip and visual metrics of every step (the privacy lock still wins). */
   filmstrip?: boolean;
+  /** A report for CI: JUnit XML on stdout, or into `reporterOut`. */
+  reporter?: 'junit';
+  reporterOut?: string;
 }
 
 export interface ReplayIo {
@@ -81,6 +84,11 @@ export async function replay(file: string, options: ReplayOptions, io: ReplayIo,
       io.stderr(`  report: ${reportPath}\n`);
     }
     if (options.json) io.stdout(`${redactor.redact(JSON.stringify(result, null, 2))}\n`);
+    if (options.reporter === 'junit') {
+      const xml = redactor.redact(junitXml([result]));
+      if (options.reporterOut === undefined) io.stdout(xml);
+      else await writeFile(resolve(options.reporterOut), xml);
+    }
     return { exitCode: exitCodeForStatus(result.status), result };
   } finally {
     await launched?.close().catch(() => undefined);

@@ -3,7 +3,11 @@ import { request as httpsRequest } from 'node:https';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Clock } from '../engine/index.ts';
 import type { Log } from './log.ts';
-import type { AlertKind, AlertRecord, Store, WebhookDelivery } from './store.ts';
+import type { MonitorAlerting, Severity } from './api-schemas.ts';
+import { alertTitle, resolvingKinds, type AlertMessage } from './channels/alert-message.ts';
+import { prepareSend, type ChannelSend } from './channels/deliver.ts';
+import type { Environment } from './channels/secrets.ts';
+import type { AlertKind, AlertRecord, MonitorRecord, Store, WebhookDelivery } from './store.ts';
 
 /** The JSON body POSTed to every webhook. */
 export interface AlertPayload {
@@ -22,10 +26,31 @@ export interface AlertInput {
   checkpoint?: string;
   monitorId?: string;
   runId?: string;
+  /** Default: from the kind and the monitor's `alerting.severity`. */
+  severity?: Severity;
+  /** The monitor as it was (routing and names still work for a monitor being deleted). */
+  monitor?: Pick<MonitorRecord, 'id' | 'name' | 'alerting'>;
+}
+
+/** The severity of an alert: a failure as its monitor says (default critical), the rest by kind. */
+export function severityFor(kind: AlertKind, alerting: MonitorAlerting | undefined): Severity {
+  switch (kind) {
+    case 'monitor-failed':
+    case 'monitor-reminder':
+      return alerting?.severity ?? 'critical';
+    case 'monitor-warning':
+      return 'warning';
+    case 'checkpoint-down':
+      return 'error';
+    case 'monitor-recovered':
+    case 'monitor-resolved':
+    case 'checkpoint-up':
+      return 'info';
+  }
 }
 
 /** Posts a JSON body; resolves with the HTTP status, rejects on network errors and timeouts. */
-export type PostJson = (url: string, body: string, options: { timeoutMs: number; signal: AbortSignal }) => Promise<number>;
+export type PostJson = (url: string, body: string, options: { timeoutMs: number; signal: AbortSignal; headers?: Record<string, string> }) => Promise<number>;
 
 export const postJson: PostJson = (url, body, options) =>
   new Promise<number>((resolve, reject) => {
@@ -35,7 +60,7 @@ export const postJson: PostJson = (url, body, options) =>
       target,
       {
         method: 'POST',
-        headers: { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body), 'User-Agent': 'checkpoint-control-plane' },
+        headers: { ...options.headers, 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body), 'User-Agent': 'checkpoint-control-plane' },
         timeout: options.timeoutMs,
         signal: options.signal,
       },
@@ -55,9 +80,18 @@ function retryable(status: number): boolean {
   return status === 408 || status === 429 || status >= 500;
 }
 
+/** One way an alert leaves: a legacy webhook (v1 JSON) or a channel. */
+interface Target {
+  delivery: WebhookDelivery;
+  /** Sends once: the HTTP status, or `sent` for email; undefined when this target skips the alert. */
+  send: () => Promise<number | 'sent'>;
+}
+
 /**
- * Alerts: stored, written to the log as one line, and POSTed as JSON to every configured webhook, retried with
- * backoff. A webhook that keeps failing is logged and recorded on the alert; it never throws into the caller.
+ * Alerts: stored, written to the log as one line, and delivered to the legacy webhooks (`--webhook`, the v1
+ * JSON body) and to the notification channels (control-plane/channels: signed webhook, Slack, Teams, email,
+ * PagerDuty), each retried with backoff. A target that keeps failing is logged and recorded on the alert; it
+ * never throws into the caller.
  */
 export class Alerts {
   readonly #store: Store;
@@ -67,6 +101,8 @@ export class Alerts {
   readonly #retryDelaysMs: readonly number[];
   readonly #timeoutMs: number;
   readonly #post: PostJson;
+  readonly #env: Environment;
+  #baseUrl: string | undefined;
   readonly #abort = new AbortController();
   readonly #pending = new Set<Promise<void>>();
   #closed = false;
@@ -80,6 +116,10 @@ export class Alerts {
     retryDelaysMs?: readonly number[];
     timeoutMs?: number;
     post?: PostJson;
+    /** Where `{{env.NAME}}` in channel settings is looked up. Default: process.env. */
+    env?: Environment;
+    /** The control plane's public base URL, for links in messages. */
+    baseUrl?: string;
   }) {
     this.#store = options.store;
     this.#log = options.log;
@@ -88,21 +128,40 @@ export class Alerts {
     this.#retryDelaysMs = options.retryDelaysMs ?? [1000, 5000, 15_000];
     this.#timeoutMs = options.timeoutMs ?? 10_000;
     this.#post = options.post ?? postJson;
+    this.#env = options.env ?? process.env;
+    this.#baseUrl = options.baseUrl?.replace(/\/+$/, '');
   }
 
-  /** Record an alert, log it, and start delivering it to the webhooks (in the background). */
+  /** The base URL links point to, when none was configured (the listening URL, known only once listening). */
+  defaultBaseUrl(url: string): void {
+    this.#baseUrl ??= url.replace(/\/+$/, '');
+  }
+
+  /** Record an alert, log it, and start delivering it (in the background). */
   raise(input: AlertInput): AlertRecord {
     // One line in the log, and a bounded text everywhere: step errors can be long and multi-line.
     const message = input.message.replace(/\s*[\r\n]+\s*/g, ' ').slice(0, 1000);
-    const record = this.#store.insertAlert({ ...input, message, createdAt: this.#clock.wallNow().toISOString() });
+    const monitor = input.monitor ?? (input.monitorId === undefined ? undefined : this.#store.getMonitor(input.monitorId));
+    const severity = input.severity ?? severityFor(input.kind, monitor?.alerting);
+    const record = this.#store.insertAlert({
+      kind: input.kind,
+      message,
+      severity,
+      createdAt: this.#clock.wallNow().toISOString(),
+      ...(input.checkpoint === undefined ? {} : { checkpoint: input.checkpoint }),
+      ...(input.monitorId === undefined ? {} : { monitorId: input.monitorId }),
+      ...(input.runId === undefined ? {} : { runId: input.runId }),
+    });
     const subject = [input.checkpoint === undefined ? undefined : `checkpoint=${input.checkpoint}`, input.monitorId === undefined ? undefined : `monitor=${input.monitorId}`, input.runId === undefined ? undefined : `run=${input.runId}`]
       .filter((part) => part !== undefined)
       .join(' ');
     this.#log(`ALERT ${input.kind} ${subject}: ${message}`);
-    if (this.#webhooks.length > 0) this.#track(this.#deliver(record));
+    const targets = this.#targets(record, monitor);
+    if (targets.length > 0) this.#track(this.#deliver(record, targets));
     return record;
   }
 
+  /** The v1 body of the legacy `--webhook` URLs (unchanged, so existing receivers keep working). */
   payload(record: AlertRecord): AlertPayload {
     const payload: AlertPayload = { id: record.id, kind: record.kind, message: record.message, createdAt: record.createdAt };
     if (record.checkpoint !== undefined) payload.checkpoint = record.checkpoint;
@@ -114,19 +173,92 @@ export class Alerts {
     return payload;
   }
 
+  /** The alert as channels format it: links, the failed step and its error from the stored result. */
+  message(record: AlertRecord, monitor?: Pick<MonitorRecord, 'id' | 'name'>): AlertMessage {
+    const base = this.#baseUrl;
+    const link = (path: string) => (base === undefined ? {} : { url: `${base}${path}` });
+    const name = monitor?.name ?? (record.monitorId === undefined ? undefined : (this.#store.getMonitor(record.monitorId)?.name ?? record.monitorId));
+    const message: AlertMessage = {
+      id: record.id,
+      kind: record.kind,
+      severity: record.severity,
+      status: resolvingKinds.has(record.kind) ? 'resolved' : 'firing',
+      title: alertTitle(record.kind, { ...(name === undefined ? {} : { monitor: name }), ...(record.checkpoint === undefined ? {} : { checkpoint: record.checkpoint }) }),
+      message: record.message,
+      createdAt: record.createdAt,
+      incidentKey: record.monitorId !== undefined ? `checkpoint/monitor/${record.monitorId}` : `checkpoint/checkpoint/${record.checkpoint ?? ''}`,
+      ...(base === undefined ? {} : { baseUrl: base }),
+    };
+    if (record.checkpoint !== undefined) message.checkpoint = record.checkpoint;
+    if (record.monitorId !== undefined) message.monitor = { id: record.monitorId, name: name ?? record.monitorId, ...link(`/monitors/${encodeURIComponent(record.monitorId)}`) };
+    if (record.runId !== undefined) {
+      const run = this.#store.getRun(record.runId);
+      message.run = { id: record.runId, ...link(`/runs/${encodeURIComponent(record.runId)}`), ...(run === undefined ? {} : { attempt: run.attempt }), ...(run?.instance === undefined ? {} : { instance: run.instance }) };
+      const result = this.#store.getResult(record.runId)?.envelope.result;
+      if (result !== undefined && resolvingKinds.has(record.kind) === false) {
+        const index = result.steps.findIndex((step) => step.status === 'failed');
+        const step = result.steps[index];
+        if (step !== undefined) message.step = { index, name: step.name };
+        const error = step?.error ?? result.error;
+        if (error !== undefined) message.error = { code: error.code, blame: error.blame, message: error.message.slice(0, 1000) };
+      }
+    }
+    return message;
+  }
+
+  #targets(record: AlertRecord, monitor: Pick<MonitorRecord, 'id' | 'name' | 'alerting'> | undefined): Target[] {
+    const targets: Target[] = this.#webhooks.map((url) => {
+      const body = JSON.stringify(this.payload(record));
+      return { delivery: { url, delivered: false, attempts: 0 }, send: () => this.#post(url, body, { timeoutMs: this.#timeoutMs, signal: this.#abort.signal }) };
+    });
+    const wanted = record.monitorId === undefined ? undefined : monitor?.alerting?.channels;
+    const channels = this.#store.listChannels().filter((stored) => wanted === undefined || wanted.includes(stored.definition.id));
+    if (channels.length === 0) return targets;
+    const message = this.message(record, monitor);
+    for (const { definition: channel } of channels) {
+      const delivery: WebhookDelivery = { url: `channel:${channel.id}`, channel: channel.id, delivered: false, attempts: 0 };
+      let prepared: ChannelSend | undefined;
+      try {
+        prepared = prepareSend(channel, message, this.#env, this.#clock.wallNow());
+      } catch (error) {
+        delivery.error = error instanceof Error ? error.message : String(error);
+        targets.push({ delivery, send: () => Promise.reject(new PermanentError(delivery.error ?? 'not sendable')) });
+        continue;
+      }
+      if (prepared === undefined) continue;
+      const send = prepared;
+      targets.push({
+        delivery,
+        send:
+          send.kind === 'http'
+            ? () => this.#post(send.request.url, send.request.body, { timeoutMs: this.#timeoutMs, signal: this.#abort.signal, headers: send.request.headers })
+            : async () => {
+                try {
+                  await send.send({ timeoutMs: this.#timeoutMs });
+                } catch (error) {
+                  // SMTP 5xx is a refusal that another try will not change; anything else may be transient.
+                  const code = (error as { responseCode?: number }).responseCode;
+                  throw code !== undefined && code >= 500 ? new PermanentError(error instanceof Error ? error.message : String(error)) : error;
+                }
+                return 'sent' as const;
+              },
+      });
+    }
+    return targets;
+  }
+
   #track(work: Promise<void>): void {
     this.#pending.add(work);
     void work.finally(() => this.#pending.delete(work));
   }
 
-  async #deliver(record: AlertRecord): Promise<void> {
-    const body = JSON.stringify(this.payload(record));
-    const deliveries: WebhookDelivery[] = this.#webhooks.map((url) => ({ url, delivered: false, attempts: 0 }));
+  async #deliver(record: AlertRecord, targets: readonly Target[]): Promise<void> {
+    const deliveries = targets.map((target) => target.delivery);
     const save = () => {
       if (!this.#closed) this.#store.setAlertDeliveries(record.id, deliveries);
     };
     await Promise.all(
-      deliveries.map(async (delivery) => {
+      targets.map(async ({ delivery, send }) => {
         for (let attempt = 0; attempt <= this.#retryDelaysMs.length && !this.#closed; attempt++) {
           if (attempt > 0) {
             try {
@@ -137,9 +269,9 @@ export class Alerts {
           }
           delivery.attempts = attempt + 1;
           try {
-            const status = await this.#post(delivery.url, body, { timeoutMs: this.#timeoutMs, signal: this.#abort.signal });
-            delivery.status = status;
-            if (status >= 200 && status < 300) {
+            const status = await send();
+            if (status !== 'sent') delivery.status = status;
+            if (status === 'sent' || (status >= 200 && status < 300)) {
               delivery.delivered = true;
               delete delivery.error;
               save();
@@ -150,10 +282,11 @@ export class Alerts {
           } catch (error) {
             if (this.#closed) return;
             delivery.error = error instanceof Error ? error.message : String(error);
+            if (error instanceof PermanentError) break;
           }
         }
         save();
-        if (!this.#closed) this.#log(`alerts: webhook ${delivery.url} did not take alert ${record.id} after ${delivery.attempts} attempt(s): ${delivery.error ?? 'unknown error'}`);
+        if (!this.#closed) this.#log(`alerts: ${delivery.channel === undefined ? `webhook ${delivery.url}` : `channel ${delivery.channel}`} did not take alert ${record.id} after ${delivery.attempts} attempt(s): ${delivery.error ?? 'unknown error'}`);
       }),
     );
   }
@@ -169,3 +302,6 @@ export class Alerts {
     this.#abort.abort();
   }
 }
+
+/** A failure that another attempt will not fix (a missing secret, an SMTP 5xx). */
+class PermanentError extends Error {}

@@ -1,15 +1,18 @@
-import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { type Clock, type MonitorDefinition, type ResultAck, resultEnvelopeSchema } from '../engine/index.ts';
-import { createCheckpointSchema, drainSchema, limitSchema, monitorInputSchema, type MonitorInput } from './api-schemas.ts';
+import { type Clock, type ResultAck, resultEnvelopeSchema } from '../engine/index.ts';
+import { alertingRoutes } from './api-alerting.ts';
+import { monitorRoutes } from './api-monitors.ts';
+import { createCheckpointSchema, drainSchema } from './api-schemas.ts';
 import { ArtifactTooLargeError, sha256Pattern, type ArtifactFiles } from './artifact-files.ts';
 import type { Auth } from './auth.ts';
-import { ApiError, newToken, notFound, parseJsonText, parseWith, readBody, readJson, sendError, sendJson, sha256Hex } from './http.ts';
+import type { Environment } from './channels/secrets.ts';
+import { ApiError, bearerToken, newToken, notFound, parseJsonText, parseWith, readBody, readJson, secretsEqual, sendError, sendJson, sha256Hex } from './http.ts';
 import type { Hub } from './hub.ts';
 import type { Log } from './log.ts';
-import { definitionFromInput } from './monitor-definition.ts';
+import { metricsText } from './metrics.ts';
+import { openApiDocument } from './openapi.ts';
 import type { InstanceStatus, Scheduler } from './scheduler.ts';
-import { ConflictError, type MonitorRecord, type RunRecord, type Store } from './store.ts';
+import { ConflictError, type Store } from './store.ts';
 
 export interface ApiLimits {
   maxJsonBytes: number;
@@ -28,15 +31,19 @@ export interface ApiDeps {
   clock: Clock;
   log: Log;
   limits: ApiLimits;
+  /** A bearer token that may read /metrics only (the admin token may too). */
+  metricsToken?: string;
+  /** Where `{{env.NAME}}` in channel settings is checked at save time. Default process.env. */
+  env?: Environment;
 }
 
-type Handler = (req: IncomingMessage, res: ServerResponse, params: string[], url: URL) => Promise<void> | void;
+export type Handler = (req: IncomingMessage, res: ServerResponse, params: string[], url: URL) => Promise<void> | void;
 
-interface Route {
+export interface Route {
   method: string;
   pattern: RegExp;
-  /** `either`: an admin or a checkpoint token. */
-  access: 'admin' | 'agent' | 'either';
+  /** `either`: an admin or a checkpoint token; `metrics`: the admin or the metrics token; `public`: anyone. */
+  access: 'admin' | 'agent' | 'either' | 'metrics' | 'public';
   handler: Handler;
 }
 
@@ -45,10 +52,7 @@ const segment = '([^/]+)';
 /** Content types served inline; anything else is served as a download, so nothing uploaded can run on this origin. */
 const inlineTypes = new Set(['image/png', 'image/jpeg', 'image/webp', 'application/json']);
 
-/** A monitor as the API shows it, with its latest run. */
-export function monitorView(monitor: MonitorRecord, lastRun: RunRecord | undefined): MonitorRecord & { lastRun?: RunRecord } {
-  return lastRun === undefined ? monitor : { ...monitor, lastRun };
-}
+export { monitorView } from './api-monitors.ts';
 
 /**
  * The REST API (`/api/v1/…`): JSON in and out, every body validated with zod, errors as
@@ -66,25 +70,31 @@ export function createApi(deps: ApiDeps): (req: IncomingMessage, res: ServerResp
     return { ...checkpoint, online: instances.filter((instance) => instance.online).length, instances };
   };
 
-  const monitorOr404 = (id: string): MonitorRecord => {
-    const monitor = store.getMonitor(id);
-    if (monitor === undefined) throw notFound(`monitor "${id}"`);
-    return monitor;
-  };
-
-  const checkedDefinition = (input: MonitorInput, id: string): MonitorDefinition => {
-    if (store.getCheckpoint(input.checkpoint) === undefined) {
-      throw new ApiError(400, 'unknown-checkpoint', `checkpoint: no checkpoint named "${input.checkpoint}"; create it first (POST /api/v1/checkpoints)`, { path: 'checkpoint' });
-    }
-    return definitionFromInput(input, id);
-  };
-
-  const limit = (url: URL, fallback: number): number => {
-    const value = url.searchParams.get('limit');
-    return value === null ? fallback : parseWith(limitSchema, value, 'invalid-query');
+  const metricsAllowed = (req: IncomingMessage): boolean => {
+    if (auth.admin(req)) return true;
+    const token = bearerToken(req);
+    return deps.metricsToken !== undefined && token !== undefined && secretsEqual(token, deps.metricsToken);
   };
 
   const routes: Route[] = [
+    ...monitorRoutes({ store, hub, scheduler, clock, log, maxJsonBytes: limits.maxJsonBytes }),
+    ...alertingRoutes({ store, clock, log, maxJsonBytes: limits.maxJsonBytes, ...(deps.env === undefined ? {} : { env: deps.env }) }),
+    {
+      method: 'GET',
+      pattern: /^\/api\/openapi\.json$/,
+      access: 'public',
+      handler: (_req, res) => sendJson(res, 200, openApiDocument(), { 'Cache-Control': 'no-cache' }),
+    },
+    {
+      method: 'GET',
+      pattern: /^\/metrics$/,
+      access: 'metrics',
+      handler: (_req, res) => {
+        const text = metricsText({ store, clock, instancesOnline: (name) => scheduler.instanceStatus(name).filter((instance) => instance.online).length });
+        res.writeHead(200, { 'Content-Type': 'text/plain; version=0.0.4; charset=utf-8', 'Content-Length': Buffer.byteLength(text), 'Cache-Control': 'no-store', 'X-Content-Type-Options': 'nosniff' });
+        res.end(text);
+      },
+    },
     {
       method: 'POST',
       pattern: /^\/api\/v1\/checkpoints$/,
@@ -124,90 +134,6 @@ export function createApi(deps: ApiDeps): (req: IncomingMessage, res: ServerResp
       },
     },
     {
-      method: 'POST',
-      pattern: /^\/api\/v1\/monitors$/,
-      access: 'admin',
-      handler: async (req, res) => {
-        const input = parseWith(monitorInputSchema, await readJson(req, limits.maxJsonBytes));
-        const definition = checkedDefinition(input, input.id ?? `m-${randomBytes(6).toString('hex')}`);
-        const monitor = store.insertMonitor(definition, now());
-        hub.pushMonitors(monitor.checkpoint);
-        scheduler.monitorChanged(monitor.id, 'created');
-        log(`api: monitor ${monitor.id} (${monitor.name}) created on ${monitor.checkpoint}`);
-        sendJson(res, 201, monitor, { Location: `/api/v1/monitors/${encodeURIComponent(monitor.id)}` });
-      },
-    },
-    {
-      method: 'GET',
-      pattern: /^\/api\/v1\/monitors$/,
-      access: 'admin',
-      handler: (_req, res, _params, url) => {
-        const checkpoint = url.searchParams.get('checkpoint') ?? undefined;
-        const monitors = store.listMonitors(checkpoint).map((monitor) => monitorView(monitor, store.listRuns(monitor.id, 1)[0]));
-        sendJson(res, 200, { monitors });
-      },
-    },
-    {
-      method: 'GET',
-      pattern: new RegExp(`^/api/v1/monitors/${segment}$`),
-      access: 'admin',
-      handler: (_req, res, [id = '']) => {
-        const monitor = monitorOr404(id);
-        sendJson(res, 200, monitorView(monitor, store.listRuns(monitor.id, 1)[0]));
-      },
-    },
-    {
-      method: 'PUT',
-      pattern: new RegExp(`^/api/v1/monitors/${segment}$`),
-      access: 'admin',
-      handler: async (req, res, [id = '']) => {
-        const previous = monitorOr404(id);
-        const input = parseWith(monitorInputSchema, await readJson(req, limits.maxJsonBytes));
-        if (input.id !== undefined && input.id !== id) throw new ApiError(400, 'id-mismatch', `id: the body says "${input.id}", the URL "${id}"`, { path: 'id' });
-        const monitor = store.updateMonitor(checkedDefinition(input, id), now());
-        if (monitor === undefined) throw notFound(`monitor "${id}"`);
-        hub.pushMonitors(monitor.checkpoint);
-        if (previous.checkpoint !== monitor.checkpoint) hub.pushMonitors(previous.checkpoint);
-        scheduler.monitorChanged(monitor.id, 'updated');
-        sendJson(res, 200, monitor);
-      },
-    },
-    {
-      method: 'DELETE',
-      pattern: new RegExp(`^/api/v1/monitors/${segment}$`),
-      access: 'admin',
-      handler: (_req, res, [id = '']) => {
-        const monitor = monitorOr404(id);
-        store.deleteMonitor(id);
-        hub.pushMonitors(monitor.checkpoint);
-        scheduler.monitorChanged(id, 'deleted');
-        log(`api: monitor ${id} (${monitor.name}) deleted`);
-        res.writeHead(204).end();
-      },
-    },
-    {
-      method: 'POST',
-      pattern: new RegExp(`^/api/v1/monitors/${segment}/run$`),
-      access: 'admin',
-      handler: (_req, res, [id = '']) => {
-        const monitor = monitorOr404(id);
-        const dispatched = scheduler.runNow(monitor.id);
-        if (dispatched === undefined) {
-          throw new ApiError(409, 'no-instance', `no instance of checkpoint "${monitor.checkpoint}" is connected with a free slot`);
-        }
-        sendJson(res, 202, { runId: dispatched.runId, monitorId: monitor.id, instance: dispatched.instance, attempt: 1, reason: 'manual' });
-      },
-    },
-    {
-      method: 'GET',
-      pattern: new RegExp(`^/api/v1/monitors/${segment}/runs$`),
-      access: 'admin',
-      handler: (_req, res, [id = ''], url) => {
-        monitorOr404(id);
-        sendJson(res, 200, { runs: store.listRuns(id, limit(url, 50)) });
-      },
-    },
-    {
       method: 'GET',
       pattern: new RegExp(`^/api/v1/runs/${segment}$`),
       access: 'admin',
@@ -216,15 +142,6 @@ export function createApi(deps: ApiDeps): (req: IncomingMessage, res: ServerResp
         if (run === undefined) throw notFound(`run "${runId}"`);
         const stored = store.getResult(runId);
         sendJson(res, 200, { run, result: stored?.envelope ?? null, receivedAt: stored?.receivedAt ?? null, duplicates: stored?.duplicates ?? 0 });
-      },
-    },
-    {
-      method: 'GET',
-      pattern: /^\/api\/v1\/alerts$/,
-      access: 'admin',
-      handler: (_req, res, _params, url) => {
-        const monitorId = url.searchParams.get('monitor') ?? undefined;
-        sendJson(res, 200, { alerts: store.listAlerts(limit(url, 100), monitorId === undefined ? {} : { monitorId }) });
       },
     },
     {
@@ -336,6 +253,7 @@ export function createApi(deps: ApiDeps): (req: IncomingMessage, res: ServerResp
           throw new ApiError(401, 'unauthorized', auth.adminTokenRequired ? 'this endpoint needs the admin token (Authorization: Bearer …)' : 'without an admin token, this endpoint answers loopback clients only');
         }
         if (route.access === 'agent' && auth.agent(req) === undefined) throw new ApiError(401, 'unauthorized', 'missing or invalid token');
+        if (route.access === 'metrics' && !metricsAllowed(req)) throw new ApiError(401, 'unauthorized', 'this endpoint needs the metrics token or the admin token (Authorization: Bearer …)');
         const params = match.slice(1).map((value) => decodeURIComponent(value));
         await route.handler(req, res, params, url);
         return;

@@ -15,6 +15,10 @@ export interface ControlPlaneCommandOptions {
   webhook?: string[];
   heartbeatIntervalMs?: number;
   checkpointDownAfterMs?: number;
+  /** Falls back to CHECKPOINT_PUBLIC_URL. */
+  publicUrl?: string;
+  /** Falls back to CHECKPOINT_METRICS_TOKEN. */
+  metricsToken?: string;
 }
 
 export interface CommandIo {
@@ -77,6 +81,16 @@ export async function runControlPlaneCommand(options: ControlPlaneCommandOptions
   if (options.tlsCert !== undefined && options.tlsKey !== undefined) config.tls = { certFile: options.tlsCert, keyFile: options.tlsKey };
   if (options.heartbeatIntervalMs !== undefined) config.heartbeatIntervalMs = options.heartbeatIntervalMs;
   if (options.checkpointDownAfterMs !== undefined) config.checkpointDownAfterMs = options.checkpointDownAfterMs;
+  const publicUrl = options.publicUrl ?? process.env['CHECKPOINT_PUBLIC_URL'];
+  if (publicUrl !== undefined && publicUrl !== '') {
+    if (!/^https?:\/\/[^/]/.test(publicUrl)) {
+      io.stderr(`error: --public-url ${JSON.stringify(publicUrl)}: expected an http:// or https:// URL\n`);
+      return exit.badInput;
+    }
+    config.publicUrl = publicUrl;
+  }
+  const metricsToken = options.metricsToken ?? process.env['CHECKPOINT_METRICS_TOKEN'];
+  if (metricsToken !== undefined && metricsToken !== '') config.metricsToken = metricsToken;
 
   let controlPlane: ControlPlane;
   try {

@@ -72,11 +72,24 @@ export interface ResultDecision {
  * stays failing). A pass while failing raises `monitor-recovered`. `error` (the run could not complete) counts
  * as a failure. A late result (its run was already declared lost and re-run) changes nothing.
  *
+ * With `alertAfter` (a monitor's `alerting.afterFailures`), `monitor-failed` waits for that many failed checks in
+ * a row (`failuresBefore` + this one) instead of the retry's.
+ *
  * `warning` (every step passed, a warning condition was breached) is not retried: the transaction worked, it
  * was slow or showed something to look at. It ends a failure (`monitor-recovered`); when the monitor asks for
  * it (`alertOnWarning`) it raises `monitor-warning` once, and a later clean pass raises `monitor-recovered`.
  */
-export function decideAfterResult(input: { outcome: RunOutcome; attempt: number; health: MonitorHealth; late: boolean; alertOnWarning?: boolean }): ResultDecision {
+export function decideAfterResult(input: {
+  outcome: RunOutcome;
+  attempt: number;
+  health: MonitorHealth;
+  late: boolean;
+  alertOnWarning?: boolean;
+  /** Failed checks in a row before this one; default: attempt - 1 (the retry chain). */
+  failuresBefore?: number;
+  /** Failed checks in a row that raise `monitor-failed`. Default `confirmingAttempts` (2). */
+  alertAfter?: number;
+}): ResultDecision {
   const { outcome, attempt, health } = input;
   if (input.late) return { retry: false, health };
   if (outcome === 'passed') return health === 'ok' ? { retry: false, health: 'ok' } : { retry: false, alert: 'monitor-recovered', health: 'ok' };
@@ -86,8 +99,16 @@ export function decideAfterResult(input: { outcome: RunOutcome; attempt: number;
     if (health === 'failing') return { retry: false, alert: 'monitor-recovered', health: 'warning' };
     return health === 'warning' ? { retry: false, health } : { retry: false, alert: 'monitor-warning', health: 'warning' };
   }
-  if (attempt < confirmingAttempts) return { retry: true, health };
-  return health === 'failing' ? { retry: false, health } : { retry: false, alert: 'monitor-failed', health: 'failing' };
+  if (health !== 'failing' && failuresInARow(input) >= (input.alertAfter ?? confirmingAttempts)) return { retry: false, alert: 'monitor-failed', health: 'failing' };
+  // A first failure is re-run at once on another instance: it confirms the failure or clears it.
+  return { retry: attempt < confirmingAttempts, health };
+}
+
+/** Failed checks in a row once this result counts: 0 after a pass or a warning, unchanged by a late result. */
+export function failuresInARow(input: { outcome: RunOutcome; attempt: number; late: boolean; failuresBefore?: number }): number {
+  const before = input.failuresBefore ?? input.attempt - 1;
+  if (input.late) return before;
+  return input.outcome === 'failed' || input.outcome === 'error' ? before + 1 : 0;
 }
 
 /** Deadline of a run's lease: the script's own time budget plus a margin for queueing, start-up and upload. */

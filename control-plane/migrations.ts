@@ -149,4 +149,47 @@ export const migrations: readonly string[] = [
   DROP TABLE alerts;
   ALTER TABLE alerts_v2 RENAME TO alerts;
   `,
+  // 3: alerting that fits real tools (docs/alerting.md): channels and maintenance windows, kept as their
+  // validated JSON definitions (control-plane/api-schemas.ts) so GET returns exactly what was PUT; per-monitor
+  // alerting settings and the state behind "N failures in a row" and reminders; two more alert kinds and a
+  // severity (the alerts table is rebuilt: SQLite cannot alter a CHECK constraint).
+  `
+  CREATE TABLE channels (
+    id TEXT PRIMARY KEY,
+    definition TEXT NOT NULL,          -- JSON channelSchema; secrets as {{env.NAME}} references where the user chose so
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+  );
+
+  CREATE TABLE maintenance_windows (
+    id TEXT PRIMARY KEY,
+    definition TEXT NOT NULL,          -- JSON maintenanceWindowSchema
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+  );
+
+  ALTER TABLE monitors ADD COLUMN alerting TEXT;                                  -- JSON monitorAlertingSchema or NULL
+  ALTER TABLE monitors ADD COLUMN consecutive_failures INTEGER NOT NULL DEFAULT 0;
+  ALTER TABLE monitors ADD COLUMN last_notified_at TEXT;                          -- last failure alert or reminder
+
+  CREATE TABLE alerts_v3 (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    kind TEXT NOT NULL CHECK (kind IN ('monitor-failed', 'monitor-warning', 'monitor-reminder', 'monitor-recovered', 'monitor-resolved', 'checkpoint-down', 'checkpoint-up')),
+    monitor_id TEXT,
+    checkpoint TEXT,
+    run_id TEXT,
+    created_at TEXT NOT NULL,
+    message TEXT NOT NULL,
+    deliveries TEXT NOT NULL DEFAULT '[]',
+    severity TEXT NOT NULL DEFAULT 'info' CHECK (severity IN ('critical', 'error', 'warning', 'info'))
+  );
+  INSERT INTO alerts_v3 (id, kind, monitor_id, checkpoint, run_id, created_at, message, deliveries, severity)
+    SELECT id, kind, monitor_id, checkpoint, run_id, created_at, message, deliveries,
+      CASE kind WHEN 'monitor-failed' THEN 'critical' WHEN 'checkpoint-down' THEN 'error' WHEN 'monitor-warning' THEN 'warning' ELSE 'info' END
+    FROM alerts;
+  DROP TABLE alerts;
+  ALTER TABLE alerts_v3 RENAME TO alerts;
+  CREATE INDEX alerts_by_monitor ON alerts(monitor_id, id);
+  CREATE INDEX runs_by_status ON runs(status, dispatched_at);
+  `,
 ];

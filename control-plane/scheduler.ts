@@ -4,6 +4,7 @@ import {
   chooseInstance,
   decideAfterResult,
   evaluateCheckpoint,
+  failuresInARow,
   instanceLoad,
   leaseDeadlineMs,
   nextDueMs,
@@ -11,6 +12,7 @@ import {
   type InstanceView,
 } from './dispatch-policy.ts';
 import type { Alerts } from './alerts.ts';
+import { activeWindow } from './maintenance.ts';
 import { definitionFromRecord } from './monitor-definition.ts';
 import { instanceKey, type Hub, type LiveInstance, type RunStatusMessage } from './hub.ts';
 import type { Log } from './log.ts';
@@ -88,6 +90,8 @@ export class Scheduler {
   readonly #cooling = new Set<string>();
   /** Checkpoint → since when it has had no instance connected. */
   readonly #offlineSince = new Map<string, number>();
+  /** Checkpoints whose `down` fell in a maintenance window: their `up` is not announced either. */
+  readonly #silencedDown = new Set<string>();
   #ticking = false;
 
   constructor(options: SchedulerOptions) {
@@ -167,22 +171,54 @@ export class Scheduler {
     }
   }
 
-  /** A result was stored for the first time: settle the run, then retry, alert or recover as the policy says. */
+  /** The maintenance window silencing a monitor (or, without one, checkpoint alerts) now. */
+  #maintenance(monitorId?: string): string | undefined {
+    const windows = this.#store.listMaintenanceWindows().map((stored) => stored.definition);
+    const window = windows.length === 0 ? undefined : activeWindow(windows, this.#clock.wallNow(), monitorId);
+    return window === undefined ? undefined : (window.name ?? window.id);
+  }
+
+  /**
+   * A result was stored for the first time: settle the run, then retry, alert or recover as the policy says.
+   * In a maintenance window the result is kept but the monitor's alert state stands still: no retry, no alert,
+   * and nothing to resolve afterwards.
+   */
   resultStored(run: RunRecord, envelope: ResultEnvelope): void {
     this.#inFlight.delete(run.runId);
     const monitor = this.#store.getMonitor(run.monitorId);
     if (monitor === undefined) return;
-    const decision = decideAfterResult({ outcome: envelope.result.status, attempt: run.attempt, health: monitor.health, late: run.late, alertOnWarning: monitor.alertOnWarning === true });
+    const instance = run.instance ?? envelope.instanceId;
+    const window = run.late ? undefined : this.#maintenance(monitor.id);
+    if (window !== undefined) {
+      this.#log(`scheduler: ${monitor.name} ${envelope.result.status} on ${instance} during maintenance "${window}"; stored, no alert`);
+      return;
+    }
+    const state = this.#store.getMonitorAlertState(monitor.id);
+    const policyInput = {
+      outcome: envelope.result.status,
+      attempt: run.attempt,
+      health: monitor.health,
+      late: run.late,
+      alertOnWarning: monitor.alertOnWarning === true,
+      failuresBefore: state.consecutiveFailures,
+      ...(monitor.alerting?.afterFailures === undefined ? {} : { alertAfter: monitor.alerting.afterFailures }),
+    };
+    const decision = decideAfterResult(policyInput);
+    const failures = failuresInARow(policyInput);
     if (run.late) this.#log(`scheduler: late result for run ${run.runId} (${monitor.name}, ${envelope.result.status}); stored, no alert`);
     if (decision.health !== monitor.health) this.#store.setMonitorHealth(monitor.id, decision.health);
-    const instance = run.instance ?? envelope.instanceId;
+    const nowIso = this.#clock.wallNow().toISOString();
+    const notified = decision.alert === 'monitor-failed' ? nowIso : decision.health === 'failing' ? state.lastNotifiedAt : undefined;
+    if (failures !== state.consecutiveFailures || notified !== state.lastNotifiedAt) {
+      this.#store.setMonitorAlertState(monitor.id, { consecutiveFailures: failures, ...(notified === undefined ? {} : { lastNotifiedAt: notified }) });
+    }
     if (decision.alert === 'monitor-failed') {
       this.#alerts.raise({
         kind: 'monitor-failed',
         checkpoint: run.checkpoint,
         monitorId: monitor.id,
         runId: run.runId,
-        message: `${monitor.name} failed ${run.attempt} times in a row (last on ${instance}): ${failureSummary(envelope)}`,
+        message: `${monitor.name} failed ${failures} times in a row (last on ${instance}): ${failureSummary(envelope)}`,
       });
     } else if (decision.alert === 'monitor-warning') {
       this.#alerts.raise({
@@ -202,8 +238,12 @@ export class Scheduler {
     }
   }
 
-  /** Definitions changed: new or re-enabled monitors are due now; a deleted monitor's runs are cancelled. */
-  monitorChanged(monitorId: string, change: 'created' | 'updated' | 'deleted'): void {
+  /**
+   * Definitions changed: new or re-enabled monitors are due now; a deleted monitor's runs are cancelled. A
+   * monitor that was alerting (failing or warning) and is now deleted or disabled gets a `monitor-resolved`,
+   * so no incident stays open in the tools that received the alert.
+   */
+  monitorChanged(monitorId: string, change: 'created' | 'updated' | 'deleted', previous?: MonitorRecord): void {
     if (change === 'deleted') {
       this.#due.delete(monitorId);
       this.#pending = this.#pending.filter((pending) => pending.monitorId !== monitorId);
@@ -213,6 +253,16 @@ export class Scheduler {
         this.#store.markRunLost(flight.runId, 'monitor deleted');
         this.#inFlight.delete(flight.runId);
       }
+    }
+    const current = change === 'deleted' ? undefined : this.#store.getMonitor(monitorId);
+    const stopped = change === 'deleted' || (previous?.enabled === true && current?.enabled === false);
+    if (previous !== undefined && previous.health !== 'ok' && stopped) {
+      const why = change === 'deleted' ? 'deleted' : 'disabled';
+      if (current !== undefined) {
+        this.#store.setMonitorHealth(monitorId, 'ok');
+        this.#store.setMonitorAlertState(monitorId, { consecutiveFailures: 0 });
+      }
+      this.#alerts.raise({ kind: 'monitor-resolved', checkpoint: previous.checkpoint, monitorId, monitor: previous, message: `${previous.name} was ${why} while ${previous.health === 'failing' ? 'failing' : 'warning'}; its alert is resolved` });
     }
     this.tick();
   }
@@ -236,6 +286,7 @@ export class Scheduler {
     try {
       this.#reapLostRuns();
       this.#checkCheckpoints();
+      this.#remind();
       this.#enqueueDue();
       this.#dispatchPending();
     } finally {
@@ -279,12 +330,45 @@ export class Scheduler {
       });
       if (outcome.health !== checkpoint.health) this.#store.setCheckpointHealth(checkpoint.name, outcome.health);
       if (outcome.alert === 'checkpoint-down') {
+        const window = this.#maintenance();
+        if (window !== undefined) {
+          this.#silencedDown.add(checkpoint.name);
+          this.#log(`scheduler: checkpoint ${checkpoint.name} is down during maintenance "${window}"; no alert`);
+          continue;
+        }
         const offlineMs = now - (this.#offlineSince.get(checkpoint.name) ?? now);
         this.#alerts.raise({ kind: 'checkpoint-down', checkpoint: checkpoint.name, message: `checkpoint ${checkpoint.name} has had no instance connected for ${formatSpan(offlineMs)}` });
       } else if (outcome.alert === 'checkpoint-up') {
+        if (this.#silencedDown.delete(checkpoint.name)) {
+          this.#log(`scheduler: checkpoint ${checkpoint.name} is back; its down was not announced, so neither is this`);
+          continue;
+        }
         const instances = this.#hub.instances(checkpoint.name).map((instance) => instance.id);
         this.#alerts.raise({ kind: 'checkpoint-up', checkpoint: checkpoint.name, message: `checkpoint ${checkpoint.name} is back (${instances.join(', ')})` });
       }
+    }
+  }
+
+  /** Failing monitors that ask for reminders get one every `reminderMinutes` (not in maintenance). */
+  #remind(): void {
+    const now = this.#clock.wallNow();
+    for (const monitor of this.#store.listMonitors()) {
+      const everyMinutes = monitor.alerting?.reminderMinutes;
+      if (monitor.health !== 'failing' || everyMinutes === undefined || !monitor.enabled) continue;
+      const state = this.#store.getMonitorAlertState(monitor.id);
+      const last = state.lastNotifiedAt === undefined ? undefined : Date.parse(state.lastNotifiedAt);
+      if (last !== undefined && now.getTime() - last < everyMinutes * 60_000) continue;
+      this.#store.setMonitorAlertState(monitor.id, { ...state, lastNotifiedAt: now.toISOString() });
+      if (last === undefined || this.#maintenance(monitor.id) !== undefined) continue;
+      const lastRun = this.#store.lastFinishedRun(monitor.id);
+      const stored = lastRun === undefined ? undefined : this.#store.getResult(lastRun.runId);
+      this.#alerts.raise({
+        kind: 'monitor-reminder',
+        checkpoint: monitor.checkpoint,
+        monitorId: monitor.id,
+        ...(lastRun === undefined ? {} : { runId: lastRun.runId }),
+        message: `${monitor.name} is still failing (${state.consecutiveFailures} failed checks in a row; last notified ${formatSpan(now.getTime() - last)} ago)${stored === undefined ? '' : `: ${failureSummary(stored.envelope)}`}`,
+      });
     }
   }
 

@@ -4,6 +4,7 @@ import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { systemClock, type Clock } from '../engine/index.ts';
 import { Alerts, type PostJson } from './alerts.ts';
+import type { Environment } from './channels/secrets.ts';
 import { createApi, defaultLimits } from './api.ts';
 import { ArtifactFiles } from './artifact-files.ts';
 import { Auth } from './auth.ts';
@@ -45,6 +46,12 @@ export interface ControlPlaneOptions {
   log?: Log;
   /** Replace the webhook transport (tests). */
   postJson?: PostJson;
+  /** Base URL of links in alerts (the dashboard as users reach it). Default: the listening URL. */
+  publicUrl?: string;
+  /** A bearer token that may read /metrics only. */
+  metricsToken?: string;
+  /** Where `{{env.NAME}}` in channel settings is read. Default: process.env. */
+  env?: Environment;
 }
 
 export interface ControlPlane {
@@ -91,6 +98,8 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
     webhooks: options.webhooks ?? [],
     ...(options.webhookRetryDelaysMs === undefined ? {} : { retryDelaysMs: options.webhookRetryDelaysMs }),
     ...(options.postJson === undefined ? {} : { post: options.postJson }),
+    ...(options.publicUrl === undefined ? {} : { baseUrl: options.publicUrl }),
+    ...(options.env === undefined ? {} : { env: options.env }),
   });
 
   // The hub and the scheduler call each other: the hub reports instance events (only once sockets connect, after
@@ -123,12 +132,23 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
 
   const loopbackOnly = adminToken === undefined;
   const notice = loopbackOnly && !isLoopbackHost(host) ? 'No admin token is configured: the API and this dashboard answer loopback clients only.' : undefined;
-  const api = createApi({ store, files, hub, scheduler: scheduler, auth, clock, log, limits: defaultLimits });
+  const api = createApi({
+    store,
+    files,
+    hub,
+    scheduler: scheduler,
+    auth,
+    clock,
+    log,
+    limits: defaultLimits,
+    ...(options.metricsToken === undefined || options.metricsToken === '' ? {} : { metricsToken: options.metricsToken }),
+    ...(options.env === undefined ? {} : { env: options.env }),
+  });
   const dashboard = createDashboard({ store, scheduler: scheduler, auth, clock, log, secureCookies: tls !== undefined, ...(notice === undefined ? {} : { notice }) });
 
   const handle = (req: IncomingMessage, res: ServerResponse) => {
     const path = (req.url ?? '/').split('?')[0] ?? '/';
-    const work = path.startsWith('/api/') ? api(req, res) : dashboard(req, res);
+    const work = path.startsWith('/api/') || path === '/metrics' ? api(req, res) : dashboard(req, res);
     work.catch((error: unknown) => {
       log(`server: ${req.method ?? 'GET'} ${path}: ${error instanceof Error ? error.message : String(error)}`);
       if (!res.headersSent) res.writeHead(500).end();
@@ -156,6 +176,7 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
 
   const { port } = server.address() as AddressInfo;
   const url = `${tls === undefined ? 'http' : 'https'}://${formatHost(host)}:${port}`;
+  alerts.defaultBaseUrl(url);
   log(`control plane listening on ${url} (data in ${options.dataDir})`);
   if (loopbackOnly) {
     log(

@@ -4,10 +4,11 @@ import { DatabaseSync, type SQLInputValue, type StatementSync } from 'node:sqlit
 import type { CheckpointHealth, MonitorHealth } from './dispatch-policy.ts';
 import type { MonitorDefinition, ResultEnvelope } from '../engine/index.ts';
 import { migrations } from './migrations.ts';
+import type { Channel, MaintenanceWindow, MonitorAlerting, RunsQuery, Severity } from './api-schemas.ts';
 
 export type RunState = 'dispatched' | 'running' | 'passed' | 'warning' | 'failed' | 'error' | 'lost';
 export type RunReason = 'schedule' | 'retry' | 'manual' | 'redispatch' | 'unsolicited';
-export type AlertKind = 'monitor-failed' | 'monitor-warning' | 'monitor-recovered' | 'checkpoint-down' | 'checkpoint-up';
+export type AlertKind = 'monitor-failed' | 'monitor-warning' | 'monitor-reminder' | 'monitor-recovered' | 'monitor-resolved' | 'checkpoint-down' | 'checkpoint-up';
 
 export interface CheckpointRecord {
   name: string;
@@ -33,6 +34,7 @@ export interface InstanceRecord {
 }
 
 export interface MonitorRecord extends MonitorDefinition {
+  alerting?: MonitorAlerting;
   health: MonitorHealth;
   createdAt: string;
   updatedAt: string;
@@ -71,7 +73,9 @@ export interface ArtifactRecord {
 }
 
 export interface WebhookDelivery {
+  /** A webhook URL (--webhook), or `channel:<id>` (a channel's URL may itself be a secret). */
   url: string;
+  channel?: string;
   delivered: boolean;
   attempts: number;
   status?: number;
@@ -86,8 +90,25 @@ export interface AlertRecord {
   runId?: string;
   createdAt: string;
   message: string;
+  severity: Severity;
   deliveries: WebhookDelivery[];
 }
+
+/** What "N failures in a row" and reminders need to survive a restart. */
+export interface MonitorAlertState {
+  consecutiveFailures: number;
+  /** Last failure alert or reminder (wall time, ISO). */
+  lastNotifiedAt?: string;
+}
+
+/** A channel or maintenance window as stored: its definition exactly as PUT, and bookkeeping. */
+export interface StoredDefinition<T> {
+  definition: T;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export type RunFilter = Omit<RunsQuery, 'limit'> & { limit: number };
 
 export class ConflictError extends Error {
   constructor(message: string) {
@@ -167,6 +188,8 @@ function toMonitor(row: Row): MonitorRecord {
   const capture = optionalText(row, 'capture');
   if (capture !== undefined) monitor.capture = JSON.parse(capture) as NonNullable<MonitorDefinition['capture']>;
   if (num(row, 'alert_on_warning') === 1) monitor.alertOnWarning = true;
+  const alerting = optionalText(row, 'alerting');
+  if (alerting !== undefined) monitor.alerting = JSON.parse(alerting) as MonitorAlerting;
   return monitor;
 }
 
@@ -196,6 +219,7 @@ function toAlert(row: Row): AlertRecord {
     kind: text(row, 'kind') as AlertKind,
     createdAt: text(row, 'created_at'),
     message: text(row, 'message'),
+    severity: text(row, 'severity') as Severity,
     deliveries: JSON.parse(text(row, 'deliveries')) as WebhookDelivery[],
   };
   setDefined(alert, 'monitorId', optionalText(row, 'monitor_id'));
@@ -356,11 +380,11 @@ export class Store {
 
   // ---- monitors ----
 
-  insertMonitor(definition: MonitorDefinition, now: string): MonitorRecord {
+  insertMonitor(definition: MonitorDefinition & { alerting?: MonitorAlerting }, now: string): MonitorRecord {
     if (this.getMonitor(definition.id) !== undefined) throw new ConflictError(`a monitor with id "${definition.id}" already exists`);
     this.#run(
-      `INSERT INTO monitors (id, name, checkpoint, interval_seconds, enabled, script, variables, capture, alert_on_warning, created_at, updated_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      `INSERT INTO monitors (id, name, checkpoint, interval_seconds, enabled, script, variables, capture, alert_on_warning, alerting, created_at, updated_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       definition.id,
       definition.name,
       definition.checkpoint,
@@ -370,6 +394,7 @@ export class Store {
       jsonOrNull(definition.variables),
       jsonOrNull(definition.capture),
       definition.alertOnWarning === true ? 1 : 0,
+      jsonOrNull(definition.alerting),
       now,
       now,
     );
@@ -379,9 +404,9 @@ export class Store {
   }
 
   /** Replace a monitor's definition; returns undefined when there is no such monitor. */
-  updateMonitor(definition: MonitorDefinition, now: string): MonitorRecord | undefined {
+  updateMonitor(definition: MonitorDefinition & { alerting?: MonitorAlerting }, now: string): MonitorRecord | undefined {
     const changes = this.#run(
-      `UPDATE monitors SET name = ?, checkpoint = ?, interval_seconds = ?, enabled = ?, script = ?, variables = ?, capture = ?, alert_on_warning = ?, updated_at = ?
+      `UPDATE monitors SET name = ?, checkpoint = ?, interval_seconds = ?, enabled = ?, script = ?, variables = ?, capture = ?, alert_on_warning = ?, alerting = ?, updated_at = ?
        WHERE id = ?`,
       definition.name,
       definition.checkpoint,
@@ -391,6 +416,7 @@ export class Store {
       jsonOrNull(definition.variables),
       jsonOrNull(definition.capture),
       definition.alertOnWarning === true ? 1 : 0,
+      jsonOrNull(definition.alerting),
       now,
       definition.id,
     );
@@ -416,6 +442,78 @@ export class Store {
 
   setMonitorHealth(id: string, health: MonitorHealth): void {
     this.#run('UPDATE monitors SET health = ? WHERE id = ?', health, id);
+  }
+
+  getMonitorAlertState(id: string): MonitorAlertState {
+    const row = this.#get('SELECT consecutive_failures, last_notified_at FROM monitors WHERE id = ?', id);
+    const state: MonitorAlertState = { consecutiveFailures: row === undefined ? 0 : num(row, 'consecutive_failures') };
+    if (row !== undefined) setDefined(state, 'lastNotifiedAt', optionalText(row, 'last_notified_at'));
+    return state;
+  }
+
+  setMonitorAlertState(id: string, state: MonitorAlertState): void {
+    this.#run('UPDATE monitors SET consecutive_failures = ?, last_notified_at = ? WHERE id = ?', state.consecutiveFailures, state.lastNotifiedAt ?? null, id);
+  }
+
+  // ---- channels and maintenance windows: definitions stored as given ----
+
+  #listDefinitions<T>(table: 'channels' | 'maintenance_windows'): StoredDefinition<T>[] {
+    return this.#all(`SELECT * FROM ${table} ORDER BY id`).map((row) => ({
+      definition: JSON.parse(text(row, 'definition')) as T,
+      createdAt: text(row, 'created_at'),
+      updatedAt: text(row, 'updated_at'),
+    }));
+  }
+
+  #getDefinition<T>(table: 'channels' | 'maintenance_windows', id: string): StoredDefinition<T> | undefined {
+    const row = this.#get(`SELECT * FROM ${table} WHERE id = ?`, id);
+    return row === undefined ? undefined : { definition: JSON.parse(text(row, 'definition')) as T, createdAt: text(row, 'created_at'), updatedAt: text(row, 'updated_at') };
+  }
+
+  /** Insert or replace; true when it was created. */
+  #putDefinition(table: 'channels' | 'maintenance_windows', id: string, definition: unknown, now: string): boolean {
+    const created = this.#get(`SELECT id FROM ${table} WHERE id = ?`, id) === undefined;
+    this.#run(
+      `INSERT INTO ${table} (id, definition, created_at, updated_at) VALUES (?, ?, ?, ?)
+       ON CONFLICT (id) DO UPDATE SET definition = excluded.definition, updated_at = excluded.updated_at`,
+      id,
+      JSON.stringify(definition),
+      now,
+      now,
+    );
+    return created;
+  }
+
+  listChannels(): StoredDefinition<Channel>[] {
+    return this.#listDefinitions('channels');
+  }
+
+  getChannel(id: string): StoredDefinition<Channel> | undefined {
+    return this.#getDefinition('channels', id);
+  }
+
+  putChannel(channel: Channel, now: string): boolean {
+    return this.#putDefinition('channels', channel.id, channel, now);
+  }
+
+  deleteChannel(id: string): boolean {
+    return this.#run('DELETE FROM channels WHERE id = ?', id) > 0;
+  }
+
+  listMaintenanceWindows(): StoredDefinition<MaintenanceWindow>[] {
+    return this.#listDefinitions('maintenance_windows');
+  }
+
+  getMaintenanceWindow(id: string): StoredDefinition<MaintenanceWindow> | undefined {
+    return this.#getDefinition('maintenance_windows', id);
+  }
+
+  putMaintenanceWindow(window: MaintenanceWindow, now: string): boolean {
+    return this.#putDefinition('maintenance_windows', window.id, window, now);
+  }
+
+  deleteMaintenanceWindow(id: string): boolean {
+    return this.#run('DELETE FROM maintenance_windows WHERE id = ?', id) > 0;
   }
 
   // ---- runs ----
@@ -451,6 +549,56 @@ export class Store {
 
   listRuns(monitorId: string, limit: number): RunRecord[] {
     return this.#all('SELECT * FROM runs WHERE monitor_id = ? ORDER BY dispatched_at DESC, rowid DESC LIMIT ?', monitorId, limit).map(toRun);
+  }
+
+  /** Runs matching every given filter, newest first. */
+  queryRuns(filter: RunFilter): RunRecord[] {
+    const where: string[] = [];
+    const params: SQLInputValue[] = [];
+    const inList = (column: string, values: readonly string[]) => {
+      where.push(`${column} IN (${values.map(() => '?').join(', ')})`);
+      params.push(...values);
+    };
+    if (filter.status !== undefined) inList('status', filter.status);
+    if (filter.reason !== undefined) inList('reason', filter.reason);
+    if (filter.monitor !== undefined) inList('monitor_id', [filter.monitor]);
+    if (filter.checkpoint !== undefined) inList('checkpoint', [filter.checkpoint]);
+    if (filter.instance !== undefined) inList('instance', [filter.instance]);
+    // Stored times are ISO UTC strings, so they compare as text once the bound is normalised the same way.
+    if (filter.since !== undefined) {
+      where.push('dispatched_at >= ?');
+      params.push(new Date(filter.since).toISOString());
+    }
+    if (filter.until !== undefined) {
+      where.push('dispatched_at < ?');
+      params.push(new Date(filter.until).toISOString());
+    }
+    const sql = `SELECT * FROM runs ${where.length === 0 ? '' : `WHERE ${where.join(' AND ')}`} ORDER BY dispatched_at DESC, rowid DESC LIMIT ?`;
+    // Dynamic SQL: not cached (the filter combinations are many and each statement is cheap to prepare).
+    return this.#db
+      .prepare(sql)
+      .all(...params, filter.limit)
+      .map(toRun);
+  }
+
+  /** Runs of one monitor dispatched at or after `sinceIso`, oldest first (availability). */
+  runsSince(monitorId: string, sinceIso: string): RunRecord[] {
+    return this.#all('SELECT * FROM runs WHERE monitor_id = ? AND dispatched_at >= ? ORDER BY dispatched_at, rowid', monitorId, sinceIso).map(toRun);
+  }
+
+  /** The newest run of a monitor that has a result. */
+  lastFinishedRun(monitorId: string): RunRecord | undefined {
+    const row = this.#get("SELECT * FROM runs WHERE monitor_id = ? AND status IN ('passed', 'warning', 'failed', 'error') ORDER BY dispatched_at DESC, rowid DESC LIMIT 1", monitorId);
+    return row === undefined ? undefined : toRun(row);
+  }
+
+  /** Runs per monitor and status since the database began: Prometheus counters. */
+  runCounts(): { monitorId: string; status: RunState; count: number }[] {
+    return this.#all('SELECT monitor_id, status, COUNT(*) AS n FROM runs GROUP BY monitor_id, status').map((row) => ({
+      monitorId: text(row, 'monitor_id'),
+      status: text(row, 'status') as RunState,
+      count: num(row, 'n'),
+    }));
   }
 
   inFlightRuns(): RunRecord[] {
@@ -531,14 +679,15 @@ export class Store {
 
   // ---- alerts ----
 
-  insertAlert(alert: { kind: AlertKind; monitorId?: string; checkpoint?: string; runId?: string; createdAt: string; message: string }): AlertRecord {
-    const info = this.#statement('INSERT INTO alerts (kind, monitor_id, checkpoint, run_id, created_at, message) VALUES (?, ?, ?, ?, ?, ?)').run(
+  insertAlert(alert: { kind: AlertKind; monitorId?: string; checkpoint?: string; runId?: string; createdAt: string; message: string; severity?: Severity }): AlertRecord {
+    const info = this.#statement('INSERT INTO alerts (kind, monitor_id, checkpoint, run_id, created_at, message, severity) VALUES (?, ?, ?, ?, ?, ?, ?)').run(
       alert.kind,
       alert.monitorId ?? null,
       alert.checkpoint ?? null,
       alert.runId ?? null,
       alert.createdAt,
       alert.message,
+      alert.severity ?? 'info',
     );
     const row = this.#get('SELECT * FROM alerts WHERE id = ?', Number(info.lastInsertRowid));
     if (row === undefined) throw new Error('alert vanished after insert');
@@ -549,11 +698,26 @@ export class Store {
     this.#run('UPDATE alerts SET deliveries = ? WHERE id = ?', JSON.stringify(deliveries), id);
   }
 
-  listAlerts(limit: number, filter: { monitorId?: string } = {}): AlertRecord[] {
-    const rows =
-      filter.monitorId === undefined
-        ? this.#all('SELECT * FROM alerts ORDER BY id DESC LIMIT ?', limit)
-        : this.#all('SELECT * FROM alerts WHERE monitor_id = ? ORDER BY id DESC LIMIT ?', filter.monitorId, limit);
-    return rows.map(toAlert);
+  listAlerts(limit: number, filter: { monitorId?: string; checkpoint?: string; kinds?: readonly AlertKind[]; since?: string } = {}): AlertRecord[] {
+    const where: string[] = [];
+    const params: SQLInputValue[] = [];
+    if (filter.monitorId !== undefined) {
+      where.push('monitor_id = ?');
+      params.push(filter.monitorId);
+    }
+    if (filter.checkpoint !== undefined) {
+      where.push('checkpoint = ?');
+      params.push(filter.checkpoint);
+    }
+    if (filter.kinds !== undefined) {
+      where.push(`kind IN (${filter.kinds.map(() => '?').join(', ')})`);
+      params.push(...filter.kinds);
+    }
+    if (filter.since !== undefined) {
+      where.push('created_at >= ?');
+      params.push(new Date(filter.since).toISOString());
+    }
+    const sql = `SELECT * FROM alerts ${where.length === 0 ? '' : `WHERE ${where.join(' AND ')}`} ORDER BY id DESC LIMIT ?`;
+    return (where.length === 0 ? this.#all(sql, limit) : this.#db.prepare(sql).all(...params, limit)).map(toAlert);
   }
 }

@@ -36,6 +36,7 @@ export * from './report/console-reporter.ts';
 export * from './report/format.ts';
 export * from './report/html-report.ts';
 export * from './report/html-report-file.ts';
+export * from './report/junit.ts';
 export * from './report/html/base-styles.ts';
 export * from './report/html/template.ts';
 // The long-running checkpoint.

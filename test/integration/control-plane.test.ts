@@ -199,7 +199,8 @@ describe('control plane: REST API', () => {
     const mismatch = await h.call('PUT', '/api/v1/monitors/login', monitor('Login', 'intranet-eu', { id: 'other' }));
     assert.equal(mismatch.status, 400);
     assert.equal(mismatch.body.error.path, 'id');
-    assert.equal((await h.call('PUT', '/api/v1/monitors/nope', monitor('Nope', 'intranet-eu'))).status, 404);
+    assert.equal((await h.call('PUT', '/api/v1/monitors/nope', monitor('Nope', 'intranet-eu'))).status, 201, 'PUT creates');
+    assert.equal((await h.call('DELETE', '/api/v1/monitors/nope')).status, 204);
 
     const list = await h.call<{ monitors: MonitorRecord[] }>('GET', '/api/v1/monitors');
     assert.deepEqual(
@@ -211,9 +212,9 @@ describe('control plane: REST API', () => {
     assert.equal((await h.call('GET', '/api/v1/monitors/login')).status, 404);
     assert.equal((await h.call('GET', '/api/v1/monitors/login/runs')).status, 404);
     assert.equal((await h.call('GET', '/api/v1/runs/unknown-run')).status, 404);
-    assert.equal((await h.call('GET', '/api/v1/alerts?limit=0')).body.error.path, '(root)');
+    assert.equal((await h.call('GET', '/api/v1/alerts?limit=0')).body.error.path, 'limit');
     assert.equal((await h.call('POST', `/api/v1/monitors/${generated.id}/run`)).body.error.code, 'no-instance');
-    assert.equal((await h.call('PATCH', '/api/v1/monitors/login')).status, 405);
+    assert.equal((await h.call('PATCH', '/api/v1/checkpoints/intranet-eu')).status, 405);
   });
 
   it('requires the admin token for the admin API, and never stores an agent token in clear', async (t) => {
