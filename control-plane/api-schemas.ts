@@ -34,3 +34,14 @@ export const drainSchema = z.strictObject({
   instance: z.string().min(1).max(200).optional().describe('Only this instance; default: every connected instance of the checkpoint.'),
   reason: z.string().max(500).optional(),
 });
+
+/** POST /api/v1/checkpoints/:name/token (rotation) */
+export const rotateTokenSchema = z.strictObject({
+  graceSeconds: z
+    .number()
+    .int('expected whole seconds')
+    .min(0)
+    .max(30 * 86_400)
+    .default(3600)
+    .describe('How long the previous token keeps working, so instances can be given the new one. 0 refuses it at once. Default 3600.'),
+});
