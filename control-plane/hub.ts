@@ -179,7 +179,8 @@ export class Hub {
   }
 
   #receive(connection: Connection, data: RawData, isBinary: boolean): void {
-    if (this.#closed) return;
+    // A link being closed (flooding, revoked) is not listened to any more.
+    if (this.#closed || connection.socket.readyState !== connection.socket.OPEN) return;
     connection.lastSeenMs = this.#clock.nowMs();
     const source = `hub:${connection.key}`;
     const allowed = this.#messages.take(connection.key);
