@@ -55,7 +55,7 @@ export interface ControlPlaneOptions {
    * it is bound to. `*` answers any (only behind a reverse proxy that checks Host itself).
    */
   allowedHosts?: string[];
-  /** Requests per second per client (admin token, checkpoint token or address) on the REST API and dashboard. Default 50, burst 500. */
+  /** Requests per second per client (admin token, checkpoint token or address) on the REST API and dashboard. Default 100, burst 1000. */
   rateLimit?: { perSecond: number; burst: number };
   /** Limits of the agent hub (messages and connection attempts per second, instances per checkpoint). */
   hubLimits?: Partial<HubLimits>;
@@ -120,7 +120,7 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
   const sessions = new Sessions({ nowMs: () => clock.nowMs(), ...(options.session ?? {}) });
   const auth = new Auth(store, adminToken, sessions, () => clock.wallNow().toISOString());
   const complaints = new LogLimiter({ log, nowMs: rateNowMs });
-  const requests = new RateLimiter({ perSecond: options.rateLimit?.perSecond ?? 50, burst: options.rateLimit?.burst ?? 500, nowMs: rateNowMs });
+  const requests = new RateLimiter({ perSecond: options.rateLimit?.perSecond ?? 100, burst: options.rateLimit?.burst ?? 1000, nowMs: rateNowMs });
   const retention = new Retention({
     store,
     files,
