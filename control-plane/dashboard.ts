@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { type Clock, renderHtmlReport, type ResultEnvelope } from '../engine/index.ts';
 import { sessionCookie, type Auth } from './auth.ts';
+import type { Session } from './sessions.ts';
 import { csrfField, loginPage, logoutPage } from './dashboard-session-views.ts';
 import { alertsPage, messagePage, monitorPage, overviewPage, runPage } from './dashboard-views.ts';
 import { ApiError, cookies, readBody, sendHtml } from './http.ts';
@@ -114,6 +115,18 @@ export function createDashboard(deps: { store: Store; scheduler: Scheduler; auth
     return false;
   };
 
+  /**
+   * The session whose CSRF token the forms of this page carry. Without an admin token there is no sign-in, so a
+   * loopback browser gets a session on its first page: dashboard forms are CSRF-proof in both modes.
+   */
+  const formSession = (req: IncomingMessage, res: ServerResponse): Session | undefined => {
+    const existing = auth.session(req);
+    if (existing !== undefined || auth.adminTokenRequired) return existing;
+    const { cookieValue, session } = sessions.create();
+    res.setHeader('Set-Cookie', `${sessionCookie}=${cookieValue}; Path=/; HttpOnly; SameSite=Strict; Max-Age=${sessions.maxAgeSeconds}${secure}`);
+    return session;
+  };
+
   /** A POSTed dashboard form is genuine: it carries the CSRF token of the session its cookie names. */
   const checkForm = (req: IncomingMessage, form: URLSearchParams): boolean => {
     const session = auth.session(req);
@@ -144,6 +157,7 @@ export function createDashboard(deps: { store: Store; scheduler: Scheduler; auth
       return;
     }
 
+    formSession(req, res);
     try {
       const segments = url.pathname.split('/').filter((part) => part !== '').map((part) => decodeURIComponent(part));
       const [first, second, third] = segments;

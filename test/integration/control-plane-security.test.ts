@@ -179,6 +179,12 @@ window.attempts = (async () => {
     assert.ok(refusals.length >= 2 && refusals.every((status) => status === 403), `every request that reached the control plane was refused: ${refusals.join(', ')}`);
     assert.deepEqual(await names(p, '/api/v1/checkpoints', 'checkpoints'), ['intranet'], 'no checkpoint was created or deleted');
     assert.deepEqual(await names(p, '/api/v1/monitors', 'monitors'), [], 'no monitor was created');
+
+    // Without sign-in, the loopback browser still gets a session, so the dashboard's forms carry a CSRF token.
+    const own = await context.newPage();
+    await own.goto(`${cp}/`);
+    const session = (await context.cookies(cp)).find((cookie) => cookie.name === 'checkpoint_session');
+    assert.deepEqual([session?.httpOnly, session?.sameSite], [true, 'Strict']);
   });
 
   it('answers no request whose Host header names another host (DNS rebinding), and accepts the configured ones', async (t) => {
