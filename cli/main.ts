@@ -217,13 +217,37 @@ export function buildProgram(): Command {
     .option('--data <dir>', 'SQLite database and artifacts (default .checkpoint/control-plane)')
     .option('--tls-cert <file>', 'serve HTTPS/WSS with this certificate (PEM), together with --tls-key')
     .option('--tls-key <file>', 'private key (PEM) of --tls-cert')
-    .option('--admin-token <token>', 'bearer token of the admin API and dashboard (env CHECKPOINT_ADMIN_TOKEN); without one they answer loopback clients only')
+    .option('--admin-token <token>', 'bearer token of the admin API and dashboard sign-in (env CHECKPOINT_ADMIN_TOKEN); without one the control plane listens on loopback only and every local client is admin; an empty token is an error')
     .option('--webhook <url>', 'POST every alert as JSON to this URL (repeatable)', (value: string, previous: string[]) => [...previous, value], [] as string[])
     .option('--heartbeat-interval-ms <ms>', 'heartbeat interval told to instances; a link silent for 3 intervals is dropped (default 10000)', positiveInt('--heartbeat-interval-ms'))
     .option('--checkpoint-down-after-ms <ms>', 'alert "checkpoint down" when no instance has been connected for this long (default 60000)', positiveInt('--checkpoint-down-after-ms'))
+    .option('--allowed-host <name>', 'also answer requests whose Host header names this host (repeatable; env CHECKPOINT_ALLOWED_HOSTS, comma-separated); loopback names and the --host address always; "*" turns the check off (docs/security.md)', (value: string, previous: string[] | undefined) => [...(previous ?? []), value])
+    .option('--retain-runs-days <days>', 'delete finished runs (and their results) older than this; 0 keeps them (default 90; env CHECKPOINT_RETENTION_RUNS_DAYS)', positiveInt('--retain-runs-days'))
+    .option('--retain-results-days <days>', 'delete result envelopes older than this (default 30; env CHECKPOINT_RETENTION_RESULTS_DAYS)', positiveInt('--retain-results-days'))
+    .option('--retain-alerts-days <days>', 'delete alerts older than this (default 180; env CHECKPOINT_RETENTION_ALERTS_DAYS)', positiveInt('--retain-alerts-days'))
+    .option('--retain-artifacts-days <days>', 'delete artifacts no result has used for this long (default 30; env CHECKPOINT_RETENTION_ARTIFACTS_DAYS)', positiveInt('--retain-artifacts-days'))
+    .option('--retain-instances-days <days>', 'forget instances disconnected for this long (default 7; env CHECKPOINT_RETENTION_INSTANCES_DAYS)', positiveInt('--retain-instances-days'))
     .option('--public-url <url>', 'base URL of the links in alerts, as users reach the dashboard (env CHECKPOINT_PUBLIC_URL; default the listening URL)')
     .option('--metrics-token <token>', 'bearer token that may read /metrics only (env CHECKPOINT_METRICS_TOKEN); the admin token may too')
-    .action(async (options: { port?: number; host?: string; data?: string; tlsCert?: string; tlsKey?: string; adminToken?: string; webhook: string[]; heartbeatIntervalMs?: number; checkpointDownAfterMs?: number; publicUrl?: string; metricsToken?: string }) => {
+    .action(async (options: {
+      port?: number;
+      host?: string;
+      data?: string;
+      tlsCert?: string;
+      tlsKey?: string;
+      adminToken?: string;
+      webhook: string[];
+      heartbeatIntervalMs?: number;
+      checkpointDownAfterMs?: number;
+      allowedHost?: string[];
+      retainRunsDays?: number;
+      retainResultsDays?: number;
+      retainAlertsDays?: number;
+      retainArtifactsDays?: number;
+      retainInstancesDays?: number;
+      publicUrl?: string;
+      metricsToken?: string;
+    }) => {
       const { runControlPlaneCommand } = await import('../control-plane/control-plane-command.ts');
       process.exitCode = await runControlPlaneCommand(options, io);
     });

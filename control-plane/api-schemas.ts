@@ -228,3 +228,14 @@ export const alertsQuerySchema = z.strictObject({
 /** `?dryRun=true` on PUT: validate and compare, store nothing. */
 export const putQuerySchema = z.strictObject({ dryRun: z.enum(['true', 'false']).optional() });
 export const emptyQuerySchema = z.strictObject({});
+
+/** POST /api/v1/checkpoints/:name/token (rotation) */
+export const rotateTokenSchema = z.strictObject({
+  graceSeconds: z
+    .number()
+    .int('expected whole seconds')
+    .min(0)
+    .max(30 * 86_400)
+    .default(3600)
+    .describe('How long the previous token keeps working, so instances can be given the new one. 0 refuses it at once. Default 3600.'),
+});

@@ -1,16 +1,18 @@
+import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { type Clock, type ResultAck, resultEnvelopeSchema } from '../engine/index.ts';
 import { alertingRoutes } from './api-alerting.ts';
 import { monitorRoutes } from './api-monitors.ts';
-import { createCheckpointSchema, drainSchema } from './api-schemas.ts';
+import { createCheckpointSchema, drainSchema, rotateTokenSchema } from './api-schemas.ts';
 import { ArtifactTooLargeError, sha256Pattern, type ArtifactFiles } from './artifact-files.ts';
 import type { Auth } from './auth.ts';
 import type { Environment } from './channels/secrets.ts';
 import { ApiError, bearerToken, newToken, notFound, parseJsonText, parseWith, readBody, readJson, secretsEqual, sendError, sendJson, sha256Hex } from './http.ts';
 import type { Hub } from './hub.ts';
-import type { Log } from './log.ts';
+import type { Log, LogLimiter } from './log.ts';
 import { metricsText } from './metrics.ts';
 import { openApiDocument } from './openapi.ts';
+import { clampedFinishedAt, resultRefusal } from './result-checks.ts';
 import type { InstanceStatus, Scheduler } from './scheduler.ts';
 import { ConflictError, type Store } from './store.ts';
 
@@ -35,6 +37,8 @@ export interface ApiDeps {
   metricsToken?: string;
   /** Where `{{env.NAME}}` in channel settings is checked at save time. Default process.env. */
   env?: Environment;
+  /** Bounded log for refused agent input. */
+  complaints: LogLimiter;
 }
 
 export type Handler = (req: IncomingMessage, res: ServerResponse, params: string[], url: URL) => Promise<void> | void;
@@ -60,14 +64,16 @@ export { monitorView } from './api-monitors.ts';
  * agent endpoints (artifact upload, result delivery) need a checkpoint token.
  */
 export function createApi(deps: ApiDeps): (req: IncomingMessage, res: ServerResponse) => Promise<void> {
-  const { store, files, hub, scheduler, auth, clock, log, limits } = deps;
+  const { store, files, hub, scheduler, auth, clock, log, limits, complaints } = deps;
   const now = () => clock.wallNow().toISOString();
+  /** Checkpoint → results refused since the start (forged, or for another instance's run). */
+  const refusedResults = new Map<string, number>();
 
   const checkpointView = (name: string) => {
     const checkpoint = store.getCheckpoint(name);
     if (checkpoint === undefined) throw notFound(`checkpoint "${name}"`);
     const instances: InstanceStatus[] = scheduler.instanceStatus(name);
-    return { ...checkpoint, online: instances.filter((instance) => instance.online).length, instances };
+    return { ...checkpoint, online: instances.filter((instance) => instance.online).length, instances, refusedResults: refusedResults.get(name) ?? 0 };
   };
 
   const metricsAllowed = (req: IncomingMessage): boolean => {
@@ -134,6 +140,59 @@ export function createApi(deps: ApiDeps): (req: IncomingMessage, res: ServerResp
       },
     },
     {
+      // Token rotation: a new token now, the previous one accepted for a grace period (docs/security.md).
+      method: 'POST',
+      pattern: new RegExp(`^/api/v1/checkpoints/${segment}/token$`),
+      access: 'admin',
+      handler: async (req, res, [name = '']) => {
+        if (store.getCheckpoint(name) === undefined) throw notFound(`checkpoint "${name}"`);
+        const body = await readBody(req, limits.maxJsonBytes);
+        const input = parseWith(rotateTokenSchema, body.byteLength === 0 ? {} : parseJsonText(body));
+        const token = newToken('cpt');
+        const previousValidUntil = input.graceSeconds === 0 ? undefined : new Date(clock.wallNow().getTime() + input.graceSeconds * 1000).toISOString();
+        store.rotateCheckpointToken(name, sha256Hex(token), previousValidUntil);
+        log(`api: token of checkpoint ${name} rotated (${previousValidUntil === undefined ? 'the previous one is refused at once' : `the previous one works until ${previousValidUntil}`})`);
+        hub.checkLiveness();
+        sendJson(res, 200, { name, token, previousTokenValidUntil: previousValidUntil ?? null, tokenNote: 'Shown once: only its SHA-256 is stored.' });
+      },
+    },
+    {
+      // Revocation: no token opens the checkpoint until the next rotation; connected instances are cut off.
+      method: 'DELETE',
+      pattern: new RegExp(`^/api/v1/checkpoints/${segment}/token$`),
+      access: 'admin',
+      handler: (_req, res, [name = '']) => {
+        if (!store.revokeCheckpointTokens(name, randomBytes(16).toString('hex'))) throw notFound(`checkpoint "${name}"`);
+        const disconnected = hub.disconnect(name, 'token revoked');
+        log(`api: tokens of checkpoint ${name} revoked; ${disconnected.length} instance(s) disconnected`);
+        sendJson(res, 200, { name, revoked: true, disconnected });
+      },
+    },
+    {
+      method: 'DELETE',
+      pattern: new RegExp(`^/api/v1/checkpoints/${segment}$`),
+      access: 'admin',
+      handler: (_req, res, [name = '']) => {
+        const deleted = store.deleteCheckpoint(name);
+        if (deleted === undefined) throw notFound(`checkpoint "${name}"`);
+        for (const id of deleted.monitors) scheduler.monitorChanged(id, 'deleted');
+        const disconnected = hub.disconnect(name, 'checkpoint deleted');
+        log(`api: checkpoint ${name} deleted with ${deleted.monitors.length} monitor(s); ${disconnected.length} instance(s) disconnected`);
+        res.writeHead(204).end();
+      },
+    },
+    {
+      method: 'DELETE',
+      pattern: new RegExp(`^/api/v1/checkpoints/${segment}/instances/${segment}$`),
+      access: 'admin',
+      handler: (_req, res, [name = '', id = '']) => {
+        const disconnected = hub.disconnect(name, 'instance deleted', id);
+        if (!store.deleteInstance(name, id) && disconnected.length === 0) throw notFound(`instance "${id}" of checkpoint "${name}"`);
+        log(`api: instance ${id} of checkpoint ${name} deleted`);
+        res.writeHead(204).end();
+      },
+    },
+    {
       method: 'GET',
       pattern: new RegExp(`^/api/v1/runs/${segment}$`),
       access: 'admin',
@@ -192,7 +251,8 @@ export function createApi(deps: ApiDeps): (req: IncomingMessage, res: ServerResp
         const contentType = (req.headers['content-type'] ?? 'application/octet-stream').split(';')[0]?.trim().toLowerCase() ?? 'application/octet-stream';
         let received: Awaited<ReturnType<ArtifactFiles['receive']>>;
         try {
-          received = await files.receive(req, limits.maxArtifactBytes);
+          const declared = Number(req.headers['content-length']);
+          received = await files.receive(req, limits.maxArtifactBytes, Number.isFinite(declared) ? declared : undefined);
         } catch (error) {
           if (error instanceof ArtifactTooLargeError) throw new ApiError(413, 'body-too-large', error.message);
           throw error;
@@ -218,16 +278,24 @@ export function createApi(deps: ApiDeps): (req: IncomingMessage, res: ServerResp
         if (typeof key === 'string' && key.trim() !== envelope.runId) {
           throw new ApiError(400, 'idempotency-key-mismatch', `runId: the Idempotency-Key header says "${key.trim()}", the envelope "${envelope.runId}"`, { path: 'runId' });
         }
-        const owner = store.getRun(envelope.runId)?.checkpoint ?? store.getMonitor(envelope.monitorId)?.checkpoint;
-        if (owner !== undefined && owner !== checkpoint.name) throw new ApiError(403, 'forbidden', `run ${envelope.runId} does not belong to checkpoint ${checkpoint.name}`);
+        const run = store.getRun(envelope.runId);
+        const header = req.headers['x-checkpoint-instance'];
+        const refusal = resultRefusal({ envelope, run, checkpoint: checkpoint.name, headerInstance: typeof header === 'string' ? header.trim() : undefined });
+        if (refusal !== undefined || run === undefined) {
+          refusedResults.set(checkpoint.name, (refusedResults.get(checkpoint.name) ?? 0) + 1);
+          complaints.log(`results:${checkpoint.name}`, `api: refused a result from ${checkpoint.name}: ${refusal?.message ?? 'unknown run'}`);
+          throw refusal ?? new ApiError(403, 'not-dispatched', 'unknown run');
+        }
+        const finish = clampedFinishedAt(envelope, run, now());
+        if (finish.clamped) complaints.log(`results:${checkpoint.name}`, `api: result of run ${run.runId} says it finished at ${envelope.finishedAt}; recorded as ${finish.finishedAt}`);
         const missing = envelope.artifacts.findIndex((artifact) => store.getArtifact(artifact.sha256) === undefined);
         if (missing >= 0) {
           throw new ApiError(409, 'artifact-missing', `artifacts[${missing}].sha256: upload the artifact (PUT /api/v1/artifacts/:sha256) before the result`, {
             path: `artifacts[${missing}].sha256`,
           });
         }
-        const { stored, run } = store.storeResult(envelope, checkpoint.name, now());
-        if (stored === 'new') scheduler.resultStored(run, envelope);
+        const { stored, run: settled } = store.storeResult(envelope, checkpoint.name, now(), { finishedAt: finish.finishedAt });
+        if (stored === 'new') scheduler.resultStored(settled, envelope);
         else log(`api: duplicate result for run ${envelope.runId} (acknowledged again, not stored twice)`);
         const ack: ResultAck = { runId: envelope.runId, stored };
         sendJson(res, 200, ack);

@@ -1,6 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { createReadStream, type ReadStream } from 'node:fs';
-import { mkdir, open, rename, rm } from 'node:fs/promises';
+import { chmod, mkdir, open, rename, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { Readable } from 'node:stream';
 
@@ -33,10 +33,12 @@ export class ArtifactFiles {
    * Stream a body to a temporary file while hashing it. Returns its hash and size and a `commit` that moves it
    * into place (when the hash is what the uploader claimed) or `discard` (when it is not).
    */
-  async receive(body: Readable, maxBytes: number): Promise<{ sha256: string; sizeBytes: number; commit: () => Promise<string>; discard: () => Promise<void> }> {
+  async receive(body: Readable, maxBytes: number, declaredBytes?: number): Promise<{ sha256: string; sizeBytes: number; commit: () => Promise<string>; discard: () => Promise<void> }> {
+    // A body announced as too large is refused before a byte of it is written.
+    if (declaredBytes !== undefined && declaredBytes > maxBytes) throw new ArtifactTooLargeError(maxBytes);
     const temporary = join(this.root, 'tmp', `${randomUUID()}.part`);
-    await mkdir(dirname(temporary), { recursive: true });
-    const handle = await open(temporary, 'wx');
+    await this.#directory(dirname(temporary));
+    const handle = await open(temporary, 'wx', 0o600);
     const hash = createHash('sha256');
     let size = 0;
     try {
@@ -61,12 +63,24 @@ export class ArtifactFiles {
       commit: async () => {
         const file = this.fileFor(sha256);
         const target = join(this.root, file);
-        await mkdir(dirname(target), { recursive: true });
+        await this.#directory(dirname(target));
         await rename(temporary, target);
         return file;
       },
       discard: () => rm(temporary, { force: true }),
     };
+  }
+
+  /** Directories of artifacts are the owner's alone, like the files in them (0700 / 0600). */
+  async #directory(path: string): Promise<void> {
+    await mkdir(this.root, { recursive: true, mode: 0o700 });
+    await chmod(this.root, 0o700);
+    await mkdir(path, { recursive: true, mode: 0o700 });
+  }
+
+  /** Remove an artifact's file (retention); a file already gone is fine. */
+  async remove(file: string): Promise<void> {
+    await rm(join(this.root, file), { force: true });
   }
 
   open(file: string): ReadStream {

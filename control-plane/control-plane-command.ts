@@ -1,4 +1,5 @@
 import { isAbsolute, resolve } from 'node:path';
+import { retentionProblem, type RetentionDays } from './retention.ts';
 import { startControlPlane, type ControlPlane, type ControlPlaneOptions } from './server.ts';
 
 export interface ControlPlaneCommandOptions {
@@ -19,6 +20,30 @@ export interface ControlPlaneCommandOptions {
   publicUrl?: string;
   /** Falls back to CHECKPOINT_METRICS_TOKEN. */
   metricsToken?: string;
+  /** Extra Host names to answer to (repeatable); falls back to CHECKPOINT_ALLOWED_HOSTS (comma-separated). */
+  allowedHost?: string[];
+  /** Days to keep each kind of record (0: forever); fall back to CHECKPOINT_RETENTION_<KIND>_DAYS. */
+  retainRunsDays?: number;
+  retainResultsDays?: number;
+  retainAlertsDays?: number;
+  retainArtifactsDays?: number;
+  retainInstancesDays?: number;
+}
+
+/** Retention days from the options, else the environment (`CHECKPOINT_RETENTION_RUNS_DAYS`, …). */
+function retentionFrom(options: ControlPlaneCommandOptions, env: NodeJS.ProcessEnv): Partial<RetentionDays> | string {
+  const days: Partial<RetentionDays> = {};
+  const kinds = { runs: options.retainRunsDays, results: options.retainResultsDays, alerts: options.retainAlertsDays, artifacts: options.retainArtifactsDays, instances: options.retainInstancesDays };
+  for (const [kind, value] of Object.entries(kinds) as [keyof RetentionDays, number | undefined][]) {
+    const name = `CHECKPOINT_RETENTION_${kind.toUpperCase()}_DAYS`;
+    const fromEnv = env[name];
+    if (value !== undefined) days[kind] = value;
+    else if (fromEnv !== undefined && fromEnv.trim() !== '') {
+      if (!/^\d+$/.test(fromEnv.trim())) return `${name}=${JSON.stringify(fromEnv)}: expected whole days (0 keeps forever)`;
+      days[kind] = Number(fromEnv.trim());
+    }
+  }
+  return retentionProblem(days) ?? days;
 }
 
 export interface CommandIo {
@@ -70,14 +95,32 @@ export async function runControlPlaneCommand(options: ControlPlaneCommandOptions
   }
   const dataDir = options.data ?? '.checkpoint/control-plane';
   const adminToken = options.adminToken ?? process.env['CHECKPOINT_ADMIN_TOKEN'];
+  if (adminToken !== undefined && adminToken.trim() === '') {
+    // An empty token must not quietly mean "no token" (every loopback client an administrator).
+    io.stderr(`error: ${options.adminToken === undefined ? 'CHECKPOINT_ADMIN_TOKEN' : '--admin-token'} is empty: give a token, or leave it out for a loopback-only control plane\n`);
+    return exit.badInput;
+  }
+  const host = options.host ?? '127.0.0.1';
+  if (adminToken === undefined && !['127.0.0.1', '::1', 'localhost'].includes(host) && !host.startsWith('127.')) {
+    io.stderr(`error: --host ${host}: without an admin token the control plane listens on loopback only; set --admin-token (or CHECKPOINT_ADMIN_TOKEN) to listen on ${host}\n`);
+    return exit.badInput;
+  }
+  const retention = retentionFrom(options, process.env);
+  if (typeof retention === 'string') {
+    io.stderr(`error: ${retention}\n`);
+    return exit.badInput;
+  }
+  const allowedHosts = options.allowedHost ?? (process.env['CHECKPOINT_ALLOWED_HOSTS'] ?? '').split(',').map((name) => name.trim()).filter((name) => name !== '');
   const config: ControlPlaneOptions = {
     port: options.port ?? 8400,
-    host: options.host ?? '127.0.0.1',
+    host,
+    allowedHosts,
+    retentionDays: retention,
     dataDir: isAbsolute(dataDir) ? dataDir : resolve(dataDir),
     webhooks: options.webhook ?? [],
     log: (line) => io.stderr(`${new Date().toISOString()} ${line}\n`),
   };
-  if (adminToken !== undefined && adminToken !== '') config.adminToken = adminToken;
+  if (adminToken !== undefined) config.adminToken = adminToken;
   if (options.tlsCert !== undefined && options.tlsKey !== undefined) config.tls = { certFile: options.tlsCert, keyFile: options.tlsKey };
   if (options.heartbeatIntervalMs !== undefined) config.heartbeatIntervalMs = options.heartbeatIntervalMs;
   if (options.checkpointDownAfterMs !== undefined) config.checkpointDownAfterMs = options.checkpointDownAfterMs;

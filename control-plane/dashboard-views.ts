@@ -305,17 +305,6 @@ ${alertList(input.alerts, input.monitorNames, input.now)}`;
   return page({ title: 'Alerts', section: 'alerts', now: input.now, body });
 }
 
-export function loginPage(now: Date, failed: boolean): string {
-  const body = html`<form class="login" method="get" action="/login">
-<div class="brand">${logo}<span>Checkpoint control plane</span></div>
-<label for="token" class="small muted">Admin token</label>
-<input id="token" name="token" type="password" autocomplete="current-password" required autofocus>
-${failed ? html`<span class="small error-text">That token is not right.</span>` : ''}
-<button type="submit">Sign in</button>
-</form>`;
-  return page({ title: 'Sign in', section: 'none', now, body });
-}
-
 export function messagePage(now: Date, title: string, message: string): string {
   return page({ title, section: 'none', now, body: html`<h1>${title}</h1><p class="muted">${message}</p><p><a href="/">Back to the overview</a></p>` });
 }

@@ -1,8 +1,11 @@
+import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { type Clock, renderHtmlReport, type ResultEnvelope } from '../engine/index.ts';
 import { sessionCookie, type Auth } from './auth.ts';
-import { alertsPage, loginPage, messagePage, monitorPage, overviewPage, runPage } from './dashboard-views.ts';
-import { sendHtml } from './http.ts';
+import type { Session } from './sessions.ts';
+import { csrfField, loginPage, logoutPage } from './dashboard-session-views.ts';
+import { alertsPage, messagePage, monitorPage, overviewPage, runPage } from './dashboard-views.ts';
+import { ApiError, cookies, readBody, sendHtml } from './http.ts';
 import type { Log } from './log.ts';
 import type { Scheduler } from './scheduler.ts';
 import type { Store } from './store.ts';
@@ -21,37 +24,130 @@ function artifactLinks(envelope: ResultEnvelope): (path: string) => string | und
   };
 }
 
+/** The pre-sign-in cookie the login form's CSRF token is bound to. */
+const loginCookie = 'checkpoint_login';
+const maxFormBytes = 8192;
+
+/** Fields of an `application/x-www-form-urlencoded` body (the only kind the dashboard's forms send). */
+export async function readForm(req: IncomingMessage): Promise<URLSearchParams> {
+  const type = (req.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase();
+  if (type !== 'application/x-www-form-urlencoded') throw new ApiError(415, 'unsupported-media-type', 'expected a form (application/x-www-form-urlencoded)');
+  return new URLSearchParams((await readBody(req, maxFormBytes)).toString('utf8'));
+}
+
 /**
  * The server-rendered dashboard on the API's port: overview, monitor, run (with the HTML report) and alerts.
- * With an admin token configured, it needs the session cookie set by `/login?token=…`; without one, it answers
- * loopback clients only (like the admin API).
+ * With an admin token configured, it needs a session, started by POSTing the token to `/login` (the form there)
+ * and ended by `/logout` or expiry; without one, it answers loopback clients only (like the admin API). Every
+ * form that POSTs carries a CSRF token bound to the session (`checkForm`).
  */
 export function createDashboard(deps: { store: Store; scheduler: Scheduler; auth: Auth; clock: Clock; log: Log; secureCookies: boolean; notice?: string }) {
   const { store, scheduler, auth, clock, log } = deps;
+  const secure = deps.secureCookies ? '; Secure' : '';
+  const sessions = auth.sessions;
 
-  const handle = (req: IncomingMessage, res: ServerResponse): void => {
+  const loginForm = (res: ServerResponse, now: Date, failed: boolean): void => {
+    // A fresh pre-sign-in cookie per form shown; the token in the form is its signature.
+    const pre = randomBytes(32).toString('base64url');
+    sendHtml(res, failed ? 401 : 200, loginPage(now, { failed, csrfToken: sessions.loginCsrfToken(pre) }), pageCsp, {
+      'Set-Cookie': `${loginCookie}=${pre}; Path=/login; HttpOnly; SameSite=Strict; Max-Age=3600${secure}`,
+    });
+  };
+
+  /** Sign in (GET shows the form, POST checks it) and sign out. True when it answered the request. */
+  const sessionRoutes = async (req: IncomingMessage, res: ServerResponse, url: URL, now: Date, method: string): Promise<boolean> => {
+    if (url.pathname === '/login') {
+      if (!auth.adminTokenRequired) {
+        req.resume();
+        res.writeHead(303, { Location: '/' }).end();
+        return true;
+      }
+      if (method === 'GET' || method === 'HEAD') {
+        req.resume();
+        loginForm(res, now, false);
+        return true;
+      }
+      if (method !== 'POST') return false;
+      const form = await readForm(req);
+      if (!sessions.loginCsrfValid(cookies(req).get(loginCookie), form.get(csrfField) ?? undefined)) {
+        sendHtml(res, 403, messagePage(now, 'Form expired', 'The sign-in form was not sent from this dashboard, or it is too old. Open it again.'), pageCsp);
+        return true;
+      }
+      if (!auth.tokenMatches(form.get('token') ?? '')) {
+        log(`dashboard: failed sign-in from ${req.socket.remoteAddress ?? 'unknown'}`);
+        loginForm(res, now, true);
+        return true;
+      }
+      const { cookieValue } = sessions.create();
+      res.writeHead(303, {
+        Location: '/',
+        'Cache-Control': 'no-store',
+        'Set-Cookie': [
+          `${sessionCookie}=${cookieValue}; Path=/; HttpOnly; SameSite=Strict; Max-Age=${sessions.maxAgeSeconds}${secure}`,
+          `${loginCookie}=; Path=/login; HttpOnly; SameSite=Strict; Max-Age=0${secure}`,
+        ],
+      });
+      res.end();
+      return true;
+    }
+    if (url.pathname === '/logout') {
+      const session = auth.session(req);
+      if (session === undefined) {
+        req.resume();
+        res.writeHead(303, { Location: auth.adminTokenRequired ? '/login' : '/', 'Cache-Control': 'no-store' }).end();
+        return true;
+      }
+      if (method === 'GET' || method === 'HEAD') {
+        req.resume();
+        sendHtml(res, 200, logoutPage(now, { csrfToken: session.csrfToken }), pageCsp);
+        return true;
+      }
+      if (method !== 'POST') return false;
+      if (!checkForm(req, await readForm(req))) {
+        sendHtml(res, 403, messagePage(now, 'Form expired', 'The form was not sent from this dashboard session.'), pageCsp);
+        return true;
+      }
+      sessions.destroy(cookies(req).get(sessionCookie));
+      res.writeHead(303, { Location: '/login', 'Cache-Control': 'no-store', 'Set-Cookie': `${sessionCookie}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0${secure}` });
+      res.end();
+      return true;
+    }
+    return false;
+  };
+
+  /**
+   * The session whose CSRF token the forms of this page carry. Without an admin token there is no sign-in, so a
+   * loopback browser gets a session on its first page: dashboard forms are CSRF-proof in both modes.
+   */
+  const formSession = (req: IncomingMessage, res: ServerResponse): Session | undefined => {
+    const existing = auth.session(req);
+    if (existing !== undefined || auth.adminTokenRequired) return existing;
+    const { cookieValue, session } = sessions.create();
+    res.setHeader('Set-Cookie', `${sessionCookie}=${cookieValue}; Path=/; HttpOnly; SameSite=Strict; Max-Age=${sessions.maxAgeSeconds}${secure}`);
+    return session;
+  };
+
+  /** A POSTed dashboard form is genuine: it carries the CSRF token of the session its cookie names. */
+  const checkForm = (req: IncomingMessage, form: URLSearchParams): boolean => {
+    const session = auth.session(req);
+    return session !== undefined && sessions.csrfValid(session, form.get(csrfField) ?? undefined);
+  };
+
+  const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const url = new URL(req.url ?? '/', 'http://control-plane');
     const now = clock.wallNow();
     const method = req.method ?? 'GET';
+    try {
+      if (await sessionRoutes(req, res, url, now, method)) return;
+    } catch (error) {
+      req.resume();
+      if (!(error instanceof ApiError)) throw error;
+      sendHtml(res, error.status, messagePage(now, 'Not accepted', error.message), pageCsp);
+      return;
+    }
     req.resume();
     if (method !== 'GET' && method !== 'HEAD') {
       sendHtml(res, 405, messagePage(now, 'Not allowed', 'The dashboard only reads.'), pageCsp, { Allow: 'GET, HEAD' });
-      return;
-    }
-
-    if (url.pathname === '/login') {
-      const token = url.searchParams.get('token');
-      if (!auth.adminTokenRequired) {
-        res.writeHead(303, { Location: '/' }).end();
-        return;
-      }
-      const session = token === null ? undefined : auth.login(token);
-      if (session === undefined) {
-        sendHtml(res, token === null ? 200 : 401, loginPage(now, token !== null), pageCsp);
-        return;
-      }
-      const cookie = `${sessionCookie}=${session}; Path=/; HttpOnly; SameSite=Strict${deps.secureCookies ? '; Secure' : ''}`;
-      res.writeHead(303, { Location: '/', 'Set-Cookie': cookie, 'Cache-Control': 'no-store' }).end();
       return;
     }
 
@@ -61,6 +157,7 @@ export function createDashboard(deps: { store: Store; scheduler: Scheduler; auth
       return;
     }
 
+    formSession(req, res);
     try {
       const segments = url.pathname.split('/').filter((part) => part !== '').map((part) => decodeURIComponent(part));
       const [first, second, third] = segments;
@@ -122,9 +219,5 @@ export function createDashboard(deps: { store: Store; scheduler: Scheduler; auth
       else res.destroy();
     }
   };
-  // The server treats every handler alike (the API's are asynchronous).
-  return (req: IncomingMessage, res: ServerResponse): Promise<void> => {
-    handle(req, res);
-    return Promise.resolve();
-  };
+  return handle;
 }

@@ -38,6 +38,9 @@ export function sendHtml(res: ServerResponse, status: number, html: string, csp:
     'Content-Length': Buffer.byteLength(html),
     'Content-Security-Policy': csp,
     'X-Frame-Options': 'SAMEORIGIN',
+    // With no-referrer, Chromium sends `Origin: null` on the dashboard's own form posts, which the origin check
+    // must refuse; same-origin keeps the referrer (and the origin) inside the dashboard only.
+    'Referrer-Policy': 'same-origin',
     ...headers,
   });
   res.end(html);

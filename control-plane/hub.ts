@@ -3,7 +3,8 @@ import type { Duplex } from 'node:stream';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import { type AgentMessage, agentMessageSchema, agentPaths, type Clock, type ControlMessage, controlMessageSchema, formatIssuePath, isInstanceId, type MonitorDefinition, protocolVersion } from '../engine/index.ts';
 import { bearerToken, sha256Hex } from './http.ts';
-import type { Log } from './log.ts';
+import type { Log, LogLimiter } from './log.ts';
+import { RateLimiter } from './rate-limit.ts';
 import { definitionFromRecord } from './monitor-definition.ts';
 import type { Store } from './store.ts';
 
@@ -39,18 +40,40 @@ export interface HubEvents {
 interface Connection extends LiveInstance {
   socket: WebSocket;
   lastPingMs: number;
+  /** The token it authenticated with: the link ends when that token is revoked or its grace period ends. */
+  tokenHash: string;
+  /** Messages dropped by the rate limit since the last one accepted. */
+  droppedInARow: number;
 }
+
+/** Limits of the hub against a misbehaving (or hostile) holder of a checkpoint token. */
+export interface HubLimits {
+  /** Messages per second an instance may send (sustained). Default 20. */
+  messagesPerSecond: number;
+  /** …and in a burst. Default 100. */
+  messageBurst: number;
+  /** Upgrade attempts per second per client address. Default 2. */
+  upgradesPerSecond: number;
+  /** …and in a burst. Default 20. */
+  upgradeBurst: number;
+  /** Instances a checkpoint may have on record; a new id beyond this is refused (old ones expire by retention). Default 200. */
+  maxInstancesPerCheckpoint: number;
+}
+
+export const defaultHubLimits: HubLimits = { messagesPerSecond: 20, messageBurst: 100, upgradesPerSecond: 2, upgradeBurst: 20, maxInstancesPerCheckpoint: 200 };
 
 export function instanceKey(checkpoint: string, id: string): string {
   return `${checkpoint}/${id}`;
 }
 
-function reject(socket: Duplex, status: 400 | 401 | 404): void {
-  const reason = { 400: 'Bad Request', 401: 'Unauthorized', 404: 'Not Found' }[status];
+export function rejectUpgrade(socket: Duplex, status: 400 | 401 | 403 | 404 | 421 | 429, retryAfterSeconds?: number): void {
+  const reason = { 400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 421: 'Misdirected Request', 429: 'Too Many Requests' }[status];
+  const retry = retryAfterSeconds === undefined ? '' : `Retry-After: ${retryAfterSeconds}\r\n`;
   // No hint why: a wrong token and an unknown token look the same.
-  socket.end(`HTTP/1.1 ${status} ${reason}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+  socket.end(`HTTP/1.1 ${status} ${reason}\r\n${retry}Connection: close\r\nContent-Length: 0\r\n\r\n`);
   socket.destroy();
 }
+const reject = rejectUpgrade;
 
 /**
  * The WebSocket hub: authenticates each checkpoint instance's upgrade with its checkpoint token, validates
@@ -67,36 +90,71 @@ export class Hub {
   readonly #heartbeatIntervalMs: number;
   readonly #wss = new WebSocketServer({ noServer: true, maxPayload: 1024 * 1024, perMessageDeflate: false });
   readonly #connections = new Map<string, Connection>();
+  readonly #complaints: LogLimiter;
+  readonly #limits: HubLimits;
+  readonly #messages: RateLimiter;
+  readonly #upgrades: RateLimiter;
   #closed = false;
 
-  constructor(options: { store: Store; clock: Clock; log: Log; events: HubEvents; heartbeatIntervalMs: number }) {
+  constructor(options: {
+    store: Store;
+    clock: Clock;
+    log: Log;
+    events: HubEvents;
+    heartbeatIntervalMs: number;
+    /** Bounded log for what misbehaving clients send (invalid messages, floods). */
+    complaints: LogLimiter;
+    limits?: Partial<HubLimits>;
+    /** Real monotonic time for the rate limits (they protect real resources, whatever the scheduler's clock). */
+    rateNowMs: () => number;
+  }) {
     this.#store = options.store;
     this.#clock = options.clock;
     this.#log = options.log;
     this.#events = options.events;
     this.#heartbeatIntervalMs = options.heartbeatIntervalMs;
+    this.#complaints = options.complaints;
+    this.#limits = { ...defaultHubLimits, ...options.limits };
+    this.#messages = new RateLimiter({ perSecond: this.#limits.messagesPerSecond, burst: this.#limits.messageBurst, nowMs: options.rateNowMs });
+    this.#upgrades = new RateLimiter({ perSecond: this.#limits.upgradesPerSecond, burst: this.#limits.upgradeBurst, nowMs: options.rateNowMs });
   }
 
   /** Handle an HTTP upgrade on the agent path; refuses anything else. */
   handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
     const path = new URL(req.url ?? '/', 'http://control-plane').pathname;
     if (path !== agentPaths.websocket) return reject(socket, 404);
+    const address = req.socket.remoteAddress ?? 'unknown';
+    const allowed = this.#upgrades.take(`upgrade:${address}`);
+    if (!allowed.ok) {
+      this.#complaints.log(`hub:${address}`, `hub: refused a connection from ${address}: too many connection attempts`);
+      return reject(socket, 429, Math.ceil(allowed.retryAfterMs / 1000));
+    }
     const token = bearerToken(req);
-    const checkpoint = token === undefined ? undefined : this.#store.checkpointByTokenHash(sha256Hex(token));
-    if (checkpoint === undefined) {
-      this.#log(`hub: refused a connection from ${req.socket.remoteAddress ?? 'unknown'}: bad or missing token`);
+    const tokenHash = token === undefined ? undefined : sha256Hex(token);
+    const checkpoint = tokenHash === undefined ? undefined : this.#store.checkpointByTokenHash(tokenHash, this.#clock.wallNow().toISOString());
+    if (checkpoint === undefined || tokenHash === undefined) {
+      this.#complaints.log(`hub:${address}`, `hub: refused a connection from ${address}: bad or missing token`);
       return reject(socket, 401);
     }
     const instanceHeader = req.headers['x-checkpoint-instance'];
     const instanceId = typeof instanceHeader === 'string' ? instanceHeader.trim() : '';
     if (!isInstanceId(instanceId)) return reject(socket, 400);
-    this.#wss.handleUpgrade(req, socket, head, (ws) => this.#accept(ws, checkpoint.name, instanceId));
+    // A token holder cycling through made-up instance ids must not grow the instance table without bound.
+    const known = this.#connections.has(instanceKey(checkpoint.name, instanceId)) || this.#store.instanceExists(checkpoint.name, instanceId);
+    if (!known && this.#store.countInstances(checkpoint.name) >= this.#limits.maxInstancesPerCheckpoint) {
+      this.#complaints.log(
+        `hub:${checkpoint.name}`,
+        `hub: refused a new instance ${JSON.stringify(instanceId)} of ${checkpoint.name}: it already has ${this.#limits.maxInstancesPerCheckpoint} on record (delete old ones, or wait for them to expire)`,
+      );
+      return reject(socket, 403);
+    }
+    this.#wss.handleUpgrade(req, socket, head, (ws) => this.#accept(ws, checkpoint.name, instanceId, tokenHash));
   }
 
-  #accept(socket: WebSocket, checkpoint: string, id: string): void {
+  #accept(socket: WebSocket, checkpoint: string, id: string, tokenHash: string): void {
     const key = instanceKey(checkpoint, id);
     const now = this.#clock.nowMs();
-    const connection: Connection = { key, checkpoint, id, socket, connectedAtMs: now, lastSeenMs: now, lastPingMs: now };
+    const connection: Connection = { key, checkpoint, id, socket, connectedAtMs: now, lastSeenMs: now, lastPingMs: now, tokenHash, droppedInARow: 0 };
     const previous = this.#connections.get(key);
     if (previous !== undefined) {
       // The same instance reconnected before its old link was seen dead: the new link wins.
@@ -121,23 +179,37 @@ export class Hub {
   }
 
   #receive(connection: Connection, data: RawData, isBinary: boolean): void {
-    if (this.#closed) return;
+    // A link being closed (flooding, revoked) is not listened to any more.
+    if (this.#closed || connection.socket.readyState !== connection.socket.OPEN) return;
     connection.lastSeenMs = this.#clock.nowMs();
+    const source = `hub:${connection.key}`;
+    const allowed = this.#messages.take(connection.key);
+    if (!allowed.ok) {
+      connection.droppedInARow++;
+      this.#complaints.log(source, `hub: ${connection.key}: dropped a message: more than ${this.#limits.messagesPerSecond} per second`);
+      // A flood that does not stop is not a burst: end the link (the agent reconnects with a backoff).
+      if (connection.droppedInARow >= 10 * this.#limits.messageBurst) {
+        this.#log(`hub: ${connection.key}: closing the link: it keeps flooding`);
+        connection.socket.close(1008, 'too many messages');
+      }
+      return;
+    }
+    connection.droppedInARow = 0;
     if (isBinary) {
-      this.#log(`hub: ${connection.key}: ignored a binary message`);
+      this.#complaints.log(source, `hub: ${connection.key}: ignored a binary message`);
       return;
     }
     let value: unknown;
     try {
       value = JSON.parse(rawText(data));
     } catch {
-      this.#log(`hub: ${connection.key}: ignored a message that is not JSON`);
+      this.#complaints.log(source, `hub: ${connection.key}: ignored a message that is not JSON`);
       return;
     }
     const parsed = agentMessageSchema.safeParse(value);
     if (!parsed.success) {
       const issue = parsed.error.issues[0];
-      this.#log(`hub: ${connection.key}: ignored an invalid message: ${issue === undefined ? 'invalid' : `${formatIssuePath(issue.path)}: ${issue.message}`}`);
+      this.#complaints.log(source, `hub: ${connection.key}: ignored an invalid message: ${issue === undefined ? 'invalid' : `${formatIssuePath(issue.path)}: ${issue.message}`}`);
       return;
     }
     const message = parsed.data;
@@ -233,12 +305,33 @@ export class Hub {
     return drained;
   }
 
-  /** Ping quiet links once per interval; terminate those silent for `missedHeartbeatsAllowed` intervals. */
+  /** Close the links of a checkpoint (or of one of its instances): deleted, or its tokens revoked. Returns their ids. */
+  disconnect(checkpoint: string, reason: string, instanceId?: string): string[] {
+    const closed: string[] = [];
+    for (const connection of [...this.#connections.values()]) {
+      if (connection.checkpoint !== checkpoint || (instanceId !== undefined && connection.id !== instanceId)) continue;
+      this.#log(`hub: ${connection.key}: closing the link: ${reason}`);
+      connection.socket.close(4001, reason.slice(0, 120));
+      closed.push(connection.id);
+    }
+    return closed;
+  }
+
+  /**
+   * Ping quiet links once per interval; terminate those silent for `missedHeartbeatsAllowed` intervals; close
+   * those whose token no longer opens the checkpoint (revoked, rotated past its grace period, checkpoint deleted).
+   */
   checkLiveness(): void {
     const now = this.#clock.nowMs();
+    const nowIso = this.#clock.wallNow().toISOString();
     const deadAfter = missedHeartbeatsAllowed * this.#heartbeatIntervalMs;
     for (const connection of [...this.#connections.values()]) {
-      if (now - connection.lastSeenMs >= deadAfter) {
+      if (this.#store.checkpointByTokenHash(connection.tokenHash, nowIso)?.name !== connection.checkpoint) {
+        if (connection.socket.readyState === connection.socket.OPEN) {
+          this.#log(`hub: ${connection.key}: its token is no longer valid; closing`);
+          connection.socket.close(4001, 'token revoked or expired');
+        }
+      } else if (now - connection.lastSeenMs >= deadAfter) {
         this.#log(`hub: ${connection.key}: no heartbeat for ${now - connection.lastSeenMs} ms; terminating the link`);
         connection.socket.terminate();
       } else if (connection.hello === undefined && now - connection.connectedAtMs >= deadAfter) {

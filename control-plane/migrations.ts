@@ -192,4 +192,18 @@ export const migrations: readonly string[] = [
   CREATE INDEX alerts_by_monitor ON alerts(monitor_id, id);
   CREATE INDEX runs_by_status ON runs(status, dispatched_at);
   `,
+  // 4: security and lifecycle (issue 12): token rotation with a grace period, artifact use for retention, the
+  // indexes the pruning job needs, and a repair of run times an agent could once set (a forged result dated in
+  // the future held its monitor back after a restart).
+  `
+  ALTER TABLE checkpoints ADD COLUMN previous_token_hash TEXT;        -- sha256 of the token before the last rotation
+  ALTER TABLE checkpoints ADD COLUMN previous_token_expires_at TEXT;  -- ISO time; the previous token is refused from then
+  CREATE INDEX checkpoints_by_previous_token ON checkpoints(previous_token_hash) WHERE previous_token_hash IS NOT NULL;
+  ALTER TABLE artifacts ADD COLUMN last_used_at TEXT;                -- last result that referred to it (content is shared)
+  CREATE INDEX runs_by_dispatch_time ON runs(dispatched_at);
+  CREATE INDEX alerts_by_time ON alerts(created_at);
+  CREATE INDEX results_by_time ON results(received_at);
+  UPDATE runs SET dispatched_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE dispatched_at > strftime('%Y-%m-%dT%H:%M:%fZ', 'now', '+1 day');
+  UPDATE runs SET finished_at = dispatched_at WHERE finished_at > strftime('%Y-%m-%dT%H:%M:%fZ', 'now', '+1 day');
+  `,
 ];

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { monitorDefinitionSchema, resultEnvelopeSchema, version } from '../engine/index.ts';
 import {
   alertsQuerySchema,
+  rotateTokenSchema,
   channelSchema,
   createCheckpointSchema,
   drainSchema,
@@ -85,6 +86,7 @@ const checkpointViewSchema = z.object({
   health: z.enum(['unknown', 'up', 'down']),
   online: z.number().int(),
   instances: z.array(instanceStatusSchema),
+  refusedResults: z.number().int().min(0).describe('Results refused since the control plane started: for runs never dispatched to the sending instance, or forged.'),
 });
 
 const errorSchema = z.object({
@@ -125,6 +127,12 @@ const components: Record<string, { schema: z.ZodType; io: 'input' | 'output' }> 
   CheckpointCreated: { schema: z.object({ name: z.string(), createdAt: iso, health: z.string(), token: z.string(), tokenNote: z.string() }), io: 'output' },
   CheckpointList: { schema: z.object({ checkpoints: z.array(checkpointViewSchema) }), io: 'output' },
   DrainInput: { schema: drainSchema, io: 'input' },
+  TokenRotation: { schema: rotateTokenSchema, io: 'input' },
+  TokenRotated: {
+    schema: z.object({ name: z.string(), token: z.string(), previousTokenValidUntil: iso.nullable(), tokenNote: z.string() }),
+    io: 'output',
+  },
+  TokenRevoked: { schema: z.object({ name: z.string(), revoked: z.literal(true), disconnected: z.array(z.string()) }), io: 'output' },
   Channel: { schema: channelSchema, io: 'input' },
   ChannelList: { schema: z.object({ channels: z.array(channelSchema) }), io: 'input' },
   MaintenanceWindow: { schema: maintenanceWindowSchema, io: 'input' },
@@ -159,6 +167,18 @@ const operations: Operation[] = [
   { method: 'post', path: '/api/v1/checkpoints', summary: 'Create a checkpoint; its token is shown once', tag: 'checkpoints', security: 'admin', body: 'CheckpointInput', responses: { '201': 'CheckpointCreated', '409': 'Error' } },
   { method: 'get', path: '/api/v1/checkpoints/{name}', summary: 'One checkpoint', tag: 'checkpoints', security: 'admin', responses: { ...ok('Checkpoint'), '404': 'Error' } },
   { method: 'post', path: '/api/v1/checkpoints/{name}/drain', summary: 'Ask instances to drain', tag: 'checkpoints', security: 'admin', body: 'DrainInput', responses: { '202': 'the instances asked' } },
+  {
+    method: 'post',
+    path: '/api/v1/checkpoints/{name}/token',
+    summary: 'Rotate the checkpoint token: a new one, shown once; the previous one works for graceSeconds',
+    tag: 'checkpoints',
+    security: 'admin',
+    body: 'TokenRotation',
+    responses: { ...ok('TokenRotated'), '404': 'Error' },
+  },
+  { method: 'delete', path: '/api/v1/checkpoints/{name}/token', summary: 'Revoke every token of the checkpoint and disconnect its instances', tag: 'checkpoints', security: 'admin', responses: { ...ok('TokenRevoked'), '404': 'Error' } },
+  { method: 'delete', path: '/api/v1/checkpoints/{name}', summary: 'Delete a checkpoint with its monitors; its instances are disconnected', tag: 'checkpoints', security: 'admin', responses: { '204': 'deleted', '404': 'Error' } },
+  { method: 'delete', path: '/api/v1/checkpoints/{name}/instances/{id}', summary: 'Forget an instance (disconnected if online)', tag: 'checkpoints', security: 'admin', responses: { '204': 'deleted', '404': 'Error' } },
   { method: 'get', path: '/api/v1/monitors', summary: 'List monitors with their last run', tag: 'monitors', security: 'admin', query: monitorsQuerySchema, responses: ok('MonitorList') },
   { method: 'post', path: '/api/v1/monitors', summary: 'Create a monitor (id generated when absent)', tag: 'monitors', security: 'admin', body: 'MonitorInput', responses: { '201': 'Monitor', '400': 'Error', '409': 'Error' } },
   { method: 'get', path: `/api/v1/monitors/${monitorId}`, summary: 'One monitor; the body can be PUT back unchanged', tag: 'monitors', security: 'admin', responses: { ...ok('Monitor'), '404': 'Error' } },

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
+import { performance } from 'node:perf_hooks';
 import { systemClock, type Clock } from '../engine/index.ts';
 import { Alerts, type PostJson } from './alerts.ts';
 import type { Environment } from './channels/secrets.ts';
@@ -9,10 +10,14 @@ import { createApi, defaultLimits } from './api.ts';
 import { ArtifactFiles } from './artifact-files.ts';
 import { Auth } from './auth.ts';
 import { createDashboard } from './dashboard.ts';
-import { isLoopbackHost } from './http.ts';
-import { Hub } from './hub.ts';
-import { stderrLog, type Log } from './log.ts';
+import { ApiError, bearerToken, isLoopbackHost, sendError, sha256Hex } from './http.ts';
+import { Hub, rejectUpgrade, type HubLimits } from './hub.ts';
+import { escapedLog, LogLimiter, stderrLog, type Log } from './log.ts';
+import { allowedHostNames, checkHost, checkJsonContentType, checkOrigin } from './origin-guard.ts';
+import { RateLimiter } from './rate-limit.ts';
+import { Retention, type RetentionDays } from './retention.ts';
 import { Scheduler } from './scheduler.ts';
+import { Sessions } from './sessions.ts';
 import { Store } from './store.ts';
 
 export interface ControlPlaneOptions {
@@ -52,6 +57,23 @@ export interface ControlPlaneOptions {
   metricsToken?: string;
   /** Where `{{env.NAME}}` in channel settings is read. Default: process.env. */
   env?: Environment;
+  /**
+   * Host names (as in the Host header) this control plane answers to, besides the loopback names and the address
+   * it is bound to. `*` answers any (only behind a reverse proxy that checks Host itself).
+   */
+  allowedHosts?: string[];
+  /** Requests per second per client (admin token, checkpoint token or address) on the REST API and dashboard. Default 100, burst 1000. */
+  rateLimit?: { perSecond: number; burst: number };
+  /** Limits of the agent hub (messages and connection attempts per second, instances per checkpoint). */
+  hubLimits?: Partial<HubLimits>;
+  /** Days to keep runs, results, alerts, artifacts and gone instances (0: forever). Defaults in retention.ts. */
+  retentionDays?: Partial<RetentionDays>;
+  /** How often the pruning job runs (on `clock`). Default 1 h. */
+  retentionEveryMs?: number;
+  /** Dashboard sessions end this long after sign-in (default 12 h) or this long unused (default 2 h). */
+  session?: { maxAgeMs?: number; idleMs?: number };
+  /** Real monotonic time of the rate limits (tests). Default performance.now. */
+  rateNowMs?: () => number;
 }
 
 export interface ControlPlane {
@@ -63,6 +85,8 @@ export interface ControlPlane {
   tick(): void;
   /** Resolves when every webhook delivery started so far has finished. */
   alertsSettled(): Promise<void>;
+  /** Run the pruning job now (retention). */
+  prune(): ReturnType<Retention['prune']>;
 }
 
 function formatHost(host: string): string {
@@ -73,8 +97,10 @@ function formatHost(host: string): string {
 /** Start the reference control plane: REST API, agent WebSocket hub, scheduler, alerting and dashboard on one port. */
 export async function startControlPlane(options: ControlPlaneOptions): Promise<ControlPlane> {
   const clock = options.clock ?? systemClock;
-  const log = options.log ?? stderrLog(() => clock.wallNow());
+  // Every line is escaped: names, versions and messages from clients cannot forge log lines.
+  const log = escapedLog(options.log ?? stderrLog(() => clock.wallNow()));
   const host = options.host ?? '127.0.0.1';
+  const rateNowMs = options.rateNowMs ?? (() => performance.now());
   const heartbeatIntervalMs = options.heartbeatIntervalMs ?? 10_000;
   // The bounds of welcome.heartbeatIntervalMs in the protocol.
   if (!Number.isInteger(heartbeatIntervalMs) || heartbeatIntervalMs < 100 || heartbeatIntervalMs > 600_000) {
@@ -83,14 +109,33 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
   if (options.checkpointDownAfterMs !== undefined && !(options.checkpointDownAfterMs >= 0)) {
     throw new RangeError(`checkpointDownAfterMs: expected a number of milliseconds ≥ 0, got ${options.checkpointDownAfterMs}`);
   }
-  const adminToken = options.adminToken === '' ? undefined : options.adminToken;
+  if (options.adminToken !== undefined && options.adminToken.trim() === '') {
+    throw new RangeError('adminToken: expected a token, got an empty string (leave it out for a loopback-only control plane)');
+  }
+  const adminToken = options.adminToken;
+  // Without an admin token every client that reaches the port is an administrator: only this machine may.
+  if (adminToken === undefined && !isLoopbackHost(host)) {
+    throw new RangeError(`host ${host}: without an admin token the control plane listens on loopback only; set an admin token (--admin-token or CHECKPOINT_ADMIN_TOKEN) to listen on ${host}`);
+  }
+  const allowedHosts = allowedHostNames({ bindHost: host, extra: options.allowedHosts ?? [] });
   const tls = options.tls === undefined ? undefined : { cert: readFileSync(options.tls.certFile), key: readFileSync(options.tls.keyFile) };
 
   const store = new Store(options.dataDir);
   store.markAllInstancesDisconnected();
   const files = new ArtifactFiles(options.dataDir);
   await files.clearTemporary();
-  const auth = new Auth(store, adminToken);
+  const sessions = new Sessions({ nowMs: () => clock.nowMs(), ...(options.session ?? {}) });
+  const auth = new Auth(store, adminToken, sessions, () => clock.wallNow().toISOString());
+  const complaints = new LogLimiter({ log, nowMs: rateNowMs });
+  const requests = new RateLimiter({ perSecond: options.rateLimit?.perSecond ?? 100, burst: options.rateLimit?.burst ?? 1000, nowMs: rateNowMs });
+  const retention = new Retention({
+    store,
+    files,
+    clock,
+    log,
+    ...(options.retentionDays === undefined ? {} : { days: options.retentionDays }),
+    ...(options.retentionEveryMs === undefined ? {} : { everyMs: options.retentionEveryMs }),
+  });
   const alerts = new Alerts({
     store,
     log,
@@ -109,6 +154,9 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
     clock,
     log,
     heartbeatIntervalMs,
+    complaints,
+    rateNowMs,
+    ...(options.hubLimits === undefined ? {} : { limits: options.hubLimits }),
     events: {
       ready: (instance) => scheduler.instanceReady(instance),
       gone: (instance) => scheduler.instanceGone(instance),
@@ -131,7 +179,7 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
   scheduler.start();
 
   const loopbackOnly = adminToken === undefined;
-  const notice = loopbackOnly && !isLoopbackHost(host) ? 'No admin token is configured: the API and this dashboard answer loopback clients only.' : undefined;
+  const scheme = tls === undefined ? 'http' : 'https';
   const api = createApi({
     store,
     files,
@@ -141,13 +189,50 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
     clock,
     log,
     limits: defaultLimits,
+    complaints,
     ...(options.metricsToken === undefined || options.metricsToken === '' ? {} : { metricsToken: options.metricsToken }),
     ...(options.env === undefined ? {} : { env: options.env }),
   });
-  const dashboard = createDashboard({ store, scheduler: scheduler, auth, clock, log, secureCookies: tls !== undefined, ...(notice === undefined ? {} : { notice }) });
+  const dashboard = createDashboard({ store, scheduler: scheduler, auth, clock, log, secureCookies: tls !== undefined });
+
+  /** Who a request counts against for rate limiting: its bearer token when it has one, else its address. */
+  const clientKey = (req: IncomingMessage): string => {
+    const token = bearerToken(req);
+    return token === undefined ? `address:${req.socket.remoteAddress ?? 'unknown'}` : `token:${sha256Hex(token).slice(0, 32)}`;
+  };
+
+  /** The checks every request passes before any handler runs (docs/security.md). Returns false when refused. */
+  const admit = (req: IncomingMessage, res: ServerResponse, path: string): boolean => {
+    const refuse = (error: ApiError, headers: Record<string, string> = {}) => {
+      complaints.log(`http:${req.socket.remoteAddress ?? 'unknown'}`, `server: refused ${req.method ?? 'GET'} ${path} from ${req.socket.remoteAddress ?? 'unknown'}: ${error.message}`);
+      req.resume();
+      sendError(res, error, { Connection: 'close', ...headers });
+      return false;
+    };
+    const hostProblem = checkHost(req, allowedHosts);
+    if (hostProblem !== undefined) return refuse(new ApiError(421, 'unknown-host', hostProblem));
+    const allowed = requests.take(clientKey(req));
+    if (!allowed.ok) return refuse(new ApiError(429, 'rate-limited', 'too many requests; slow down'), { 'Retry-After': String(Math.max(1, Math.ceil(allowed.retryAfterMs / 1000))) });
+    const originProblem = checkOrigin(req, scheme);
+    if (originProblem !== undefined) return refuse(new ApiError(403, 'cross-origin', originProblem));
+    // Artifacts are raw bytes of their own type; every other API body is JSON.
+    if (path.startsWith('/api/') && !(req.method === 'PUT' && path.startsWith('/api/v1/artifacts/'))) {
+      const typeProblem = checkJsonContentType(req);
+      if (typeProblem !== undefined) return refuse(new ApiError(415, 'unsupported-media-type', typeProblem));
+    }
+    return true;
+  };
 
   const handle = (req: IncomingMessage, res: ServerResponse) => {
     const path = (req.url ?? '/').split('?')[0] ?? '/';
+    if (tls !== undefined) res.setHeader('Strict-Transport-Security', 'max-age=31536000');
+    if (!admit(req, res, path)) return;
+    if (path === '/healthz') {
+      // Liveness for probes and load balancers: the process answers and its database is readable. No data.
+      store.ping();
+      res.writeHead(200, { 'Content-Type': 'application/json', 'Cache-Control': 'no-store' }).end(req.method === 'HEAD' ? undefined : '{"status":"alive"}\n');
+      return;
+    }
     const work = path.startsWith('/api/') || path === '/metrics' ? api(req, res) : dashboard(req, res);
     work.catch((error: unknown) => {
       log(`server: ${req.method ?? 'GET'} ${path}: ${error instanceof Error ? error.message : String(error)}`);
@@ -156,7 +241,12 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
     });
   };
   const server: Server = tls === undefined ? createHttpServer(handle) : createHttpsServer({ cert: tls.cert, key: tls.key }, handle);
-  server.on('upgrade', (req, socket, head) => hub.handleUpgrade(req, socket, head));
+  server.on('upgrade', (req, socket, head) => {
+    if (checkHost(req, allowedHosts) !== undefined) return rejectUpgrade(socket, 421);
+    // Agents send no Origin; a browser always does, and a web page has no business on the agent link.
+    if (req.headers.origin !== undefined) return rejectUpgrade(socket, 403);
+    hub.handleUpgrade(req, socket, head);
+  });
   server.on('clientError', (_error, socket) => socket.destroy());
 
   try {
@@ -178,17 +268,14 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
   const url = `${tls === undefined ? 'http' : 'https'}://${formatHost(host)}:${port}`;
   alerts.defaultBaseUrl(url);
   log(`control plane listening on ${url} (data in ${options.dataDir})`);
-  if (loopbackOnly) {
-    log(
-      isLoopbackHost(host)
-        ? 'no admin token configured: the API and dashboard listen on loopback only'
-        : `no admin token configured: the API and dashboard answer loopback clients only; agents may connect on ${host}`,
-    );
-  }
+  if (loopbackOnly) log('no admin token configured: the API and dashboard listen on loopback only');
+  if (allowedHosts === 'any') log('host check off (--allowed-host "*"): make sure a reverse proxy checks the Host header');
 
   const tick = () => {
     hub.checkLiveness();
     scheduler.tick();
+    complaints.sweep();
+    retention.tick();
   };
   const timer = setInterval(() => {
     try {
@@ -204,6 +291,7 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
     url,
     tick,
     alertsSettled: () => alerts.settled(),
+    prune: () => retention.prune(),
     close: () => {
       closing ??= (async () => {
         clearInterval(timer);
@@ -213,6 +301,8 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
         server.closeAllConnections();
         await closed;
         await alerts.settled();
+        await retention.settled();
+        sessions.clear();
         store.close();
         log('control plane stopped');
       })();

@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { chmodSync, closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
 import { join } from 'node:path';
 import { DatabaseSync, type SQLInputValue, type StatementSync } from 'node:sqlite';
 import type { CheckpointHealth, MonitorHealth } from './dispatch-policy.ts';
@@ -243,8 +243,14 @@ export class Store {
   readonly #statements = new Map<string, StatementSync>();
 
   constructor(dataDir: string) {
-    mkdirSync(dataDir, { recursive: true });
-    this.#db = new DatabaseSync(join(dataDir, 'control-plane.db'));
+    // Results hold what monitored pages showed: the data directory is the owner's alone (0700, files 0600).
+    mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+    chmodSync(dataDir, 0o700);
+    const file = join(dataDir, 'control-plane.db');
+    // SQLite gives its -wal and -shm files the mode of the database file, so creating that one 0600 covers all.
+    closeSync(openSync(file, 'a', 0o600));
+    for (const path of [file, `${file}-wal`, `${file}-shm`]) if (existsSync(path)) chmodSync(path, 0o600);
+    this.#db = new DatabaseSync(file);
     this.#db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000;');
     this.#migrate();
   }
@@ -258,6 +264,11 @@ export class Store {
         this.#db.exec(`PRAGMA user_version = ${index + 1}`);
       });
     }
+  }
+
+  /** Throws when the database cannot be read (the liveness probe's check). */
+  ping(): void {
+    this.#statement('SELECT 1').get();
   }
 
   #statement(sql: string): StatementSync {
@@ -313,9 +324,48 @@ export class Store {
     return row === undefined ? undefined : toCheckpoint(row);
   }
 
-  checkpointByTokenHash(tokenHash: string): CheckpointRecord | undefined {
-    const row = this.#get('SELECT name, created_at, health FROM checkpoints WHERE token_hash = ?', tokenHash);
+  /** The checkpoint of a token: its current one, or the previous one until `previous_token_expires_at` (after `now`). */
+  checkpointByTokenHash(tokenHash: string, now: string): CheckpointRecord | undefined {
+    const row =
+      this.#get('SELECT name, created_at, health FROM checkpoints WHERE token_hash = ?', tokenHash) ??
+      this.#get('SELECT name, created_at, health FROM checkpoints WHERE previous_token_hash = ? AND previous_token_expires_at > ?', tokenHash, now);
     return row === undefined ? undefined : toCheckpoint(row);
+  }
+
+  /**
+   * Replace a checkpoint's token. The current one stays valid until `previousValidUntil` (a grace period for
+   * rolling the new one out), or is refused at once when that is undefined. A token that was revoked gets no grace.
+   */
+  rotateCheckpointToken(name: string, tokenHash: string, previousValidUntil: string | undefined): boolean {
+    return (
+      this.#run(
+        `UPDATE checkpoints SET previous_token_hash = CASE WHEN ? IS NULL OR token_hash LIKE 'revoked:%' THEN NULL ELSE token_hash END,
+           previous_token_expires_at = CASE WHEN ? IS NULL OR token_hash LIKE 'revoked:%' THEN NULL ELSE ? END, token_hash = ?
+         WHERE name = ?`,
+        previousValidUntil ?? null,
+        previousValidUntil ?? null,
+        previousValidUntil ?? null,
+        tokenHash,
+        name,
+      ) > 0
+    );
+  }
+
+  /** Refuse every token of a checkpoint (current and previous) until the next rotation. */
+  revokeCheckpointTokens(name: string, marker: string): boolean {
+    return this.#run('UPDATE checkpoints SET token_hash = ?, previous_token_hash = NULL, previous_token_expires_at = NULL WHERE name = ?', `revoked:${marker}`, name) > 0;
+  }
+
+  /** Delete a checkpoint, its instances and its monitors. Runs, results and alerts stay until retention prunes them. */
+  deleteCheckpoint(name: string): { monitors: string[] } | undefined {
+    return this.transaction(() => {
+      if (this.getCheckpoint(name) === undefined) return undefined;
+      const monitors = this.#all('SELECT id FROM monitors WHERE checkpoint = ?', name).map((row) => text(row, 'id'));
+      this.#run('DELETE FROM monitors WHERE checkpoint = ?', name);
+      this.#run('DELETE FROM instances WHERE checkpoint = ?', name);
+      this.#run('DELETE FROM checkpoints WHERE name = ?', name);
+      return { monitors };
+    });
   }
 
   listCheckpoints(): CheckpointRecord[] {
@@ -368,6 +418,19 @@ export class Store {
   /** At start-up nothing is connected yet, whatever the file says. */
   markAllInstancesDisconnected(): void {
     this.#run('UPDATE instances SET connected = 0');
+  }
+
+  deleteInstance(checkpoint: string, id: string): boolean {
+    return this.#run('DELETE FROM instances WHERE checkpoint = ? AND id = ?', checkpoint, id) > 0;
+  }
+
+  countInstances(checkpoint: string): number {
+    const row = this.#get('SELECT COUNT(*) AS n FROM instances WHERE checkpoint = ?', checkpoint);
+    return row === undefined ? 0 : num(row, 'n');
+  }
+
+  instanceExists(checkpoint: string, id: string): boolean {
+    return this.#get('SELECT 1 AS x FROM instances WHERE checkpoint = ? AND id = ?', checkpoint, id) !== undefined;
   }
 
   listInstances(checkpoint?: string): InstanceRecord[] {
@@ -612,7 +675,8 @@ export class Store {
    * Returns `duplicate` (and counts it) when the run id is already stored. A result for a run already written
    * off as lost, or for a run this control plane never dispatched, is stored with `late` set.
    */
-  storeResult(envelope: ResultEnvelope, checkpoint: string, now: string): { stored: 'new' | 'duplicate'; run: RunRecord } {
+  storeResult(envelope: ResultEnvelope, checkpoint: string, now: string, options: { finishedAt?: string } = {}): { stored: 'new' | 'duplicate'; run: RunRecord } {
+    const finishedAt = options.finishedAt ?? envelope.finishedAt;
     return this.transaction(() => {
       const inserted = this.#run('INSERT OR IGNORE INTO results (run_id, envelope, received_at) VALUES (?, ?, ?)', envelope.runId, JSON.stringify(envelope), now);
       const existing = this.getRun(envelope.runId);
@@ -623,6 +687,7 @@ export class Store {
       }
       const status = envelope.result.status;
       const duration = envelope.result.durationMs;
+      for (const artifact of envelope.artifacts) this.#run('UPDATE artifacts SET last_used_at = ? WHERE sha256 = ?', now, artifact.sha256);
       if (existing === undefined) {
         this.#run(
           `INSERT INTO runs (run_id, monitor_id, checkpoint, attempt, instance, reason, status, dispatched_at, finished_at, duration_ms, late, result_status)
@@ -634,14 +699,14 @@ export class Store {
           envelope.instanceId,
           status,
           envelope.result.startedAt,
-          envelope.finishedAt,
+          finishedAt,
           duration,
           status,
         );
       } else if (existing.status === 'lost') {
-        this.#run('UPDATE runs SET late = 1, finished_at = ?, duration_ms = ?, result_status = ? WHERE run_id = ?', envelope.finishedAt, duration, status, envelope.runId);
+        this.#run('UPDATE runs SET late = 1, finished_at = ?, duration_ms = ?, result_status = ? WHERE run_id = ?', finishedAt, duration, status, envelope.runId);
       } else {
-        this.#run('UPDATE runs SET status = ?, finished_at = ?, duration_ms = ?, result_status = ? WHERE run_id = ?', status, envelope.finishedAt, duration, status, envelope.runId);
+        this.#run('UPDATE runs SET status = ?, finished_at = ?, duration_ms = ?, result_status = ? WHERE run_id = ?', status, finishedAt, duration, status, envelope.runId);
       }
       const run = this.getRun(envelope.runId);
       if (run === undefined) throw new Error(`run ${envelope.runId} vanished`);
@@ -719,5 +784,47 @@ export class Store {
     }
     const sql = `SELECT * FROM alerts ${where.length === 0 ? '' : `WHERE ${where.join(' AND ')}`} ORDER BY id DESC LIMIT ?`;
     return (where.length === 0 ? this.#all(sql, limit) : this.#db.prepare(sql).all(...params, limit)).map(toAlert);
+  }
+
+  // ---- retention ----
+
+  /**
+   * Delete what is older than the cut-offs (ISO times; undefined keeps everything of that kind): finished runs
+   * (with their results), results alone, alerts, instances disconnected and unseen since, and artifacts no result
+   * has referred to since. Returns the counts and the artifact files to remove (the caller deletes the files
+   * after the rows, so a crash in between leaves an orphan file, never a row without its file).
+   */
+  prune(cutoffs: { runsBefore?: string; resultsBefore?: string; alertsBefore?: string; artifactsBefore?: string; instancesBefore?: string }): {
+    runs: number;
+    results: number;
+    alerts: number;
+    instances: number;
+    artifactFiles: string[];
+  } {
+    return this.transaction(() => {
+      let results = 0;
+      let runs = 0;
+      if (cutoffs.runsBefore !== undefined) {
+        const finished = "status NOT IN ('dispatched', 'running') AND dispatched_at < ?";
+        results += this.#run(`DELETE FROM results WHERE run_id IN (SELECT run_id FROM runs WHERE ${finished})`, cutoffs.runsBefore);
+        runs = this.#run(`DELETE FROM runs WHERE ${finished}`, cutoffs.runsBefore);
+      }
+      if (cutoffs.resultsBefore !== undefined) results += this.#run('DELETE FROM results WHERE received_at < ?', cutoffs.resultsBefore);
+      const alerts = cutoffs.alertsBefore === undefined ? 0 : this.#run('DELETE FROM alerts WHERE created_at < ?', cutoffs.alertsBefore);
+      const instances = cutoffs.instancesBefore === undefined ? 0 : this.#run('DELETE FROM instances WHERE connected = 0 AND last_seen < ?', cutoffs.instancesBefore);
+      let artifactFiles: string[] = [];
+      if (cutoffs.artifactsBefore !== undefined) {
+        const old = 'COALESCE(last_used_at, created_at) < ?';
+        artifactFiles = this.#all(`SELECT file FROM artifacts WHERE ${old}`, cutoffs.artifactsBefore).map((row) => text(row, 'file'));
+        this.#run(`DELETE FROM artifacts WHERE ${old}`, cutoffs.artifactsBefore);
+      }
+      return { runs, results, alerts, instances, artifactFiles };
+    });
+  }
+
+  /** Row counts (for the retention log line and tests). */
+  counts(): { runs: number; results: number; alerts: number; artifacts: number; instances: number } {
+    const count = (table: string) => num(this.#get(`SELECT COUNT(*) AS n FROM ${table}`) ?? { n: 0 }, 'n');
+    return { runs: count('runs'), results: count('results'), alerts: count('alerts'), artifacts: count('artifacts'), instances: count('instances') };
   }
 }

@@ -2,7 +2,7 @@
 // lock checked on every byte an agent sent. Real `checkpoint control-plane` and `checkpoint agent` processes,
 // each agent behind a recording proxy that decodes its HTTP requests and (unmasked) WebSocket frames.
 import assert from 'node:assert/strict';
-import { readdir, readFile } from 'node:fs/promises';
+import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { findImageEvidence } from '../helpers/e2e/images.ts';
@@ -22,6 +22,35 @@ async function filesUnder(dir: string): Promise<string[]> {
 }
 
 describe('credentials, liveness and privacy between the agents and the control plane', () => {
+  it('keeps a real agent working through a token rotation, cuts it off when the token is revoked, and keeps its data files private', { timeout: 90_000 }, async (t) => {
+    const world = await E2eWorld.create(t, watch);
+    const cp = await world.controlPlane();
+    const token = await cp.api.createCheckpoint('intranet');
+    const agent = await world.agent({ instanceId: 'east', token });
+    await agent.waitReady();
+    assert.equal((await world.waitOnline('intranet', 1)).online, 1);
+
+    const rotated = await cp.api.call<{ token: string; previousTokenValidUntil: string }>('POST', '/api/v1/checkpoints/intranet/token', { graceSeconds: 600 });
+    assert.equal(rotated.status, 200);
+    assert.notEqual(rotated.body.token, token);
+    // The old token stays good during the grace period: the link is not touched.
+    await sleep(1_500);
+    assert.equal((await cp.api.checkpoint('intranet')).online, 1);
+    assert.deepEqual((await agent.readiness()).status, 200);
+
+    const revoked = await cp.api.call<{ disconnected: string[] }>('DELETE', '/api/v1/checkpoints/intranet/token');
+    assert.deepEqual(revoked.body.disconnected, ['east']);
+    await agent.process.waitForOutput(/credential rejected by the control plane \(HTTP 401\); not retrying/);
+    assert.deepEqual(await agent.readiness(), { status: 503, body: { ready: false, reason: 'credential rejected' } });
+    assert.equal((await cp.api.checkpoint('intranet')).online, 0);
+
+    const mode = async (path: string) => (await stat(path)).mode & 0o777;
+    assert.equal(await mode(cp.options.dataDir), 0o700);
+    assert.equal(await mode(join(cp.options.dataDir, 'control-plane.db')), 0o600);
+    assert.equal((await agent.stop()).code, 0);
+  });
+
+
   it('refuses a wrong token, which the agent does not retry, and /readyz answers 503', { timeout: 90_000 }, async (t) => {
     const world = await E2eWorld.create(t, watch);
     const cp = await world.controlPlane();

@@ -469,7 +469,7 @@ describe('control plane: dispatch, retry and alerts', () => {
     const wrongKey = await a.postResult(envelope, 'another-run');
     assert.equal(wrongKey.status, 400);
     assert.equal((wrongKey.body as { error: { path: string } }).error.path, 'runId');
-    const withMissingArtifact = { ...a.envelope({ ...run, runId: 'r-missing' }, { status: 'passed' }), artifacts: [{ path: 'x.png', sha256: 'a'.repeat(64), contentType: 'image/png', sizeBytes: 1 }] };
+    const withMissingArtifact = { ...a.envelope(run, { status: 'passed' }), artifacts: [{ path: 'x.png', sha256: 'a'.repeat(64), contentType: 'image/png', sizeBytes: 1 }] };
     const missing = await a.postResult(withMissingArtifact);
     assert.equal(missing.status, 409);
     assert.equal((missing.body as { error: { path: string } }).error.path, 'artifacts[0].sha256');
@@ -873,7 +873,8 @@ describe('control plane: dashboard', () => {
 
     await page.goto(`${h.cp.url}/`);
     assert.match(page.url(), /\/login$/, 'without the session cookie the dashboard asks for the token');
-    await page.goto(`${h.cp.url}/login?token=${adminToken}`);
+    await page.fill('#token', adminToken);
+    await Promise.all([page.waitForURL(`${h.cp.url}/`), page.click('button[type=submit]')]);
     assert.equal(new URL(page.url()).pathname, '/');
     assert.equal(await page.title(), 'Overview · Checkpoint control plane');
     assert.equal(await page.locator('table tbody tr', { hasText: 'Order search' }).locator('.pill.failed').count(), 1);
