@@ -21,7 +21,7 @@ export interface EgressPolicyConfig {
 
 export type EgressVerdict = { readonly allowed: true } | { readonly allowed: false; readonly rule: string };
 
-/** What a URL is loaded as: only subresources may be `data:`, `blob:` or `about:`. */
+/** What a URL is loaded as: only subresources may be `data:` or `blob:`. */
 export type RequestKind = 'navigation' | 'subresource' | 'websocket';
 
 const allowed: EgressVerdict = { allowed: true };
@@ -34,10 +34,26 @@ const metadataHosts = ['metadata.google.internal', 'metadata.goog', 'metadata', 
 const metadataAddresses = ['169.254.169.254', '169.254.170.2', 'fd00:ec2::254', '100.100.100.200', '192.0.0.192'].map((text) => ipaddr.parse(text));
 
 const schemesByKind: Record<RequestKind, readonly string[]> = {
-  navigation: ['http:', 'https:'],
+  // about:blank sends nothing (a script may start from it); every other page is http(s).
+  navigation: ['http:', 'https:', 'about:'],
   subresource: ['http:', 'https:', 'data:', 'blob:', 'about:'],
   websocket: ['ws:', 'wss:'],
 };
+
+/** The scheme rule alone (the same for every policy): what `navigate` refuses before anything is sent. */
+export function checkScheme(url: string, kind: RequestKind): EgressVerdict {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return deny(`"${url}" is not a valid URL`);
+  }
+  const schemes = schemesByKind[kind];
+  const what = kind === 'navigation' ? 'pages' : kind === 'websocket' ? 'WebSockets' : 'requests';
+  if (!schemes.includes(parsed.protocol)) return deny(`scheme ${parsed.protocol} is not allowed for ${what} (allowed: ${schemes.join(', ').replace('about:', 'about:blank')})`);
+  if (kind === 'navigation' && parsed.protocol === 'about:' && parsed.href !== 'about:blank') return deny(`${parsed.href} is not allowed for pages (allowed: http:, https:, about:blank)`);
+  return allowed;
+}
 
 type Address = ipaddr.IPv4 | ipaddr.IPv6;
 type Cidr = [Address, number];
@@ -141,18 +157,10 @@ export class EgressPolicy {
    * then pass `checkAddress` (after DNS) too.
    */
   checkUrl(url: string, kind: RequestKind): EgressVerdict & { readonly needsResolution: boolean; readonly host?: string } {
-    let parsed: URL;
-    try {
-      parsed = new URL(url);
-    } catch {
-      return { ...deny(`"${url}" is not a valid URL`), needsResolution: false };
-    }
-    const schemes = schemesByKind[kind];
-    if (!schemes.includes(parsed.protocol)) {
-      const what = kind === 'navigation' ? 'pages' : kind === 'websocket' ? 'WebSockets' : 'requests';
-      return { ...deny(`scheme ${parsed.protocol} is not allowed for ${what} (allowed: ${schemes.join(', ')})`), needsResolution: false };
-    }
-    if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:' && parsed.protocol !== 'ws:' && parsed.protocol !== 'wss:') return { ...allowed, needsResolution: false };
+    const scheme = checkScheme(url, kind);
+    if (!scheme.allowed) return { ...scheme, needsResolution: false };
+    const parsed = new URL(url);
+    if (!['http:', 'https:', 'ws:', 'wss:'].includes(parsed.protocol)) return { ...allowed, needsResolution: false };
     return this.checkHost(parsed.hostname);
   }
 
@@ -221,3 +229,12 @@ export const defaultEgressPolicy = new EgressPolicy();
 
 /** The failure text a blocked request carries in the waterfall and the HAR. */
 export const egressBlockedText = "blocked by the checkpoint's egress policy";
+
+/**
+ * How the guard aborts a refused request (Playwright's error code) and the text Chromium then reports for it.
+ * ERR_ACCESS_DENIED is otherwise only raised for local files, never for an http(s) request, so the network
+ * collector can tell the policy's refusals from other failures (and from `settings.blockedUrls`, which uses
+ * ERR_BLOCKED_BY_CLIENT).
+ */
+export const egressAbortCode = 'accessdenied';
+export const egressAbortErrorText = 'net::ERR_ACCESS_DENIED';
