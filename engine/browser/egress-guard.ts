@@ -1,5 +1,5 @@
 import { lookup as dnsLookup } from 'node:dns/promises';
-import type { BrowserContext, Request, Response, Route, WebSocketRoute } from 'playwright-core';
+import type { BrowserContext, CDPSession, Page, Request, Response, Route, WebSocketRoute } from 'playwright-core';
 import { systemClock, type Clock } from '../core/clock.ts';
 import { EngineError } from '../core/errors.ts';
 import { egressAbortCode, type EgressPolicy, type EgressVerdict, type RequestKind } from '../core/egress-policy.ts';
@@ -36,12 +36,13 @@ type Listener = (error: EngineError) => void;
 /** The guard currently lending its policy to a context's one WebSocket route (see `#routeWebSockets`). */
 const webSocketGuards = new WeakMap<BrowserContext, { current: EgressGuard | undefined }>();
 
+/** For a navigation request: is it a tab's own document (not a frame inside one)? */
 function frameIsMain(request: Request): boolean {
   try {
     return request.frame().parentFrame() === null;
   } catch {
-    // Service-worker requests have no frame (service workers are blocked in our contexts anyway).
-    return false;
+    // A popup's first navigation is issued before its frame exists (Playwright throws): a new tab's document.
+    return true;
   }
 }
 
@@ -67,6 +68,7 @@ export class EgressGuard {
   readonly #clock: Clock;
   readonly #verdicts = new Map<string, { verdict: Promise<EgressVerdict>; expiresMs: number; settled?: EgressVerdict }>();
   readonly #blocked: EgressBlock[] = [];
+  readonly #sessions: CDPSession[] = [];
   #onError: Listener | undefined;
   #pending: EngineError | undefined;
   #disposed = false;
@@ -84,7 +86,8 @@ export class EgressGuard {
     const guard = new EgressGuard(context, options);
     await context.route('**/*', guard.#onRoute);
     context.on('response', guard.#onResponse);
-    await guard.#routeWebSockets();
+    context.on('page', guard.#onPage);
+    await Promise.all([guard.#routeWebSockets(), ...context.pages().map((page) => guard.#watchRedirects(page))]);
     return guard;
   }
 
@@ -116,6 +119,8 @@ export class EgressGuard {
     if (this.#disposed) return;
     this.#disposed = true;
     this.#context.off('response', this.#onResponse);
+    this.#context.off('page', this.#onPage);
+    await Promise.all(this.#sessions.map((session) => session.detach().catch(() => undefined)));
     const slot = webSocketGuards.get(this.#context);
     if (slot?.current === this) slot.current = undefined;
     await this.#context.unroute('**/*', this.#onRoute).catch(() => undefined);
@@ -179,6 +184,42 @@ export class EgressGuard {
     this.#record({ url, rule: verdict.rule, navigation: navigation && frameIsMain(request), afterConnect: false });
     await route.abort(egressAbortCode).catch(() => undefined);
   };
+
+  readonly #onPage = (page: Page): void => {
+    void this.#watchRedirects(page).catch(() => undefined);
+  };
+
+  /**
+   * Playwright continues every redirect hop itself, past `context.route`. So each tab's document responses are
+   * paused here (CDP Fetch at the response stage: one round trip per document, none per subresource) and a
+   * redirect whose Location the policy denies is failed before the browser follows it. Subresource redirects
+   * are not paused: their answers are not readable across origins, and the response address check still applies.
+   */
+  async #watchRedirects(page: Page): Promise<void> {
+    if (this.#disposed || page.isClosed()) return;
+    const session = await this.#context.newCDPSession(page);
+    this.#sessions.push(session);
+    session.on('Fetch.requestPaused', (event) => void this.#onDocumentResponse(session, event));
+    await session.send('Fetch.enable', { patterns: [{ urlPattern: '*', resourceType: 'Document', requestStage: 'Response' }] });
+  }
+
+  async #onDocumentResponse(session: CDPSession, event: { requestId: string; request: { url: string }; responseStatusCode?: number; responseHeaders?: { name: string; value: string }[] }): Promise<void> {
+    const status = event.responseStatusCode ?? 0;
+    const location = status >= 300 && status < 400 ? event.responseHeaders?.find((header) => header.name.toLowerCase() === 'location')?.value : undefined;
+    let target: string | undefined;
+    try {
+      target = location === undefined ? undefined : new URL(location, event.request.url).href;
+    } catch {
+      target = undefined;
+    }
+    const verdict = target === undefined ? undefined : await this.#verdict(target, 'navigation');
+    if (target !== undefined && verdict !== undefined && !verdict.allowed) {
+      this.#record({ url: target, rule: `${verdict.rule} (redirected from ${event.request.url})`, navigation: true, afterConnect: false });
+      await session.send('Fetch.failRequest', { requestId: event.requestId, errorReason: 'AccessDenied' }).catch(() => undefined);
+      return;
+    }
+    await session.send('Fetch.continueRequest', { requestId: event.requestId }).catch(() => undefined);
+  }
 
   readonly #onResponse = (response: Response): void => {
     const url = response.url();
