@@ -273,7 +273,7 @@ export class EgressGuard {
       if (guard !== undefined) guard.#record({ url, rule: verdict.rule, navigation: false, afterConnect: false });
       await ws.close({ code: 1008, reason: 'blocked by egress policy' });
     };
-    const routeWebSocket = (Object.getPrototypeOf(this.#context) as BrowserContext).routeWebSocket;
-    await routeWebSocket.call(this.#context, matches, handler);
+    const prototype = Object.getPrototypeOf(this.#context) as BrowserContext;
+    await prototype.routeWebSocket.bind(this.#context)(matches, handler);
   }
 }
