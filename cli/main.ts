@@ -22,6 +22,9 @@ function positiveInt(name: string) {
   };
 }
 
+/** A repeatable option's values, in order. */
+const collect = (value: string, previous: string[]): string[] => [...previous, value];
+
 function varOption(value: string, previous: Record<string, string>): Record<string, string> {
   try {
     return collectVar(value, previous);
@@ -53,7 +56,12 @@ export function buildProgram(): Command {
     .addOption(new Option('--filmstrip <state>', 'filmstrip and visual metrics of every step').choices(['on', 'off']))
     .option('--har <file>', 'also write the network as a HAR 1.2 file (secrets and cookie values redacted, no bodies)')
     .option('--lighthouse', 'run a Lighthouse audit of every step that navigates (slow: ~10 s per step)', false)
-    .action(async (script: string, options: { var: Record<string, string>; out?: string; headed: boolean; slowMo?: number; screenshots?: 'all' | 'failure' | 'off'; secrets?: string; json: boolean; lighthouse: boolean; har?: string; filmstrip?: 'on' | 'off' }) => {
+    .option('--allow-host <host>', 'egress: always allow this host, e.g. intranet.example or *.corp.example (repeatable)', collect, [])
+    .option('--deny-host <host>', 'egress: always deny this host (repeatable)', collect, [])
+    .option('--allow-cidr <range>', 'egress: allow this address range even where a built-in rule denies it, e.g. 169.254.10.0/24 (repeatable)', collect, [])
+    .option('--deny-cidr <range>', 'egress: deny this address range, e.g. 10.9.0.0/16 (repeatable); link-local and cloud metadata addresses are denied by default', collect, [])
+    .option('--deny-private', 'egress: also deny loopback and private addresses (allowed by default)', false)
+    .action(async (script: string, options: { var: Record<string, string>; out?: string; headed: boolean; slowMo?: number; screenshots?: 'all' | 'failure' | 'off'; secrets?: string; json: boolean; lighthouse: boolean; har?: string; filmstrip?: 'on' | 'off'; allowHost: string[]; denyHost: string[]; allowCidr: string[]; denyCidr: string[]; denyPrivate: boolean }) => {
       // Commands load their heavy dependencies (Playwright, the demo site) only when they run.
       const { replay } = await import('./replay-command.ts');
       const { exitCode } = await replay(
@@ -69,6 +77,7 @@ export function buildProgram(): Command {
           ...(options.slowMo === undefined ? {} : { slowMoMs: options.slowMo }),
           ...(options.screenshots === undefined ? {} : { screenshots: options.screenshots }),
           ...(options.secrets === undefined ? {} : { secrets: options.secrets }),
+          egress: { allowHosts: options.allowHost, denyHosts: options.denyHost, allowCidrs: options.allowCidr, denyCidrs: options.denyCidr, allowPrivate: !options.denyPrivate },
         },
         io,
       );

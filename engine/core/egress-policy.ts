@@ -238,3 +238,20 @@ export const egressBlockedText = "blocked by the checkpoint's egress policy";
  */
 export const egressAbortCode = 'accessdenied';
 export const egressAbortErrorText = 'net::ERR_ACCESS_DENIED';
+
+/** The egress settings of the agent's configuration (engine/schema/agent-config.ts), as a policy. Throws on a bad rule. */
+export function egressPolicyFromSettings(settings: {
+  readonly egressAllowHosts?: readonly string[] | undefined;
+  readonly egressDenyHosts?: readonly string[] | undefined;
+  readonly egressAllowCidrs?: readonly string[] | undefined;
+  readonly egressDenyCidrs?: readonly string[] | undefined;
+  readonly egressDenyPrivate?: boolean | undefined;
+}): EgressPolicy {
+  return new EgressPolicy({
+    allowHosts: settings.egressAllowHosts ?? [],
+    denyHosts: settings.egressDenyHosts ?? [],
+    allowCidrs: settings.egressAllowCidrs ?? [],
+    denyCidrs: settings.egressDenyCidrs ?? [],
+    allowPrivate: settings.egressDenyPrivate !== true,
+  });
+}

@@ -17,6 +17,7 @@ import { chromiumArgs } from '../../engine/browser/launch.ts';
 import { discoverBrowsers } from '../../engine/browser/discover.ts';
 import { EgressPolicy, egressBlockedText } from '../../engine/core/egress-policy.ts';
 import type { RunResult } from '../../engine/schema/result.ts';
+import { runCli } from '../helpers/cli.ts';
 import { runScript } from '../helpers/engine.ts';
 
 const insideVariable = 'CHECKPOINT_EGRESS_TEST_NETNS';
@@ -47,6 +48,46 @@ if (process.env[insideVariable] !== '1') {
       assert.equal(code, 0, `the tests inside the namespace failed:\n${output}`);
       assert.match(output, /ℹ fail 0/, output);
       assert.doesNotMatch(output, /ℹ pass 0\b/, output);
+    });
+  });
+
+  describe('checkpoint replay egress flags (real process, loopback only)', () => {
+    let dir: string;
+    let server: Server;
+    let url: string;
+
+    before(async () => {
+      dir = await mkdtemp(join(tmpdir(), 'checkpoint-egress-cli-'));
+      server = createServer((_req, res) => res.end('<title>ok</title>'));
+      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+      const address = server.address();
+      url = `http://127.0.0.1:${typeof address === 'object' && address !== null ? address.port : 0}/`;
+      await writeFile(join(dir, 'open.json'), JSON.stringify({ name: 'Open', steps: [{ name: 'Open', actions: [{ type: 'navigate', url: '{{target}}' }] }] }));
+    });
+    after(async () => {
+      await new Promise((resolve) => server.close(resolve));
+      await rm(dir, { recursive: true, force: true });
+    });
+
+    it('fails with POLICY_BLOCKED (exit 1) when --deny-cidr covers the page, passes without it', async () => {
+      const script = join(dir, 'open.json');
+      const denied = await runCli(['replay', script, '--var', `target=${url}`, '--deny-cidr', '10.0.0.0/8', '--deny-cidr', '127.0.0.0/8', '--json']);
+      assert.equal(denied.code, 1, denied.stderr);
+      const result = JSON.parse(denied.stdout) as RunResult;
+      assert.equal(result.steps[0]?.error?.code, 'POLICY_BLOCKED');
+      assert.match(result.steps[0]?.error?.message ?? '', /127\.0\.0\.1 is in the denied range 127\.0\.0\.0\/8/);
+      const allowed = await runCli(['replay', script, '--var', `target=${url}`, '--deny-host', 'other.test']);
+      assert.equal(allowed.code, 0, allowed.stderr);
+      const file = await runCli(['replay', script, '--var', 'target=file:///etc/passwd', '--json']);
+      assert.equal(file.code, 1, file.stderr);
+      assert.match(file.stdout, /POLICY_BLOCKED/);
+      assert.doesNotMatch(file.stdout, /root:x:0:0/);
+    });
+
+    it('exits 2 naming the flag of a bad rule', async () => {
+      const bad = await runCli(['replay', join(dir, 'open.json'), '--var', `target=${url}`, '--deny-cidr', 'ten.0.0.0/8']);
+      assert.equal(bad.code, 2, bad.stderr);
+      assert.match(bad.stderr, /--deny-cidr: "ten\.0\.0\.0\/8" is not an address range/);
     });
   });
 } else {
