@@ -84,10 +84,10 @@ export class EgressGuard {
   /** Install on a context (fresh or reused) for one transaction; `dispose()` before the context is handed on. */
   static async install(context: BrowserContext, options: EgressGuardOptions): Promise<EgressGuard> {
     const guard = new EgressGuard(context, options);
-    await context.route('**/*', guard.#onRoute);
     context.on('response', guard.#onResponse);
     context.on('page', guard.#onPage);
-    await Promise.all([guard.#routeWebSockets(), ...context.pages().map((page) => guard.#watchRedirects(page))]);
+    // Independent browser round trips: at once (installing is on the transaction's critical path).
+    await Promise.all([context.route('**/*', guard.#onRoute), guard.#routeWebSockets(), ...context.pages().map((page) => guard.#watchRedirects(page))]);
     return guard;
   }
 
@@ -115,15 +115,20 @@ export class EgressGuard {
     return pending;
   }
 
-  async dispose(): Promise<void> {
+  /**
+   * Stop enforcing for this transaction. The route and CDP sessions are removed without waiting: the context is
+   * closed next, or wiped (which unroutes and detaches everything) before a reusing lease; until then a disposed
+   * guard lets everything through unchanged.
+   */
+  dispose(): void {
     if (this.#disposed) return;
     this.#disposed = true;
     this.#context.off('response', this.#onResponse);
     this.#context.off('page', this.#onPage);
-    await Promise.all(this.#sessions.map((session) => session.detach().catch(() => undefined)));
     const slot = webSocketGuards.get(this.#context);
     if (slot?.current === this) slot.current = undefined;
-    await this.#context.unroute('**/*', this.#onRoute).catch(() => undefined);
+    for (const session of this.#sessions) void session.detach().catch(() => undefined);
+    void this.#context.unroute('**/*', this.#onRoute).catch(() => undefined);
   }
 
   #record(block: EgressBlock): void {
@@ -174,6 +179,10 @@ export class EgressGuard {
   }
 
   readonly #onRoute = async (route: Route, request: Request): Promise<void> => {
+    if (this.#disposed) {
+      await route.fallback();
+      return;
+    }
     const url = request.url();
     const navigation = request.isNavigationRequest();
     const verdict = await this.#verdict(url, navigation ? 'navigation' : 'subresource');
@@ -204,7 +213,7 @@ export class EgressGuard {
   }
 
   async #onDocumentResponse(session: CDPSession, event: { requestId: string; request: { url: string }; responseStatusCode?: number; responseHeaders?: { name: string; value: string }[] }): Promise<void> {
-    const status = event.responseStatusCode ?? 0;
+    const status = this.#disposed ? 0 : (event.responseStatusCode ?? 0);
     const location = status >= 300 && status < 400 ? event.responseHeaders?.find((header) => header.name.toLowerCase() === 'location')?.value : undefined;
     let target: string | undefined;
     try {

@@ -372,7 +372,7 @@ export async function runTransaction(options: RunTransactionOptions): Promise<Ru
     engineFault = toEngineError(thrown);
   } finally {
     if (egress !== undefined) warnings.push(...egressWarnings(egress, redactor));
-    await egress?.dispose();
+    egress?.dispose();
     httpErrors?.dispose();
     captureWindow?.dispose();
     scripted.dispose();
