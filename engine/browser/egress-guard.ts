@@ -36,6 +36,12 @@ type Listener = (error: EngineError) => void;
 /** The guard currently lending its policy to a context's one WebSocket route (see `#routeWebSockets`). */
 const webSocketGuards = new WeakMap<BrowserContext, { current: EgressGuard | undefined }>();
 
+/**
+ * Playwright neither routes nor even sees the requests of shared workers (checked: a SharedWorker's fetch to a
+ * denied address went out), so pages under the guard have none: `SharedWorker` is undefined in every document.
+ */
+const withoutSharedWorkers = `Object.defineProperty(globalThis, 'SharedWorker', { value: undefined, writable: false, configurable: false });`;
+
 /** For a navigation request: is it a tab's own document (not a frame inside one)? */
 function frameIsMain(request: Request): boolean {
   try {
@@ -87,7 +93,12 @@ export class EgressGuard {
     context.on('response', guard.#onResponse);
     context.on('page', guard.#onPage);
     // Independent browser round trips: at once (installing is on the transaction's critical path).
-    await Promise.all([context.route('**/*', guard.#onRoute), guard.#routeWebSockets(), ...context.pages().map((page) => guard.#watchRedirects(page))]);
+    await Promise.all([
+      context.route('**/*', guard.#onRoute),
+      context.addInitScript(withoutSharedWorkers),
+      guard.#routeWebSockets(),
+      ...context.pages().map((page) => guard.#watchRedirects(page)),
+    ]);
     return guard;
   }
 

@@ -161,6 +161,22 @@ if (process.env[insideVariable] !== '1') {
                 fetch('/plain').then(() => document.body.append('fetched'));
               </script>`);
             return;
+          case '/shared.js':
+            response.setHeader('content-type', 'text/javascript');
+            response.end(`onconnect = (e) => fetch('http://${metadataIp}/shared').finally(() => e.ports[0].postMessage('done'));`);
+            return;
+          case '/shared-worker':
+            // A SharedWorker's requests are invisible to Playwright: the guard removes the constructor, also from a
+            // fresh same-origin iframe a page could borrow it from.
+            response.end(`<title>shared</title><body><script>
+              const frame = document.createElement('iframe'); document.body.append(frame);
+              for (const [where, scope] of [['page', window], ['iframe', frame.contentWindow]]) {
+                try { const w = new scope.SharedWorker('/shared.js'); w.port.start(); document.body.append(where + ' started '); }
+                catch { document.body.append(where + ' unavailable '); }
+              }
+              document.body.append('tried');
+            </script></body>`);
+            return;
           case '/worker-socket':
             response.end(`<title>ws</title><script>
               const ws = new WebSocket('ws://meta-alias.test/ws');
@@ -241,6 +257,12 @@ if (process.env[insideVariable] !== '1') {
       const refused = waterfall.filter((row) => row.failure === egressBlockedText);
       assert.ok(refused.length >= 3, `waterfall rows with the egress failure text: ${JSON.stringify(waterfall.map((r) => [r.url, r.failure]))}`);
       assert.ok(harText.includes(egressBlockedText), 'the HAR names the egress policy');
+      assert.deepEqual(metadataSeen, []);
+    });
+
+    it('leaves pages no SharedWorker, whose requests no route would see', async () => {
+      const result = await runScript(browser, { name: 'Shared', steps: [{ name: 'Shared', actions: [{ type: 'navigate', url: `${siteUrl}/shared-worker` }, { type: 'waitForText', text: 'tried' }, { type: 'waitForTime', durationMs: 1000 }, { type: 'assertText', text: 'page unavailable iframe unavailable' }] }] });
+      assert.equal(result.status, 'passed', JSON.stringify(result.steps[0]?.error));
       assert.deepEqual(metadataSeen, []);
     });
 
