@@ -53,9 +53,11 @@ function frameIsMain(request: Request): boolean {
 }
 
 /**
- * Enforces an egress policy on every request of one browser context: navigations, redirects (each hop is a
- * request), subresources, fetch/XHR, popups and dedicated workers through `context.route`, WebSockets through
- * `routeWebSocket`. Service workers are blocked by the context options, so nothing bypasses the route.
+ * Enforces an egress policy on every request of one browser context: navigations, subresources, fetch/XHR,
+ * popups and dedicated workers through `context.route`; redirects of documents through a CDP Fetch pause of
+ * document responses (Playwright lets redirect hops past routes); WebSockets of pages and frames through
+ * `routeWebSocket`. Service workers are blocked by the context options and pages get no SharedWorker, whose
+ * requests no route sees. What remains open is listed in docs/security-egress.md.
  *
  * Names are resolved here (node:dns) and every address vetted before the browser may send; the browser then
  * resolves again itself, so a name whose answer changes in between (DNS rebinding) could still reach a denied
