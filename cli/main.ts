@@ -22,6 +22,9 @@ function positiveInt(name: string) {
   };
 }
 
+/** A repeatable option's values, in order. */
+const collect = (value: string, previous: string[]): string[] => [...previous, value];
+
 function varOption(value: string, previous: Record<string, string>): Record<string, string> {
   try {
     return collectVar(value, previous);
@@ -55,7 +58,12 @@ export function buildProgram(): Command {
     .option('--lighthouse', 'run a Lighthouse audit of every step that navigates (slow: ~10 s per step)', false)
     .addOption(new Option('--reporter <name>', 'also report for CI: junit = JUnit XML (a testsuite per transaction, a testcase per step) on stdout, or into --reporter-out').choices(['junit']))
     .option('--reporter-out <file>', 'write the --reporter output to this file instead of stdout')
-    .action(async (script: string, options: { var: Record<string, string>; out?: string; headed: boolean; slowMo?: number; screenshots?: 'all' | 'failure' | 'off'; secrets?: string; json: boolean; lighthouse: boolean; har?: string; filmstrip?: 'on' | 'off'; reporter?: 'junit'; reporterOut?: string }) => {
+    .option('--allow-host <host>', 'egress: always allow this host, e.g. intranet.example or *.corp.example (repeatable)', collect, [])
+    .option('--deny-host <host>', 'egress: always deny this host (repeatable)', collect, [])
+    .option('--allow-cidr <range>', 'egress: allow this address range even where a built-in rule denies it, e.g. 169.254.10.0/24 (repeatable)', collect, [])
+    .option('--deny-cidr <range>', 'egress: deny this address range, e.g. 10.9.0.0/16 (repeatable); link-local and cloud metadata addresses are denied by default', collect, [])
+    .option('--deny-private', 'egress: also deny loopback and private addresses (allowed by default)', false)
+    .action(async (script: string, options: { var: Record<string, string>; out?: string; headed: boolean; slowMo?: number; screenshots?: 'all' | 'failure' | 'off'; secrets?: string; json: boolean; lighthouse: boolean; har?: string; filmstrip?: 'on' | 'off'; allowHost: string[]; denyHost: string[]; allowCidr: string[]; denyCidr: string[]; denyPrivate: boolean; reporter?: 'junit'; reporterOut?: string }) => {
       if (options.reporterOut !== undefined && options.reporter === undefined) throw new EngineError('USAGE', '--reporter-out needs --reporter junit', 'script');
       if (options.reporter !== undefined && options.reporterOut === undefined && options.json) throw new EngineError('USAGE', '--json and --reporter both write to stdout: give --reporter-out <file>', 'script');
       // Commands load their heavy dependencies (Playwright, the demo site) only when they run.
@@ -75,6 +83,7 @@ export function buildProgram(): Command {
           ...(options.secrets === undefined ? {} : { secrets: options.secrets }),
           ...(options.reporter === undefined ? {} : { reporter: options.reporter }),
           ...(options.reporterOut === undefined ? {} : { reporterOut: options.reporterOut }),
+          egress: { allowHosts: options.allowHost, denyHosts: options.denyHost, allowCidrs: options.allowCidr, denyCidrs: options.denyCidr, allowPrivate: !options.denyPrivate },
         },
         io,
       );

@@ -1,7 +1,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { Browser } from 'playwright-core';
-import { ArtifactDirectory, type CaptureMode, ConsoleReporter, EngineError, junitXml, launchBrowser, type LeaseProvider, lighthouseCollector, prepareRun, type RunResult, runTransaction, writeHtmlReport } from '../engine/index.ts';
+import { ArtifactDirectory, type CaptureMode, ConsoleReporter, EgressPolicy, type EgressPolicyConfig, EngineError, junitXml, launchBrowser, type LeaseProvider, lighthouseCollector, prepareRun, type RunResult, runTransaction, writeHtmlReport } from '../engine/index.ts';
 import { exitCodeForStatus } from './exit-codes.ts';
 import { version } from './version.ts';
 import { loadScriptOrThrow } from './load-script.ts';
@@ -24,6 +24,20 @@ export interface ReplayOptions {
   /** A report for CI: JUnit XML on stdout, or into `reporterOut`. */
   reporter?: 'junit';
   reporterOut?: string;
+  /** Operator rules on top of the built-in egress policy (`--allow-host`, `--deny-host`, `--allow-cidr`, `--deny-cidr`, `--deny-private`). */
+  egress?: EgressPolicyConfig;
+}
+
+const egressFlags: Record<string, string> = { allowHosts: '--allow-host', denyHosts: '--deny-host', allowCidrs: '--allow-cidr', denyCidrs: '--deny-cidr' };
+
+/** The egress policy of the flags; a bad rule is bad input naming its flag. */
+function egressPolicyOf(config: EgressPolicyConfig | undefined): EgressPolicy {
+  try {
+    return new EgressPolicy(config);
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    throw new EngineError('SCRIPT_INVALID', message.replace(/^(\w+)\[\d+\]/, (whole, key: string) => egressFlags[key] ?? whole), 'script');
+  }
 }
 
 export interface ReplayIo {
@@ -48,6 +62,7 @@ export async function replay(file: string, options: ReplayOptions, io: ReplayIo,
   // A DevTools Recorder recording replays directly; what its import could not carry over is said on stderr.
   const script = await loadScriptOrThrow(file, { onWarning: (line) => io.stderr(`${line}\n`) });
   const secret = secretLookup(options.secrets);
+  const egress = egressPolicyOf(options.egress);
   const { redactor } = prepareRun(script, options.vars, secret);
   const reporter = new ConsoleReporter({ write: io.stderr, color: io.color });
   reporter.useRedactor(redactor);
@@ -66,6 +81,7 @@ export async function replay(file: string, options: ReplayOptions, io: ReplayIo,
       browser,
       variables: options.vars,
       secret,
+      egress,
       ...(options.screenshots === undefined ? {} : { screenshots: options.screenshots }),
       ...(options.filmstrip === undefined ? {} : { filmstrip: options.filmstrip }),
       ...(outDir === undefined ? {} : { artifacts: new ArtifactDirectory(outDir) }),

@@ -88,7 +88,8 @@ export async function runStart(options: StartOptions, io: Io): Promise<number> {
     const checkpoint = 'local';
     const token = await checkpointToken(controlPlane.url, dataDir, checkpoint);
     const count = await registerExamples(controlPlane.url, checkpoint, { baseUrl: site.url, partnerUrl: site.crossOriginUrl }, options.intervalSeconds);
-    const env = { ...process.env, ...demoSecrets, ...Object.fromEntries(Object.entries(process.env).filter(([k]) => k in demoSecrets)) };
+    // The examples upload files from their own directory: the agents' uploads directory.
+    const env = { ...process.env, ...demoSecrets, ...Object.fromEntries(Object.entries(process.env).filter(([k]) => k in demoSecrets)), CHECKPOINT_UPLOADS_DIR: examplesDir };
     for (let index = 1; index <= options.instances; index++) {
       agents.push(
         runAgentCommand(

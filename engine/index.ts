@@ -16,6 +16,7 @@ export * from './core/capacity.ts';
 export * from './core/clock.ts';
 export * from './core/conditions.ts';
 export * from './core/deadline.ts';
+export * from './core/egress-policy.ts';
 export * from './core/errors.ts';
 export * from './core/issue-path.ts';
 export * from './core/parse-script.ts';

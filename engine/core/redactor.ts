@@ -30,6 +30,62 @@ export function secretVariants(secret: string): string[] {
   return [...variants].filter((v) => v.length > 0);
 }
 
+const windows1252 = new TextDecoder('windows-1252');
+const regexSpecial = /[.*+?^${}()|[\]\\/]/g;
+const literal = (text: string) => text.replace(regexSpecial, '\\$&');
+/** A hex number matching either case (`3[cC]`), for percent-escapes and entities written either way. */
+const hexEitherCase = (value: number, width = 2) =>
+  value
+    .toString(16)
+    .padStart(width, '0')
+    .replace(/[a-f]/g, (d) => `[${d}${d.toUpperCase()}]`);
+const htmlNamed: Readonly<Record<string, readonly string[]>> = { '&': ['&amp;'], '<': ['&lt;'], '>': ['&gt;'], '"': ['&quot;'], "'": ['&apos;'], '\u00a0': ['&nbsp;'] };
+const jsonShort: Readonly<Record<string, string>> = { '"': '\\"', '\\': '\\\\', '/': '\\/', '\n': '\\n', '\r': '\\r', '\t': '\\t', '\b': '\\b', '\f': '\\f' };
+
+/**
+ * Every way one character of a secret is written by the encoders a secret passes through before it reaches an
+ * output, as a regular expression alternation: as is; percent-encoded (either hex case, and encoded twice:
+ * `%2527`); `+` for a space (forms); HTML entities (named, decimal, hex); JSON escapes (`\"`, `\u0027`), and
+ * those escapes HTML-escaped or JSON-escaped once more. Chromium, the HAR and the reports each encode a
+ * different subset of characters (Chromium's query encoding leaves `{` as is and turns `'` into `%27`,
+ * encodeURIComponent does the opposite), so each character is matched in any of its forms independently.
+ */
+function characterPattern(ch: string): string {
+  const forms = new Set<string>([literal(ch)]);
+  const bytes = [...Buffer.from(ch, 'utf8')];
+  forms.add(bytes.map((b) => `%${hexEitherCase(b)}`).join(''));
+  forms.add(bytes.map((b) => `%25${hexEitherCase(b)}`).join(''));
+  if (ch === ' ') forms.add('\\+');
+  if (bytes.length > 1) {
+    // HTTP header values are bytes: DevTools and the HAR show a UTF-8 secret's bytes as Latin-1/Windows-1252 text.
+    forms.add(literal(Buffer.from(bytes).toString('latin1')));
+    forms.add(literal(windows1252.decode(Uint8Array.from(bytes))));
+  }
+  // The URL parser turns a backslash in the path of an http(s) URL into a slash.
+  if (ch === '\\') forms.add('/');
+  const codePoint = ch.codePointAt(0) ?? 0;
+  forms.add(`&#0*${codePoint};`);
+  forms.add(`&#[xX]0*${hexEitherCase(codePoint, 1)};`);
+  for (const named of htmlNamed[ch] ?? []) forms.add(literal(named));
+  const units = [...Array(ch.length).keys()].map((i) => ch.charCodeAt(i));
+  const unicodeEscape = units.map((u) => `\\\\u${hexEitherCase(u, 4)}`).join('');
+  forms.add(unicodeEscape);
+  // The same escape inside a JSON string that is itself JSON-escaped (a log line holding a JSON body).
+  forms.add(units.map((u) => `\\\\\\\\u${hexEitherCase(u, 4)}`).join(''));
+  const short = jsonShort[ch];
+  if (short !== undefined) {
+    forms.add(literal(short));
+    forms.add(literal(JSON.stringify(short).slice(1, -1)));
+    if (ch === '"') forms.add(literal('\\&quot;'));
+  }
+  return `(?:${[...forms].join('|')})`;
+}
+
+/** One regular expression matching the secret with each character in any of its encoded forms. */
+export function secretPattern(secret: string): RegExp {
+  return new RegExp([...secret].map(characterPattern).join(''), 'g');
+}
+
 /**
  * Masks secret values in text. Built once per run from every secret the run resolved; every reporter and
  * log line goes through it. Longer variants are replaced first so a variant that contains another is
@@ -37,6 +93,7 @@ export function secretVariants(secret: string): string[] {
  */
 export class Redactor {
   #variants: string[] = [];
+  #patterns: RegExp[] = [];
 
   constructor(secrets: Iterable<string> = []) {
     for (const secret of secrets) this.add(secret);
@@ -47,6 +104,7 @@ export class Redactor {
     if (secret.length === 0) return;
     const next = new Set([...this.#variants, ...secretVariants(secret)]);
     this.#variants = [...next].sort((a, b) => b.length - a.length);
+    this.#patterns.push(secretPattern(secret));
   }
 
   get size(): number {
@@ -58,6 +116,8 @@ export class Redactor {
     for (const variant of this.#variants) {
       if (out.includes(variant)) out = out.split(variant).join(redactedMarker);
     }
+    // Mixed encodings (some characters escaped, others not) that no single variant above covers.
+    for (const pattern of this.#patterns) out = out.replace(pattern, redactedMarker);
     return out;
   }
 

@@ -23,6 +23,8 @@ import { renderDeep } from '../core/templates.ts';
 import type { Artifact, RunResult, StepResult } from '../schema/result.ts';
 import type { Script } from '../schema/script.ts';
 import { contextOptionsFrom } from '../browser/context-options.ts';
+import { EgressGuard } from '../browser/egress-guard.ts';
+import { defaultEgressPolicy, type EgressPolicy } from '../core/egress-policy.ts';
 import { prepareRun } from './prepare-run.ts';
 import { RunSession } from './session.ts';
 import { HttpErrorWatcher } from './http-error-watcher.ts';
@@ -41,6 +43,16 @@ export interface RunTransactionOptions extends CaptureRequest {
   script: Script;
   /** Path of the script file; relative upload paths resolve against its directory. */
   scriptPath?: string;
+  /**
+   * The only directory `upload` may read files from. Default: the script file's directory; with neither, file
+   * uploads are refused (inline `{ name, text }` files still work).
+   */
+  uploadsDir?: string;
+  /**
+   * Where the browser may connect (docs/security-egress.md). Default: the built-in policy (http/https only,
+   * link-local and cloud metadata addresses denied). `'off'` only for measurements of the guard's cost.
+   */
+  egress?: EgressPolicy | 'off';
   /** Where the fresh context comes from: a pool, or a single browser (wrapped for you). */
   browser: Browser | LeaseProvider;
   /** `--var` overrides of the script's variables. */
@@ -123,6 +135,20 @@ async function stopLoading(context: BrowserContext, page: Page, shared: () => Pr
   }
 }
 
+/** One warning per refused subresource (navigations fail their step instead), at most 20 and a count of the rest. */
+function egressWarnings(guard: EgressGuard, redactor: Redactor): { collector: string; message: string }[] {
+  const seen = new Set<string>();
+  const lines: string[] = [];
+  for (const block of guard.blocked) {
+    if (block.navigation || block.afterConnect || seen.has(block.url)) continue;
+    seen.add(block.url);
+    lines.push(`blocked ${block.url}: ${block.rule}`);
+  }
+  const shown = lines.slice(0, 20).map((message) => ({ collector: 'egress-policy', message: redactor.redact(message) }));
+  if (lines.length > 20) shown.push({ collector: 'egress-policy', message: `${lines.length - 20} more requests blocked by the egress policy` });
+  return shown;
+}
+
 /** Read whether each text is on the page (visible text of the main frame), within the deadline. */
 async function readTexts(page: Page, texts: readonly string[], deadline: Deadline): Promise<TextObservation[] | undefined> {
   if (texts.length === 0 || page.isClosed()) return undefined;
@@ -165,6 +191,7 @@ export async function runTransaction(options: RunTransactionOptions): Promise<Ru
   let collectors: Collector[] = [];
   let collectorContext: CollectorContext | undefined;
   let httpErrors: HttpErrorWatcher | undefined;
+  let egress: EgressGuard | undefined;
   /** Set after a failed step: all capture for it shares this deadline. */
   let captureWindow: Deadline | undefined;
 
@@ -206,6 +233,8 @@ export async function runTransaction(options: RunTransactionOptions): Promise<Ru
     if (crashSignal.aborted) run.abort(crashSignal.reason as Error);
     else crashSignal.addEventListener('abort', () => run.abort(crashSignal.reason as Error), { once: true });
     httpErrors = new HttpErrorWatcher(context, settings?.allowHttpStatuses);
+    // Before the script's own routes: those run first (Playwright calls the last one added first) and may only block more.
+    if (options.egress !== 'off') egress = await EgressGuard.install(context, { policy: options.egress ?? defaultEgressPolicy });
     for (const pattern of settings?.blockedUrls ?? []) {
       await context.route(pattern, (route) => route.abort('blockedbyclient'));
     }
@@ -261,18 +290,20 @@ export async function runTransaction(options: RunTransactionOptions): Promise<Ru
       const stepStartedAt = clock.wallNow().toISOString();
       const stepDeadline = scripted.child();
       httpErrors.watch((error) => stepDeadline.abort(error));
+      egress?.watch((error) => stepDeadline.abort(error));
       const stepRun = await executeStep(step, stepIndex, {
         script,
         session,
         network,
         values,
         setVariable: (name, value) => variables.set(name, value),
-        scriptDir: options.scriptPath === undefined ? process.cwd() : dirname(options.scriptPath),
+        scriptDir: options.uploadsDir ?? (options.scriptPath === undefined ? undefined : dirname(options.scriptPath)),
         scriptDeadlineMs,
         clock,
         deadline: stepDeadline,
       }).finally(() => {
         httpErrors?.unwatch();
+        egress?.unwatch();
         stepDeadline.dispose();
       });
       // Measurement and capture happen after the step's timed region.
@@ -327,7 +358,7 @@ export async function runTransaction(options: RunTransactionOptions): Promise<Ru
       });
     }
     // The page the last step led to answered with an HTTP error after the step ended (also during the finish hooks).
-    const late = httpErrors.takePending();
+    const late = httpErrors.takePending() ?? egress?.takePending();
     const last = steps.at(-1);
     if (late !== undefined && last !== undefined && last.status !== 'skipped' && last.error === undefined) {
       steps[steps.length - 1] = { ...last, status: 'failed', error: { ...late.toData(), message: `Step "${last.name}": ${late.message}` } };
@@ -340,6 +371,8 @@ export async function runTransaction(options: RunTransactionOptions): Promise<Ru
   } catch (thrown) {
     engineFault = toEngineError(thrown);
   } finally {
+    if (egress !== undefined) warnings.push(...egressWarnings(egress, redactor));
+    egress?.dispose();
     httpErrors?.dispose();
     captureWindow?.dispose();
     scripted.dispose();

@@ -28,7 +28,7 @@ export interface StepExecutorEnvironment {
   network: NetworkTracker;
   values: TemplateValues;
   setVariable: (name: string, value: string) => void;
-  scriptDir: string;
+  scriptDir: string | undefined;
   /** When the script's budget ends (monotonic ms): actions never get more than what is left of it. */
   scriptDeadlineMs: number;
   clock: Clock;
@@ -91,7 +91,7 @@ export async function executeStep(step: Step, stepIndex: number, env: StepExecut
   }
   // The page the last action led to answered with an HTTP error after the action returned.
   const late = error === undefined && env.deadline.ended && !env.deadline.expired ? env.deadline.reason : undefined;
-  if (late instanceof EngineError && late.code === 'HTTP_ERROR') {
+  if (late instanceof EngineError && (late.code === 'HTTP_ERROR' || late.code === 'POLICY_BLOCKED')) {
     const last = actions.length - 1;
     const lastAction = actions[last];
     if (lastAction !== undefined) actions[last] = { ...lastAction, status: 'failed' };

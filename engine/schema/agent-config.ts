@@ -1,3 +1,4 @@
+import ipaddr from 'ipaddr.js';
 import { z } from 'zod';
 import { instanceIdSchema } from './protocol.ts';
 
@@ -20,6 +21,31 @@ const wholeNumber = (min: number, max: number) =>
     .min(min, `expected at least ${min}`)
     .max(max, `expected at most ${max}`);
 
+/** A list: comma-separated in the environment (and in a flag), each entry checked by `valid`. */
+const commaList = (expected: string, valid: (entry: string) => boolean) =>
+  z.preprocess(
+    (value) => (typeof value === 'string' ? value.split(',').map((entry) => entry.trim()).filter((entry) => entry !== '') : value),
+    z.array(z.string().refine(valid, `expected ${expected}`)),
+  );
+const isHostPattern = (entry: string) => /^(\*\.|\.)?[a-z0-9_]([a-z0-9_.-]*[a-z0-9_])?\.?$/i.test(entry);
+const isCidr = (entry: string) => ipaddr.isValid(entry) || ipaddr.isValidCIDR(entry);
+
+/**
+ * Egress and files policy of the agent (docs/security-egress.md): where its browser may connect, on top of the
+ * built-in rules (http/https only, link-local and cloud metadata denied), and the one directory `upload` reads.
+ */
+const egressConfigFields = {
+  egressAllowHosts: commaList('host names such as intranet.example or *.corp.example', isHostPattern).optional().describe('Hosts always allowed, whatever they resolve to.'),
+  egressDenyHosts: commaList('host names such as ads.example or *.tracker.example', isHostPattern).optional().describe('Hosts always denied.'),
+  egressAllowCidrs: commaList('address ranges such as 10.0.0.0/8 or 169.254.10.1', isCidr).optional().describe('Address ranges allowed even where a built-in rule denies them.'),
+  egressDenyCidrs: commaList('address ranges such as 10.9.0.0/16 or fd00::/8', isCidr).optional().describe('Address ranges denied.'),
+  egressDenyPrivate: z
+    .preprocess((value) => (typeof value === 'string' ? (parseSwitch(value) ?? value) : value), z.boolean({ error: 'expected 1, true, on or yes (or 0, false, off, no)' }))
+    .optional()
+    .describe('Also deny loopback, RFC 1918, carrier-grade NAT and unique-local addresses.'),
+  uploadsDir: z.string().min(1).optional().describe('The only directory `upload` reads files from; without it only inline files upload.'),
+};
+
 export const agentConfigSchema = z.strictObject({
   controlPlane: z.string({ error: 'the control plane URL is required' }).trim().min(1, 'the control plane URL is required').describe('Base URL of the control plane.'),
   token: z
@@ -41,6 +67,7 @@ export const agentConfigSchema = z.strictObject({
   drainGraceMs: wholeNumber(0, 3_600_000).optional(),
   flushTimeoutMs: wholeNumber(0, 3_600_000).optional(),
   outboxCapBytes: wholeNumber(1, Number.MAX_SAFE_INTEGER).optional(),
+  ...egressConfigFields,
 });
 export type AgentConfig = z.infer<typeof agentConfigSchema>;
 export type AgentConfigKey = keyof AgentConfig;
@@ -59,6 +86,12 @@ export const agentConfigSources: Record<AgentConfigKey, { flag: string; env?: st
   drainGraceMs: { flag: '--drain-grace-ms' },
   flushTimeoutMs: { flag: '--flush-timeout-ms' },
   outboxCapBytes: { flag: '--outbox-cap-bytes' },
+  egressAllowHosts: { flag: '--egress-allow-host', env: 'CHECKPOINT_EGRESS_ALLOW_HOSTS' },
+  egressDenyHosts: { flag: '--egress-deny-host', env: 'CHECKPOINT_EGRESS_DENY_HOSTS' },
+  egressAllowCidrs: { flag: '--egress-allow-cidr', env: 'CHECKPOINT_EGRESS_ALLOW_CIDRS' },
+  egressDenyCidrs: { flag: '--egress-deny-cidr', env: 'CHECKPOINT_EGRESS_DENY_CIDRS' },
+  egressDenyPrivate: { flag: '--egress-deny-private', env: 'CHECKPOINT_EGRESS_DENY_PRIVATE' },
+  uploadsDir: { flag: '--uploads-dir', env: 'CHECKPOINT_UPLOADS_DIR' },
 };
 
 /**

@@ -295,3 +295,144 @@ describe('privacy: capture off, secrets and masking (real Chromium)', () => {
     assertMasked(await pixelsIn(image, password), 'the password field in the iframe');
   });
 });
+
+/** The text with every run of percent-escapes decoded (a secret encoded any way shows up plain). */
+function percentDecoded(text: string): string {
+  return text.replace(/(%[0-9a-fA-F]{2})+/g, (run) => {
+    try {
+      return decodeURIComponent(run);
+    } catch {
+      return run;
+    }
+  });
+}
+
+/** The text with HTML character references (named ones the report uses, decimal, hex) decoded. */
+function entitiesDecoded(text: string): string {
+  const named: Record<string, string> = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'", nbsp: '\u00a0' };
+  return text.replace(/&(#[xX][0-9a-fA-F]+|#[0-9]+|[a-z]+);/g, (whole, body: string) => {
+    if (body.startsWith('#x') || body.startsWith('#X')) return String.fromCodePoint(Number.parseInt(body.slice(2), 16));
+    if (body.startsWith('#')) return String.fromCodePoint(Number.parseInt(body.slice(1), 10));
+    return named[body] ?? whole;
+  });
+}
+
+/** JSON string escapes (\" \\ \/ \uXXXX) decoded, once. */
+function jsonDecoded(text: string): string {
+  return text.replace(/\\(u[0-9a-fA-F]{4}|["\\/])/g, (_whole, body: string) => (body.startsWith('u') ? String.fromCharCode(Number.parseInt(body.slice(1), 16)) : body));
+}
+
+describe('privacy: a secret with every character encoders treat differently (real Chromium, the replay command)', () => {
+  // ' " { space & < > + / and non-ASCII: Chromium's query encoding, form encoding, encodeURIComponent, JSON and
+  // HTML escaping each write a different subset of these differently.
+  const secret = `Tr'ck"y{pw} a&b<c>d+e/f\\g=é€😀`;
+  let browser: Browser;
+  let root: string;
+  let server: Server;
+  let url: string;
+
+  before(async () => {
+    browser = await launchBrowser();
+    root = await mkdtemp(join(tmpdir(), 'checkpoint-encoded-secret-'));
+    server = createServer((req, res) => {
+      const parsed = new URL(req.url ?? '/', 'http://x');
+      res.setHeader('content-type', 'text/html; charset=utf-8');
+      if (parsed.pathname === '/form') {
+        res.end('<title>form</title><form action="/echo" method="get"><input id="q" name="q"><button id="go" type="submit">Go</button></form>');
+        return;
+      }
+      // The page shows what it received, so the secret also reaches page text (and a failure message).
+      res.end(`<title>echo</title><p id="got">echoed ${parsed.searchParams.get('q')?.length ?? 0} characters</p>`);
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+  after(async () => {
+    await browser.close();
+    await new Promise((resolve) => server.close(resolve));
+    await rm(root, { recursive: true, force: true });
+  });
+
+  it('keeps it out of result.json, the --json output, report.html and the HAR in every encoding', async () => {
+    const { replay } = await import('../../cli/replay-command.ts');
+    const scriptPath = join(root, 'encoded.json');
+    const secretsPath = join(root, 'secrets.json');
+    await writeFile(secretsPath, JSON.stringify({ TRICKY: secret }));
+    await writeFile(
+      scriptPath,
+      JSON.stringify({
+        name: 'Encoded secret',
+        settings: { extraHttpHeaders: { 'X-Canary': '{{secret.TRICKY}}' } },
+        steps: [
+          { name: 'Query string', actions: [{ type: 'navigate', url: `${url}/form?k={{secret.TRICKY}}&plain=1#{{secret.TRICKY}}` }] },
+          {
+            name: 'Form',
+            actions: [
+              { type: 'fill', selector: '#q', value: '{{secret.TRICKY}}' },
+              { type: 'click', selector: '#go' },
+              { type: 'waitForUrl', contains: '/echo' },
+              { type: 'assertText', text: 'echoed' },
+            ],
+          },
+          // A failure whose message carries the secret (the assertion text).
+          { name: 'Fails', actions: [{ type: 'assertText', text: 'not here {{secret.TRICKY}}', timeoutMs: 300 }] },
+        ],
+      }),
+    );
+    const out = join(root, 'out');
+    const harPath = join(root, 'run.har');
+    let stdout = '';
+    let stderr = '';
+    const { result } = await replay(
+      scriptPath,
+      { vars: {}, out, headed: false, json: true, secrets: secretsPath, har: harPath, screenshots: 'off' },
+      { stdout: (text) => (stdout += text), stderr: (text) => (stderr += text), color: false },
+      browser,
+    );
+    assert.equal(result.steps[1]?.status, 'passed', JSON.stringify(result.steps[1]?.error));
+    assert.equal(result.steps[2]?.status, 'failed');
+    const outputs: Record<string, string> = {
+      'result.json': await readFile(join(out, 'result.json'), 'utf8'),
+      'report.html': await readFile(join(out, 'report.html'), 'utf8'),
+      HAR: await readFile(harPath, 'utf8'),
+      '--json output': stdout,
+      'console output': stderr,
+    };
+    assert.ok(outputs['HAR']?.includes('/echo?q='), 'the HAR has the form submission');
+    assert.ok(outputs['result.json']?.includes('[redacted]'), 'the secret was there to be masked');
+    const forms: Record<string, string> = {
+      raw: secret,
+      encodeURIComponent: encodeURIComponent(secret),
+      'lower-case percent': encodeURIComponent(secret).replace(/%[0-9A-F]{2}/g, (m) => m.toLowerCase()),
+      form: new URLSearchParams({ q: secret }).toString().slice(2),
+      "Chromium's query encoding": new URL(`http://h/?k=${secret}`).search.slice(3),
+      "Chromium's fragment encoding": new URL(`http://h/#${secret}`).hash.slice(1),
+      'JSON string': JSON.stringify(secret).slice(1, -1),
+      'JSON in JSON': JSON.stringify(JSON.stringify(secret)).slice(1, -1),
+      HTML: secret.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#39;'),
+      base64: Buffer.from(secret).toString('base64'),
+      'twice percent-encoded': encodeURIComponent(encodeURIComponent(secret)),
+    };
+    const decoders: Record<string, (text: string) => string> = {
+      'percent-decoded': percentDecoded,
+      'entity-decoded': entitiesDecoded,
+      'JSON-decoded': jsonDecoded,
+      'entity- then percent-decoded': (text) => percentDecoded(entitiesDecoded(text)),
+      'JSON- then percent-decoded': (text) => percentDecoded(jsonDecoded(text)),
+      'form-decoded': (text) => percentDecoded(text.replace(/\+/g, ' ')),
+    };
+    // Distinctive pieces: what would give the secret away even if a neighbour swallowed one end of it.
+    const pieces = ["Tr'ck", 'y{pw}', 'a&b<c>d', 'f\\g=é€😀'];
+    for (const [name, text] of Object.entries(outputs)) {
+      const bytes = Buffer.from(text);
+      for (const [form, encoded] of Object.entries(forms)) assert.ok(!bytes.includes(Buffer.from(encoded)), `${form} form of the secret in ${name}`);
+      for (const [how, decode] of Object.entries(decoders)) {
+        const decoded = decode(text);
+        for (const piece of pieces) {
+          const at = decoded.indexOf(piece);
+          assert.ok(at < 0, `"${piece}" of the secret in ${name} (${how}): …${JSON.stringify(decoded.slice(Math.max(0, at - 200), at + 80))} / raw ${JSON.stringify(text.slice(Math.max(0, at - 200), at + 120))}`);
+        }
+      }
+    }
+  });
+});

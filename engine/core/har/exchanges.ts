@@ -1,4 +1,5 @@
 /** CDP Network events → exchanges: one per request hop; a redirect chain is several exchanges with one request id. */
+import { egressAbortErrorText, egressBlockedText } from '../egress-policy.ts';
 import type { CdpHeaders, CdpRequest, CdpResponse, RecordedNetworkEvent } from '../network-events.ts';
 
 /** One HTTP exchange: a request and (if any) its response. Redirect hops are separate exchanges. */
@@ -150,7 +151,9 @@ export function exchangesFromEvents(events: readonly RecordedNetworkEvent[]): Ne
         const p = event.params;
         exchange.endTime = p.timestamp;
         exchange.lastEventTime = Math.max(exchange.lastEventTime, p.timestamp);
-        exchange.failure = p.blockedReason === undefined ? { errorText: p.errorText, canceled: p.canceled === true } : { errorText: p.errorText, canceled: p.canceled === true, blockedReason: p.blockedReason };
+        // The egress guard's refusals say so, instead of Chromium's generic "access denied".
+        const errorText = p.errorText === egressAbortErrorText ? egressBlockedText : p.errorText;
+        exchange.failure = p.blockedReason === undefined ? { errorText, canceled: p.canceled === true } : { errorText, canceled: p.canceled === true, blockedReason: p.blockedReason };
         exchange.state = 'failed';
         break;
       }

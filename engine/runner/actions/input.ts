@@ -1,5 +1,5 @@
-import { readFile } from 'node:fs/promises';
-import { basename, isAbsolute, resolve as resolvePath } from 'node:path';
+import { readFile, realpath } from 'node:fs/promises';
+import { basename, isAbsolute, resolve as resolvePath, sep } from 'node:path';
 import { EngineError } from '../../core/errors.ts';
 import type { ActionOf } from '../../schema/actions.ts';
 import { onElement } from './element.ts';
@@ -35,13 +35,40 @@ export const inputHandlers: Pick<ActionHandlers, 'click' | 'doubleClick' | 'hove
   },
 };
 
+const inside = (root: string, path: string) => path === root || path.startsWith(root.endsWith(sep) ? root : `${root}${sep}`);
+
+/**
+ * The file `file` names, if it lies inside `root` once every symlink is resolved. A script (or a control plane
+ * that sends one) must not read what else the checkpoint can: `/etc/passwd`, `../../.ssh`, a link out.
+ */
+async function confinedPath(root: string | undefined, file: string, index: number): Promise<string> {
+  if (root === undefined) {
+    throw new EngineError('POLICY_BLOCKED', `files[${index}]: cannot upload "${file}": no uploads directory is configured (an agent reads files only from --uploads-dir / CHECKPOINT_UPLOADS_DIR)`, 'script');
+  }
+  const outside = (dir: string) => new EngineError('POLICY_BLOCKED', `files[${index}]: "${file}" is outside the allowed uploads directory ${dir}`, 'script');
+  const base = resolvePath(root);
+  const path = isAbsolute(file) ? resolvePath(file) : resolvePath(base, file);
+  // Refuse by the name first, so nothing outside is even probed for existence.
+  if (!inside(base, path)) throw outside(base);
+  let real: string;
+  let realRoot: string;
+  try {
+    realRoot = await realpath(base);
+    real = await realpath(path);
+  } catch {
+    throw new EngineError('FILE_NOT_FOUND', `files[${index}]: cannot read "${file}" (looked for ${path})`, 'script');
+  }
+  if (!inside(realRoot, real)) throw outside(base);
+  return real;
+}
+
 async function uploadFiles(env: ActionEnvironment, action: ActionOf<'upload'>) {
   const files: { name: string; mimeType: string; buffer: Buffer }[] = [];
   for (const [index, file] of action.files.entries()) {
     if (typeof file === 'string') {
-      const path = isAbsolute(file) ? file : resolvePath(env.scriptDir, file);
+      const path = await confinedPath(env.scriptDir, file, index);
       try {
-        files.push({ name: basename(path), mimeType: 'application/octet-stream', buffer: await readFile(path) });
+        files.push({ name: basename(file), mimeType: 'application/octet-stream', buffer: await readFile(path) });
       } catch {
         throw new EngineError('FILE_NOT_FOUND', `files[${index}]: cannot read "${file}" (looked for ${path})`, 'script');
       }

@@ -16,8 +16,11 @@ export interface ActionEnvironment {
   /** The budget the deadline started with, for messages ("… within N ms"). */
   timeoutMs: number;
   clock: Clock;
-  /** Directory of the script file; upload paths are relative to it. */
-  scriptDir: string;
+  /**
+   * The only directory `upload` reads files from (the script's own for local replay, the configured uploads
+   * directory on an agent); relative paths resolve against it. Undefined: file uploads are refused.
+   */
+  scriptDir: string | undefined;
   setVariable: (name: string, value: string) => void;
 }
 

@@ -132,6 +132,42 @@ describe('Redactor', () => {
   });
 });
 
+describe('Redactor: every form Chromium, the HAR and the reports write', () => {
+  const tricky = `it's "q"{x} a&b<c>d+e/f\\g é€😀`;
+  const redactor = new Redactor([tricky]);
+  const html = (text: string) => text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#39;');
+  const forms: Record<string, string> = {
+    "Chromium's query encoding (' as %27, { as is)": new URL(`http://h/?k=${tricky}`).search.slice(3),
+    "Chromium's path encoding": new URL(`http://h/${tricky}`).pathname.slice(1),
+    "Chromium's fragment encoding": new URL(`http://h/#${tricky}`).hash.slice(1),
+    'form encoding (+ for space, %27)': new URLSearchParams({ k: tricky }).toString().slice(2),
+    'lower-case percent-escapes': encodeURIComponent(tricky).replace(/%[0-9A-F]{2}/g, (m) => m.toLowerCase()),
+    'percent-encoded twice': encodeURIComponent(encodeURIComponent(tricky)),
+    'HTML-escaped query string': html(new URL(`http://h/?k=${tricky}`).search.slice(3)),
+    'hex and decimal character references': [...tricky].map((c, i) => (i % 2 === 0 ? `&#x${(c.codePointAt(0) ?? 0).toString(16)};` : `&#${c.codePointAt(0) ?? 0};`)).join(''),
+    'JSON with \\u escapes for non-ASCII and markup': JSON.stringify(tricky).slice(1, -1).replace(/[^\x20-\x7e]|[<>&']/g, (c) => [...c].map((u) => `\\u${u.charCodeAt(0).toString(16).padStart(4, '0')}`).join('')),
+    'HTML-escaped JSON': html(JSON.stringify(tricky).slice(1, -1)),
+    'UTF-8 bytes read as Latin-1 (a header value in DevTools)': Buffer.from(tricky, 'utf8').toString('latin1'),
+    'UTF-8 bytes read as Windows-1252': new TextDecoder('windows-1252').decode(Buffer.from(tricky, 'utf8')),
+  };
+  for (const [name, encoded] of Object.entries(forms)) {
+    it(`masks the ${name} form`, () => {
+      const out = redactor.redact(`before ${encoded} after`);
+      assert.equal(out, `before ${redactedMarker} after`, `${encoded} → ${out}`);
+    });
+  }
+
+  it('masks a secret inside a basic auth header at any offset', () => {
+    const header = `Basic ${Buffer.from(`monitor:${tricky}`).toString('base64')}`;
+    assert.ok(!redactor.redact(header).includes(Buffer.from(tricky).toString('base64').slice(4, 20)));
+  });
+
+  it('does not mask text that only shares characters with the secret', () => {
+    const text = `it's "q" a&b and é€ here`;
+    assert.equal(redactor.redact(text), text);
+  });
+});
+
 describe('secretVariants', () => {
   it('lists the plain, encoded and escaped forms without empties or duplicates', () => {
     const variants = secretVariants('a b');

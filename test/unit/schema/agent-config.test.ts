@@ -26,3 +26,46 @@ describe('agent configuration: one schema for flags and environment', () => {
     assert.deepEqual(!multiline.ok && multiline.problems, ['--token: must be a single line'], 'the token is never echoed');
   });
 });
+
+describe('agent configuration: the egress and files block', () => {
+  it('reads comma-separated lists and switches from the environment, into a working policy', async () => {
+    const { egressPolicyFromSettings } = await import('../../../engine/core/egress-policy.ts');
+    const resolved = resolveAgentConfig(
+      {},
+      {
+        ...required,
+        CHECKPOINT_EGRESS_ALLOW_HOSTS: 'intranet.example, *.corp.example',
+        CHECKPOINT_EGRESS_DENY_HOSTS: 'ads.example',
+        CHECKPOINT_EGRESS_ALLOW_CIDRS: '169.254.10.0/24',
+        CHECKPOINT_EGRESS_DENY_CIDRS: '10.9.0.0/16,fd00::/8',
+        CHECKPOINT_EGRESS_DENY_PRIVATE: 'on',
+        CHECKPOINT_UPLOADS_DIR: '/srv/uploads',
+      },
+    );
+    assert.ok(resolved.ok, JSON.stringify(resolved));
+    assert.deepEqual(resolved.config.egressAllowHosts, ['intranet.example', '*.corp.example']);
+    assert.deepEqual(resolved.config.egressDenyCidrs, ['10.9.0.0/16', 'fd00::/8']);
+    assert.equal(resolved.config.egressDenyPrivate, true);
+    assert.equal(resolved.config.uploadsDir, '/srv/uploads');
+    const policy = egressPolicyFromSettings(resolved.config);
+    assert.equal(policy.checkAddress('10.1.1.1').allowed, false, 'private denied');
+    assert.equal(policy.checkAddress('169.254.10.7').allowed, true, 'allowed range');
+    assert.equal(policy.checkUrl('http://ads.example/', 'navigation').allowed, false);
+    assert.equal(policy.checkUrl('http://intranet.example/', 'navigation').allowed, true);
+  });
+
+  it('names the variable of a bad entry', () => {
+    const bad = resolveAgentConfig({}, { ...required, CHECKPOINT_EGRESS_DENY_CIDRS: '10.0.0.0/8,ten', CHECKPOINT_EGRESS_ALLOW_HOSTS: 'http://x/' });
+    assert.equal(bad.ok, false);
+    const problems = bad.ok ? [] : bad.problems;
+    assert.ok(problems.some((p) => /^CHECKPOINT_EGRESS_DENY_CIDRS: expected address ranges/.test(p)), problems.join('\n'));
+    assert.ok(problems.some((p) => /^CHECKPOINT_EGRESS_ALLOW_HOSTS: expected host names/.test(p)), problems.join('\n'));
+  });
+
+  it('leaves the default policy when nothing is set', () => {
+    const resolved = resolveAgentConfig({}, required);
+    assert.ok(resolved.ok);
+    assert.equal(resolved.config.egressDenyCidrs, undefined);
+    assert.equal(resolved.config.uploadsDir, undefined);
+  });
+});
