@@ -1,7 +1,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { Browser } from 'playwright-core';
-import { ArtifactDirectory, type CaptureMode, ConsoleReporter, EngineError, launchBrowser, type LeaseProvider, lighthouseCollector, prepareRun, type RunResult, runTransaction, writeHtmlReport } from '../engine/index.ts';
+import { ArtifactDirectory, type CaptureMode, type CheckScript, ConsoleReporter, EngineError, isBrowserScript, launchBrowser, type LeaseProvider, lighthouseCollector, prepareCheck, prepareRun, type RunResult, runCheck, runTransaction, writeHtmlReport } from '../engine/index.ts';
 import { exitCodeForStatus } from './exit-codes.ts';
 import { version } from './version.ts';
 import { loadScriptOrThrow } from './load-script.ts';
@@ -43,7 +43,9 @@ export async function writeResultFile(outDir: string, result: RunResult): Promis
  */
 export async function replay(file: string, options: ReplayOptions, io: ReplayIo, sharedBrowser?: Browser | LeaseProvider): Promise<{ exitCode: number; result: RunResult }> {
   // A DevTools Recorder recording replays directly; what its import could not carry over is said on stderr.
-  const script = await loadScriptOrThrow(file, { onWarning: (line) => io.stderr(`${line}\n`) });
+  const loaded = await loadScriptOrThrow(file, { onWarning: (line) => io.stderr(`${line}\n`) });
+  if (!isBrowserScript(loaded)) return replayCheck(loaded, options, io);
+  const script = loaded;
   const secret = secretLookup(options.secrets);
   const { redactor } = prepareRun(script, options.vars, secret);
   const reporter = new ConsoleReporter({ write: io.stderr, color: io.color });
@@ -85,6 +87,31 @@ export async function replay(file: string, options: ReplayOptions, io: ReplayIo,
   } finally {
     await launched?.close().catch(() => undefined);
   }
+}
+
+/** Write result.json and report.html into the output directory, saying where on stderr. */
+async function writeOutputs(outDir: string | undefined, result: RunResult, io: ReplayIo): Promise<void> {
+  if (outDir === undefined) return;
+  const path = await writeResultFile(outDir, result);
+  io.stderr(`  result: ${path}\n`);
+  const reportPath = await writeHtmlReport(outDir, result);
+  io.stderr(`  report: ${reportPath}\n`);
+}
+
+/**
+ * Replay of a non-browser check (API, HTTP, infrastructure): no browser is launched; browser-only options
+ * (--headed, --screenshots, --lighthouse, --har, --filmstrip) have nothing to act on.
+ */
+async function replayCheck(script: CheckScript, options: ReplayOptions, io: ReplayIo): Promise<{ exitCode: number; result: RunResult }> {
+  const secret = secretLookup(options.secrets);
+  prepareCheck(script, options.vars, secret);
+  const reporter = new ConsoleReporter({ write: io.stderr, color: io.color });
+  const { result, redactor } = await runCheck({ script, variables: options.vars, secret, listener: reporter });
+  reporter.useRedactor(redactor);
+  reporter.summary(result);
+  await writeOutputs(options.out === undefined ? undefined : resolve(options.out), result, io);
+  if (options.json) io.stdout(`${redactor.redact(JSON.stringify(result, null, 2))}\n`);
+  return { exitCode: exitCodeForStatus(result.status), result };
 }
 
 export { collectVar } from './vars.ts';

@@ -4,6 +4,7 @@
  */
 // Contracts: the script format, results, the wire protocol, error codes.
 export * from './schema/actions.ts';
+export * from './schema/checks/api.ts';
 export * from './schema/conditions.ts';
 export * from './schema/error-codes.ts';
 export * from './schema/json-schema.ts';
@@ -30,6 +31,8 @@ export * from './browser/pool.ts';
 export * from './browser/resource-limits.ts';
 export * from './collectors/lighthouse-collector.ts';
 export * from './runner/run-transaction.ts';
+export * from './runner/run-check.ts';
+export * from './checks/check-placeholders.ts';
 export * from './runner/scheduler.ts';
 export * from './report/artifact-dir.ts';
 export * from './report/console-reporter.ts';

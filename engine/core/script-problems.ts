@@ -69,7 +69,8 @@ function describeIssue(issue: z.core.$ZodIssue, input: unknown): ScriptProblem |
       };
     }
     case 'invalid_union': {
-      const options = 'options' in issue && Array.isArray(issue.options) ? (issue.options as unknown[]).map(String) : [];
+      // A discriminator that may be absent (`kind` of a browser script) lists `undefined` among its options: not a value to suggest.
+      const options = 'options' in issue && Array.isArray(issue.options) ? (issue.options as unknown[]).filter((option) => typeof option === 'string') : [];
       if (options.length > 0) {
         const hint = typeof received === 'string' ? closestMatch(received, options) : undefined;
         const got = received === undefined ? 'nothing' : describeValue(received);
