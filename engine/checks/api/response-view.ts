@@ -30,7 +30,10 @@ function jsonOf(view: ResponseView): unknown {
   return parsed.get(view);
 }
 
-/** The first match of a JSONPath in the JSON body (`$.items.length` gives an array's length). */
+/**
+ * A JSONPath in the JSON body: its one match, or the list of every match when there are several
+ * (`$.items[*].status`). `$.items.length` gives an array's length.
+ */
 export function readJsonPath(view: ResponseView, path: string): Lookup {
   const json = jsonOf(view);
   if (json === notJson) return { found: false, why: `the body is not JSON (it starts with ${JSON.stringify(view.text.slice(0, 40))})` };
@@ -41,7 +44,7 @@ export function readJsonPath(view: ResponseView, path: string): Lookup {
     return { found: false, why: `the JSONPath ${path} is not valid: ${error instanceof Error ? error.message : String(error)}` };
   }
   if (matches.length === 0) return { found: false, why: `nothing in the body matches ${path}` };
-  return { found: true, value: matches[0] };
+  return { found: true, value: matches.length === 1 ? matches[0] : matches };
 }
 
 export function readHeader(view: ResponseView, name: string): Lookup {

@@ -156,7 +156,7 @@ export const assertionSchema = z
     z
       .strictObject({ type: z.literal('jsonPath'), path: z.string().min(1).max(2000).describe('A JSONPath into the JSON body, e.g. `$.items[0].id` or `$.items.length`.'), operator, value: expected })
       .superRefine(comparable)
-      .describe('A value in the JSON body (the first match of the JSONPath).'),
+      .describe('A value in the JSON body: the one match of the JSONPath, or the list of every match when there are several (`contains` then looks for an equal item).'),
     z
       .strictObject({ type: z.literal('body'), operator, value: expected })
       .superRefine(comparable)
@@ -187,7 +187,7 @@ const secretFlag = z
 
 export const extractSchema = z
   .discriminatedUnion('from', [
-    z.strictObject({ name: variableName.describe('Variable name, used as {{name}} in later steps.'), from: z.literal('json'), path: z.string().min(1).max(2000).describe('JSONPath of the value.'), secret: secretFlag }),
+    z.strictObject({ name: variableName.describe('Variable name, used as {{name}} in later steps.'), from: z.literal('json'), path: z.string().min(1).max(2000).describe('JSONPath of the value (several matches are taken as a JSON list).'), secret: secretFlag }),
     z.strictObject({ name: variableName.describe('Variable name.'), from: z.literal('header'), header: headerName.describe('Header name (any case).'), secret: secretFlag }),
     z.strictObject({
       name: variableName.describe('Variable name.'),
