@@ -52,6 +52,6 @@ export function parseScriptValue(data: unknown): ParseScriptOutcome {
 /** Validate an already-parsed value against the schema of its `kind` (browser when absent). */
 export function parseMonitorScriptValue(data: unknown): ParseMonitorScriptOutcome {
   const result = monitorScriptSchema.safeParse(data);
-  if (result.success) return { ok: true, script: result.data as MonitorScript };
+  if (result.success) return { ok: true, script: result.data };
   return { ok: false, problems: describeIssues(result.error.issues, data) };
 }

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { captureModeSchema, scriptSchema } from './script.ts';
+import { captureModeSchema, monitorScriptSchema } from './script.ts';
 import { resultSchema } from './result.ts';
 
 /**
@@ -47,7 +47,7 @@ export const monitorDefinitionSchema = z.object({
   checkpoint: z.string().min(1).max(200).describe('Name of the private location (checkpoint) that runs it.'),
   intervalSeconds: z.number().int().min(10).max(86_400),
   enabled: z.boolean(),
-  script: scriptSchema,
+  script: monitorScriptSchema.describe('The script of any kind: a browser transaction (default), an API monitor, an HTTP request or an infrastructure check.'),
   variables: z.record(z.string(), z.string()).optional(),
   capture: captureRequestSchema.optional(),
   alertOnWarning: z

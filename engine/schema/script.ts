@@ -143,9 +143,6 @@ function infraScriptSchemas(): z.ZodObject[] {
  * Every kind of monitor script, told apart by `kind`: a browser transaction (the default when `kind` is absent),
  * a multi-step API monitor, a single HTTP(S) request, or an infrastructure check.
  */
-export const monitorScriptSchema = z
-  .discriminatedUnion('kind', [scriptSchema, apiScriptSchema, httpScriptSchema, ...infraScriptSchemas()])
-  .describe('A monitor script: a browser transaction (default), an API monitor (`kind: "api"`), a single HTTP(S) request (`kind: "http"`) or an infrastructure check.');
 
 /** An infrastructure check as validated: the common fields and the kind's own (engine/schema/checks/infra.ts). */
 export interface InfraScript {
@@ -157,6 +154,13 @@ export interface InfraScript {
   conditions?: Condition[] | undefined;
   [field: string]: unknown;
 }
+
+// Typed by hand: the infrastructure kinds come from a registry, so zod can only infer them as plain records.
+export const monitorScriptSchema = z
+  .discriminatedUnion('kind', [scriptSchema, apiScriptSchema, httpScriptSchema, ...infraScriptSchemas()])
+  .describe(
+    'A monitor script: a browser transaction (default), an API monitor (`kind: "api"`), a single HTTP(S) request (`kind: "http"`) or an infrastructure check.',
+  ) as unknown as z.ZodType<MonitorScript>;
 
 /** Alias kept next to the others: the browser transaction script. */
 export type BrowserScript = Script;

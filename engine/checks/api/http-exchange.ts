@@ -114,7 +114,6 @@ export async function exchange(request: ExchangeRequest, env: CheckEnvironment, 
   const target = `${host}:${port}`;
   const secure = url.protocol === 'https:';
   let tlsDetails: TlsDetails | undefined;
-  let remoteAddress = '';
   let readyAtMs: number | undefined;
   let client: Client | undefined;
   const fail = (error: unknown): never => {
@@ -125,7 +124,7 @@ export async function exchange(request: ExchangeRequest, env: CheckEnvironment, 
     deadline.throwIfEnded();
     const resolved = await deadline.race(env.lookup(host));
     phases.dnsMs = resolved.dnsMs;
-    remoteAddress = resolved.address;
+    const remoteAddress = resolved.address;
     const connector = (_options: unknown, callback: (...args: [null, Socket | TLSSocket] | [Error, null]) => void): void => {
       let settled = false;
       const done = (error: Error | null, socket?: Socket | TLSSocket) => {
@@ -142,7 +141,7 @@ export async function exchange(request: ExchangeRequest, env: CheckEnvironment, 
         done(deadline.reason ?? new Error('aborted'));
       };
       deadline.signal.addEventListener('abort', onAbort, { once: true });
-      raw.once('error', (error) => done(error));
+      raw.once('error', (error: Error) => done(error));
       raw.once('connect', () => {
         phases.connectMs = clock.nowMs() - connectStartMs;
         if (!secure) {
@@ -164,7 +163,7 @@ export async function exchange(request: ExchangeRequest, env: CheckEnvironment, 
             ? {}
             : { cert: tls.clientCertificate.cert, key: tls.clientCertificate.key, ...(tls.clientCertificate.passphrase === undefined ? {} : { passphrase: tls.clientCertificate.passphrase }) }),
         });
-        socket.once('error', (error) => done(error));
+        socket.once('error', (error: Error) => done(error));
         socket.once('secureConnect', () => {
           phases.tlsMs = clock.nowMs() - tlsStartMs;
           tlsDetails = tlsDetailsOf(socket, env);
@@ -183,7 +182,7 @@ export async function exchange(request: ExchangeRequest, env: CheckEnvironment, 
     client = new Client(url.origin, { connect: connector as never, pipelining: 1, headersTimeout: 0, bodyTimeout: 0 });
     const options: Dispatcher.RequestOptions = {
       path: `${url.pathname}${url.search}`,
-      method: request.method as Dispatcher.HttpMethod,
+      method: request.method,
       headers: request.headers,
       signal: deadline.signal,
       ...(request.body === undefined ? {} : { body: request.body }),

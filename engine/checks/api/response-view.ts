@@ -63,5 +63,6 @@ export function readRegex(view: ResponseView, pattern: string): Lookup {
 export function asText(value: unknown): string {
   if (typeof value === 'string') return value;
   if (value === undefined) return '';
-  return typeof value === 'object' ? JSON.stringify(value) : String(value as number | boolean | null);
+  if (value === null || typeof value === 'object') return JSON.stringify(value);
+  return typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint' ? String(value) : '';
 }
