@@ -118,6 +118,7 @@ export class Agent {
         version: options.version,
         ...(this.#browserVersion === '' ? {} : { browserVersion: this.#browserVersion }),
         capacity: this.#capacity,
+        checkCapacity: this.#scheduler.checkConcurrency,
         privacyLock: options.privacyLock,
         startedAt: this.#startedAt,
       }),

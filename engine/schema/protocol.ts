@@ -65,7 +65,13 @@ export const helloMessage = z.object({
   instanceId: instanceIdSchema,
   version: z.string().describe('Checkpoint software version.'),
   browserVersion: z.string().optional(),
-  capacity: z.number().int().min(0).describe('Runs the instance takes at once.'),
+  capacity: z.number().int().min(0).describe('Browser transactions the instance takes at once.'),
+  checkCapacity: z
+    .number()
+    .int()
+    .min(0)
+    .optional()
+    .describe('Non-browser checks (API, HTTP, infrastructure) the instance takes at once, in their own lane; absent: the instance runs no checks.'),
   privacyLock: z.boolean().describe('True when this instance never captures images, whatever it is asked.'),
   startedAt: isoTime,
 });
