@@ -129,8 +129,8 @@ export const apiKinds = ['api', 'http'] as const;
  * One schema per infrastructure kind: the fields every check has (`kind`, `name`, `timeoutMs`, `conditions`,
  * `variables`...) and the kind's own fields from engine/schema/checks/infra.ts, flat.
  */
-function infraScriptSchemas(): z.ZodObject[] {
-  return Object.entries(infraCheckSchemas)
+function infraScriptSchemas(infra: Readonly<Record<string, z.ZodObject>>): z.ZodObject[] {
+  return Object.entries(infra)
     .filter(([kind]) => kind !== 'browser' && !(apiKinds as readonly string[]).includes(kind))
     .map(([kind, spec]) =>
       z
@@ -139,10 +139,22 @@ function infraScriptSchemas(): z.ZodObject[] {
     );
 }
 
+/** The script schema over the browser, API and HTTP kinds and the given infrastructure kinds (tests pass their own). */
+export function buildMonitorScriptSchema(infra: Readonly<Record<string, z.ZodObject>>): z.ZodType<MonitorScript> {
+  // Typed by hand: the infrastructure kinds come from a registry, so zod can only infer them as plain records.
+  return z
+    .discriminatedUnion('kind', [scriptSchema, apiScriptSchema, httpScriptSchema, ...infraScriptSchemas(infra)])
+    .describe(
+      'A monitor script: a browser transaction (default), an API monitor (`kind: "api"`), a single HTTP(S) request (`kind: "http"`) or an infrastructure check.',
+    ) as unknown as z.ZodType<MonitorScript>;
+}
+
 /**
  * Every kind of monitor script, told apart by `kind`: a browser transaction (the default when `kind` is absent),
- * a multi-step API monitor, a single HTTP(S) request, or an infrastructure check.
+ * a multi-step API monitor, a single HTTP(S) request, or an infrastructure check (whatever
+ * engine/schema/checks/infra.ts lists).
  */
+export const monitorScriptSchema = buildMonitorScriptSchema(infraCheckSchemas);
 
 /** An infrastructure check as validated: the common fields and the kind's own (engine/schema/checks/infra.ts). */
 export interface InfraScript {
@@ -154,13 +166,6 @@ export interface InfraScript {
   conditions?: Condition[] | undefined;
   [field: string]: unknown;
 }
-
-// Typed by hand: the infrastructure kinds come from a registry, so zod can only infer them as plain records.
-export const monitorScriptSchema = z
-  .discriminatedUnion('kind', [scriptSchema, apiScriptSchema, httpScriptSchema, ...infraScriptSchemas()])
-  .describe(
-    'A monitor script: a browser transaction (default), an API monitor (`kind: "api"`), a single HTTP(S) request (`kind: "http"`) or an infrastructure check.',
-  ) as unknown as z.ZodType<MonitorScript>;
 
 /** Alias kept next to the others: the browser transaction script. */
 export type BrowserScript = Script;

@@ -112,7 +112,9 @@ const operator = z
   .enum(assertionOperators)
   .describe('How the value is compared: `equals`, `notEquals`, `contains`, `notContains`, `matches` (a regular expression), `lessThan`, `lessThanOrEqual`, `greaterThan`, `greaterThanOrEqual` (numbers), `exists`, `notExists`.');
 const expected = z.union([z.string().max(10_000), z.number(), z.boolean()]).optional().describe('The value compared with (not for `exists` / `notExists`).');
-const numericOperators = z.enum(['equals', 'notEquals', 'lessThan', 'lessThanOrEqual', 'greaterThan', 'greaterThanOrEqual']);
+const numericOperators = z
+  .enum(['equals', 'notEquals', 'lessThan', 'lessThanOrEqual', 'greaterThan', 'greaterThanOrEqual'])
+  .describe('How the number is compared.');
 
 /** A comparison needs a value except `exists`/`notExists`; `matches` needs a valid regular expression. */
 function comparable<T extends { operator: AssertionOperator; value?: string | number | boolean | undefined }>(assertion: T, context: z.core.$RefinementCtx<T>): void {
@@ -187,12 +189,12 @@ const secretFlag = z
 
 export const extractSchema = z
   .discriminatedUnion('from', [
-    z.strictObject({ name: variableName.describe('Variable name, used as {{name}} in later steps.'), from: z.literal('json'), path: z.string().min(1).max(2000).describe('JSONPath of the value (several matches are taken as a JSON list).'), secret: secretFlag }),
-    z.strictObject({ name: variableName.describe('Variable name.'), from: z.literal('header'), header: headerName.describe('Header name (any case).'), secret: secretFlag }),
+    z.strictObject({ name: variableName.describe('Variable name, used as {{name}} in later steps.'), from: z.literal('json').describe('From the JSON body.'), path: z.string().min(1).max(2000).describe('JSONPath of the value (several matches are taken as a JSON list).'), secret: secretFlag }),
+    z.strictObject({ name: variableName.describe('Variable name.'), from: z.literal('header').describe('From a response header.'), header: headerName.describe('Header name (any case).'), secret: secretFlag }),
     z.strictObject({
       name: variableName.describe('Variable name.'),
       secret: secretFlag,
-      from: z.literal('regex'),
+      from: z.literal('regex').describe('From the body, by a regular expression.'),
       pattern: validRegex.describe('Regular expression run on the body; the value is its first group (or the whole match).'),
     }),
   ])
