@@ -225,7 +225,13 @@ export async function runCheck(options: RunCheckOptions): Promise<RunTransaction
           deadline.dispose();
         }
         for (const value of outcome.sensitive) redactor.add(value);
-        const tainted = step.auth?.type === 'oauth2-client-credentials' || usesSecret({ request: step.request, auth: step.auth ?? settings.auth, headers: settings.headers }, sensitive);
+        // What a request that sends a secret gets back (a login's token) is a secret too; a request that only
+        // authenticates with one (a bearer token, a header) answers with data, reported as it is.
+        const auth = step.auth ?? settings.auth;
+        const tainted =
+          auth?.type === 'oauth2-client-credentials' ||
+          usesSecret({ url: step.request.url, query: step.request.query, body: step.request.body }, sensitive) ||
+          (auth?.type === 'basic' && usesSecret(auth, sensitive));
         for (const [name, value] of outcome.extracted) {
           variables.set(name, value);
           const secret = tainted || step.extract?.find((extract) => extract.name === name)?.secret === true;

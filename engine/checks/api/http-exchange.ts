@@ -88,6 +88,15 @@ function tlsDetailsOf(socket: TLSSocket, env: CheckEnvironment): TlsDetails | un
   };
 }
 
+/** Why a certificate was refused, in words, with OpenSSL's code for searching. */
+export function certificateProblem(code: string): string {
+  if (code === 'CERT_HAS_EXPIRED') return `it has expired (${code})`;
+  if (code === 'CERT_NOT_YET_VALID') return `it is not valid yet (${code})`;
+  if (code === 'ERR_TLS_CERT_ALTNAME_INVALID') return `it is not for this host name (${code})`;
+  if (/SELF_SIGNED|UNABLE_TO_VERIFY|UNABLE_TO_GET_ISSUER/.test(code)) return `it is not issued by a trusted CA; add the CA to the checkpoint's CA bundle (${code})`;
+  return code;
+}
+
 /** Network errors as one sentence with the code they deserve. */
 export function networkError(error: unknown, target: string): EngineError {
   if (error instanceof EngineError) return error;
@@ -171,7 +180,7 @@ export async function exchange(request: ExchangeRequest, env: CheckEnvironment, 
             socket.destroy();
             const why = String(socket.authorizationError);
             const subject = tlsDetails === undefined ? '' : ` (certificate ${tlsDetails.subject}, issued by ${tlsDetails.issuer}, valid to ${tlsDetails.validTo.slice(0, 10)})`;
-            done(new EngineError('TLS_FAILED', `the certificate of ${target} was not accepted: ${why}${subject}`));
+            done(new EngineError('TLS_FAILED', `the certificate of ${target} was not accepted: ${certificateProblem(why)}${subject}`));
             return;
           }
           readyAtMs = clock.nowMs();
