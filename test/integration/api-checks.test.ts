@@ -30,7 +30,7 @@ const examplesDir = fileURLToPath(new URL('../../scripts/examples/', import.meta
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Resolves every name to loopback, as the egress-vetted lookup would for an allowed internal host. */
-const loopback = async (): Promise<ResolvedAddress> => ({ address: '127.0.0.1', family: 4, dnsMs: 0 });
+const loopback = (): Promise<ResolvedAddress> => Promise.resolve({ address: '127.0.0.1', family: 4, dnsMs: 0 });
 
 function listen(server: Server): Promise<number> {
   return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve((server.address() as AddressInfo).port)));
@@ -137,7 +137,7 @@ describe('API and HTTP checks', () => {
     const seen: string[] = [];
     const result = await check(
       { kind: 'http', name: 'TLS', url, assertions: [{ type: 'jsonPath', path: '$.secure', operator: 'equals', value: true }] },
-      { caCertificates: [tls.ca], lookup: async (name) => (seen.push(name), { address: '127.0.0.1', family: 4, dnsMs: 1.5 }) },
+      { caCertificates: [tls.ca], lookup: (name) => (seen.push(name), Promise.resolve({ address: '127.0.0.1', family: 4 as const, dnsMs: 1.5 })) },
     );
     const step = only(result);
     assert.equal(step.status, 'passed', JSON.stringify(step.error));
@@ -178,7 +178,7 @@ describe('API and HTTP checks', () => {
     const url = await httpsServer(tls.server, tls.ca);
     const secrets: Record<string, string> = { CLIENT_CERT: tls.client.cert, CLIENT_KEY: tls.client.key };
     const script = { kind: 'http', name: 'mTLS', url, clientCertificate: { cert: '{{secret.CLIENT_CERT}}', key: '{{secret.CLIENT_KEY}}' } };
-    const { result } = await runCheck({ script: script as CheckScript, secret: (name) => secrets[name], lookup: loopback, caCertificates: [tls.ca] });
+    const { result } = await runCheck({ script: script, secret: (name) => secrets[name], lookup: loopback, caCertificates: [tls.ca] });
     assert.equal(only(result).status, 'passed', JSON.stringify(only(result).error));
     assert.ok(!JSON.stringify(result).includes('PRIVATE KEY'), 'the key never appears in the result');
     const without = only(await check({ kind: 'http', name: 'no client cert', url }, { caCertificates: [tls.ca] }));
@@ -320,10 +320,9 @@ describe('API and HTTP checks', () => {
     let leases = 0;
     // A lease that does not come until the test says so: a transaction stuck in the browser lane.
     const leasesProvider = {
-      lease: async () => {
+      lease: () => {
         leases++;
-        await browserBlocked;
-        throw new EngineError('BROWSER_CRASHED', 'test browser gone', 'engine');
+        return browserBlocked.then(() => Promise.reject(new EngineError('BROWSER_CRASHED', 'test browser gone', 'engine')));
       },
     };
     const scheduler = new Scheduler({ leases: leasesProvider, concurrency: 1, checkConcurrency: 4 });
@@ -331,7 +330,7 @@ describe('API and HTTP checks', () => {
     const browserRuns = [scheduler.submit({ script: transaction, secret: () => undefined }), scheduler.submit({ script: transaction, secret: () => undefined })];
     await sleep(50);
     assert.equal(leases, 1, 'the browser lane is full: one transaction running, one waiting');
-    const checkRun = await scheduler.submit({ script: { kind: 'http', name: 'Quick', url: `${plainUrl}/target` } as CheckScript, secret: () => undefined, lookup: loopback });
+    const checkRun = await scheduler.submit({ script: { kind: 'http', name: 'Quick', url: `${plainUrl}/target` }, secret: () => undefined, lookup: loopback });
     assert.equal(checkRun.result.status, 'passed');
     assert.equal(leases, 1, 'the check did not need a browser lease');
     assert.ok((checkRun.result.queueWaitMs ?? 0) < 1_000, `the check waited ${checkRun.result.queueWaitMs} ms`);
