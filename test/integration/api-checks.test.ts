@@ -118,10 +118,13 @@ describe('API and HTTP checks', () => {
     const phases = step.check?.phases ?? {};
     const ttfb = phases['ttfbMs'] ?? -1;
     const download = phases['downloadMs'] ?? -1;
-    // The server's own waits are the floor; the ceiling leaves room for a loaded machine but would catch the
-    // body wait counted in the first byte (500 ms) or the first-byte wait counted in the download.
-    assert.ok(ttfb >= 290 && ttfb < 490, `ttfb ${ttfb} ms, expected ≈300`);
-    assert.ok(download >= 190 && download < 490, `download ${download} ms, expected ≈200`);
+    // The server's waits are the ground truth. The first byte can only be late, never early; on a loaded machine
+    // the client may read the headers late, which moves time from the download into the first byte, so the two
+    // are checked each within a band and together against their sum. The bands would catch the body wait counted
+    // in the first byte (≥ 500) or the first-byte wait counted in the download (≥ 500).
+    assert.ok(ttfb >= 290 && ttfb < 450, `ttfb ${ttfb} ms, expected ≈300`);
+    assert.ok(download >= 100 && download < 450, `download ${download} ms, expected ≈200`);
+    assert.ok(ttfb + download >= 490 && ttfb + download < 800, `ttfb + download ${ttfb + download} ms, expected ≈500`);
     assert.equal(phases['dnsMs'], 0, 'an IP literal needs no lookup');
     assert.ok((phases['connectMs'] ?? -1) >= 0);
     assert.equal(phases['tlsMs'], undefined, 'no TLS on http://');
