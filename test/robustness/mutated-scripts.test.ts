@@ -252,6 +252,15 @@ function mutationsOf(baseName: string, base: Json, count: number, dice: Dice): M
         break;
       }
       case 'unknown-action-type': {
+        if (actionPaths.length === 0) {
+          // A check script (API, HTTP...) has no actions: its `kind` is the type to mangle.
+          const original = String((base as Record<string, Json>)['kind']);
+          const mangled = mangleType(original, dice);
+          const copy = setAt(structuredClone(base), ['kind'], mangled);
+          const serialised = JSON.stringify(copy, null, pretty ? 2 : undefined);
+          mutations.push({ name: `${label}: kind ${JSON.stringify(original)}→${JSON.stringify(mangled)}`, kind, make: () => serialised, expect: expectRejectedAt('kind', /^expected one of browser, api, http/) });
+          break;
+        }
         const path = dice.pick(actionPaths);
         const typeValue = (getAt(base, path) as Record<string, Json>)['type'];
         const original = typeof typeValue === 'string' ? typeValue : JSON.stringify(typeValue);
