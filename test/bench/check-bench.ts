@@ -83,7 +83,7 @@ async function startServer(latencyMs: number): Promise<{ child: ChildProcess; ur
 
 function scriptFor(scenario: BenchRow['scenario'], url: string): CheckScript {
   if (scenario === 'http') {
-    return { kind: 'http', name: 'Status', url: `${url}/status`, assertions: [{ type: 'status', operator: 'equals', value: 200 }, { type: 'jsonPath', path: '$.status', operator: 'equals', value: 'ok' }] } as CheckScript;
+    return { kind: 'http', name: 'Status', url: `${url}/status`, assertions: [{ type: 'status', operator: 'equals', value: 200 }, { type: 'jsonPath', path: '$.status', operator: 'equals', value: 'ok' }] };
   }
   return {
     kind: 'api',
@@ -93,7 +93,7 @@ function scriptFor(scenario: BenchRow['scenario'], url: string): CheckScript {
       { name: 'List', request: { url: `${url}/orders` }, auth: { type: 'bearer', token: '{{token}}' }, assertions: [{ type: 'jsonPath', path: '$.count', operator: 'greaterThan', value: 0 }], extract: [{ name: 'first', from: 'json', path: '$.items[0].id' }] },
       { name: 'Open', request: { url: `${url}/orders?id={{first}}` }, auth: { type: 'bearer', token: '{{token}}' }, assertions: [{ type: 'status', operator: 'equals', value: 200 }] },
     ],
-  } as CheckScript;
+  };
 }
 
 const loopback = (): Promise<ResolvedAddress> => Promise.resolve({ address: '127.0.0.1', family: 4, dnsMs: 0 });
