@@ -254,7 +254,8 @@ function mutationsOf(baseName: string, base: Json, count: number, dice: Dice): M
       case 'unknown-action-type': {
         if (actionPaths.length === 0) {
           // A check script (API, HTTP...) has no actions: its `kind` is the type to mangle.
-          const original = String((base as Record<string, Json>)['kind']);
+          const kindValue = (base as Record<string, Json>)['kind'];
+          const original = typeof kindValue === 'string' ? kindValue : JSON.stringify(kindValue);
           const mangled = mangleType(original, dice);
           const copy = setAt(structuredClone(base), ['kind'], mangled);
           const serialised = JSON.stringify(copy, null, pretty ? 2 : undefined);
