@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { checkCheckPlaceholders, checkSpecOf } from '../checks/check-placeholders.ts';
-import type { CheckEnvironment, CheckOutcome, ResolvedAddress } from '../checks/check-types.ts';
+import type { CheckDefinition, CheckEnvironment, CheckOutcome, ResolvedAddress } from '../checks/check-types.ts';
 import { plainLookup } from '../checks/plain-lookup.ts';
 import { infraCheckOf } from '../checks/registry.ts';
 import { runRequestStep, type RequestStepOutcome, type RequestStepSpec, type TokenCache } from '../checks/api/run-request.ts';
@@ -27,8 +27,11 @@ export interface RunCheckOptions {
    * (engine/checks/plain-lookup.ts).
    */
   lookup?: ((host: string) => Promise<ResolvedAddress>) | undefined;
-  /** Extra trusted CA certificates (PEM), added to Node's roots. */
+  /** Extra trusted CA certificates (PEM), added to Node's default store (which has NODE_EXTRA_CA_CERTS). */
   caCertificates?: readonly string[] | undefined;
+  /** The module of an infrastructure kind. Default: engine/checks/registry.ts (tests pass their own). */
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- the spec was validated by the kind's own schema
+  infraCheck?: ((kind: string) => CheckDefinition<any> | undefined) | undefined;
   /** The checkpoint's privacy lock (reported; a check captures no images anyway). */
   privacyLock?: boolean | undefined;
   listener?: RunListener | undefined;
@@ -254,13 +257,14 @@ export async function runCheck(options: RunCheckOptions): Promise<RunTransaction
         finishStep(index, result, api ? step.conditions : script.conditions, api ? script.conditions?.filter((condition) => condition.metric === 'pageText') : undefined, outcome.bodyText);
       }
     } else {
-      const definition = infraCheckOf(kind);
-      if (definition === undefined) throw new EngineError('SCRIPT_INVALID', `kind "${kind}": this checkpoint has no module for it (expected one of the kinds \`checkpoint schema\` lists)`, 'script');
+      const definition = (options.infraCheck ?? infraCheckOf)(kind);
       options.listener?.onStepStart?.({ index: 0, name: script.name });
       const stepStartedAt = clock.wallNow().toISOString();
       const stepStartMs = clock.nowMs();
       let outcome: CheckOutcome;
       try {
+        // The schema knows the kind but this checkpoint has no module for it: the checkpoint's fault, not the script's.
+        if (definition === undefined) throw new EngineError('INTERNAL', `this checkpoint has no module to run a "${kind}" check`, 'engine');
         const spec = renderDeep(checkSpecOf(script), values, '(root)');
         outcome = await definition.run(spec, environment(run));
       } catch (error) {

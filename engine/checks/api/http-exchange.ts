@@ -1,5 +1,5 @@
 import { connect as netConnect, isIP, type Socket } from 'node:net';
-import { connect as tlsConnect, rootCertificates, type PeerCertificate, type TLSSocket } from 'node:tls';
+import { connect as tlsConnect, getCACertificates, type PeerCertificate, type TLSSocket } from 'node:tls';
 import { Client, type Dispatcher } from 'undici';
 import { EngineError } from '../../core/errors.ts';
 import type { CheckEnvironment, CheckPhase } from '../check-types.ts';
@@ -167,7 +167,8 @@ export async function exchange(request: ExchangeRequest, env: CheckEnvironment, 
           // We judge the certificate ourselves after the handshake, so its details are known even when it fails.
           rejectUnauthorized: false,
           ALPNProtocols: ['http/1.1'],
-          ...(extraCa.length > 0 ? { ca: [...rootCertificates, ...extraCa] } : {}),
+          // Node's default store (its roots and NODE_EXTRA_CA_CERTS) plus the checkpoint's own CAs.
+          ...(extraCa.length > 0 ? { ca: [...getCACertificates('default'), ...extraCa] } : {}),
           ...(tls.clientCertificate === undefined
             ? {}
             : { cert: tls.clientCertificate.cert, key: tls.clientCertificate.key, ...(tls.clientCertificate.passphrase === undefined ? {} : { passphrase: tls.clientCertificate.passphrase }) }),
