@@ -17,7 +17,7 @@ const monitor: MonitorRecord = {
   createdAt: now.toISOString(),
   updatedAt: now.toISOString(),
 };
-const run: RunRecord = { runId: 'run-12345678', monitorId: 'orders-api', checkpoint: 'eu', attempt: 1, instance: 'a', reason: 'schedule', status: 'finished', dispatchedAt: now.toISOString(), finishedAt: now.toISOString(), durationMs: 30, late: false, resultStatus: 'passed' };
+const run: RunRecord = { runId: 'run-12345678', monitorId: 'orders-api', checkpoint: 'eu', attempt: 1, instance: 'a', reason: 'schedule', status: 'passed', dispatchedAt: now.toISOString(), finishedAt: now.toISOString(), durationMs: 30, late: false, resultStatus: 'passed' };
 const envelope: ResultEnvelope = {
   runId: run.runId,
   monitorId: run.monitorId,
