@@ -12,11 +12,12 @@ export function checkSpecOf(script: CheckScript): Record<string, unknown> {
   return Object.fromEntries(Object.entries(script).filter(([key]) => !commonFields.has(key)));
 }
 
+/** Every string inside a value, `type` keys included (a JSON body may have its own `type` field). */
 function visitStrings(value: unknown, path: string, visit: (text: string, path: string) => void): void {
   if (typeof value === 'string') visit(value, path);
   else if (Array.isArray(value)) value.forEach((item, index) => visitStrings(item, appendPath(path, index), visit));
   else if (value !== null && typeof value === 'object') {
-    for (const [key, item] of Object.entries(value)) if (key !== 'type') visitStrings(item, appendPath(path, key), visit);
+    for (const [key, item] of Object.entries(value)) visitStrings(item, appendPath(path, key), visit);
   }
 }
 

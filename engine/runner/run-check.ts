@@ -8,7 +8,8 @@ import { systemClock, type Clock } from '../core/clock.ts';
 import { applyStepConditions, judgeStep, judgeTransaction, runStatus, textsToRead, type TextObservation } from '../core/conditions.ts';
 import { Deadline } from '../core/deadline.ts';
 import { EngineError, toEngineError } from '../core/errors.ts';
-import { placeholdersIn, renderDeep, type TemplateValues } from '../core/templates.ts';
+import { placeholdersIn, renderDeep, renderTemplate, type TemplateValues } from '../core/templates.ts';
+import { appendPath } from '../core/issue-path.ts';
 import { Redactor } from '../core/redactor.ts';
 import { defaultCheckTimeouts, type ApiSettings, type ApiStep } from '../schema/checks/api.ts';
 import type { Condition } from '../schema/conditions.ts';
@@ -76,6 +77,14 @@ export function prepareCheck(script: CheckScript, overrides: Readonly<Record<str
     }
   }
   return { variables, values, redactor, sensitive };
+}
+
+/** Render every string of a JSON body, `type` keys included (renderDeep leaves those alone: they name actions). */
+function renderJson(value: unknown, values: TemplateValues, where: string): unknown {
+  if (typeof value === 'string') return renderTemplate(value, values, where);
+  if (Array.isArray(value)) return value.map((item: unknown, index) => renderJson(item, values, appendPath(where, index)));
+  if (value !== null && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, renderJson(item, values, appendPath(where, key))]));
+  return value;
 }
 
 /** True when any string inside `value` reads a secret or a variable that came from one. */
@@ -206,10 +215,12 @@ export async function runCheck(options: RunCheckOptions): Promise<RunTransaction
         let outcome: RequestStepOutcome;
         try {
           const rendered = renderDeep({ request: step.request, auth: step.auth ?? settings.auth, assertions: step.assertions, extract: step.extract }, values, where);
+          const body = step.request.body;
+          const request = body?.type === 'json' ? { ...rendered.request, body: { type: 'json' as const, value: renderJson(body.value, values, appendPath(appendPath(appendPath(where, 'request'), 'body'), 'value')) } } : rendered.request;
           const spec: RequestStepSpec = {
             name: step.name,
             where,
-            request: rendered.request,
+            request,
             defaultHeaders: renderedSettings.headers,
             auth: rendered.auth,
             assertions: rendered.assertions,

@@ -207,7 +207,7 @@ describe('API and HTTP checks', () => {
       name: 'Bodies',
       variables: { who: 'tester' },
       steps: [
-        { name: 'JSON', request: { method: 'POST', url: `${plainUrl}/echo`, query: { a: '1' }, headers: { 'X-Who': '{{who}}' }, body: { type: 'json', value: { n: 1, who: '{{who}}' } } }, assertions: [{ type: 'jsonPath', path: '$.body', operator: 'equals', value: '{"n":1,"who":"tester"}' }, { type: 'jsonPath', path: '$.headers.x-who', operator: 'equals', value: 'tester' }, { type: 'jsonPath', path: "$.headers['content-type']", operator: 'equals', value: 'application/json' }] },
+        { name: 'JSON', request: { method: 'POST', url: `${plainUrl}/echo`, query: { a: '1' }, headers: { 'X-Who': '{{who}}' }, body: { type: 'json', value: { n: 1, who: '{{who}}', type: '{{who}}' } } }, assertions: [{ type: 'jsonPath', path: '$.body', operator: 'equals', value: '{"n":1,"who":"tester","type":"tester"}' }, { type: 'jsonPath', path: '$.headers.x-who', operator: 'equals', value: 'tester' }, { type: 'jsonPath', path: "$.headers['content-type']", operator: 'equals', value: 'application/json' }] },
         { name: 'Form', request: { method: 'PUT', url: `${plainUrl}/echo`, body: { type: 'form', value: { a: 'b c', d: '&' } } }, assertions: [{ type: 'jsonPath', path: '$.body', operator: 'equals', value: 'a=b+c&d=%26' }, { type: 'jsonPath', path: '$.method', operator: 'equals', value: 'PUT' }] },
         { name: 'Basic', request: { url: `${plainUrl}/echo` }, auth: { type: 'basic', username: 'u', password: 'p' }, assertions: [{ type: 'jsonPath', path: '$.headers.authorization', operator: 'equals', value: `Basic ${Buffer.from('u:p').toString('base64')}` }] },
       ],
