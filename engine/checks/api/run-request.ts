@@ -157,7 +157,6 @@ function tlsDetails(response: { tls?: ExchangeResponse['tls'] } | undefined): Re
  */
 export async function runRequestStep(spec: RequestStepSpec, env: CheckEnvironment, tokens: TokenCache): Promise<RequestStepOutcome> {
   const { clock } = env;
-  const startMs = clock.nowMs();
   const method = spec.request.method ?? 'GET';
   const http: HttpSummary = { method, url: spec.request.url, redirects: 0 };
   const sensitive: string[] = [];
@@ -186,6 +185,8 @@ export async function runRequestStep(spec: RequestStepSpec, env: CheckEnvironmen
         headers['authorization'] = `Bearer ${token}`;
       }
     }
+    // The response time starts with the request itself: fetching an OAuth2 token is reported apart (authTokenMs).
+    const startMs = clock.nowMs();
     let currentMethod = method;
     let currentBody = body;
     let response: ExchangeResponse;
