@@ -58,6 +58,7 @@ describe('API and HTTP checks', () => {
   let plain: Server;
   let plainUrl: string;
   const servers: Server[] = [];
+  const tokenRequests: string[] = [];
 
   /** Routes of the plain HTTP server. */
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -81,6 +82,24 @@ describe('API and HTTP checks', () => {
       return;
     }
     if (url.pathname === '/hang') return; // never answers
+    if (url.pathname === '/loop') {
+      res.writeHead(302, { location: '/loop' }).end();
+      return;
+    }
+    if (url.pathname === '/big') {
+      res.writeHead(200, { 'content-type': 'text/plain' }).end('x'.repeat(5000));
+      return;
+    }
+    if (url.pathname === '/token') {
+      tokenRequests.push(req.headers.authorization ?? '');
+      req.resume();
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ access_token: 'tok-1', token_type: 'Bearer' }));
+      return;
+    }
+    if (url.pathname === '/protected') {
+      res.writeHead(req.headers.authorization === 'Bearer tok-1' ? 200 : 401, { 'content-type': 'application/json' }).end('{"data":"tok-1 is not data"}');
+      return;
+    }
     if (url.pathname === '/echo') {
       const chunks: Buffer[] = [];
       for await (const chunk of req) chunks.push(chunk as Buffer);
@@ -213,6 +232,27 @@ describe('API and HTTP checks', () => {
       ],
     });
     assert.deepEqual(result.steps.map((step) => [step.name, step.status, step.error?.message]), [['JSON', 'passed', undefined], ['Form', 'passed', undefined], ['Basic', 'passed', undefined]]);
+  });
+
+  it('fetches an OAuth2 client-credentials token once per run, sends it as a bearer token, and masks it', async () => {
+    const auth = { type: 'oauth2-client-credentials', tokenUrl: `${plainUrl}/token`, clientId: 'client', clientSecret: '{{secret.CLIENT_SECRET}}' };
+    const script = { kind: 'api', name: 'OAuth', settings: { auth }, steps: [{ name: 'One', request: { url: `${plainUrl}/protected` } }, { name: 'Two', request: { url: `${plainUrl}/protected` }, assertions: [{ type: 'body', operator: 'contains', value: 'not data' }] }] };
+    tokenRequests.length = 0;
+    const { result } = await runCheck({ script: script as CheckScript, secret: () => 'client-secret-value', lookup: loopback });
+    assert.deepEqual(result.steps.map((step) => step.status), ['passed', 'passed'], JSON.stringify(result.steps.map((step) => step.error)));
+    assert.deepEqual(tokenRequests, [`Basic ${Buffer.from('client:client-secret-value').toString('base64')}`], 'one token request, client credentials in basic auth');
+    assert.ok(typeof result.steps[0]?.check?.details['authTokenMs'] === 'number');
+    const text = JSON.stringify(result);
+    assert.ok(!text.includes('tok-1') && !text.includes('client-secret-value'), 'the token and the secret are masked');
+  });
+
+  it('stops a redirect loop and a body over maxBodyBytes with PROTOCOL_ERROR', async () => {
+    const loop = only(await check({ kind: 'http', name: 'Loop', url: `${plainUrl}/loop`, maxRedirects: 3 }));
+    assert.equal(loop.error?.code, 'PROTOCOL_ERROR');
+    assert.match(loop.error?.message ?? '', /redirected more than 3 times/);
+    const big = only(await check({ kind: 'http', name: 'Big', url: `${plainUrl}/big`, maxBodyBytes: 1000 }));
+    assert.equal(big.error?.code, 'PROTOCOL_ERROR');
+    assert.match(big.error?.message ?? '', /larger than 1000 bytes/);
   });
 
   it('names the failure: connection refused, a DNS failure from the lookup, a request that does not answer in time', async () => {
