@@ -238,7 +238,7 @@ describe('API and HTTP checks', () => {
     const auth = { type: 'oauth2-client-credentials', tokenUrl: `${plainUrl}/token`, clientId: 'client', clientSecret: '{{secret.CLIENT_SECRET}}' };
     const script = { kind: 'api', name: 'OAuth', settings: { auth }, steps: [{ name: 'One', request: { url: `${plainUrl}/protected` } }, { name: 'Two', request: { url: `${plainUrl}/protected` }, assertions: [{ type: 'body', operator: 'contains', value: 'not data' }] }] };
     tokenRequests.length = 0;
-    const { result } = await runCheck({ script: script as CheckScript, secret: () => 'client-secret-value', lookup: loopback });
+    const { result } = await runCheck({ script: script, secret: () => 'client-secret-value', lookup: loopback });
     assert.deepEqual(result.steps.map((step) => step.status), ['passed', 'passed'], JSON.stringify(result.steps.map((step) => step.error)));
     assert.deepEqual(tokenRequests, [`Basic ${Buffer.from('client:client-secret-value').toString('base64')}`], 'one token request, client credentials in basic auth');
     assert.ok(typeof result.steps[0]?.check?.details['authTokenMs'] === 'number');
