@@ -57,6 +57,10 @@ describe('script kinds', () => {
     assert.ok(problems.some((p) => p.startsWith('steps[2].extract[0].name: expected a name made of letters')), problems.join('\n'));
   });
 
+  it('says a JSON body without its value is missing a value', () => {
+    assert.deepEqual(problemsOf(api([{ name: 'a', request: { url: 'http://x', body: { type: 'json' } } }])), ['steps[0].request.body.value: missing: expected a value']);
+  });
+
   it('rejects an unknown kind with the list of kinds and a suggestion', () => {
     assert.deepEqual(problemsOf({ kind: 'htp', name: 'x', url: 'http://x' }), ['kind: expected one of browser, api, http; got "htp" (did you mean "http"?)']);
   });
