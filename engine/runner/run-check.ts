@@ -190,7 +190,7 @@ export async function runCheck(options: RunCheckOptions): Promise<RunTransaction
       const api = isApiScript(script);
       const settings: ApiSettings = api
         ? (script.settings ?? {})
-        : Object.fromEntries(Object.entries(script).filter(([key]) => ['followRedirects', 'maxRedirects', 'requestTimeoutMs', 'ignoreHttpsErrors', 'clientCertificate', 'maxBodyBytes'].includes(key)));
+        : Object.fromEntries(Object.entries(script).filter(([key]) => ['followRedirects', 'maxRedirects', 'requestTimeoutMs', 'ignoreHttpsErrors', 'clientCertificate', 'maxBodyBytes', 'certificateWarningDays'].includes(key)));
       const renderedSettings = renderDeep({ ...settings }, values, api ? 'settings' : '(root)');
       const stepSpecs: ApiStep[] = api
         ? script.steps
@@ -228,6 +228,7 @@ export async function runCheck(options: RunCheckOptions): Promise<RunTransaction
             followRedirects: renderedSettings.followRedirects,
             maxRedirects: renderedSettings.maxRedirects,
             maxBodyBytes: renderedSettings.maxBodyBytes,
+            certificateWarningDays: renderedSettings.certificateWarningDays,
             tls: { ignoreHttpsErrors: renderedSettings.ignoreHttpsErrors, clientCertificate: renderedSettings.clientCertificate },
           };
           outcome = await runRequestStep(spec, environment(deadline), tokens);

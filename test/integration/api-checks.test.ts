@@ -174,6 +174,15 @@ describe('API and HTTP checks', () => {
     assert.ok((step.check?.phases['tlsMs'] ?? 0) > 0);
   });
 
+  it('warns when the certificate expires within certificateWarningDays, and not otherwise', async () => {
+    const url = await httpsServer(tls.server);
+    const warned = await check({ kind: 'http', name: 'Expiring', url, certificateWarningDays: 30 }, { caCertificates: [tls.ca] });
+    assert.equal(warned.status, 'warning');
+    assert.match(only(warned).check?.warnings?.[0] ?? '', /^the certificate of api\.checkpoint\.test expires in [12] days? \(warning at 30\)$/);
+    const calm = await check({ kind: 'http', name: 'Not yet', url, certificateWarningDays: 0 }, { caCertificates: [tls.ca] });
+    assert.equal(calm.status, 'passed');
+  });
+
   it('fails with TLS_FAILED on an untrusted, an expired and a wrong-host certificate, still saying what it saw', async () => {
     const url = await httpsServer(tls.server);
     const untrusted = only(await check({ kind: 'http', name: 'Untrusted', url }));

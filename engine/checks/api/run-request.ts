@@ -1,6 +1,6 @@
 import { EngineError } from '../../core/errors.ts';
 import { defaultCheckTimeouts, type AssertionSpec, type AuthSpec, type ExtractSpec, type RequestSpec } from '../../schema/checks/api.ts';
-import type { CheckEnvironment, CheckOutcome, CheckPhase } from '../check-types.ts';
+import type { CheckEnvironment, CheckOutcome, CheckPhase, CheckWarning } from '../check-types.ts';
 import { assertionFailureMessage, judgeAssertions, type AssertionOutcome } from './assertions.ts';
 import { extractValues } from './extract.ts';
 import { exchange, ExchangeFailure, type ExchangeResponse, type TlsOptions } from './http-exchange.ts';
@@ -20,6 +20,8 @@ export interface RequestStepSpec {
   followRedirects?: boolean | undefined;
   maxRedirects?: number | undefined;
   maxBodyBytes?: number | undefined;
+  /** A certificate expiring within this many days makes the step `warning`. */
+  certificateWarningDays?: number | undefined;
   tls: TlsOptions;
 }
 
@@ -225,7 +227,12 @@ export async function runRequestStep(spec: RequestStepSpec, env: CheckEnvironmen
     Object.assign(http, { url: url.href, status: response.status, sizeBytes: response.body.length, responseTimeMs: Math.round(responseTimeMs * 100) / 100 });
     Object.assign(details, { status: response.status, remoteAddress: response.remoteAddress, ...tlsDetails(response) });
     if (http.redirects > 0) details['redirects'] = http.redirects;
-    const outcome = (error?: EngineError, extracted = new Map<string, string>()): RequestStepOutcome => ({ ...base(), extracted, bodyText: text, ...(error === undefined ? {} : { error }) });
+    const warnings: CheckWarning[] = [];
+    const daysLeft = response.tls?.daysLeft;
+    if (spec.certificateWarningDays !== undefined && daysLeft !== undefined && daysLeft <= spec.certificateWarningDays) {
+      warnings.push({ message: `the certificate of ${url.hostname} expires in ${daysLeft} day${daysLeft === 1 ? '' : 's'} (warning at ${spec.certificateWarningDays})` });
+    }
+    const outcome = (error?: EngineError, extracted = new Map<string, string>()): RequestStepOutcome => ({ ...base(), warnings, extracted, bodyText: text, ...(error === undefined ? {} : { error }) });
     assertions = judgeAssertions(spec.assertions ?? [], view);
     const failed = assertions.filter((assertion) => !assertion.passed);
     const first = failed[0];

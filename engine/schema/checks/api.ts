@@ -216,6 +216,13 @@ const connectionSettings = {
   ignoreHttpsErrors: z.boolean().optional().describe('Accept invalid or self-signed certificates (the TLS details are still reported).'),
   clientCertificate: clientCertificateSchema.optional(),
   maxBodyBytes: z.number().int().min(0).max(100_000_000).optional().describe('Largest body read; more is an error. Default: 10000000.'),
+  certificateWarningDays: z
+    .number()
+    .int()
+    .min(0)
+    .max(3650)
+    .optional()
+    .describe('Make the step `warning` when the server certificate expires within this many days (https only). Default: no warning.'),
 };
 
 export const apiSettingsSchema = z
