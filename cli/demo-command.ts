@@ -9,7 +9,7 @@ import { replay, type ReplayIo } from './replay-command.ts';
 export const examplesDir = fileURLToPath(new URL('../scripts/examples', import.meta.url));
 
 /** The secrets the examples need, with the demo site's well-known values as defaults. */
-export const demoSecrets: Record<string, string> = { DEMO_PASSWORD: 'demo-password', BASIC_AUTH_PASSWORD: 'basic-secret' };
+export const demoSecrets: Record<string, string> = { DEMO_PASSWORD: 'demo-password', BASIC_AUTH_PASSWORD: 'basic-secret', DEMO_CLIENT_SECRET: 'demo-client-secret' };
 
 /**
  * The main job until the agent and control plane exist: start the demo site, replay every example script

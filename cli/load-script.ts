@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
-import { EngineError, parseScriptText, type Script, type ScriptProblem } from '../engine/index.ts';
+import { EngineError, type MonitorScript, parseMonitorScriptText, type ScriptProblem } from '../engine/index.ts';
 
-export type LoadedScript = { ok: true; script: Script } | { ok: false; problems: ScriptProblem[] };
+export type LoadedScript = { ok: true; script: MonitorScript } | { ok: false; problems: ScriptProblem[] };
 
 export interface LoadScriptOptions {
   /** Receives one line per warning of a DevTools Recorder import (`file: path: warning: message`). */
@@ -39,7 +39,7 @@ async function importRecording(file: string, json: unknown, options: LoadScriptO
 }
 
 /**
- * Read and validate a script file. A file that can't be read is one problem at `(root)`. A Chrome DevTools
+ * Read and validate a script file of any kind (browser when `kind` is absent, API, HTTP, infrastructure). A file that can't be read is one problem at `(root)`. A Chrome DevTools
  * Recorder recording (told by its shape) is imported in memory, as `checkpoint import` would.
  */
 export async function loadScriptFile(file: string, options: LoadScriptOptions = {}): Promise<LoadedScript> {
@@ -59,7 +59,7 @@ export async function loadScriptFile(file: string, options: LoadScriptOptions = 
     json = undefined;
   }
   if (looksLikeDevtoolsRecording(json)) return importRecording(file, json, options);
-  return parseScriptText(clean);
+  return parseMonitorScriptText(clean);
 }
 
 /** One line per problem: `file: path: message`. */
@@ -68,7 +68,7 @@ export function formatProblems(file: string, problems: readonly ScriptProblem[])
 }
 
 /** Load a script or throw SCRIPT_INVALID (blame script) with every problem listed. */
-export async function loadScriptOrThrow(file: string, options: LoadScriptOptions = {}): Promise<Script> {
+export async function loadScriptOrThrow(file: string, options: LoadScriptOptions = {}): Promise<MonitorScript> {
   const loaded = await loadScriptFile(file, options);
   if (loaded.ok) return loaded.script;
   throw new EngineError('SCRIPT_INVALID', formatProblems(file, loaded.problems), 'script');

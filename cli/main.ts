@@ -44,8 +44,8 @@ export function buildProgram(): Command {
 
   program
     .command('replay')
-    .description('Replay a transaction script locally with live per-step progress. Exit 0 passed, 1 failed, 2 bad input, 3 engine fault.')
-    .argument('<script>', 'transaction script (.json), or a Chrome DevTools Recorder recording (imported in memory, warnings on stderr)')
+    .description('Replay a script locally with live per-step progress: a browser transaction, or an API, HTTP or infrastructure check (no browser is launched for those; see docs/checks.md). Exit 0 passed, 1 failed, 2 bad input, 3 engine fault.')
+    .argument('<script>', 'script (.json) of any kind, or a Chrome DevTools Recorder recording (imported in memory, warnings on stderr)')
     .option('--var <name=value>', 'set a variable (repeatable), e.g. --var baseUrl=http://127.0.0.1:8080', varOption, {})
     .option('--out <dir>', 'write result.json and screenshots into this directory')
     .option('--headed', 'show the browser window (needs a display)', false)
@@ -93,7 +93,7 @@ export function buildProgram(): Command {
   program
     .command('validate')
     .description('Check scripts against the schema; each problem is printed as `file: path: message`. Exit 2 when any is invalid.')
-    .argument('<scripts...>', 'transaction scripts (.json)')
+    .argument('<scripts...>', 'scripts (.json) of any kind: browser transactions, API, HTTP and infrastructure checks')
     .action(async (files: string[]) => {
       process.exitCode = await validate(files, io);
     });
@@ -132,7 +132,7 @@ export function buildProgram(): Command {
 
   program
     .command('schema')
-    .description('Print the JSON Schema of the script format (the one committed as scripts/transaction.schema.json).')
+    .description('Print the JSON Schema of the script format, every kind (the one committed as scripts/transaction.schema.json).')
     .option('--out <file>', 'write it to this file instead of stdout')
     .action(async (options: { out?: string }) => {
       const text = transactionJsonSchemaText();

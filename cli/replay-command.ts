@@ -1,7 +1,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { Browser } from 'playwright-core';
-import { ArtifactDirectory, type CaptureMode, ConsoleReporter, EgressPolicy, type EgressPolicyConfig, EngineError, junitXml, launchBrowser, type LeaseProvider, lighthouseCollector, prepareRun, type RunResult, runTransaction, writeHtmlReport } from '../engine/index.ts';
+import { ArtifactDirectory, type CaptureMode, type CheckScript, ConsoleReporter, EgressPolicy, type EgressPolicyConfig, EngineError, isBrowserScript, junitXml, launchBrowser, type LeaseProvider, lighthouseCollector, prepareCheck, prepareRun, type Redactor, type RunResult, runCheck, runTransaction, vettedLookup, writeHtmlReport } from '../engine/index.ts';
 import { exitCodeForStatus } from './exit-codes.ts';
 import { version } from './version.ts';
 import { loadScriptOrThrow } from './load-script.ts';
@@ -60,7 +60,9 @@ export async function writeResultFile(outDir: string, result: RunResult): Promis
  */
 export async function replay(file: string, options: ReplayOptions, io: ReplayIo, sharedBrowser?: Browser | LeaseProvider): Promise<{ exitCode: number; result: RunResult }> {
   // A DevTools Recorder recording replays directly; what its import could not carry over is said on stderr.
-  const script = await loadScriptOrThrow(file, { onWarning: (line) => io.stderr(`${line}\n`) });
+  const loaded = await loadScriptOrThrow(file, { onWarning: (line) => io.stderr(`${line}\n`) });
+  if (!isBrowserScript(loaded)) return replayCheck(loaded, options, io);
+  const script = loaded;
   const secret = secretLookup(options.secrets);
   const egress = egressPolicyOf(options.egress);
   const { redactor } = prepareRun(script, options.vars, secret);
@@ -93,22 +95,47 @@ export async function replay(file: string, options: ReplayOptions, io: ReplayIo,
       collectors: wantsLighthouse ? [lighthouseCollector({ allNavigatingSteps: options.lighthouse === true })] : [],
     });
     reporter.summary(result);
-    if (outDir !== undefined) {
-      const path = await writeResultFile(outDir, result);
-      io.stderr(`  result: ${path}\n`);
-      const reportPath = await writeHtmlReport(outDir, result);
-      io.stderr(`  report: ${reportPath}\n`);
-    }
-    if (options.json) io.stdout(`${redactor.redact(JSON.stringify(result, null, 2))}\n`);
-    if (options.reporter === 'junit') {
-      const xml = redactor.redact(junitXml([result]));
-      if (options.reporterOut === undefined) io.stdout(xml);
-      else await writeFile(resolve(options.reporterOut), xml);
-    }
+    await writeOutputs(outDir, result, options, redactor, io);
     return { exitCode: exitCodeForStatus(result.status), result };
   } finally {
     await launched?.close().catch(() => undefined);
   }
+}
+
+/**
+ * Everything a replay writes after the run: result.json and report.html into the output directory (saying where
+ * on stderr), the result on stdout for --json, and the --reporter output. All of it redacted.
+ */
+async function writeOutputs(outDir: string | undefined, result: RunResult, options: ReplayOptions, redactor: Redactor, io: ReplayIo): Promise<void> {
+  if (outDir !== undefined) {
+    const path = await writeResultFile(outDir, result);
+    io.stderr(`  result: ${path}\n`);
+    const reportPath = await writeHtmlReport(outDir, result);
+    io.stderr(`  report: ${reportPath}\n`);
+  }
+  if (options.json) io.stdout(`${redactor.redact(JSON.stringify(result, null, 2))}\n`);
+  if (options.reporter === 'junit') {
+    const xml = redactor.redact(junitXml([result]));
+    if (options.reporterOut === undefined) io.stdout(xml);
+    else await writeFile(resolve(options.reporterOut), xml);
+  }
+}
+
+/**
+ * Replay of a non-browser check (API, HTTP, infrastructure): no browser is launched; browser-only options
+ * (--headed, --screenshots, --lighthouse, --har, --filmstrip) have nothing to act on.
+ */
+async function replayCheck(script: CheckScript, options: ReplayOptions, io: ReplayIo): Promise<{ exitCode: number; result: RunResult }> {
+  const secret = secretLookup(options.secrets);
+  // The same egress policy as a browser replay: every address a check connects to is vetted first.
+  const lookup = vettedLookup(egressPolicyOf(options.egress));
+  prepareCheck(script, options.vars, secret);
+  const reporter = new ConsoleReporter({ write: io.stderr, color: io.color });
+  const { result, redactor } = await runCheck({ script, variables: options.vars, secret, listener: reporter, lookup });
+  reporter.useRedactor(redactor);
+  reporter.summary(result);
+  await writeOutputs(options.out === undefined ? undefined : resolve(options.out), result, options, redactor, io);
+  return { exitCode: exitCodeForStatus(result.status), result };
 }
 
 export { collectVar } from './vars.ts';

@@ -1,6 +1,6 @@
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { basename, isAbsolute, join, resolve } from 'node:path';
-import { EngineError, parseScriptText, runAgentCommand } from '../engine/index.ts';
+import { EngineError, isBrowserScript, parseMonitorScriptText, runAgentCommand } from '../engine/index.ts';
 import { startDemoSite } from '../scripts/demo-site/server.ts';
 import { startControlPlane } from '../control-plane/server.ts';
 import { demoSecrets, examplesDir } from './demo-command.ts';
@@ -45,11 +45,11 @@ async function checkpointToken(baseUrl: string, dataDir: string, name: string): 
 async function registerExamples(baseUrl: string, checkpoint: string, variables: Record<string, string>, intervalSeconds: number): Promise<number> {
   const files = (await readdir(examplesDir)).filter((file) => file.endsWith('.json')).sort();
   for (const file of files) {
-    const parsed = parseScriptText(await readFile(join(examplesDir, file), 'utf8'));
+    const parsed = parseMonitorScriptText(await readFile(join(examplesDir, file), 'utf8'));
     if (!parsed.ok) throw new EngineError('SCRIPT_INVALID', `${file}: ${parsed.problems[0]?.path ?? ''}: ${parsed.problems[0]?.message ?? ''}`, 'script');
     const id = basename(file, '.json');
     // A monitor has no script file: make upload paths absolute so agents find the example's files.
-    for (const step of parsed.script.steps) {
+    for (const step of isBrowserScript(parsed.script) ? parsed.script.steps : []) {
       for (const action of step.actions) {
         if (action.type === 'upload') action.files = action.files.map((f) => (typeof f === 'string' && !isAbsolute(f) ? resolve(examplesDir, f) : f));
       }

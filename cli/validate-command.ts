@@ -1,4 +1,4 @@
-import { checkPlaceholders } from '../engine/index.ts';
+import { checkScriptPlaceholders, isBrowserScript, kindOf, stepNamesOf } from '../engine/index.ts';
 import { formatProblems, loadScriptFile } from './load-script.ts';
 import { exitCodes } from './exit-codes.ts';
 
@@ -15,8 +15,12 @@ export async function validate(files: readonly string[], io: { stdout: (t: strin
       io.stderr(`${formatProblems(file, loaded.problems)}\n`);
       continue;
     }
-    io.stdout(`${file}: ok (${loaded.script.steps.length} steps)\n`);
-    for (const warning of checkPlaceholders(loaded.script, {}).problems) {
+    const { script } = loaded;
+    const steps = stepNamesOf(script).length;
+    // A browser transaction says only its steps, as before; other kinds say their kind too.
+    io.stdout(`${file}: ok (${isBrowserScript(script) ? '' : `${kindOf(script)}, `}${steps} steps)\n`);
+    const report = checkScriptPlaceholders(script, {});
+    for (const warning of report.problems) {
       io.stderr(`${file}: ${warning.path}: warning: ${warning.message}\n`);
     }
   }

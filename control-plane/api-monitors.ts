@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { checkPlaceholders, type Clock, type MonitorDefinition } from '../engine/index.ts';
+import { checkScriptPlaceholders, type Clock, type MonitorDefinition } from '../engine/index.ts';
 import { alertsQuerySchema, emptyQuerySchema, monitorInputSchema, monitorsQuerySchema, putQuerySchema, runsQuerySchema, type MonitorAlerting, type MonitorInput } from './api-schemas.ts';
 import { mergePatch, outcomeOf, parseQuery } from './api-query.ts';
 import type { Route } from './api.ts';
@@ -61,7 +61,7 @@ export function monitorRoutes(deps: MonitorRouteDeps): Route[] {
       throw new ApiError(400, 'unknown-channel', `${path}: no channel with id "${channels[missing] ?? ''}"; create it first (PUT /api/v1/channels/:id)`, { path });
     }
     // The monitor's variables are the script's values at run time: a placeholder without one would only fail there.
-    const problems = checkPlaceholders(input.script, input.variables ?? {}).problems.map((problem) => ({ path: `script.${problem.path}`, message: problem.message }));
+    const problems = checkScriptPlaceholders(input.script, input.variables ?? {}).problems.map((problem) => ({ path: `script.${problem.path}`, message: problem.message }));
     const first = problems[0];
     if (first !== undefined) throw new ApiError(400, 'unknown-variable', `${first.path}: ${first.message}`, { path: first.path, problems });
     const definition = definitionFromInput(input, id);

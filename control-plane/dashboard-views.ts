@@ -1,4 +1,4 @@
-import { formatDurationMs, html, raw, type ResultEnvelope, type SafeHtml } from '../engine/index.ts';
+import { formatDurationMs, html, kindOf, raw, type ResultEnvelope, type SafeHtml, type StepResult, stepNamesOf } from '../engine/index.ts';
 import { dashboardCss } from './dashboard-style.ts';
 import type { InstanceStatus } from './scheduler.ts';
 import type { AlertRecord, CheckpointRecord, MonitorRecord, RunRecord } from './store.ts';
@@ -221,7 +221,8 @@ export function monitorPage(input: { now: Date; monitor: MonitorRecord; runs: Ru
 <dl class="facts">
 <div><dt>Checkpoint</dt><dd>${monitor.checkpoint}</dd></div>
 <div><dt>Interval</dt><dd>${formatInterval(monitor.intervalSeconds)}</dd></div>
-<div><dt>Steps</dt><dd>${monitor.script.steps.length}</dd></div>
+<div><dt>Kind</dt><dd>${kindOf(monitor.script)}</dd></div>
+<div><dt>Steps</dt><dd>${stepNamesOf(monitor.script).length}</dd></div>
 <div><dt>Id</dt><dd class="mono">${monitor.id}</dd></div>
 <div><dt>Updated</dt><dd>${formatTime(monitor.updatedAt)}</dd></div>
 </dl>
@@ -237,6 +238,14 @@ ${alertList(input.alerts, names, now)}
 
 // ---- run ----
 
+/** A check step's timed phases, e.g. `dns 1 ms · connect 2 ms · ttfb 40 ms`; empty for a browser step. */
+function phasesText(step: StepResult): string {
+  const phases = step.check?.phases ?? {};
+  return Object.entries(phases)
+    .map(([name, value]) => `${name.replace(/Ms$/, '')} ${formatDurationMs(value)}`)
+    .join(' · ');
+}
+
 /** The result without the report renderer: steps, errors and screenshots. */
 function fallbackReport(envelope: ResultEnvelope, artifactHref: (path: string) => string | undefined): SafeHtml {
   const result = envelope.result;
@@ -249,7 +258,7 @@ ${result.error === undefined ? '' : html`<p class="error-text">${result.error.co
 <thead><tr><th>#</th><th>Step</th><th>Status</th><th class="num">Duration</th><th>Error</th></tr></thead>
 <tbody>${result.steps.map(
     (step, index) => html`<tr>
-<td class="small muted">${index + 1}</td><td>${step.name}</td><td>${pill(step.status)}</td><td class="num">${formatDurationMs(step.durationMs)}</td>
+<td class="small muted">${index + 1}</td><td>${step.name}${step.check === undefined ? '' : html`<div class="small muted">${phasesText(step)}</div>`}</td><td>${pill(step.status)}</td><td class="num">${formatDurationMs(step.durationMs)}</td>
 <td class="small">${step.error === undefined ? '' : html`<span class="error-text">${step.error.code}: ${step.error.message}</span>`}</td>
 </tr>`,
   )}</tbody></table></div>

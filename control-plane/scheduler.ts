@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { breachSentences, type Clock, defaultTimeouts, type ResultEnvelope } from '../engine/index.ts';
+import { breachSentences, type Clock, defaultTimeouts, isBrowserScript, type ResultEnvelope } from '../engine/index.ts';
 import {
   chooseInstance,
   decideAfterResult,
@@ -27,7 +27,12 @@ interface InFlight {
   instanceKey: string;
   attempt: number;
   leaseDeadlineMs: number;
+  /** A non-browser check: it counts against the instance's check capacity, not its browser capacity. */
+  check: boolean;
 }
+
+/** Browser transactions and non-browser checks have separate capacities on an instance (hello `checkCapacity`). */
+type Lane = 'browser' | 'check';
 
 interface PendingRun {
   monitorId: string;
@@ -113,7 +118,7 @@ export class Scheduler {
     for (const run of this.#store.inFlightRuns()) {
       const key = instanceKey(run.checkpoint, run.instance ?? '');
       const remaining = run.leaseDeadline === undefined ? 0 : Math.max(0, Date.parse(run.leaseDeadline) - wall);
-      this.#inFlight.set(run.runId, { runId: run.runId, monitorId: run.monitorId, checkpoint: run.checkpoint, instanceKey: key, attempt: run.attempt, leaseDeadlineMs: now + remaining });
+      this.#inFlight.set(run.runId, { runId: run.runId, monitorId: run.monitorId, checkpoint: run.checkpoint, instanceKey: key, attempt: run.attempt, leaseDeadlineMs: now + remaining, check: this.#laneOf(this.#store.getMonitor(run.monitorId)) === 'check' });
       this.#goneAt.set(key, now + this.#options.startupGraceMs);
     }
     for (const checkpoint of this.#store.listCheckpoints()) this.#offlineSince.set(checkpoint.name, now);
@@ -271,7 +276,7 @@ export class Scheduler {
   runNow(monitorId: string): { runId: string; instance: string } | undefined {
     const monitor = this.#store.getMonitor(monitorId);
     if (monitor === undefined) return undefined;
-    const key = chooseInstance(this.#views(monitor.checkpoint));
+    const key = chooseInstance(this.#views(monitor.checkpoint, this.#laneOf(monitor)));
     if (key === undefined) return undefined;
     const runId = this.#dispatch(monitor, key, 1, 'manual');
     return runId === undefined ? undefined : { runId, instance: this.#hub.get(key)?.id ?? key };
@@ -393,7 +398,7 @@ export class Scheduler {
     for (const pending of this.#pending) {
       const monitor = this.#store.getMonitor(pending.monitorId);
       if (monitor === undefined || !monitor.enabled) continue;
-      const key = chooseInstance(this.#views(monitor.checkpoint), pending.avoid === undefined ? {} : { avoid: pending.avoid });
+      const key = chooseInstance(this.#views(monitor.checkpoint, this.#laneOf(monitor)), pending.avoid === undefined ? {} : { avoid: pending.avoid });
       if (key === undefined || this.#dispatch(monitor, key, pending.attempt, pending.reason) === undefined) waiting.push(pending);
     }
     this.#pending = waiting;
@@ -422,7 +427,7 @@ export class Scheduler {
       this.#store.markRunLost(runId, 'could not be sent');
       return undefined;
     }
-    this.#inFlight.set(runId, { runId, monitorId: monitor.id, checkpoint: monitor.checkpoint, instanceKey: key, attempt, leaseDeadlineMs: deadline });
+    this.#inFlight.set(runId, { runId, monitorId: monitor.id, checkpoint: monitor.checkpoint, instanceKey: key, attempt, leaseDeadlineMs: deadline, check: this.#laneOf(monitor) === 'check' });
     this.#lastDispatchMs.set(key, now);
     this.#log(`scheduler: run ${runId} ${monitor.name} → ${key} (attempt ${attempt}, ${reason})`);
     return runId;
@@ -430,21 +435,28 @@ export class Scheduler {
 
   // ---- views ----
 
-  #running(instance: LiveInstance): number {
-    const ids = new Set(instance.lastHeartbeat?.running ?? []);
-    for (const flight of this.#inFlight.values()) if (flight.instanceKey === instance.key) ids.add(flight.runId);
-    return ids.size;
+  #laneOf(monitor: MonitorRecord | undefined): Lane {
+    return monitor === undefined || isBrowserScript(monitor.script) ? 'browser' : 'check';
   }
 
-  #views(checkpoint: string): InstanceView[] {
+  /** Runs in progress on an instance, of one lane or (no lane) all; a run the heartbeat names but we did not dispatch counts as browser. */
+  #running(instance: LiveInstance, lane?: Lane): number {
+    const ids = new Set(instance.lastHeartbeat?.running ?? []);
+    for (const flight of this.#inFlight.values()) if (flight.instanceKey === instance.key) ids.add(flight.runId);
+    if (lane === undefined) return ids.size;
+    return [...ids].filter((id) => (this.#inFlight.get(id)?.check === true ? 'check' : 'browser') === lane).length;
+  }
+
+  #views(checkpoint: string, lane: Lane = 'browser'): InstanceView[] {
     return this.#hub.instances(checkpoint).map((instance) => {
       const view: InstanceView = {
         key: instance.key,
         connected: true,
         ready: instance.hello !== undefined,
         draining: (instance.lastHeartbeat?.draining ?? false) || this.#cooling.has(instance.key),
-        capacity: instance.hello?.capacity ?? 0,
-        running: this.#running(instance),
+        // Checks have their own capacity, so they never wait for a browser slot (an older agent has none: it runs no checks).
+        capacity: lane === 'check' ? (instance.hello?.checkCapacity ?? 0) : (instance.hello?.capacity ?? 0),
+        running: this.#running(instance, lane),
       };
       const last = this.#lastDispatchMs.get(instance.key);
       if (last !== undefined) view.lastDispatchedAtMs = last;

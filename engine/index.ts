@@ -4,6 +4,7 @@
  */
 // Contracts: the script format, results, the wire protocol, error codes.
 export * from './schema/actions.ts';
+export * from './schema/checks/api.ts';
 export * from './schema/conditions.ts';
 export * from './schema/error-codes.ts';
 export * from './schema/json-schema.ts';
@@ -21,6 +22,7 @@ export * from './core/errors.ts';
 export * from './core/issue-path.ts';
 export * from './core/parse-script.ts';
 export * from './core/placeholder-check.ts';
+export type { Redactor } from './core/redactor.ts';
 export * from './core/script-problems.ts';
 export * from './core/selector-syntax.ts';
 // Browsers, running transactions, reporting.
@@ -31,6 +33,9 @@ export * from './browser/pool.ts';
 export * from './browser/resource-limits.ts';
 export * from './collectors/lighthouse-collector.ts';
 export * from './runner/run-transaction.ts';
+export * from './runner/run-check.ts';
+export * from './checks/check-placeholders.ts';
+export { vettedLookup } from './checks/vetted-lookup.ts';
 export * from './runner/scheduler.ts';
 export * from './report/artifact-dir.ts';
 export * from './report/console-reporter.ts';

@@ -4,7 +4,7 @@ import { readResourceLimits } from '../browser/resource-limits.ts';
 import type { BackoffOptions } from '../core/backoff.ts';
 import { defaultConcurrency } from '../core/capacity.ts';
 import { systemClock, type Clock } from '../core/clock.ts';
-import { Scheduler } from '../runner/scheduler.ts';
+import { checkConcurrencyFromEnv, Scheduler } from '../runner/scheduler.ts';
 import { protocolVersion, type AgentMessage, type ControlMessage, type MonitorDefinition } from '../schema/protocol.ts';
 import { heartbeatOf, metricsText, readinessOf, RunCounters, type AgentState, type Readiness } from './agent-readout.ts';
 import { Connection } from './connection.ts';
@@ -88,7 +88,7 @@ export class Agent {
     const maxQueued = init.capacity * 10;
     this.#browserVersion = init.browserVersion;
     this.#startedAt = this.#clock.wallNow().toISOString();
-    this.#scheduler = new Scheduler({ leases: init.pool, concurrency: init.capacity, maxQueued, clock: this.#clock });
+    this.#scheduler = new Scheduler({ leases: init.pool, concurrency: init.capacity, checkConcurrency: checkConcurrencyFromEnv(options.env ?? process.env), maxQueued, clock: this.#clock });
     this.#http = new HttpClient({ ca: options.ca });
     this.#done = new Promise<void>((resolve) => (this.#resolveDone = resolve));
     this.#uploader = new Uploader({
@@ -118,6 +118,7 @@ export class Agent {
         version: options.version,
         ...(this.#browserVersion === '' ? {} : { browserVersion: this.#browserVersion }),
         capacity: this.#capacity,
+        checkCapacity: this.#scheduler.checkConcurrency,
         privacyLock: options.privacyLock,
         startedAt: this.#startedAt,
       }),

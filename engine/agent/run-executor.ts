@@ -4,6 +4,7 @@ import type { CaptureRequest } from '../core/privacy.ts';
 import type { Job, Scheduler } from '../runner/scheduler.ts';
 import type { AgentMessage, MonitorDefinition, RunCommand } from '../schema/protocol.ts';
 import { resultSchemaVersion, type RunResult } from '../schema/result.ts';
+import { isBrowserScript, kindOf, stepNamesOf } from '../schema/script.ts';
 import type { AgentEvent } from './events.ts';
 import type { Outbox } from './outbox.ts';
 
@@ -124,11 +125,12 @@ export class RunExecutor {
       schemaVersion: resultSchemaVersion,
       runId: command.runId,
       script: command.monitor.script.name,
+      ...(isBrowserScript(command.monitor.script) ? {} : { kind: kindOf(command.monitor.script) }),
       status: 'error',
       startedAt: this.#options.clock.wallNow().toISOString(),
       durationMs: 0,
       privacyLock: this.#options.privacyLock,
-      steps: command.monitor.script.steps.map((step) => ({ name: step.name, status: 'skipped' as const, durationMs: 0, actions: [] })),
+      steps: stepNamesOf(command.monitor.script).map((name) => ({ name, status: 'skipped' as const, durationMs: 0, actions: [] })),
       artifacts: [],
       error: error.toData(),
     };

@@ -15,7 +15,12 @@ export function stepMetric(step: Readonly<StepResult>, metric: ConditionMetric):
   switch (metric) {
     case 'durationMs':
       return step.durationMs;
+    case 'dnsMs':
+    case 'connectMs':
+    case 'tlsMs':
     case 'ttfbMs':
+      // A browser step's page load, or a check's own phases (API request, TCP connect, TLS handshake...).
+      return step.navigation?.[metric] ?? step.check?.phases[metric];
     case 'domContentLoadedMs':
     case 'loadMs':
       return step.navigation?.[metric];
@@ -48,6 +53,9 @@ export function transactionMetric(steps: readonly Readonly<StepResult>[], metric
 
 const metricNames: Record<ConditionMetric, string> = {
   durationMs: 'duration',
+  dnsMs: 'DNS time',
+  connectMs: 'connect time',
+  tlsMs: 'TLS handshake time',
   ttfbMs: 'time to first byte',
   domContentLoadedMs: 'DOMContentLoaded',
   loadMs: 'load time',

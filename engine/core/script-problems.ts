@@ -53,7 +53,8 @@ function describeIssue(issue: z.core.$ZodIssue, input: unknown): ScriptProblem |
   const received = valueAtPath(input, issue.path);
   switch (issue.code) {
     case 'invalid_type': {
-      if (received === undefined) return { path, message: `missing: expected ${issue.expected}` };
+      // A required field of any type (a JSON body's `value`) is `nonoptional` to zod: say what it means.
+      if (received === undefined) return { path, message: `missing: expected ${issue.expected === 'nonoptional' ? 'a value' : issue.expected}` };
       // A schema's own wording ("expected a whole number of milliseconds") beats zod's generic one.
       if (!issue.message.startsWith('Invalid input')) return { path, message: issue.message };
       if (typeof received === 'number' && !Number.isFinite(received)) return { path, message: `expected a finite ${issue.expected}, got ${received}` };
@@ -69,7 +70,8 @@ function describeIssue(issue: z.core.$ZodIssue, input: unknown): ScriptProblem |
       };
     }
     case 'invalid_union': {
-      const options = 'options' in issue && Array.isArray(issue.options) ? (issue.options as unknown[]).map(String) : [];
+      // A discriminator that may be absent (`kind` of a browser script) lists `undefined` among its options: not a value to suggest.
+      const options = 'options' in issue && Array.isArray(issue.options) ? (issue.options as unknown[]).filter((option) => typeof option === 'string') : [];
       if (options.length > 0) {
         const hint = typeof received === 'string' ? closestMatch(received, options) : undefined;
         const got = received === undefined ? 'nothing' : describeValue(received);

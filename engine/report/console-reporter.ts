@@ -65,7 +65,7 @@ export class ConsoleReporter implements RunListener {
         step.name,
         step.status,
         step.status === 'skipped' ? '' : formatDurationMs(step.durationMs),
-        step.navigation === undefined ? '' : formatDurationMs(step.navigation.ttfbMs),
+        step.navigation === undefined ? (step.check?.phases['ttfbMs'] === undefined ? '' : formatDurationMs(step.check.phases['ttfbMs'])) : formatDurationMs(step.navigation.ttfbMs),
         step.navigation === undefined ? '' : formatDurationMs(step.navigation.loadMs),
         step.requests === undefined ? '' : String(step.requests.count),
       ]);

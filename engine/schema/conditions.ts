@@ -14,6 +14,9 @@ export type ConditionLevel = z.infer<typeof conditionLevelSchema>;
 /** Measured figures a condition can limit. Names are those of the result fields they read. */
 export const conditionMetrics = [
   'durationMs',
+  'dnsMs',
+  'connectMs',
+  'tlsMs',
   'ttfbMs',
   'domContentLoadedMs',
   'loadMs',
@@ -32,7 +35,7 @@ export const metricConditionSchema = z
     metric: z
       .enum(conditionMetrics)
       .describe(
-        'What is limited. `durationMs`: the step`s timed region (of a transaction: the sum of its steps). `ttfbMs`, `domContentLoadedMs`, `loadMs`: Navigation Timing of the step`s page load. `fcpMs`, `lcpMs`, `cls`, `tbtMs`, `inpMs`: web vitals. `failedRequests`: requests that failed or answered 400 or more. `consoleErrors`: console errors and uncaught exceptions in the page. For a transaction, navigation and vitals figures are the worst step`s, counts are summed.',
+        'What is limited. `durationMs`: the step`s timed region (of a transaction: the sum of its steps). `dnsMs`, `connectMs`, `tlsMs`, `ttfbMs`: phases of the step`s page load, or of a check`s request or connection. `domContentLoadedMs`, `loadMs`: Navigation Timing of the step`s page load. `fcpMs`, `lcpMs`, `cls`, `tbtMs`, `inpMs`: web vitals. `failedRequests`: requests that failed or answered 400 or more. `consoleErrors`: console errors and uncaught exceptions in the page. For a transaction, navigation and vitals figures are the worst step`s, counts are summed.',
       ),
     max: z.number().min(0).describe('The largest value that does not breach the condition (ms for *Ms metrics, a count, or a CLS score).'),
     level: conditionLevelSchema,

@@ -1,12 +1,12 @@
 import { z } from 'zod';
-import { scriptSchema } from './script.ts';
+import { monitorScriptSchema } from './script.ts';
 
 /**
- * JSON Schema of the script format, generated from the zod schema so the two cannot drift. Editors use it
+ * JSON Schema of the script format (every kind), generated from the zod schema so the two cannot drift. Editors use it
  * for autocompletion and hover docs (every field has a description).
  */
 export function transactionJsonSchema(): Record<string, unknown> {
-  const generated = z.toJSONSchema(scriptSchema, { io: 'input', target: 'draft-2020-12', unrepresentable: 'any' });
+  const generated = z.toJSONSchema(monitorScriptSchema, { io: 'input', target: 'draft-2020-12', unrepresentable: 'any' });
   return {
     ...generated,
     $id: 'https://private-checkpoint.invalid/transaction.schema.json',

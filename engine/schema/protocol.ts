@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { captureModeSchema, scriptSchema } from './script.ts';
+import { captureModeSchema, monitorScriptSchema } from './script.ts';
 import { resultSchema } from './result.ts';
 
 /**
@@ -47,7 +47,7 @@ export const monitorDefinitionSchema = z.object({
   checkpoint: z.string().min(1).max(200).describe('Name of the private location (checkpoint) that runs it.'),
   intervalSeconds: z.number().int().min(10).max(86_400),
   enabled: z.boolean(),
-  script: scriptSchema,
+  script: monitorScriptSchema.describe('The script of any kind: a browser transaction (default), an API monitor, an HTTP request or an infrastructure check.'),
   variables: z.record(z.string(), z.string()).optional(),
   capture: captureRequestSchema.optional(),
   alertOnWarning: z
@@ -65,7 +65,13 @@ export const helloMessage = z.object({
   instanceId: instanceIdSchema,
   version: z.string().describe('Checkpoint software version.'),
   browserVersion: z.string().optional(),
-  capacity: z.number().int().min(0).describe('Runs the instance takes at once.'),
+  capacity: z.number().int().min(0).describe('Browser transactions the instance takes at once.'),
+  checkCapacity: z
+    .number()
+    .int()
+    .min(0)
+    .optional()
+    .describe('Non-browser checks (API, HTTP, infrastructure) the instance takes at once, in their own lane; absent: the instance runs no checks.'),
   privacyLock: z.boolean().describe('True when this instance never captures images, whatever it is asked.'),
   startedAt: isoTime,
 });

@@ -34,6 +34,36 @@ export const navigationTimingSchema = z
   .describe('Main-frame document navigation, from the browser`s Navigation Timing (all relative to its start).');
 export type NavigationTiming = z.infer<typeof navigationTimingSchema>;
 
+export const checkStepSchema = z
+  .object({
+    kind: z.string().describe('The script`s kind: `api`, `http`, `tcp`, `dns`, `tls`, ...'),
+    phases: z
+      .record(z.string(), ms)
+      .describe('Timed phases in ms on the monotonic clock, in the order they happen: dnsMs, connectMs, tlsMs, bannerMs, authMs, queryMs, ttfbMs, downloadMs, transferMs (those the check has; a failed check keeps the ones before its failure).'),
+    details: z
+      .record(z.string(), z.union([z.string(), z.number(), z.boolean()]))
+      .describe('What the check found: TLS protocol, certificate subject/issuer/days left, banner, server version, rows... Never a password.'),
+    warnings: z.array(z.string()).optional().describe('Non-fatal findings that made the step `warning` (a certificate inside its warning days).'),
+    http: z
+      .object({
+        method: z.string(),
+        url: z.string(),
+        status: z.number().int().optional(),
+        sizeBytes: z.number().int().min(0).optional(),
+        redirects: z.number().int().min(0),
+        responseTimeMs: ms.optional().describe('From the start of the request (DNS included) to the end of the body, redirects included.'),
+      })
+      .optional()
+      .describe('The request of an API or HTTP step.'),
+    assertions: z
+      .array(z.object({ description: z.string(), passed: z.boolean(), actual: z.string().describe('What was found (shortened), or why nothing was.') }))
+      .optional()
+      .describe('The step`s assertions, as judged on the response.'),
+    extracted: z.array(z.string()).optional().describe('Names of the variables the step extracted (values are not reported).'),
+  })
+  .describe('A step of a non-browser check (API request, HTTP, TCP, DNS, TLS, database, mail...).');
+export type CheckStep = z.infer<typeof checkStepSchema>;
+
 export const actionResultSchema = z.object({
   index: z.number().int().min(0),
   type: z.string(),
@@ -112,6 +142,7 @@ export const stepResultSchema = z.object({
       reportHtml: z.string().optional(),
     })
     .optional(),
+  check: checkStepSchema.optional(),
   actions: z.array(actionResultSchema),
   error: errorDataSchema.optional(),
 });
@@ -130,13 +161,14 @@ export const resultSchema = z.object({
   schemaVersion: z.literal(resultSchemaVersion),
   runId: z.string(),
   script: z.string().describe('Name of the transaction.'),
+  kind: z.string().optional().describe('The script`s kind when it is not a browser transaction (`api`, `http`, `tcp`...).'),
   status: z
     .enum(['passed', 'warning', 'failed', 'error'])
     .describe('`warning`: every step passed but a warning condition was breached; `failed`: the site or an assertion or an error condition failed; `error`: the engine could not complete the run.'),
   startedAt: z.string(),
   durationMs: ms,
   checkpoint: z.object({ name: z.string().optional(), instanceId: z.string().optional(), version: z.string() }).optional(),
-  browser: z.object({ name: z.string(), version: z.string() }).optional(),
+  browser: z.object({ name: z.string(), version: z.string() }).optional().describe('The browser that ran the transaction; absent for non-browser kinds.'),
   queueWaitMs: ms.optional().describe('Time spent queued before the run started (not part of durationMs).'),
   leaseWaitMs: ms.optional().describe('Time to obtain a fresh browser context (not part of durationMs).'),
   privacyLock: z.boolean().optional().describe('True when the checkpoint`s privacy lock kept every image capture off.'),

@@ -1,6 +1,8 @@
 import { z } from 'zod';
 import { actionSchema } from './actions.ts';
-import { conditionsSchema } from './conditions.ts';
+import { apiScriptSchema, checkCommonFields, httpScriptSchema, type ApiScript, type HttpScript } from './checks/api.ts';
+import { infraCheckSchemas } from './checks/infra.ts';
+import { conditionsSchema, type Condition } from './conditions.ts';
 
 /** Defaults that apply when a script says nothing. All in milliseconds. */
 export const defaultTimeouts = {
@@ -99,6 +101,7 @@ export type Step = z.infer<typeof stepSchema>;
 export const scriptSchema = z
   .strictObject({
     $schema: z.string().optional().describe('Path or URL of transaction.schema.json, for editor autocompletion.'),
+    kind: z.literal('browser').optional().describe('What the script monitors. Default (absent): `browser`, a transaction in a real browser.'),
     name: z.string().min(1, 'expected a non-empty name').max(200).describe('Name of the transaction.'),
     description: z.string().max(2000).optional().describe('What the transaction checks.'),
     settings: settingsSchema.optional(),
@@ -118,3 +121,82 @@ export const scriptSchema = z
   })
   .describe('A synthetic transaction: named business steps of browser actions.');
 export type Script = z.infer<typeof scriptSchema>;
+
+/** The kinds that run without a browser and are not infrastructure checks. */
+export const apiKinds = ['api', 'http'] as const;
+
+/**
+ * One schema per infrastructure kind: the fields every check has (`kind`, `name`, `timeoutMs`, `conditions`,
+ * `variables`...) and the kind's own fields from engine/schema/checks/infra.ts, flat.
+ */
+function infraScriptSchemas(infra: Readonly<Record<string, z.ZodObject>>): z.ZodObject[] {
+  return Object.entries(infra)
+    .filter(([kind]) => kind !== 'browser' && !(apiKinds as readonly string[]).includes(kind))
+    .map(([kind, spec]) =>
+      z
+        .strictObject({ kind: z.literal(kind).describe(`A ${kind} check.`), ...checkCommonFields, ...spec.shape })
+        .describe(spec.description ?? `A ${kind} check.`),
+    );
+}
+
+/** The script schema over the browser, API and HTTP kinds and the given infrastructure kinds (tests pass their own). */
+export function buildMonitorScriptSchema(infra: Readonly<Record<string, z.ZodObject>>): z.ZodType<MonitorScript> {
+  // Typed by hand: the infrastructure kinds come from a registry, so zod can only infer them as plain records.
+  return z
+    .discriminatedUnion('kind', [scriptSchema, apiScriptSchema, httpScriptSchema, ...infraScriptSchemas(infra)])
+    .describe(
+      'A monitor script: a browser transaction (default), an API monitor (`kind: "api"`), a single HTTP(S) request (`kind: "http"`) or an infrastructure check.',
+    ) as unknown as z.ZodType<MonitorScript>;
+}
+
+/**
+ * Every kind of monitor script, told apart by `kind`: a browser transaction (the default when `kind` is absent),
+ * a multi-step API monitor, a single HTTP(S) request, or an infrastructure check (whatever
+ * engine/schema/checks/infra.ts lists).
+ */
+export const monitorScriptSchema = buildMonitorScriptSchema(infraCheckSchemas);
+
+/** An infrastructure check as validated: the common fields and the kind's own (engine/schema/checks/infra.ts). */
+export interface InfraScript {
+  kind: string;
+  name: string;
+  description?: string | undefined;
+  variables?: Record<string, string> | undefined;
+  timeoutMs?: number | undefined;
+  conditions?: Condition[] | undefined;
+  [field: string]: unknown;
+}
+
+/** Alias kept next to the others: the browser transaction script. */
+export type BrowserScript = Script;
+export type MonitorScript = BrowserScript | ApiScript | HttpScript | InfraScript;
+/** Any script that is not a browser transaction. */
+export type CheckScript = ApiScript | HttpScript | InfraScript;
+
+/** The kinds a script may have, in the order `checkpoint schema` lists them. */
+export function scriptKinds(): string[] {
+  return ['browser', ...apiKinds, ...Object.keys(infraCheckSchemas).filter((kind) => kind !== 'browser' && !(apiKinds as readonly string[]).includes(kind))];
+}
+
+/** The kind of a script: `browser` when absent. */
+export function kindOf(script: Pick<MonitorScript, 'kind'>): string {
+  return script.kind ?? 'browser';
+}
+
+export function isBrowserScript(script: MonitorScript): script is BrowserScript {
+  return script.kind === undefined || script.kind === 'browser';
+}
+
+export function isApiScript(script: MonitorScript): script is ApiScript {
+  return script.kind === 'api';
+}
+
+export function isHttpScript(script: MonitorScript): script is HttpScript {
+  return script.kind === 'http';
+}
+
+/** The names of a script's steps, in order: one step named after the check for the single-request kinds. */
+export function stepNamesOf(script: MonitorScript): string[] {
+  if (isBrowserScript(script) || isApiScript(script)) return script.steps.map((step) => step.name);
+  return [script.name];
+}

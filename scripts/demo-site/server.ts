@@ -51,6 +51,7 @@ import {
   renderPopupPage,
   renderSlowPage,
 } from './pages.ts';
+import { handleJsonApi } from './json-api.ts';
 import {
   loginRedirectLocation,
   parseDelayMs,
@@ -107,6 +108,8 @@ interface SiteState {
   nextRequestNumber: number;
   /** Cancels for in-flight `delayMs` waits, so close() does not wait out a 30 s delay. */
   readonly pendingWaits: Set<() => void>;
+  /** Access tokens of the OAuth2 client-credentials endpoint (json-api.ts). */
+  readonly clientTokens: Set<string>;
 }
 
 interface RequestContext {
@@ -146,6 +149,7 @@ export async function startDemoSite(options: DemoSiteOptions = {}): Promise<Demo
     crossOriginPort: 0,
     nextRequestNumber: 1001,
     pendingWaits: new Set(),
+    clientTokens: new Set(),
   };
 
   const mainServer = createServer((req, res) => dispatch(req, res, (ctx) => handleMainRequest(ctx), state));
@@ -279,6 +283,7 @@ function waitMs(ctx: RequestContext, delayMs: number): Promise<boolean> {
 
 async function handleMainRequest(ctx: RequestContext): Promise<void> {
   const path = ctx.url.pathname;
+  if ((path.startsWith('/api/v1/') || path === '/oauth/token') && (await handleJsonApi(ctx.state, ctx.req, ctx.res, ctx.url, ctx.method))) return;
   const route = findRoute(path);
   if (route === undefined) {
     sendHtml(ctx.res, 404, renderNotFoundPage());

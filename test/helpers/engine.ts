@@ -7,7 +7,7 @@ import { scriptSchema, type Script } from '../../engine/schema/script.ts';
 export { launchBrowser };
 
 /** Demo-site credentials the examples read as secrets. */
-export const demoSecrets: Record<string, string> = { DEMO_PASSWORD: 'demo-password', BASIC_AUTH_PASSWORD: 'basic-secret' };
+export const demoSecrets: Record<string, string> = { DEMO_PASSWORD: 'demo-password', BASIC_AUTH_PASSWORD: 'basic-secret', DEMO_CLIENT_SECRET: 'demo-client-secret' };
 
 /** Validate a literal script (so a typo in a test fails loudly) and run it in a fresh context. */
 export async function runScript(

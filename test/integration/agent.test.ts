@@ -10,7 +10,7 @@ import { runAgentCommand, type AgentCommandOptions } from '../../engine/agent/ag
 import type { AgentEvent } from '../../engine/agent/events.ts';
 import { Outbox } from '../../engine/agent/outbox.ts';
 import type { MonitorDefinition, RunCommand } from '../../engine/schema/protocol.ts';
-import { scriptSchema } from '../../engine/schema/script.ts';
+import { monitorScriptSchema, scriptSchema } from '../../engine/schema/script.ts';
 import { startDemoSite, type DemoSite } from '../../scripts/demo-site/server.ts';
 import { demoSecrets, loginStep } from '../helpers/engine.ts';
 import { FakeControlPlane, findImageSignatures, type FakeControlPlaneOptions } from '../helpers/fake-control-plane.ts';
@@ -217,6 +217,26 @@ describe('checkpoint agent against a fake control plane', () => {
     assert.ok(cp.closes.some((c) => c.instanceId === hello.instanceId && c.code === 1000), 'the WebSocket was closed cleanly');
     assert.ok(agent.lines.some((line) => /run run-happy started/.test(line)));
     assert.ok(agent.lines.some((line) => /run run-happy finished: passed/.test(line)));
+  });
+
+  it('runs an API monitor in its check lane (no browser), with its secrets from the environment, masked', async () => {
+    const cp = await controlPlane();
+    const agent = await startAgent(cp);
+    await welcomed(cp, agent);
+    assert.equal(cp.agentMessages('hello')[0]?.checkCapacity, 16, 'the hello says the check capacity');
+    const examplePath = fileURLToPath(new URL('../../scripts/examples/api-orders.json', import.meta.url));
+    const script = monitorScriptSchema.parse(JSON.parse(await readFile(examplePath, 'utf8')));
+    const definition: MonitorDefinition = { id: 'orders-api', name: 'Orders API', checkpoint: 'test-checkpoint', intervalSeconds: 60, enabled: true, script, variables: { baseUrl: site.url } };
+    cp.send(runCommand('run-api', definition));
+    const envelope = await cp.waitFor(() => cp.results.get('run-api'), 'the result of run-api');
+    assert.equal(envelope.result.status, 'passed', JSON.stringify(envelope.result.steps.map((s) => s.error)));
+    assert.equal(envelope.result.kind, 'api');
+    assert.equal(envelope.result.browser, undefined);
+    assert.deepEqual(envelope.result.steps.map((step) => step.check?.http?.status), [200, 200, 200]);
+    const password = demoSecrets['DEMO_PASSWORD'] ?? '?';
+    assert.ok(cp.allReceivedBytes().some((bytes) => bytes.includes('Orders API')), 'the scan sees what was sent');
+    assert.ok(!cp.allReceivedBytes().some((bytes) => bytes.includes(password)), 'the password never reached the control plane');
+    assert.equal(await agent.stop(), 0);
   });
 
   it('delivers results produced while the control plane is down once it is back, each exactly once', async () => {

@@ -57,7 +57,7 @@ interface Harness {
   run(runId: string): Promise<RunBody>;
   createCheckpoint(name: string): Promise<string>;
   createMonitor(input: Record<string, unknown>): Promise<{ id: string }>;
-  agent(token: string, instanceId: string, options?: { capacity?: number; autoAnswer?: (run: RunCommand) => Answer | undefined }): Promise<FakeAgent>;
+  agent(token: string, instanceId: string, options?: { capacity?: number; checkCapacity?: number; autoAnswer?: (run: RunCommand) => Answer | undefined }): Promise<FakeAgent>;
   runs(monitorId: string): Promise<RunRecord[]>;
   alerts(): Promise<AlertRecord[]>;
 }
@@ -547,6 +547,37 @@ describe('control plane: dispatch, retry and alerts', () => {
     assert.equal((await slow.next('cancel')).runId, run.runId);
     assert.equal((await other.next('run')).reason, 'redispatch');
     assert.equal((await h.run(run.runId)).run.lostReason, 'lease expired');
+  });
+});
+
+describe('control plane: non-browser checks', () => {
+  it('accepts a check monitor and dispatches it against the instance`s check capacity while its browser slots are full', async (t) => {
+    const h = await harness(t);
+    const token = await h.createCheckpoint('intranet-checks');
+    const agent = await h.agent(token, 'a', { capacity: 1, checkCapacity: 4 });
+    const browser = await h.createMonitor(monitor('Login', 'intranet-checks'));
+    const first = await agent.next('run');
+    assert.equal(first.monitor.id, browser.id);
+    // The one browser slot is busy; a check still goes out at once, with its script as it was given.
+    const http = { kind: 'http', name: 'Status', url: 'http://intranet.example/api/status', assertions: [{ type: 'status', operator: 'equals', value: 200 }] };
+    const check = await h.createMonitor({ name: 'Status', checkpoint: 'intranet-checks', intervalSeconds: 60, script: http });
+    const dispatched = await agent.next('run');
+    assert.equal(dispatched.monitor.id, check.id);
+    assert.deepEqual(dispatched.monitor.script, http);
+    const bad = await h.call('POST', '/api/v1/monitors', { name: 'Bad', checkpoint: 'intranet-checks', intervalSeconds: 60, script: { kind: 'http', name: 'Bad', url: 'ftp://x' } });
+    assert.equal(bad.status, 400);
+    assert.match(JSON.stringify(bad.body), /script\.url/);
+  });
+
+  it('sends no check to an instance that has no check capacity (an older agent)', async (t) => {
+    const h = await harness(t);
+    const token = await h.createCheckpoint('old-agents');
+    const agent = await h.agent(token, 'old', { capacity: 2 });
+    await h.createMonitor({ name: 'Status', checkpoint: 'old-agents', intervalSeconds: 60, script: { kind: 'http', name: 'Status', url: 'http://intranet.example/' } });
+    const browser = await h.createMonitor(monitor('Login', 'old-agents'));
+    const run = await agent.next('run');
+    assert.equal(run.monitor.id, browser.id, 'only the browser monitor reaches the old agent');
+    assert.equal(agent.unread('run').length, 0);
   });
 });
 

@@ -14,8 +14,9 @@ import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { loadScriptFile } from '../../cli/load-script.ts';
 import { formatIssuePath } from '../../engine/core/issue-path.ts';
-import { parseScriptText, type ParseScriptOutcome } from '../../engine/core/parse-script.ts';
+import { parseMonitorScriptText as parseScriptText, type ParseMonitorScriptOutcome as ParseScriptOutcome } from '../../engine/core/parse-script.ts';
 import { actionTypes } from '../../engine/schema/actions.ts';
+import { isBrowserScript, kindOf, stepNamesOf } from '../../engine/schema/script.ts';
 import { richScript } from '../unit/support/scripts.ts';
 
 const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
@@ -251,6 +252,16 @@ function mutationsOf(baseName: string, base: Json, count: number, dice: Dice): M
         break;
       }
       case 'unknown-action-type': {
+        if (actionPaths.length === 0) {
+          // A check script (API, HTTP...) has no actions: its `kind` is the type to mangle.
+          const kindValue = (base as Record<string, Json>)['kind'];
+          const original = typeof kindValue === 'string' ? kindValue : JSON.stringify(kindValue);
+          const mangled = mangleType(original, dice);
+          const copy = setAt(structuredClone(base), ['kind'], mangled);
+          const serialised = JSON.stringify(copy, null, pretty ? 2 : undefined);
+          mutations.push({ name: `${label}: kind ${JSON.stringify(original)}→${JSON.stringify(mangled)}`, kind, make: () => serialised, expect: expectRejectedAt('kind', /^expected one of browser, api, http/) });
+          break;
+        }
         const path = dice.pick(actionPaths);
         const typeValue = (getAt(base, path) as Record<string, Json>)['type'];
         const original = typeof typeValue === 'string' ? typeValue : JSON.stringify(typeValue);
@@ -402,7 +413,7 @@ function describeFailure(mutation: Mutation, error: unknown): string {
 function checkOutcome(outcome: ParseScriptOutcome): void {
   if (outcome.ok) {
     assert.ok(isPlainObject(outcome.script), 'an accepted script must be an object');
-    assert.ok(Array.isArray(outcome.script.steps) && outcome.script.steps.length > 0, 'an accepted script has steps');
+    assert.ok(stepNamesOf(outcome.script).length > 0, 'an accepted script has steps');
     return;
   }
   assert.ok(Array.isArray(outcome.problems) && outcome.problems.length > 0, 'a rejection must list at least one problem');
@@ -576,7 +587,8 @@ function checkCliRun(file: string, expected: Awaited<ReturnType<typeof loadScrip
   assert.ok(run.code === 0 || run.code === 2, `exit code ${String(run.code)}; stderr: ${run.stderr.slice(0, 300)}`);
   if (expected.ok) {
     assert.equal(run.code, 0, `in process the script is valid, but validate exited ${String(run.code)}`);
-    assert.ok(run.stdout.startsWith(`${file}: ok (${expected.script.steps.length} steps)\n`), `stdout: ${run.stdout.slice(0, 300)}`);
+    const kind = isBrowserScript(expected.script) ? '' : `${kindOf(expected.script)}, `;
+    assert.ok(run.stdout.startsWith(`${file}: ok (${kind}${stepNamesOf(expected.script).length} steps)\n`), `stdout: ${run.stdout.slice(0, 300)}`);
     return;
   }
   assert.equal(run.code, 2, 'in process the script is invalid, so validate must exit 2');

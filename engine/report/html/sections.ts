@@ -2,6 +2,7 @@ import { rateLighthouseScore, rateVital, vitalNames, vitalThresholds, type Vital
 import type { Artifact, RunResult, StepResult } from '../../schema/result.ts';
 import { formatDurationMs } from '../format.ts';
 import { artifactUrl, isWebLink, type Embed } from './artifacts.ts';
+import { checkPanel } from './check-panel.ts';
 import { navigationChart, scoreGauge, visualProgressChart, waterfallChart } from './charts.ts';
 import { formatBytes, formatMs, formatThreshold, formatTimestamp, formatVital, hostOf, plural, truncateMiddle } from './format.ts';
 import { html, join, type HtmlValue, type SafeHtml } from './template.ts';
@@ -50,6 +51,7 @@ export function runHeader(result: RunResult): SafeHtml {
     ['Duration', formatDurationMs(result.durationMs)],
     ['Steps', result.steps.length === 0 ? 'none' : stepSummary],
   ];
+  if (result.kind !== undefined) facts.push(['Kind', result.kind]);
   if (result.browser !== undefined) facts.push(['Browser', `${result.browser.name} ${result.browser.version}`]);
   if (checkpoint !== undefined) {
     const where = [checkpoint.name, checkpoint.instanceId === undefined ? undefined : `instance ${checkpoint.instanceId}`].filter((part): part is string => part !== undefined);
@@ -71,7 +73,7 @@ export function runHeader(result: RunResult): SafeHtml {
     );
   }
   return html`<header class="run card ${`run-${result.status}`}">
-<div class="run-title"><div><p class="eyebrow">Transaction report</p><h1>${result.script}</h1></div>${badge(result.status)}</div>
+<div class="run-title"><div><p class="eyebrow">${result.kind === undefined ? 'Transaction report' : result.kind === 'api' ? 'API monitor report' : 'Check report'}</p><h1>${result.script}</h1></div>${badge(result.status)}</div>
 <dl class="facts">${facts.map(([term, value]) => html`<div><dt>${term}</dt><dd>${value}</dd></div>`)}</dl>
 ${notes}
 </header>`;
@@ -90,6 +92,8 @@ export function stepTable(result: RunResult): SafeHtml {
   const rows = result.steps.map((step, index) => {
     const skipped = step.status === 'skipped';
     const nav = step.navigation;
+    // A check step has no page load, but its request's (or connection's) time to first byte is the same figure.
+    const ttfbMs = nav?.ttfbMs ?? step.check?.phases['ttfbMs'];
     const requests = step.requests;
     const width = longest > 0 && !skipped ? `${Number(((step.durationMs / longest) * 100).toFixed(2))}%` : '0%';
     return html`<tr class="${`status-${step.status}`}" data-step-row="${index + 1}">
@@ -97,7 +101,7 @@ export function stepTable(result: RunResult): SafeHtml {
 <td class="name"><a href="${`#step-${index + 1}`}">${step.name}</a>${step.error === undefined ? '' : html`<div class="sub">${step.error.code} · ${truncateMiddle(step.error.message, 90)}</div>`}</td>
 <td>${badge(step.status)}</td>
 <td class="num duration">${skipped ? html`<span class="none">—</span>` : html`<span class="dur-value">${formatDurationMs(step.durationMs)}</span><span class="minibar"><span style="${`width:${width}`}"></span></span>`}</td>
-<td class="num">${nav === undefined ? html`<span class="none">—</span>` : formatMs(nav.ttfbMs)}</td>
+<td class="num">${ttfbMs === undefined ? html`<span class="none">—</span>` : formatMs(ttfbMs)}</td>
 <td class="num">${nav === undefined || nav.loadMs <= 0 ? html`<span class="none">—</span>` : formatMs(nav.loadMs)}</td>
 <td class="num">${vitalCell(step)}</td>
 <td class="num">${requests === undefined ? html`<span class="none">—</span>` : requests.count}</td>
@@ -260,7 +264,7 @@ function lighthousePanel(step: Step, embed: Embed | undefined): SafeHtml | undef
   return panel('Lighthouse', html`<div class="lh-body"><ul class="scores">${scores}</ul>${metrics.length === 0 ? '' : html`<dl class="lh-metrics">${metrics}</dl>`}</div>${link}`, { hint: `${lh.mode} mode`, className: 'lighthouse-panel' });
 }
 
-/** One step in full: error, navigation, vitals, filmstrip, waterfall, screenshot, actions, Lighthouse. */
+/** One step in full: error, conditions, the check's request and phases, navigation, vitals, filmstrip, waterfall, screenshot, actions, Lighthouse. */
 export function stepSection(step: Step, index: number, result: RunResult, embed: Embed | undefined): SafeHtml {
   const number = index + 1;
   const head = html`<header class="step-head"><span class="${`step-num status-${step.status}`}">${number}</span><h2>${step.name}</h2>${badge(step.status)}<span class="step-dur">${step.status === 'skipped' ? '' : formatDurationMs(step.durationMs)}</span>${step.url === undefined ? '' : html`<p class="step-url">${urlText(step.url)}</p>`}</header>`;
@@ -278,6 +282,7 @@ export function stepSection(step: Step, index: number, result: RunResult, embed:
 ${head}
 ${step.error === undefined ? '' : errorBox(step.error, 'Step failed')}
 ${conditionsPanel(step.conditions)}
+${step.check === undefined ? '' : checkPanel(step.check)}
 ${top}
 ${filmstripPanel(step, number, embed)}
 ${waterfallPanel(step)}

@@ -125,6 +125,20 @@ h1 { font-size: 24px; line-height: 1.25; overflow-wrap: anywhere; }
 .callout.warn { background: var(--warn-bg); border-color: color-mix(in srgb, var(--warn) 25%, transparent); }
 .callout.warn strong { color: var(--warn); }
 .conditions { list-style: none; margin: 0; padding: 0; display: grid; gap: 4px; }
+.check-request { margin: 0 0 8px; display: flex; flex-wrap: wrap; gap: 6px; align-items: baseline; }
+.phase-bar { display: flex; height: 14px; border-radius: 4px; overflow: hidden; background: var(--surface-2); margin: 6px 0; }
+.phase-seg { display: block; height: 100%; min-width: 2px; }
+.seg-0 { background: #7aa7f0; } .seg-1 { background: #f0a35e; } .seg-2 { background: #b38ae6; } .seg-3 { background: #5fc29a; } .seg-4 { background: #2f6bd8; } .seg-5 { background: #e07a7a; }
+.phase-legend { list-style: none; margin: 0 0 8px; padding: 0; display: flex; flex-wrap: wrap; gap: 4px 14px; font-size: 0.9em; }
+.phase-legend li { display: flex; gap: 6px; align-items: center; }
+.phase-key { display: inline-block; width: 10px; height: 10px; border-radius: 2px; }
+.check-details { display: grid; grid-template-columns: repeat(auto-fill, minmax(200px, 1fr)); gap: 4px 16px; margin: 8px 0; }
+.check-details dt { color: var(--muted); font-size: 0.85em; }
+.check-details dd { margin: 0; overflow-wrap: anywhere; }
+.assertions { list-style: none; margin: 8px 0 0; padding: 0; display: grid; gap: 4px; }
+.assertions li { display: flex; gap: 8px; align-items: baseline; }
+.assertions .ok .cond-mark { color: var(--good); }
+.assertions .breach-error .cond-mark, .assertions .breach-error .actual { color: var(--bad); }
 .conditions li { display: flex; gap: 8px; align-items: baseline; }
 .conditions .cond-mark { width: 1.2em; text-align: center; font-weight: 700; }
 .conditions .ok .cond-mark { color: var(--good); }

@@ -3,6 +3,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { EngineError } from '../../../engine/core/errors.ts';
+import { stepNamesOf } from '../../../engine/schema/script.ts';
 import { formatProblems, loadScriptFile, loadScriptOrThrow } from '../../../cli/load-script.ts';
 import { minimalActions, scriptWith } from '../support/scripts.ts';
 import { tempDir } from './support.ts';
@@ -65,7 +66,7 @@ describe('formatProblems', () => {
 describe('loadScriptOrThrow', () => {
   it('returns the script when it is valid', async () => {
     const script = await loadScriptOrThrow(await file('ok2.json', JSON.stringify(scriptWith(minimalActions.closeTab))));
-    assert.equal(script.steps.length, 1);
+    assert.equal(stepNamesOf(script).length, 1);
   });
 
   it('throws SCRIPT_INVALID blamed on the script, listing every problem', async () => {

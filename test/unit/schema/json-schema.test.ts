@@ -16,9 +16,18 @@ function child(node: unknown, ...keys: (string | number)[]): unknown {
   return current;
 }
 
+/** The browser transaction's variant of the script union (the one whose `kind` is `browser`). */
+function browserVariant(schema: JsonObject): JsonObject {
+  const variants = child(schema, 'oneOf');
+  assert.ok(Array.isArray(variants), 'expected the script schema to be a oneOf of kinds');
+  const browser = variants.filter(isObject).find((variant) => child(variant, 'properties', 'kind', 'const') === 'browser');
+  assert.ok(browser !== undefined, 'expected a browser variant');
+  return browser;
+}
+
 /** The JSON Schema variants of the action union. */
 function actionVariants(schema: JsonObject): JsonObject[] {
-  const items = child(schema, 'properties', 'steps', 'items', 'properties', 'actions', 'items');
+  const items = child(browserVariant(schema), 'properties', 'steps', 'items', 'properties', 'actions', 'items');
   const variants = child(items, 'oneOf') ?? child(items, 'anyOf');
   assert.ok(Array.isArray(variants), 'expected steps[].actions[] to be a oneOf/anyOf of action objects');
   return variants.filter(isObject);
@@ -49,7 +58,9 @@ describe('JSON Schema', () => {
     assert.equal(schema['$schema'], 'https://json-schema.org/draft/2020-12/schema');
     assert.equal(schema['$id'], 'https://private-checkpoint.invalid/transaction.schema.json');
     assert.equal(schema['title'], 'Private checkpoint transaction script');
-    assert.deepEqual(schema['required'], ['name', 'steps']);
+    assert.deepEqual(browserVariant(schema)['required'], ['name', 'steps']);
+    const kinds = (child(schema, 'oneOf') as JsonObject[]).map((variant) => child(variant, 'properties', 'kind', 'const'));
+    assert.deepEqual(kinds.slice(0, 3), ['browser', 'api', 'http'], 'every kind is a variant, browser first');
   });
 
   it('has one variant per action type, each named by a const type', () => {
@@ -90,6 +101,6 @@ describe('JSON Schema', () => {
     visit(schema, '#');
     assert.deepEqual(undocumented, []);
     for (const variant of actionVariants(schema)) assert.equal(typeof variant['description'], 'string');
-    assert.match(String(child(schema, 'properties', 'steps', 'items', 'properties', 'actions', 'items', 'oneOf', 0, 'description')), /Open a URL/);
+    assert.match(String(child(browserVariant(schema), 'properties', 'steps', 'items', 'properties', 'actions', 'items', 'oneOf', 0, 'description')), /Open a URL/);
   });
 });
