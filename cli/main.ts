@@ -170,7 +170,7 @@ export function buildProgram(): Command {
 
   program
     .command('agent')
-    .description('Run this checkpoint instance: connect out to the control plane, run what it dispatches, deliver every result through a durable outbox. SIGTERM/SIGINT drain it. Exit 0 after a clean drain, 2 bad options, 3 engine fault.')
+    .description('Run this checkpoint instance: connect out to the control plane, run what it dispatches, deliver every result through a durable outbox. SIGTERM/SIGINT drain it. Scripts get only the secrets listed by --secrets-file and --secret-env. Exit 0 after a clean drain, 2 bad options (also: running as root without --allow-no-sandbox), 3 engine fault.')
     .option('--control-plane <url>', 'base URL of the control plane, e.g. https://cp.example:8443 (env CHECKPOINT_CONTROL_PLANE)')
     .option('--token <token>', 'checkpoint token (env CHECKPOINT_TOKEN, preferred: arguments are visible in the process list)')
     .option('--instance-id <id>', 'stable id of this instance (env CHECKPOINT_INSTANCE_ID; default <hostname>-<random>, generated once and kept)')
@@ -178,8 +178,16 @@ export function buildProgram(): Command {
     .option('--health-host <address>', 'address of /healthz, /readyz and /metrics (env CHECKPOINT_HEALTH_HOST; default 127.0.0.1)')
     .option('--health-port <n>', 'port of /healthz, /readyz and /metrics, 0 picks a free one (env CHECKPOINT_HEALTH_PORT; default 9464)', positiveInt('--health-port'))
     .option('--concurrency <n>', 'runs at once (env CHECKPOINT_CONCURRENCY; default from the CPU and memory limits)', positiveInt('--concurrency'))
-    .option('--ca-file <pem>', 'extra CA certificates trusted for the control plane (env CHECKPOINT_CA_FILE)')
+    .option('--ca-file <pem>', 'extra CA certificates trusted for the control plane and by the browsers (env CHECKPOINT_CA_FILE; the browsers need certutil, Debian package libnss3-tools)')
     .option('--privacy-lock', 'never capture screenshots or filmstrips, whatever the control plane asks (env CHECKPOINT_PRIVACY_LOCK=1)')
+    .option('--secrets-file <file>', 'secrets scripts may read as {{secret.NAME}}: a JSON object or NAME=value lines (env CHECKPOINT_SECRETS_FILE)')
+    .option('--secret-env <names>', 'environment variables scripts may read as {{secret.NAME}}, comma-separated (env CHECKPOINT_SECRETS_ENV); no other variable is ever given to a script')
+    .option('--client-cert <pem>', 'client certificate presented to the control plane, with --client-key (env CHECKPOINT_CLIENT_CERT)')
+    .option('--client-key <pem>', 'private key of --client-cert (env CHECKPOINT_CLIENT_KEY)')
+    .option('--control-plane-proxy <url>', 'HTTP(S) proxy to the control plane, CONNECT for https/wss (env CHECKPOINT_CONTROL_PLANE_PROXY)')
+    .option('--browser-proxy <url>', 'proxy of the browsers\' test traffic: http://, https:// or socks5:// (env CHECKPOINT_BROWSER_PROXY)')
+    .option('--browser-proxy-bypass <hosts>', 'hosts the browsers reach without --browser-proxy, comma-separated, e.g. .corp.example,10.0.0.0/8,localhost (env CHECKPOINT_BROWSER_PROXY_BYPASS); loopback uses the proxy unless listed')
+    .option('--allow-no-sandbox', 'as root, run Chromium without its sandbox anyway (env CHECKPOINT_ALLOW_NO_SANDBOX=1); refused otherwise, exit 2')
     .option('--drain-grace-ms <ms>', 'on SIGTERM, time running runs get before they are aborted (default 30000)', positiveInt('--drain-grace-ms'))
     .option('--flush-timeout-ms <ms>', 'on SIGTERM, time given to delivering the outbox (default 10000)', positiveInt('--flush-timeout-ms'))
     .option('--outbox-cap-bytes <n>', 'outbox size cap: past it the oldest artifacts are dropped, never results (default 536870912)', positiveInt('--outbox-cap-bytes'))
@@ -194,12 +202,21 @@ export function buildProgram(): Command {
         concurrency?: number;
         caFile?: string;
         privacyLock?: boolean;
+        secretsFile?: string;
+        secretEnv?: string;
+        clientCert?: string;
+        clientKey?: string;
+        controlPlaneProxy?: string;
+        browserProxy?: string;
+        browserProxyBypass?: string;
+        allowNoSandbox?: boolean;
         drainGraceMs?: number;
         flushTimeoutMs?: number;
         outboxCapBytes?: number;
       }) => {
         const { runAgentCommand } = await import('../engine/index.ts');
-        process.exitCode = await runAgentCommand(options, { stderr: io.stderr });
+        const { secretEnv, ...rest } = options;
+        process.exitCode = await runAgentCommand({ ...rest, ...(secretEnv === undefined ? {} : { secretEnv: secretEnv.split(',') }) }, { stderr: io.stderr });
       },
     );
 

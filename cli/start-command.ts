@@ -92,7 +92,7 @@ export async function runStart(options: StartOptions, io: Io): Promise<number> {
     for (let index = 1; index <= options.instances; index++) {
       agents.push(
         runAgentCommand(
-          { controlPlane: controlPlane.url, token, instanceId: `local-${index}`, dataDir: join(dataDir, `agent-${index}`), healthPort: 0, concurrency: 2 },
+          { controlPlane: controlPlane.url, token, instanceId: `local-${index}`, dataDir: join(dataDir, `agent-${index}`), healthPort: 0, concurrency: 2, secretEnv: Object.keys(demoSecrets) },
           { stderr: (text) => io.stderr(`[agent ${index}] ${text}`), signal: stop.signal, handleSignals: false, env },
         ),
       );

@@ -40,4 +40,5 @@ export * from './report/html/base-styles.ts';
 export * from './report/html/template.ts';
 // The long-running checkpoint.
 export * from './agent/agent-command.ts';
+export { parseSecretsText } from './core/secrets-file.ts';
 export * from './agent/version.ts';

@@ -1,4 +1,5 @@
 import type { Clock } from '../core/clock.ts';
+import { checkPlaceholders } from '../core/placeholder-check.ts';
 import { toEngineError, type EngineError } from '../core/errors.ts';
 import type { CaptureRequest } from '../core/privacy.ts';
 import type { Job, Scheduler } from '../runner/scheduler.ts';
@@ -6,6 +7,7 @@ import type { AgentMessage, MonitorDefinition, RunCommand } from '../schema/prot
 import { resultSchemaVersion, type RunResult } from '../schema/result.ts';
 import type { AgentEvent } from './events.ts';
 import type { Outbox } from './outbox.ts';
+import type { SecretSource } from './secret-source.ts';
 
 /** A run the agent accepted and has not yet put in the outbox. */
 export interface ActiveRun {
@@ -19,10 +21,8 @@ export interface RunExecutorOptions {
   instanceId: string;
   version: string;
   privacyLock: boolean;
-  /** The agent's own token: never handed to a script as a secret. */
-  token: string;
-  /** Where `{{secret.NAME}}` values come from. Default process.env. */
-  env?: Readonly<Record<string, string | undefined>> | undefined;
+  /** The only place `{{secret.NAME}}` values come from: what the operator listed. */
+  secrets: SecretSource;
   clock: Clock;
   outbox: Outbox;
   scheduler: Scheduler;
@@ -58,13 +58,12 @@ export class RunExecutor {
     this.#options = options;
   }
 
-  #secret = (name: string): string | undefined => {
-    // The agent's own configuration (its token above all) is never a script secret.
-    if (/^CHECKPOINT_/i.test(name)) return undefined;
-    const env = this.#options.env ?? process.env;
-    const value = Object.hasOwn(env, name) ? env[name] : undefined;
-    return value === this.#options.token ? undefined : value;
-  };
+  /** SECRET_MISSING, saying how to allow them, when the script reads secrets the operator did not list. */
+  #secretsRefused(monitor: MonitorDefinition): EngineError | undefined {
+    const names = checkPlaceholders(monitor.script, monitor.variables ?? {}).secretNames;
+    const missing = names.filter((name) => this.#options.secrets.lookup(name) === undefined);
+    return missing.length === 0 ? undefined : this.#options.secrets.missing(missing);
+  }
 
   async execute(active: ActiveRun): Promise<void> {
     const options = this.#options;
@@ -75,7 +74,7 @@ export class RunExecutor {
     const job: Job = {
       script: monitor.script,
       variables: monitor.variables ?? {},
-      secret: this.#secret,
+      secret: options.secrets.lookup,
       artifacts: staging,
       privacyLock: lock,
       ...(lock ? { screenshots: 'off' as const, filmstrip: false } : captureRequestOf(monitor)),
@@ -91,6 +90,8 @@ export class RunExecutor {
     };
     let result: RunResult;
     try {
+      const refused = this.#secretsRefused(monitor);
+      if (refused !== undefined) throw refused;
       ({ result } = await options.scheduler.submit(job));
     } catch (error) {
       // Never started (queue expired, drained while queued, a variable or secret missing): still one result.

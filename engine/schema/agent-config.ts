@@ -20,6 +20,20 @@ const wholeNumber = (min: number, max: number) =>
     .min(min, `expected at least ${min}`)
     .max(max, `expected at most ${max}`);
 
+const onOff = z.preprocess((value) => (typeof value === 'string' ? (parseSwitch(value) ?? value) : value), z.boolean({ error: 'expected 1, true, on or yes (or 0, false, off, no)' }));
+const proxyUrl = (schemes: readonly string[]) =>
+  z.string().trim().refine((text) => URL.canParse(text) && schemes.includes(new URL(text).protocol), `expected a proxy URL such as http://proxy.example:3128 (${schemes.join(', ')})`);
+/** Names of environment variables scripts may read as secrets: comma-separated, never the agent's own CHECKPOINT_*. */
+const secretNames = z.preprocess(
+  (value) => (typeof value === 'string' ? value.split(',').map((name) => name.trim()).filter((name) => name !== '') : value),
+  z.array(
+    z
+      .string()
+      .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'expected environment variable names separated by commas')
+      .refine((name) => !/^CHECKPOINT_/i.test(name), 'CHECKPOINT_* variables configure the agent and are never script secrets'),
+  ),
+);
+
 export const agentConfigSchema = z.strictObject({
   controlPlane: z.string({ error: 'the control plane URL is required' }).trim().min(1, 'the control plane URL is required').describe('Base URL of the control plane.'),
   token: z
@@ -34,10 +48,16 @@ export const agentConfigSchema = z.strictObject({
   healthPort: wholeNumber(0, 65_535).optional().describe('Port of /healthz, /readyz and /metrics; 0 picks a free one.'),
   concurrency: wholeNumber(1, 256).optional().describe('Runs at once.'),
   caFile: z.string().min(1).optional().describe('PEM file with extra CA certificates for the control plane.'),
-  privacyLock: z
-    .preprocess((value) => (typeof value === 'string' ? (parseSwitch(value) ?? value) : value), z.boolean({ error: 'expected 1, true, on or yes (or 0, false, off, no)' }))
-    .optional()
-    .describe('Never capture images, whatever the control plane asks.'),
+  privacyLock: onOff.optional().describe('Never capture images, whatever the control plane asks.'),
+  // Network and secrets (docs/security-agent.md).
+  secretsFile: z.string().min(1).optional().describe('Secrets file (JSON object or NAME=value lines): its entries are the secrets scripts may read.'),
+  secretEnv: secretNames.optional().describe('Environment variables scripts may read as {{secret.NAME}}, comma-separated; no other variable is given out.'),
+  clientCert: z.string().min(1).optional().describe('PEM client certificate presented to the control plane (mutual TLS), with clientKey.'),
+  clientKey: z.string().min(1).optional().describe('PEM private key of clientCert.'),
+  controlPlaneProxy: proxyUrl(['http:', 'https:']).optional().describe('HTTP(S) proxy for the connection to the control plane (CONNECT for https/wss).'),
+  browserProxy: proxyUrl(['http:', 'https:', 'socks5:']).optional().describe('Proxy for the test traffic of the browsers.'),
+  browserProxyBypass: z.string().trim().min(1).optional().describe('Hosts the browsers reach without the proxy, comma-separated (e.g. .corp.example,10.0.0.0/8,localhost).'),
+  allowNoSandbox: onOff.optional().describe('As root, run Chromium without its sandbox anyway (refused otherwise).'),
   drainGraceMs: wholeNumber(0, 3_600_000).optional(),
   flushTimeoutMs: wholeNumber(0, 3_600_000).optional(),
   outboxCapBytes: wholeNumber(1, Number.MAX_SAFE_INTEGER).optional(),
@@ -56,6 +76,14 @@ export const agentConfigSources: Record<AgentConfigKey, { flag: string; env?: st
   concurrency: { flag: '--concurrency', env: 'CHECKPOINT_CONCURRENCY' },
   caFile: { flag: '--ca-file', env: 'CHECKPOINT_CA_FILE' },
   privacyLock: { flag: '--privacy-lock', env: 'CHECKPOINT_PRIVACY_LOCK' },
+  secretsFile: { flag: '--secrets-file', env: 'CHECKPOINT_SECRETS_FILE' },
+  secretEnv: { flag: '--secret-env', env: 'CHECKPOINT_SECRETS_ENV' },
+  clientCert: { flag: '--client-cert', env: 'CHECKPOINT_CLIENT_CERT' },
+  clientKey: { flag: '--client-key', env: 'CHECKPOINT_CLIENT_KEY' },
+  controlPlaneProxy: { flag: '--control-plane-proxy', env: 'CHECKPOINT_CONTROL_PLANE_PROXY' },
+  browserProxy: { flag: '--browser-proxy', env: 'CHECKPOINT_BROWSER_PROXY' },
+  browserProxyBypass: { flag: '--browser-proxy-bypass', env: 'CHECKPOINT_BROWSER_PROXY_BYPASS' },
+  allowNoSandbox: { flag: '--allow-no-sandbox', env: 'CHECKPOINT_ALLOW_NO_SANDBOX' },
   drainGraceMs: { flag: '--drain-grace-ms' },
   flushTimeoutMs: { flag: '--flush-timeout-ms' },
   outboxCapBytes: { flag: '--outbox-cap-bytes' },
@@ -90,8 +118,8 @@ export function resolveAgentConfig(
     const key = issue.path[0] as AgentConfigKey | undefined;
     const source = key === undefined ? undefined : agentConfigSources[key];
     const where = key === undefined ? 'options' : (origin[key] ?? (source?.env === undefined ? source?.flag : `${source.flag} (or ${source.env})`) ?? String(key));
-    // Echo what was received, except the token (a secret).
-    const received = key !== undefined && key !== 'token' && input[key] !== undefined ? `, got ${JSON.stringify(input[key])}` : '';
+    // Echo what was received, except the token and proxy URLs (secrets, or carrying credentials).
+    const received = key !== undefined && !['token', 'controlPlaneProxy', 'browserProxy'].includes(key) && input[key] !== undefined ? `, got ${JSON.stringify(input[key])}` : '';
     return `${where}: ${issue.message}${received}`;
   });
   return { ok: false, problems };

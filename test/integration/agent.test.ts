@@ -17,6 +17,11 @@ import { FakeControlPlane, findImageSignatures, type FakeControlPlaneOptions } f
 
 const agentMain = fileURLToPath(new URL('../helpers/agent-main.ts', import.meta.url));
 const fastBackoff = { baseMs: 50, capMs: 400 };
+/**
+ * The demo secrets are allowed by name (the agent gives scripts nothing else of its environment), and the
+ * machines that run the tests may run them as root, where the agent needs consent to run Chromium unsandboxed.
+ */
+const agentTestEnv = { CHECKPOINT_SECRETS_ENV: Object.keys(demoSecrets).join(','), CHECKPOINT_ALLOW_NO_SANDBOX: '1' };
 
 let site: DemoSite;
 const cleanups: (() => Promise<void>)[] = [];
@@ -76,7 +81,7 @@ async function startAgent(cp: FakeControlPlane, options: Partial<AgentCommandOpt
       },
       signal: controller.signal,
       handleSignals: false,
-      env: { ...process.env, ...demoSecrets },
+      env: { ...process.env, ...demoSecrets, ...agentTestEnv },
       onEvent: (event) => {
         events.push(event);
         emitter.emit('event', event);
@@ -373,7 +378,7 @@ describe('checkpoint agent against a fake control plane', () => {
     const child = spawn(
       process.execPath,
       [agentMain, '--control-plane', cp.url, '--token', cp.token, '--instance-id', 'sigterm-agent', '--data-dir', dataDir, '--health-port', '0', '--concurrency', '1', '--drain-grace-ms', '1000', '--backoff-base-ms', '50', '--backoff-cap-ms', '400'],
-      { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '1' } },
+      { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '1', ...agentTestEnv } },
     );
     let stderr = '';
     child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
@@ -447,7 +452,7 @@ describe('checkpoint agent against a fake control plane', () => {
     const lines: string[] = [];
     const code = await runAgentCommand(
       { controlPlane: cp.url, token: cp.token, instanceId: 'no-browser', dataDir: await tempDir(), healthPort: 0, concurrency: 1, executablePath: '/nonexistent/chromium' },
-      { stderr: (text) => void lines.push(text), handleSignals: false, env: {} },
+      { stderr: (text) => void lines.push(text), handleSignals: false, env: { CHECKPOINT_ALLOW_NO_SANDBOX: '1' } },
     );
     assert.equal(code, 3, lines.join(''));
     assert.match(lines.join(''), /error: .*\/nonexistent\/chromium/);
