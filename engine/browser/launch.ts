@@ -26,8 +26,9 @@ export interface BrowserNetwork {
 }
 
 /**
- * Playwright launch options for `network`. Loopback goes through the proxy too unless the bypass list names it
- * (Playwright adds Chromium's `<-loopback>` rule): one list says what skips the proxy, nothing implicit.
+ * Playwright launch options for `network`. One list says what skips the proxy, nothing implicit: Chromium's
+ * `<-loopback>` rule cancels its built-in bypass of localhost and 127.0.0.0/8 (which Playwright keeps
+ * whenever the list names any loopback host), so `127.0.0.1` in the list bypasses that address and no other.
  */
 export function networkLaunchOptions(network: BrowserNetwork | undefined): { proxy?: { server: string; bypass?: string; username?: string; password?: string }; env: Record<string, string> } {
   const env: Record<string, string> = network?.homeDir === undefined ? {} : { HOME: network.homeDir };
@@ -37,7 +38,7 @@ export function networkLaunchOptions(network: BrowserNetwork | undefined): { pro
   const password = decodeURIComponent(url.password);
   const server = `${url.protocol}//${url.host}`;
   return {
-    proxy: { server, ...(network.proxyBypass === undefined ? {} : { bypass: network.proxyBypass }), ...(username === '' ? {} : { username, password }) },
+    proxy: { server, bypass: ['<-loopback>', ...(network.proxyBypass ?? '').split(',').map((host) => host.trim()).filter((host) => host !== '')].join(','), ...(username === '' ? {} : { username, password }) },
     env,
   };
 }
