@@ -130,8 +130,9 @@ async function startProxy(): Promise<{ url: string; targets: string[] }> {
     socket.on('error', () => upstream.destroy());
   });
   const port = await listen(server);
-  cleanups.push(async () => {
+  cleanups.push(() => {
     for (const tunnel of tunnels) tunnel.destroy();
+    return Promise.resolve();
   });
   return { url: `http://127.0.0.1:${port}`, targets };
 }
