@@ -155,6 +155,7 @@ export async function runAgentCommand(options: AgentCommandOptions, io: AgentCom
   const token = config.token;
 
   const warnings: string[] = [];
+  if (options.caFile !== undefined && process.platform !== 'linux') warnings.push(`--ca-file is trusted for the control plane only: on ${process.platform} the browsers use the system's trust store, install the CA there`);
   const plaintext = plaintextWarning(controlPlane);
   if (plaintext !== undefined) warnings.push(plaintext);
 
@@ -249,7 +250,7 @@ export async function runAgentCommand(options: AgentCommandOptions, io: AgentCom
       `secrets for scripts: ${secrets.size} (${fileSecrets === undefined ? 'no secrets file' : `${fileSecrets.size} from ${config.secretsFile ?? ''}`}, ${secretEnv === undefined || secretEnv.length === 0 ? 'no environment allow-list' : `environment: ${secretEnv.join(', ')}`})`,
       ...(proxy === undefined ? [] : [`control plane through proxy ${redactedProxy(proxy)}`]),
       ...(config.browserProxy === undefined ? [] : [`browsers through proxy ${redactedProxy(new URL(config.browserProxy))}${config.browserProxyBypass === undefined ? '' : ` except ${config.browserProxyBypass}`}`]),
-      ...(caPem === undefined ? [] : [`CA file ${options.caFile ?? ''} trusted by Node and the browsers`]),
+      ...(caPem === undefined ? [] : [`CA file ${options.caFile ?? ''} trusted by Node${process.platform === 'linux' ? ' and the browsers' : ''}`]),
       ...(clientCert === undefined ? [] : ['client certificate presented to the control plane']),
     ].join('; '),
   );
@@ -293,7 +294,8 @@ export async function runAgentCommand(options: AgentCommandOptions, io: AgentCom
   };
 
   try {
-    if (caPem !== undefined) browserNetwork.homeDir = await buildBrowserTrustHome(join(identity.dataDir, 'browser-home'), caPem, `--ca-file ${options.caFile ?? ''}`);
+    // Chromium reads a user's trust anchors from $HOME/.pki/nssdb on Linux only; elsewhere it uses the system store.
+    if (caPem !== undefined && process.platform === 'linux') browserNetwork.homeDir = await buildBrowserTrustHome(join(identity.dataDir, 'browser-home'), caPem, `--ca-file ${options.caFile ?? ''}`);
     agent = await Agent.start({
       controlPlane,
       token,
