@@ -48,12 +48,15 @@ export function buildProgram(): Command {
     .option('--headed', 'show the browser window (needs a display)', false)
     .option('--slow-mo <ms>', 'pause this many ms between browser operations (debugging)', positiveInt('--slow-mo'))
     .addOption(new Option('--screenshots <when>', 'screenshots: after every step, on failure, or never').choices(['all', 'failure', 'off']))
-    .option('--secrets <file>', 'read {{secret.NAME}} values from this file (JSON object or NAME=value lines); the environment is the fallback')
+    .option('--secrets <file>', 'read {{secret.NAME}} values from this file (JSON object or NAME=value lines); the environment is the fallback (unlike `checkpoint agent`, which gives scripts only what it lists)')
     .option('--json', 'print the result as JSON on stdout', false)
     .addOption(new Option('--filmstrip <state>', 'filmstrip and visual metrics of every step').choices(['on', 'off']))
     .option('--har <file>', 'also write the network as a HAR 1.2 file (secrets and cookie values redacted, no bodies)')
     .option('--lighthouse', 'run a Lighthouse audit of every step that navigates (slow: ~10 s per step)', false)
-    .action(async (script: string, options: { var: Record<string, string>; out?: string; headed: boolean; slowMo?: number; screenshots?: 'all' | 'failure' | 'off'; secrets?: string; json: boolean; lighthouse: boolean; har?: string; filmstrip?: 'on' | 'off' }) => {
+    .option('--proxy <url>', 'send the browser\'s traffic through this proxy: http://, https:// or socks5://')
+    .option('--proxy-bypass <hosts>', 'hosts reached without --proxy, comma-separated (e.g. .corp.example,10.0.0.0/8,localhost); loopback uses the proxy unless listed')
+    .option('--ca-file <pem>', 'extra CA certificates the browser trusts (needs certutil, Debian package libnss3-tools)')
+    .action(async (script: string, options: { var: Record<string, string>; out?: string; headed: boolean; slowMo?: number; screenshots?: 'all' | 'failure' | 'off'; secrets?: string; json: boolean; lighthouse: boolean; har?: string; filmstrip?: 'on' | 'off'; proxy?: string; proxyBypass?: string; caFile?: string }) => {
       // Commands load their heavy dependencies (Playwright, the demo site) only when they run.
       const { replay } = await import('./replay-command.ts');
       const { exitCode } = await replay(
@@ -69,6 +72,7 @@ export function buildProgram(): Command {
           ...(options.slowMo === undefined ? {} : { slowMoMs: options.slowMo }),
           ...(options.screenshots === undefined ? {} : { screenshots: options.screenshots }),
           ...(options.secrets === undefined ? {} : { secrets: options.secrets }),
+          network: { proxy: options.proxy, proxyBypass: options.proxyBypass, caFile: options.caFile },
         },
         io,
       );

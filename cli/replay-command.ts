@@ -5,6 +5,7 @@ import { ArtifactDirectory, type CaptureMode, ConsoleReporter, EngineError, laun
 import { exitCodeForStatus } from './exit-codes.ts';
 import { version } from './version.ts';
 import { loadScriptOrThrow } from './load-script.ts';
+import { prepareReplayNetwork, type ReplayNetworkOptions } from './replay-network.ts';
 import { secretLookup } from './secrets.ts';
 
 export interface ReplayOptions {
@@ -21,6 +22,8 @@ export interface ReplayOptions {
   har?: string;
   /** Filmstrip and visual metrics of every step (the privacy lock still wins). */
   filmstrip?: boolean;
+  /** Proxy, bypass list and private CA of the browser (ignored with a shared browser). */
+  network?: ReplayNetworkOptions;
 }
 
 export interface ReplayIo {
@@ -50,9 +53,13 @@ export async function replay(file: string, options: ReplayOptions, io: ReplayIo,
   reporter.useRedactor(redactor);
   const outDir = options.out === undefined ? undefined : resolve(options.out);
   const wantsLighthouse = options.lighthouse === true || script.steps.some((step) => step.lighthouse === true);
+  const network = sharedBrowser === undefined ? await prepareReplayNetwork(options.network ?? {}) : undefined;
   const launched =
     sharedBrowser === undefined
-      ? await launchBrowser({ headed: options.headed, remoteDebugging: wantsLighthouse, ...(options.slowMoMs === undefined ? {} : { slowMoMs: options.slowMoMs }) })
+      ? await launchBrowser({ headed: options.headed, remoteDebugging: wantsLighthouse, network: network?.network, ...(options.slowMoMs === undefined ? {} : { slowMoMs: options.slowMoMs }) }).catch(async (error: unknown) => {
+          await network?.close();
+          throw error;
+        })
       : undefined;
   const browser = sharedBrowser ?? launched;
   if (browser === undefined) throw new EngineError('INTERNAL', 'no browser to replay with', 'engine');
@@ -84,6 +91,7 @@ export async function replay(file: string, options: ReplayOptions, io: ReplayIo,
     return { exitCode: exitCodeForStatus(result.status), result };
   } finally {
     await launched?.close().catch(() => undefined);
+    await network?.close();
   }
 }
 

@@ -25,6 +25,7 @@ export * from './core/selector-syntax.ts';
 // Browsers, running transactions, reporting.
 export * from './browser/discover.ts';
 export * from './browser/launch.ts';
+export { buildBrowserTrustHome } from './browser/trust-store.ts';
 export * from './browser/lease.ts';
 export * from './browser/pool.ts';
 export * from './browser/resource-limits.ts';

@@ -12,6 +12,7 @@ import { connect, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, afterEach, before, describe, it } from 'node:test';
+import { replay } from '../../cli/replay-command.ts';
 import { runAgentCommand, type AgentCommandOptions } from '../../engine/agent/agent-command.ts';
 import type { AgentEvent } from '../../engine/agent/events.ts';
 import type { MonitorDefinition, RunCommand } from '../../engine/schema/protocol.ts';
@@ -293,6 +294,31 @@ describe('checkpoint agent on an enterprise network', { skip: missing }, () => {
     assert.equal(result.status, 'passed');
     assert.ok(cp.requests.some((request) => request.path === '/api/v1/results' && request.status < 300), 'the result upload presented the certificate too');
     assert.equal(await agent.stop(), 0);
+  });
+
+  it('checkpoint replay takes the same --proxy, --proxy-bypass and --ca-file for its browser', async () => {
+    const site = await startTlsSite(pki);
+    const proxy = await startProxy();
+    const dir = await tempDir();
+    const script = join(dir, 'intranet.json');
+    await writeFile(script, JSON.stringify(scriptSchema.parse({ name: 'Intranet', steps: [{ name: 'Open', actions: [{ type: 'navigate', url: `https://intranet.test:${site.port}/replayed` }, { type: 'assertText', text: 'Reached over TLS' }] }] })));
+    const io = { stdout: () => undefined, stderr: () => undefined, color: false };
+
+    const trusted = await replay(script, { vars: {}, headed: false, json: false, screenshots: 'off', network: { proxy: proxy.url, caFile: pki.caFile } }, io);
+    assert.equal(trusted.exitCode, 0, JSON.stringify(trusted.result.steps.map((step) => step.error)));
+    assert.deepEqual([...new Set(proxy.targets)], [`intranet.test:${site.port}`]);
+
+    const untrusted = await replay(script, { vars: {}, headed: false, json: false, screenshots: 'off', network: { proxy: proxy.url } }, io);
+    assert.equal(untrusted.exitCode, 1);
+    assert.equal(untrusted.result.steps[0]?.error?.code, 'NAVIGATION_FAILED');
+
+    // A bypassed loopback name goes direct (a made-up name would be resolved by the system's DNS: not here).
+    const direct = join(dir, 'direct.json');
+    await writeFile(direct, (await readFile(script, 'utf8')).replace(`intranet.test:${site.port}`, `localhost:${site.port}`));
+    const bypassed = await replay(direct, { vars: {}, headed: false, json: false, screenshots: 'off', network: { proxy: proxy.url, proxyBypass: 'localhost', caFile: pki.caFile } }, io);
+    assert.equal(bypassed.exitCode, 0);
+    assert.deepEqual([...new Set(proxy.targets)], [`intranet.test:${site.port}`], 'the proxy never saw localhost');
+    assert.deepEqual(site.requests.filter((request) => request.path === '/replayed').map((request) => request.host), [`intranet.test:${site.port}`, `localhost:${site.port}`]);
   });
 
   it('exits 2 on a client certificate without its key, and on a proxy URL it cannot use (without echoing it)', async () => {
