@@ -89,10 +89,12 @@ export async function runStart(options: StartOptions, io: Io): Promise<number> {
     const token = await checkpointToken(controlPlane.url, dataDir, checkpoint);
     const count = await registerExamples(controlPlane.url, checkpoint, { baseUrl: site.url, partnerUrl: site.crossOriginUrl }, options.intervalSeconds);
     const env = { ...process.env, ...demoSecrets, ...Object.fromEntries(Object.entries(process.env).filter(([k]) => k in demoSecrets)) };
+    // A local demo whose quick start runs as root: its agents accept running Chromium unsandboxed there (each
+    // says so at start); a deployed `checkpoint agent` refuses without --allow-no-sandbox.
     for (let index = 1; index <= options.instances; index++) {
       agents.push(
         runAgentCommand(
-          { controlPlane: controlPlane.url, token, instanceId: `local-${index}`, dataDir: join(dataDir, `agent-${index}`), healthPort: 0, concurrency: 2, secretEnv: Object.keys(demoSecrets) },
+          { controlPlane: controlPlane.url, token, instanceId: `local-${index}`, dataDir: join(dataDir, `agent-${index}`), healthPort: 0, concurrency: 2, secretEnv: Object.keys(demoSecrets), allowNoSandbox: true },
           { stderr: (text) => io.stderr(`[agent ${index}] ${text}`), signal: stop.signal, handleSignals: false, env },
         ),
       );
