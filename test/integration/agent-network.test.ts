@@ -324,7 +324,8 @@ describe('checkpoint agent on an enterprise network', { skip: missing }, () => {
   it('exits 2 on a client certificate without its key, and on a proxy URL it cannot use (without echoing it)', async () => {
     const cp = await controlPlane();
     const lines: string[] = [];
-    const io = { stderr: (text: string) => void lines.push(text.trim()), handleSignals: false, env: { CHECKPOINT_ALLOW_NO_SANDBOX: '1' } };
+    // The signal only ends an agent that wrongly started.
+    const io = { stderr: (text: string) => void lines.push(text.trim()), handleSignals: false, env: { CHECKPOINT_ALLOW_NO_SANDBOX: '1' }, signal: AbortSignal.timeout(60_000) };
     const base = { controlPlane: cp.url, token: cp.token, healthPort: 0, dataDir: await tempDir() };
     assert.equal(await runAgentCommand({ ...base, clientCert: pki.clientCertFile }, io), 2);
     assert.equal(await runAgentCommand({ ...base, controlPlaneProxy: 'ftp://user:hunter2@proxy.example' }, io), 2);
