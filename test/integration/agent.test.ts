@@ -522,6 +522,10 @@ describe('checkpoint agent against a fake control plane', () => {
         env: { CHECKPOINT_ALLOW_NO_SANDBOX: '1' },
       },
     );
+    cleanups.push(async () => {
+      controller.abort();
+      await exit;
+    });
     const url = await health;
     const warning = 'the control plane http://control-plane.example:8400 is plain http: the checkpoint token, the scripts and every result cross the network unencrypted; use https://';
     assert.ok(lines.includes(`checkpoint agent: warning: ${warning}\n`), lines.join(''));
