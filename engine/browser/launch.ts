@@ -43,6 +43,16 @@ export function networkLaunchOptions(network: BrowserNetwork | undefined): { pro
   };
 }
 
+/**
+ * The environment of a launched browser: this process's, without the agent's own CHECKPOINT_* settings (its
+ * token above all: a browser has no use for it, and /proc/<pid>/environ of every renderer would carry it).
+ */
+export function browserEnv(extra: Readonly<Record<string, string>> = {}): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const [name, value] of Object.entries(process.env)) if (value !== undefined && !/^CHECKPOINT_/i.test(name)) env[name] = value;
+  return { ...env, ...extra };
+}
+
 /** Whether Chromium must run without its sandbox here: as root it cannot start one (Linux, macOS). */
 export function sandboxUnavailable(): boolean {
   return typeof process.getuid === 'function' && process.getuid() === 0;
@@ -87,7 +97,7 @@ export async function launchBrowser(options: LaunchOptions = {}): Promise<Browse
   try {
     const browser = await chromium.launch({
       ...(network.proxy === undefined ? {} : { proxy: network.proxy }),
-      ...(options.network?.homeDir === undefined ? {} : { env: { ...process.env, ...network.env } }),
+      env: browserEnv(network.env),
       executablePath,
       headless: !headed,
       args: [...chromiumArgs(), marker, ...(options.remoteDebugging === true ? remoteDebuggingArgs : [])],

@@ -8,7 +8,7 @@ import { EngineError } from '../core/errors.ts';
 import { findBrowserProcess, isProcessAlive, killProcessTree, processTreeRssBytes } from './browser-process.ts';
 import { defaultContextOptions } from './context-options.ts';
 import { registerDevtoolsEndpoint, remoteDebuggingArgs } from './devtools-endpoint.ts';
-import { chooseExecutable, chromiumArgs, networkLaunchOptions, type BrowserNetwork } from './launch.ts';
+import { browserEnv, chooseExecutable, chromiumArgs, networkLaunchOptions, type BrowserNetwork } from './launch.ts';
 import { discoverBrowsers } from './discover.ts';
 import { watchForCrashes, withCallDeadline, type Lease, type LeaseProvider } from './lease.ts';
 import { ReusableContext } from './reusable-context.ts';
@@ -203,7 +203,7 @@ export class BrowserPool implements LeaseProvider {
           headless: !this.#options.headed,
           args: [...chromiumArgs(this.#options.disableFeatures), marker, ...(this.#options.remoteDebugging ? remoteDebuggingArgs : [])],
           // Chromium's own scratch files go to a directory we remove with the browser.
-          env: { ...process.env, TMPDIR: tempDir, ...network.env },
+          env: browserEnv({ TMPDIR: tempDir, ...network.env }),
           timeout: 30_000,
           handleSIGINT: false,
           handleSIGTERM: false,

@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { EventEmitter } from 'node:events';
-import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { createServer as createHttpServer, request as httpRequest, type Server } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import { connect, type AddressInfo } from 'node:net';
@@ -240,9 +240,18 @@ describe('checkpoint agent on an enterprise network', { skip: missing }, () => {
     assert.match(error.message, /ERR_CERT_AUTHORITY_INVALID/);
     assert.equal(await untrusting.stop(), 0);
 
+    // As in the container image, the token is in the agent's environment: its browsers must not inherit it.
+    process.env['CHECKPOINT_TOKEN'] = cp.token;
+    cleanups.push(() => Promise.resolve(void delete process.env['CHECKPOINT_TOKEN']));
     const trusting = await startAgent(cp, { caFile: pki.caFile });
     const loaded = await resultOf(cp, trusting, run('run-ca', [{ name: 'Open', url }]));
     assert.equal(loaded.status, 'passed', JSON.stringify(loaded.steps.map((step) => step.error)));
+    const browsers = (await readdir('/proc')).filter((entry) => /^\d+$/.test(entry));
+    const environs: string[] = [];
+    for (const pid of browsers) environs.push(await readFile(`/proc/${pid}/environ`, 'utf8').catch(() => ''));
+    const ours = environs.filter((environ) => environ.split('\0').includes(`HOME=${join(trusting.dataDir, 'browser-home')}`));
+    assert.ok(ours.length > 0, 'the browsers run with the NSS home as HOME');
+    assert.equal(ours.filter((environ) => environ.includes('CHECKPOINT_TOKEN=')).length, 0, 'no browser process carries the token');
     assert.ok((await stat(join(trusting.dataDir, 'browser-home', '.pki', 'nssdb', 'cert9.db'))).isFile(), 'the checkpoint keeps its own NSS database');
     assert.ok(trusting.lines.some((line) => line.includes('trusted by Node and the browsers')));
     assert.equal(await trusting.stop(), 0);

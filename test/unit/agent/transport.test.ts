@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { isLoopbackHost, plaintextWarning, redactedProxy } from '../../../engine/agent/transport.ts';
-import { networkLaunchOptions, sandboxUnavailable, chromiumArgs } from '../../../engine/browser/launch.ts';
+import { browserEnv, networkLaunchOptions, sandboxUnavailable, chromiumArgs } from '../../../engine/browser/launch.ts';
 
 describe('control-plane transport', () => {
   it('knows loopback hosts, in every spelling a URL gives them', () => {
@@ -37,5 +37,20 @@ describe('browser network options', () => {
   it('adds --no-sandbox exactly when the sandbox cannot run (root)', () => {
     assert.equal(chromiumArgs().includes('--no-sandbox'), sandboxUnavailable());
     assert.equal(sandboxUnavailable(), process.getuid?.() === 0);
+  });
+
+  it("keeps the agent's own settings, its token above all, out of the browser's environment", () => {
+    process.env['CHECKPOINT_TOKEN'] = 'agent-token';
+    process.env['checkpoint_data_dir'] = '/data';
+    try {
+      const env = browserEnv({ HOME: '/data/browser-home' });
+      assert.equal(env['CHECKPOINT_TOKEN'], undefined);
+      assert.equal(env['checkpoint_data_dir'], undefined);
+      assert.equal(env['HOME'], '/data/browser-home');
+      assert.equal(env['PATH'], process.env['PATH']);
+    } finally {
+      delete process.env['CHECKPOINT_TOKEN'];
+      delete process.env['checkpoint_data_dir'];
+    }
   });
 });
