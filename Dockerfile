@@ -2,7 +2,8 @@
 #   docker build -t private-checkpoint .
 #   docker run --init --shm-size=1g -e CHECKPOINT_CONTROL_PLANE=https://cp.example.internal \
 #     -e CHECKPOINT_TOKEN=… private-checkpoint
-# Runs as a non-root user so Chromium keeps its sandbox (the engine adds --no-sandbox only as root).
+# Runs as a non-root user so Chromium keeps its sandbox (as root the agent refuses to start unless
+# CHECKPOINT_ALLOW_NO_SANDBOX=1).
 # Written carefully but not built on the project's machines (no Docker engine there); its entrypoint is the
 # same `checkpoint agent` command the tests run.
 FROM node:24-bookworm-slim
@@ -13,9 +14,10 @@ ENV DEBIAN_FRONTEND=noninteractive \
     CHECKPOINT_DATA_DIR=/var/lib/checkpoint
 
 # Chromium and its headless shell (about 2.8× the throughput in headless runs), fonts for stable
-# screenshots, tini as PID 1 to reap zombie renderers and forward SIGTERM for a graceful drain.
+# screenshots, tini as PID 1 to reap zombie renderers and forward SIGTERM for a graceful drain, certutil
+# (libnss3-tools) to make the browsers trust CHECKPOINT_CA_FILE.
 RUN apt-get update \
- && apt-get install -y --no-install-recommends chromium chromium-headless-shell tini ca-certificates \
+ && apt-get install -y --no-install-recommends chromium chromium-headless-shell tini ca-certificates libnss3-tools \
       fonts-dejavu-core fonts-liberation fonts-noto-core \
  && rm -rf /var/lib/apt/lists/*
 

@@ -41,3 +41,9 @@ if ! have_browser || ! command -v chromium-headless-shell >/dev/null; then
   echo "setup: installing Chromium and its headless shell with apt-get" >&2
   apt_install chromium chromium-headless-shell fonts-dejavu-core || apt_install chromium
 fi
+# certutil (libnss3-tools): the agent writes its --ca-file into an NSS database of its own so the browsers
+# trust a private CA (engine/browser/trust-store.ts); the network tests need it too.
+if ! command -v certutil >/dev/null; then
+  echo "setup: installing certutil (libnss3-tools) with apt-get" >&2
+  apt_install libnss3-tools
+fi

@@ -51,7 +51,7 @@ export function buildProgram(): Command {
     .option('--headed', 'show the browser window (needs a display)', false)
     .option('--slow-mo <ms>', 'pause this many ms between browser operations (debugging)', positiveInt('--slow-mo'))
     .addOption(new Option('--screenshots <when>', 'screenshots: after every step, on failure, or never').choices(['all', 'failure', 'off']))
-    .option('--secrets <file>', 'read {{secret.NAME}} values from this file (JSON object or NAME=value lines); the environment is the fallback')
+    .option('--secrets <file>', 'read {{secret.NAME}} values from this file (JSON object or NAME=value lines); the environment is the fallback (unlike `checkpoint agent`, which gives scripts only what it lists)')
     .option('--json', 'print the result as JSON on stdout', false)
     .addOption(new Option('--filmstrip <state>', 'filmstrip and visual metrics of every step').choices(['on', 'off']))
     .option('--har <file>', 'also write the network as a HAR 1.2 file (secrets and cookie values redacted, no bodies)')
@@ -63,7 +63,10 @@ export function buildProgram(): Command {
     .option('--allow-cidr <range>', 'egress: allow this address range even where a built-in rule denies it, e.g. 169.254.10.0/24 (repeatable)', collect, [])
     .option('--deny-cidr <range>', 'egress: deny this address range, e.g. 10.9.0.0/16 (repeatable); link-local and cloud metadata addresses are denied by default', collect, [])
     .option('--deny-private', 'egress: also deny loopback and private addresses (allowed by default)', false)
-    .action(async (script: string, options: { var: Record<string, string>; out?: string; headed: boolean; slowMo?: number; screenshots?: 'all' | 'failure' | 'off'; secrets?: string; json: boolean; lighthouse: boolean; har?: string; filmstrip?: 'on' | 'off'; allowHost: string[]; denyHost: string[]; allowCidr: string[]; denyCidr: string[]; denyPrivate: boolean; reporter?: 'junit'; reporterOut?: string }) => {
+    .option('--proxy <url>', 'send the browser\'s traffic through this proxy: http://, https:// or socks5://')
+    .option('--proxy-bypass <hosts>', 'hosts reached without --proxy, comma-separated (e.g. .corp.example,10.0.0.0/8,localhost); loopback uses the proxy unless listed')
+    .option('--ca-file <pem>', 'extra CA certificates the browser trusts (needs certutil, Debian package libnss3-tools)')
+    .action(async (script: string, options: { var: Record<string, string>; out?: string; headed: boolean; slowMo?: number; screenshots?: 'all' | 'failure' | 'off'; secrets?: string; json: boolean; lighthouse: boolean; har?: string; filmstrip?: 'on' | 'off'; allowHost: string[]; denyHost: string[]; allowCidr: string[]; denyCidr: string[]; denyPrivate: boolean; reporter?: 'junit'; reporterOut?: string; proxy?: string; proxyBypass?: string; caFile?: string }) => {
       if (options.reporterOut !== undefined && options.reporter === undefined) throw new EngineError('USAGE', '--reporter-out needs --reporter junit', 'script');
       if (options.reporter !== undefined && options.reporterOut === undefined && options.json) throw new EngineError('USAGE', '--json and --reporter both write to stdout: give --reporter-out <file>', 'script');
       // Commands load their heavy dependencies (Playwright, the demo site) only when they run.
@@ -84,6 +87,7 @@ export function buildProgram(): Command {
           ...(options.reporter === undefined ? {} : { reporter: options.reporter }),
           ...(options.reporterOut === undefined ? {} : { reporterOut: options.reporterOut }),
           egress: { allowHosts: options.allowHost, denyHosts: options.denyHost, allowCidrs: options.allowCidr, denyCidrs: options.denyCidr, allowPrivate: !options.denyPrivate },
+          network: { proxy: options.proxy, proxyBypass: options.proxyBypass, caFile: options.caFile },
         },
         io,
       );
@@ -185,7 +189,7 @@ export function buildProgram(): Command {
 
   program
     .command('agent')
-    .description('Run this checkpoint instance: connect out to the control plane, run what it dispatches, deliver every result through a durable outbox. SIGTERM/SIGINT drain it. Exit 0 after a clean drain, 2 bad options, 3 engine fault.')
+    .description('Run this checkpoint instance: connect out to the control plane, run what it dispatches, deliver every result through a durable outbox. SIGTERM/SIGINT drain it. Scripts get only the secrets listed by --secrets-file and --secret-env. Exit 0 after a clean drain, 2 bad options (also: running as root without --allow-no-sandbox), 3 engine fault.')
     .option('--control-plane <url>', 'base URL of the control plane, e.g. https://cp.example:8443 (env CHECKPOINT_CONTROL_PLANE)')
     .option('--token <token>', 'checkpoint token (env CHECKPOINT_TOKEN, preferred: arguments are visible in the process list)')
     .option('--instance-id <id>', 'stable id of this instance (env CHECKPOINT_INSTANCE_ID; default <hostname>-<random>, generated once and kept)')
@@ -193,8 +197,23 @@ export function buildProgram(): Command {
     .option('--health-host <address>', 'address of /healthz, /readyz and /metrics (env CHECKPOINT_HEALTH_HOST; default 127.0.0.1)')
     .option('--health-port <n>', 'port of /healthz, /readyz and /metrics, 0 picks a free one (env CHECKPOINT_HEALTH_PORT; default 9464)', positiveInt('--health-port'))
     .option('--concurrency <n>', 'runs at once (env CHECKPOINT_CONCURRENCY; default from the CPU and memory limits)', positiveInt('--concurrency'))
-    .option('--ca-file <pem>', 'extra CA certificates trusted for the control plane (env CHECKPOINT_CA_FILE)')
+    .option('--ca-file <pem>', 'extra CA certificates trusted for the control plane and by the browsers (env CHECKPOINT_CA_FILE; the browsers need certutil, Debian package libnss3-tools)')
     .option('--privacy-lock', 'never capture screenshots or filmstrips, whatever the control plane asks (env CHECKPOINT_PRIVACY_LOCK=1)')
+    .option('--secrets-file <file>', 'secrets scripts may read as {{secret.NAME}}: a JSON object or NAME=value lines (env CHECKPOINT_SECRETS_FILE)')
+    .option('--secret-env <names>', 'environment variables scripts may read as {{secret.NAME}}, comma-separated (env CHECKPOINT_SECRETS_ENV); no other variable is ever given to a script')
+    .option('--client-cert <pem>', 'client certificate presented to the control plane, with --client-key (env CHECKPOINT_CLIENT_CERT)')
+    .option('--client-key <pem>', 'private key of --client-cert (env CHECKPOINT_CLIENT_KEY)')
+    .option('--control-plane-proxy <url>', 'HTTP(S) proxy to the control plane, CONNECT for https/wss (env CHECKPOINT_CONTROL_PLANE_PROXY)')
+    .option('--browser-proxy <url>', 'proxy of the browsers\' test traffic: http://, https:// or socks5:// (env CHECKPOINT_BROWSER_PROXY)')
+    .option('--browser-proxy-bypass <hosts>', 'hosts the browsers reach without --browser-proxy, comma-separated, e.g. .corp.example,10.0.0.0/8,localhost (env CHECKPOINT_BROWSER_PROXY_BYPASS); loopback uses the proxy unless listed')
+    .option('--allow-no-sandbox', 'as root, run Chromium without its sandbox anyway (env CHECKPOINT_ALLOW_NO_SANDBOX=1); refused otherwise, exit 2')
+    .option('--check-concurrency <n>', 'non-browser checks (API, HTTP, infrastructure) at once, in their own lane (env CHECKPOINT_CHECK_CONCURRENCY; default 16)', positiveInt('--check-concurrency'))
+    .option('--egress-allow-host <host>', 'egress: always allow this host, e.g. *.corp.example (repeatable; env CHECKPOINT_EGRESS_ALLOW_HOSTS, comma-separated)', collect, [])
+    .option('--egress-deny-host <host>', 'egress: always deny this host (repeatable; env CHECKPOINT_EGRESS_DENY_HOSTS)', collect, [])
+    .option('--egress-allow-cidr <range>', 'egress: allow this address range even where a built-in rule denies it (repeatable; env CHECKPOINT_EGRESS_ALLOW_CIDRS)', collect, [])
+    .option('--egress-deny-cidr <range>', 'egress: deny this address range (repeatable; env CHECKPOINT_EGRESS_DENY_CIDRS); link-local and cloud metadata addresses are always denied', collect, [])
+    .option('--egress-deny-private', 'egress: also deny loopback and private addresses (env CHECKPOINT_EGRESS_DENY_PRIVATE=1)')
+    .option('--uploads-dir <dir>', 'the one directory `upload` actions read files from (env CHECKPOINT_UPLOADS_DIR); without it only inline files upload')
     .option('--drain-grace-ms <ms>', 'on SIGTERM, time running runs get before they are aborted (default 30000)', positiveInt('--drain-grace-ms'))
     .option('--flush-timeout-ms <ms>', 'on SIGTERM, time given to delivering the outbox (default 10000)', positiveInt('--flush-timeout-ms'))
     .option('--outbox-cap-bytes <n>', 'outbox size cap: past it the oldest artifacts are dropped, never results (default 536870912)', positiveInt('--outbox-cap-bytes'))
@@ -209,12 +228,40 @@ export function buildProgram(): Command {
         concurrency?: number;
         caFile?: string;
         privacyLock?: boolean;
+        secretsFile?: string;
+        secretEnv?: string;
+        clientCert?: string;
+        clientKey?: string;
+        controlPlaneProxy?: string;
+        browserProxy?: string;
+        browserProxyBypass?: string;
+        allowNoSandbox?: boolean;
+        checkConcurrency?: number;
+        egressAllowHost: string[];
+        egressDenyHost: string[];
+        egressAllowCidr: string[];
+        egressDenyCidr: string[];
+        egressDenyPrivate?: boolean;
+        uploadsDir?: string;
         drainGraceMs?: number;
         flushTimeoutMs?: number;
         outboxCapBytes?: number;
       }) => {
         const { runAgentCommand } = await import('../engine/index.ts');
-        process.exitCode = await runAgentCommand(options, { stderr: io.stderr });
+        const { secretEnv, egressAllowHost, egressDenyHost, egressAllowCidr, egressDenyCidr, ...rest } = options;
+        // An empty list is no flag: the environment variable then applies.
+        const list = (values: string[]) => (values.length === 0 ? undefined : values);
+        process.exitCode = await runAgentCommand(
+          {
+            ...rest,
+            ...(secretEnv === undefined ? {} : { secretEnv: secretEnv.split(',') }),
+            egressAllowHosts: list(egressAllowHost),
+            egressDenyHosts: list(egressDenyHost),
+            egressAllowCidrs: list(egressAllowCidr),
+            egressDenyCidrs: list(egressDenyCidr),
+          },
+          { stderr: io.stderr },
+        );
       },
     );
 

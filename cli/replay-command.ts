@@ -5,6 +5,7 @@ import { ArtifactDirectory, type CaptureMode, type CheckScript, ConsoleReporter,
 import { exitCodeForStatus } from './exit-codes.ts';
 import { version } from './version.ts';
 import { loadScriptOrThrow } from './load-script.ts';
+import { prepareReplayNetwork, readCaFile, type ReplayNetworkOptions } from './replay-network.ts';
 import { secretLookup } from './secrets.ts';
 
 export interface ReplayOptions {
@@ -26,6 +27,8 @@ export interface ReplayOptions {
   reporterOut?: string;
   /** Operator rules on top of the built-in egress policy (`--allow-host`, `--deny-host`, `--allow-cidr`, `--deny-cidr`, `--deny-private`). */
   egress?: EgressPolicyConfig;
+  /** Proxy, bypass list and private CA of the browser (ignored with a shared browser). */
+  network?: ReplayNetworkOptions;
 }
 
 const egressFlags: Record<string, string> = { allowHosts: '--allow-host', denyHosts: '--deny-host', allowCidrs: '--allow-cidr', denyCidrs: '--deny-cidr' };
@@ -70,9 +73,13 @@ export async function replay(file: string, options: ReplayOptions, io: ReplayIo,
   reporter.useRedactor(redactor);
   const outDir = options.out === undefined ? undefined : resolve(options.out);
   const wantsLighthouse = options.lighthouse === true || script.steps.some((step) => step.lighthouse === true);
+  const network = sharedBrowser === undefined ? await prepareReplayNetwork(options.network ?? {}) : undefined;
   const launched =
     sharedBrowser === undefined
-      ? await launchBrowser({ headed: options.headed, remoteDebugging: wantsLighthouse, ...(options.slowMoMs === undefined ? {} : { slowMoMs: options.slowMoMs }) })
+      ? await launchBrowser({ headed: options.headed, remoteDebugging: wantsLighthouse, network: network?.network, ...(options.slowMoMs === undefined ? {} : { slowMoMs: options.slowMoMs }) }).catch(async (error: unknown) => {
+          await network?.close();
+          throw error;
+        })
       : undefined;
   const browser = sharedBrowser ?? launched;
   if (browser === undefined) throw new EngineError('INTERNAL', 'no browser to replay with', 'engine');
@@ -99,6 +106,7 @@ export async function replay(file: string, options: ReplayOptions, io: ReplayIo,
     return { exitCode: exitCodeForStatus(result.status), result };
   } finally {
     await launched?.close().catch(() => undefined);
+    await network?.close();
   }
 }
 
@@ -131,7 +139,9 @@ async function replayCheck(script: CheckScript, options: ReplayOptions, io: Repl
   const lookup = vettedLookup(egressPolicyOf(options.egress));
   prepareCheck(script, options.vars, secret);
   const reporter = new ConsoleReporter({ write: io.stderr, color: io.color });
-  const { result, redactor } = await runCheck({ script, variables: options.vars, secret, listener: reporter, lookup });
+  // --ca-file: the checks trust the same private CA as a browser replay would.
+  const caCertificates = options.network?.caFile === undefined ? [] : [await readCaFile(options.network.caFile)];
+  const { result, redactor } = await runCheck({ script, variables: options.vars, secret, listener: reporter, lookup, caCertificates });
   reporter.useRedactor(redactor);
   reporter.summary(result);
   await writeOutputs(options.out === undefined ? undefined : resolve(options.out), result, options, redactor, io);

@@ -90,10 +90,12 @@ export async function runStart(options: StartOptions, io: Io): Promise<number> {
     const count = await registerExamples(controlPlane.url, checkpoint, { baseUrl: site.url, partnerUrl: site.crossOriginUrl }, options.intervalSeconds);
     // The examples upload files from their own directory: the agents' uploads directory.
     const env = { ...process.env, ...demoSecrets, ...Object.fromEntries(Object.entries(process.env).filter(([k]) => k in demoSecrets)), CHECKPOINT_UPLOADS_DIR: examplesDir };
+    // A local demo whose quick start runs as root: its agents accept running Chromium unsandboxed there (each
+    // says so at start); a deployed `checkpoint agent` refuses without --allow-no-sandbox.
     for (let index = 1; index <= options.instances; index++) {
       agents.push(
         runAgentCommand(
-          { controlPlane: controlPlane.url, token, instanceId: `local-${index}`, dataDir: join(dataDir, `agent-${index}`), healthPort: 0, concurrency: 2 },
+          { controlPlane: controlPlane.url, token, instanceId: `local-${index}`, dataDir: join(dataDir, `agent-${index}`), healthPort: 0, concurrency: 2, secretEnv: Object.keys(demoSecrets), allowNoSandbox: true },
           { stderr: (text) => io.stderr(`[agent ${index}] ${text}`), signal: stop.signal, handleSignals: false, env },
         ),
       );

@@ -28,6 +28,7 @@ export * from './core/selector-syntax.ts';
 // Browsers, running transactions, reporting.
 export * from './browser/discover.ts';
 export * from './browser/launch.ts';
+export { buildBrowserTrustHome } from './browser/trust-store.ts';
 export * from './browser/lease.ts';
 export * from './browser/pool.ts';
 export * from './browser/resource-limits.ts';
@@ -47,4 +48,5 @@ export * from './report/html/base-styles.ts';
 export * from './report/html/template.ts';
 // The long-running checkpoint.
 export * from './agent/agent-command.ts';
+export { parseSecretsText } from './core/secrets-file.ts';
 export * from './agent/version.ts';

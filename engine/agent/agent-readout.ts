@@ -37,6 +37,7 @@ export interface AgentState {
   scheduler: SchedulerStats;
   capacity: number;
   now: Date;
+  warnings: readonly string[];
 }
 
 /** /readyz: connected, welcomed, credential accepted, not draining, outbox not full. */
@@ -95,6 +96,7 @@ export function metricsText(state: AgentState, input: { counters: RunCounters; p
     .add('checkpoint_outbox_artifacts_dropped_total', 'counter', 'Artifacts dropped to keep the outbox under its byte cap.', [{ value: outbox?.artifactsDroppedTotal ?? 0 }])
     .add('checkpoint_connected', 'gauge', '1 while the WebSocket to the control plane is up and welcomed.', [{ value: state.connection === 'ready' ? 1 : 0 }])
     .add('checkpoint_ready', 'gauge', '1 when /readyz answers 200.', [{ value: readinessOf(state).ready ? 1 : 0 }])
+    .add('checkpoint_config_warnings', 'gauge', 'Standing risks of the configuration (plain-http control plane, browsers without sandbox); /healthz lists them.', [{ value: state.warnings.length }])
     .add('checkpoint_info', 'gauge', 'Version and identity of this instance.', [{ labels: { version: input.version, instance: input.instanceId, browser: input.browserVersion }, value: 1 }])
     .toString();
 }

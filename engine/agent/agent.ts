@@ -1,10 +1,12 @@
+import type { BrowserNetwork } from '../browser/launch.ts';
 import { BrowserPool } from '../browser/pool.ts';
 import { defaultContextOptions } from '../browser/context-options.ts';
 import { readResourceLimits } from '../browser/resource-limits.ts';
 import type { BackoffOptions } from '../core/backoff.ts';
 import { defaultConcurrency } from '../core/capacity.ts';
 import { systemClock, type Clock } from '../core/clock.ts';
-import { checkConcurrencyFromEnv, Scheduler } from '../runner/scheduler.ts';
+import { defaultCheckConcurrency, Scheduler } from '../runner/scheduler.ts';
+import { defaultEgressPolicy, type EgressPolicy } from '../core/egress-policy.ts';
 import { protocolVersion, type AgentMessage, type ControlMessage, type MonitorDefinition } from '../schema/protocol.ts';
 import { heartbeatOf, metricsText, readinessOf, RunCounters, type AgentState, type Readiness } from './agent-readout.ts';
 import { Connection } from './connection.ts';
@@ -13,6 +15,8 @@ import { HttpClient } from './http-client.ts';
 import { Outbox } from './outbox.ts';
 import { RunExecutor } from './run-executor.ts';
 import { RunIntake } from './run-intake.ts';
+import type { SecretSource } from './secret-source.ts';
+import type { TransportOptions } from './transport.ts';
 import { Uploader } from './uploader.ts';
 
 export type { Readiness } from './agent-readout.ts';
@@ -26,8 +30,18 @@ export interface AgentOptions {
   version: string;
   /** Runs at once. Default: from the container's CPU and memory limits. */
   concurrency?: number | undefined;
-  /** Extra CA certificates (PEM) trusted for the control plane. */
-  ca?: string | Buffer | (string | Buffer)[] | undefined;
+  /** Non-browser checks at once, in their own lane. Default 16. */
+  checkConcurrency?: number | undefined;
+  /** Where browsers and checks may connect. Default: the built-in policy. */
+  egress?: EgressPolicy | undefined;
+  /** The one directory `upload` reads from; none: only inline files. */
+  uploadsDir?: string | undefined;
+  /** Extra trusted CA certificates (PEM) of non-browser checks: the operator's --ca-file. */
+  checkCaCertificates?: readonly string[] | undefined;
+  /** CA, client certificate and proxy of the control-plane connection. */
+  transport?: TransportOptions | undefined;
+  /** Proxy and trusted CA of the browsers' test traffic. */
+  browserNetwork?: BrowserNetwork | undefined;
   /** The checkpoint's privacy lock: no image is ever captured, whatever the control plane asks. */
   privacyLock: boolean;
   /** In-flight runs get this long to finish on drain, then are aborted. Default 30 s. */
@@ -38,8 +52,10 @@ export interface AgentOptions {
   backoff?: BackoffOptions | undefined;
   clock?: Clock | undefined;
   executablePath?: string | undefined;
-  /** Where `{{secret.NAME}}` values come from. Default process.env (CHECKPOINT_* names are never given out). */
-  env?: Readonly<Record<string, string | undefined>> | undefined;
+  /** The secrets scripts may read: what the operator listed, nothing else of the environment. */
+  secrets: SecretSource;
+  /** Standing risks of this configuration, counted in /metrics (plain-http control plane, no sandbox). */
+  warnings?: readonly string[] | undefined;
   onEvent(event: AgentEvent): void;
 }
 
@@ -88,8 +104,8 @@ export class Agent {
     const maxQueued = init.capacity * 10;
     this.#browserVersion = init.browserVersion;
     this.#startedAt = this.#clock.wallNow().toISOString();
-    this.#scheduler = new Scheduler({ leases: init.pool, concurrency: init.capacity, checkConcurrency: checkConcurrencyFromEnv(options.env ?? process.env), maxQueued, clock: this.#clock });
-    this.#http = new HttpClient({ ca: options.ca });
+    this.#scheduler = new Scheduler({ leases: init.pool, concurrency: init.capacity, checkConcurrency: options.checkConcurrency ?? defaultCheckConcurrency, maxQueued, clock: this.#clock });
+    this.#http = new HttpClient(options.transport);
     this.#done = new Promise<void>((resolve) => (this.#resolveDone = resolve));
     this.#uploader = new Uploader({
       outbox: init.outbox,
@@ -108,7 +124,7 @@ export class Agent {
       controlPlane: options.controlPlane,
       token: options.token,
       instanceId: options.instanceId,
-      ca: options.ca,
+      transport: options.transport,
       clock: this.#clock,
       ...(options.backoff === undefined ? {} : { backoff: options.backoff }),
       hello: () => ({
@@ -133,8 +149,10 @@ export class Agent {
       instanceId: options.instanceId,
       version: options.version,
       privacyLock: options.privacyLock,
-      token: options.token,
-      env: options.env,
+      secrets: options.secrets,
+      egress: options.egress ?? defaultEgressPolicy,
+      uploadsDir: options.uploadsDir,
+      checkCaCertificates: options.checkCaCertificates ?? [],
       clock: this.#clock,
       outbox: init.outbox,
       scheduler: this.#scheduler,
@@ -172,6 +190,7 @@ export class Agent {
         browsers,
         contextsPerBrowser: Math.ceil(capacity / browsers),
         ...(options.executablePath === undefined ? {} : { executablePath: options.executablePath }),
+        network: options.browserNetwork,
         ...(options.clock === undefined ? {} : { clock: options.clock }),
       });
       const lease = await pool.lease(defaultContextOptions());
@@ -216,6 +235,7 @@ export class Agent {
       scheduler: this.#scheduler.stats,
       capacity: this.#capacity,
       now: this.#clock.wallNow(),
+      warnings: this.#options.warnings ?? [],
     };
   }
 

@@ -2,6 +2,7 @@ import WebSocket from 'ws';
 import { Backoff, linkIsSilent, type BackoffOptions } from '../core/backoff.ts';
 import type { Clock } from '../core/clock.ts';
 import { agentPaths, controlMessageSchema, protocolVersion, type AgentMessage, type ControlMessage } from '../schema/protocol.ts';
+import { controlPlaneAgents, type TransportOptions } from './transport.ts';
 import { controlPlaneUrl } from './urls.ts';
 
 type Hello = Extract<AgentMessage, { type: 'hello' }>;
@@ -26,8 +27,8 @@ export interface ConnectionOptions {
   controlPlane: URL;
   token: string;
   instanceId: string;
-  /** Extra CA certificate(s), PEM, for a control plane behind a private PKI. */
-  ca?: string | Buffer | (string | Buffer)[] | undefined;
+  /** CA, client certificate and proxy of the control-plane connection. */
+  transport?: TransportOptions | undefined;
   clock: Clock;
   /** The hello sent right after every (re)connect. */
   hello(): Hello;
@@ -60,6 +61,8 @@ export class Connection {
   readonly #options: ConnectionOptions;
   readonly #url: URL;
   readonly #backoff: Backoff;
+  /** No keep-alive: an upgraded socket leaves its agent. */
+  readonly #agents: ReturnType<typeof controlPlaneAgents>;
   #socket: WebSocket | undefined;
   #state: ConnectionState = 'idle';
   #welcome: Welcome | undefined;
@@ -76,6 +79,7 @@ export class Connection {
     this.#options = options;
     this.#url = controlPlaneUrl(options.controlPlane, agentPaths.websocket, 'ws');
     this.#backoff = new Backoff(options.clock, options.backoff);
+    this.#agents = controlPlaneAgents(options.transport ?? {}, false);
   }
 
   get state(): ConnectionState {
@@ -108,7 +112,7 @@ export class Connection {
       maxPayload: maxMessageBytes,
       perMessageDeflate: false,
       followRedirects: false,
-      ...(this.#options.ca === undefined ? {} : { ca: this.#options.ca }),
+      agent: this.#url.protocol === 'wss:' ? this.#agents.https : this.#agents.http,
     });
     this.#socket = socket;
     socket.on('unexpected-response', (_request, response) => {
@@ -262,5 +266,7 @@ export class Connection {
     // Narrowing above does not see the await: the state may have changed meanwhile.
     if ((socket.readyState as number) !== WebSocket.CLOSED) socket.terminate();
     this.#state = 'closed';
+    this.#agents.http.destroy();
+    this.#agents.https.destroy();
   }
 }

@@ -9,6 +9,8 @@ export interface HealthServerOptions {
   port?: number;
   readiness(): Readiness;
   metrics(): string;
+  /** Standing risks of the configuration, listed by /healthz (plain-http control plane, browsers without sandbox). */
+  warnings?: readonly string[] | undefined;
 }
 
 export interface HealthServer {
@@ -20,7 +22,8 @@ export interface HealthServer {
 export const defaultHealthPort = 9464;
 
 /**
- * The checkpoint's only listening socket, local: `/healthz` (the process answers), `/readyz` (able to take
+ * The checkpoint's only listening socket, local: `/healthz` (the process answers; `warnings` lists standing
+ * risks of its configuration), `/readyz` (able to take
  * runs: 200, else 503 with a JSON reason) and `/metrics` (Prometheus text). GET and HEAD only.
  */
 export async function startHealthServer(options: HealthServerOptions): Promise<HealthServer> {
@@ -38,7 +41,7 @@ export async function startHealthServer(options: HealthServerOptions): Promise<H
     try {
       switch (path) {
         case '/healthz':
-          send(200, 'application/json', '{"status":"alive"}\n');
+          send(200, 'application/json', `${JSON.stringify({ status: 'alive', ...(options.warnings === undefined || options.warnings.length === 0 ? {} : { warnings: options.warnings }) })}\n`);
           return;
         case '/readyz': {
           const readiness = options.readiness();

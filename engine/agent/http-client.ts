@@ -1,5 +1,6 @@
-import { Agent as HttpAgent, request as httpRequest, type IncomingHttpHeaders } from 'node:http';
-import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
+import { request as httpRequest, type Agent as HttpAgent, type IncomingHttpHeaders } from 'node:http';
+import { request as httpsRequest, type Agent as HttpsAgent } from 'node:https';
+import { controlPlaneAgents, type TransportOptions } from './transport.ts';
 
 export interface HttpResponse {
   status: number;
@@ -21,16 +22,15 @@ export interface HttpRequest {
 const maxResponseBytes = 1024 * 1024;
 
 /**
- * The checkpoint's HTTP(S) client for the control plane: node:http/node:https with keep-alive and, for a
- * private PKI, an extra CA (`ca`, PEM) trusted besides the system's. (fetch cannot take a custom CA per
- * request without undici's dispatcher, which this project does not ship.)
+ * The checkpoint's HTTP(S) client for the control plane: node:http/node:https with keep-alive and the
+ * transport's CA, client certificate and proxy (transport.ts).
  */
 export class HttpClient {
-  readonly #http = new HttpAgent({ keepAlive: true, maxSockets: 4 });
+  readonly #http: HttpAgent;
   readonly #https: HttpsAgent;
 
-  constructor(options: { ca?: string | Buffer | (string | Buffer)[] | undefined } = {}) {
-    this.#https = new HttpsAgent({ keepAlive: true, maxSockets: 4, ...(options.ca === undefined ? {} : { ca: options.ca }) });
+  constructor(options: TransportOptions = {}) {
+    ({ http: this.#http, https: this.#https } = controlPlaneAgents(options, true));
   }
 
   request(input: HttpRequest): Promise<HttpResponse> {

@@ -1,4 +1,8 @@
 import type { Clock } from '../core/clock.ts';
+import { checkScriptPlaceholders } from '../checks/check-placeholders.ts';
+import type { ResolvedAddress } from '../checks/check-types.ts';
+import { vettedLookup } from '../checks/vetted-lookup.ts';
+import type { EgressPolicy } from '../core/egress-policy.ts';
 import { toEngineError, type EngineError } from '../core/errors.ts';
 import type { CaptureRequest } from '../core/privacy.ts';
 import type { Job, Scheduler } from '../runner/scheduler.ts';
@@ -7,6 +11,7 @@ import { resultSchemaVersion, type RunResult } from '../schema/result.ts';
 import { isBrowserScript, kindOf, stepNamesOf } from '../schema/script.ts';
 import type { AgentEvent } from './events.ts';
 import type { Outbox } from './outbox.ts';
+import type { SecretSource } from './secret-source.ts';
 
 /** A run the agent accepted and has not yet put in the outbox. */
 export interface ActiveRun {
@@ -20,10 +25,14 @@ export interface RunExecutorOptions {
   instanceId: string;
   version: string;
   privacyLock: boolean;
-  /** The agent's own token: never handed to a script as a secret. */
-  token: string;
-  /** Where `{{secret.NAME}}` values come from. Default process.env. */
-  env?: Readonly<Record<string, string | undefined>> | undefined;
+  /** The only place `{{secret.NAME}}` values come from: what the operator listed. */
+  secrets: SecretSource;
+  /** Where the browser and the checks may connect; checks resolve host names through it. */
+  egress: EgressPolicy;
+  /** The one directory `upload` reads from. */
+  uploadsDir?: string | undefined;
+  /** Extra trusted CA certificates (PEM) of non-browser checks. */
+  checkCaCertificates: readonly string[];
   clock: Clock;
   outbox: Outbox;
   scheduler: Scheduler;
@@ -55,17 +64,19 @@ function captureRequestOf(monitor: MonitorDefinition): CaptureRequest {
 export class RunExecutor {
   readonly #options: RunExecutorOptions;
 
+  readonly #lookup: (host: string) => Promise<ResolvedAddress>;
+
   constructor(options: RunExecutorOptions) {
     this.#options = options;
+    this.#lookup = vettedLookup(options.egress, { clock: options.clock });
   }
 
-  #secret = (name: string): string | undefined => {
-    // The agent's own configuration (its token above all) is never a script secret.
-    if (/^CHECKPOINT_/i.test(name)) return undefined;
-    const env = this.#options.env ?? process.env;
-    const value = Object.hasOwn(env, name) ? env[name] : undefined;
-    return value === this.#options.token ? undefined : value;
-  };
+  /** SECRET_MISSING, saying how to allow them, when the script reads secrets the operator did not list. */
+  #secretsRefused(monitor: MonitorDefinition): EngineError | undefined {
+    const names = checkScriptPlaceholders(monitor.script, monitor.variables ?? {}).secretNames;
+    const missing = names.filter((name) => this.#options.secrets.lookup(name) === undefined);
+    return missing.length === 0 ? undefined : this.#options.secrets.missing(missing);
+  }
 
   async execute(active: ActiveRun): Promise<void> {
     const options = this.#options;
@@ -76,7 +87,11 @@ export class RunExecutor {
     const job: Job = {
       script: monitor.script,
       variables: monitor.variables ?? {},
-      secret: this.#secret,
+      secret: options.secrets.lookup,
+      egress: options.egress,
+      ...(options.uploadsDir === undefined ? {} : { uploadsDir: options.uploadsDir }),
+      lookup: this.#lookup,
+      caCertificates: options.checkCaCertificates,
       artifacts: staging,
       privacyLock: lock,
       ...(lock ? { screenshots: 'off' as const, filmstrip: false } : captureRequestOf(monitor)),
@@ -92,6 +107,8 @@ export class RunExecutor {
     };
     let result: RunResult;
     try {
+      const refused = this.#secretsRefused(monitor);
+      if (refused !== undefined) throw refused;
       ({ result } = await options.scheduler.submit(job));
     } catch (error) {
       // Never started (queue expired, drained while queued, a variable or secret missing): still one result.

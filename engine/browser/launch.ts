@@ -11,6 +11,51 @@ export interface LaunchOptions {
   executablePath?: string;
   /** Open a DevTools port on loopback (needed for Lighthouse). */
   remoteDebugging?: boolean;
+  /** Proxy and trusted CAs of the test traffic. */
+  network?: BrowserNetwork | undefined;
+}
+
+/** How the browsers reach the monitored sites on an enterprise network (docs/security-agent.md). */
+export interface BrowserNetwork {
+  /** Proxy of the test traffic: http://, https:// or socks5:// (credentials in the URL are sent as proxy auth). */
+  proxy?: string | undefined;
+  /** Hosts reached without the proxy, comma-separated (Chromium's bypass rules: `.corp.example`, `10.0.0.0/8`, `localhost`). */
+  proxyBypass?: string | undefined;
+  /** A HOME whose NSS database ($HOME/.pki/nssdb) trusts the operator's CA (trust-store.ts makes it). */
+  homeDir?: string | undefined;
+}
+
+/**
+ * Playwright launch options for `network`. One list says what skips the proxy, nothing implicit: Chromium's
+ * `<-loopback>` rule cancels its built-in bypass of localhost and 127.0.0.0/8 (which Playwright keeps
+ * whenever the list names any loopback host), so `127.0.0.1` in the list bypasses that address and no other.
+ */
+export function networkLaunchOptions(network: BrowserNetwork | undefined): { proxy?: { server: string; bypass?: string; username?: string; password?: string }; env: Record<string, string> } {
+  const env: Record<string, string> = network?.homeDir === undefined ? {} : { HOME: network.homeDir };
+  if (network?.proxy === undefined) return { env };
+  const url = new URL(network.proxy);
+  const username = decodeURIComponent(url.username);
+  const password = decodeURIComponent(url.password);
+  const server = `${url.protocol}//${url.host}`;
+  return {
+    proxy: { server, bypass: ['<-loopback>', ...(network.proxyBypass ?? '').split(',').map((host) => host.trim()).filter((host) => host !== '')].join(','), ...(username === '' ? {} : { username, password }) },
+    env,
+  };
+}
+
+/**
+ * The environment of a launched browser: this process's, without the agent's own CHECKPOINT_* settings (its
+ * token above all: a browser has no use for it, and /proc/<pid>/environ of every renderer would carry it).
+ */
+export function browserEnv(extra: Readonly<Record<string, string>> = {}): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const [name, value] of Object.entries(process.env)) if (value !== undefined && !/^CHECKPOINT_/i.test(name)) env[name] = value;
+  return { ...env, ...extra };
+}
+
+/** Whether Chromium must run without its sandbox here: as root it cannot start one (Linux, macOS). */
+export function sandboxUnavailable(): boolean {
+  return typeof process.getuid === 'function' && process.getuid() === 0;
 }
 
 /**
@@ -33,7 +78,7 @@ export function chromiumArgs(disabledFeatures: readonly string[] = []): string[]
     '--password-store=basic',
     '--use-mock-keychain',
   ];
-  if (typeof process.getuid === 'function' && process.getuid() === 0) args.push('--no-sandbox');
+  if (sandboxUnavailable()) args.push('--no-sandbox');
   return args;
 }
 
@@ -48,8 +93,11 @@ export async function launchBrowser(options: LaunchOptions = {}): Promise<Browse
   const headed = options.headed === true;
   const executablePath = options.executablePath ?? chooseExecutable(discoverBrowsers(), headed);
   const marker = `--checkpoint-browser=${randomUUID()}`;
+  const network = networkLaunchOptions(options.network);
   try {
     const browser = await chromium.launch({
+      ...(network.proxy === undefined ? {} : { proxy: network.proxy }),
+      env: browserEnv(network.env),
       executablePath,
       headless: !headed,
       args: [...chromiumArgs(), marker, ...(options.remoteDebugging === true ? remoteDebuggingArgs : [])],

@@ -8,7 +8,7 @@ import { EngineError } from '../core/errors.ts';
 import { findBrowserProcess, isProcessAlive, killProcessTree, processTreeRssBytes } from './browser-process.ts';
 import { defaultContextOptions } from './context-options.ts';
 import { registerDevtoolsEndpoint, remoteDebuggingArgs } from './devtools-endpoint.ts';
-import { chooseExecutable, chromiumArgs } from './launch.ts';
+import { browserEnv, chooseExecutable, chromiumArgs, networkLaunchOptions, type BrowserNetwork } from './launch.ts';
 import { discoverBrowsers } from './discover.ts';
 import { watchForCrashes, withCallDeadline, type Lease, type LeaseProvider } from './lease.ts';
 import { ReusableContext } from './reusable-context.ts';
@@ -58,6 +58,8 @@ export interface PoolOptions {
   headed?: boolean;
   /** Open a DevTools port on loopback in every browser (Lighthouse needs it). */
   remoteDebugging?: boolean;
+  /** Proxy and trusted CAs of the test traffic (launch.ts). */
+  network?: BrowserNetwork | undefined;
   clock?: Clock;
 }
 
@@ -121,7 +123,7 @@ class PooledBrowser {
  * close). Isolation of both modes is proven by test/integration/lease-isolation.test.ts.
  */
 export class BrowserPool implements LeaseProvider {
-  readonly #options: Required<Omit<PoolOptions, 'executablePath' | 'clock' | 'disableFeatures'>> & { executablePath: string; disableFeatures: readonly string[] };
+  readonly #options: Required<Omit<PoolOptions, 'executablePath' | 'clock' | 'disableFeatures' | 'network'>> & { executablePath: string; disableFeatures: readonly string[]; network: BrowserNetwork | undefined };
   readonly #clock: Clock;
   readonly #browsers = new Set<PooledBrowser>();
   #launching: Promise<PooledBrowser> | undefined;
@@ -156,6 +158,7 @@ export class BrowserPool implements LeaseProvider {
       remoteDebugging: options.remoteDebugging ?? false,
       headed,
       executablePath: options.executablePath ?? chooseExecutable(discoverBrowsers(), headed),
+      network: options.network,
     };
     this.#clock = options.clock ?? systemClock;
   }
@@ -193,12 +196,14 @@ export class BrowserPool implements LeaseProvider {
       const tempDir = await mkdtemp(join(tmpdir(), 'checkpoint-browser-'));
       let browser: Browser;
       try {
+        const network = networkLaunchOptions(this.#options.network);
         browser = await chromium.launch({
+          ...(network.proxy === undefined ? {} : { proxy: network.proxy }),
           executablePath: this.#options.executablePath,
           headless: !this.#options.headed,
           args: [...chromiumArgs(this.#options.disableFeatures), marker, ...(this.#options.remoteDebugging ? remoteDebuggingArgs : [])],
           // Chromium's own scratch files go to a directory we remove with the browser.
-          env: { ...process.env, TMPDIR: tempDir },
+          env: browserEnv({ TMPDIR: tempDir, ...network.env }),
           timeout: 30_000,
           handleSIGINT: false,
           handleSIGTERM: false,

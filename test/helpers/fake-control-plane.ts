@@ -14,8 +14,8 @@ export interface FakeControlPlaneOptions {
   token?: string;
   checkpoint?: string;
   heartbeatIntervalMs?: number;
-  /** Serve HTTPS/WSS with this key and certificate (PEM). */
-  tls?: { key: string; cert: string };
+  /** Serve HTTPS/WSS with this key and certificate (PEM); with `clientCa`, only to clients with a certificate it signed. */
+  tls?: { key: string; cert: string; clientCa?: string };
 }
 
 export interface RecordedRequest {
@@ -73,7 +73,7 @@ export class FakeControlPlane extends EventEmitter {
     this.heartbeatIntervalMs = options.heartbeatIntervalMs ?? 1_000;
     this.#secure = options.tls !== undefined;
     const handler = (req: IncomingMessage, res: ServerResponse) => void this.#onRequest(req, res);
-    this.#inner = options.tls === undefined ? createHttpServer(handler) : createHttpsServer({ key: options.tls.key, cert: options.tls.cert }, handler);
+    this.#inner = options.tls === undefined ? createHttpServer(handler) : createHttpsServer({ key: options.tls.key, cert: options.tls.cert, ...(options.tls.clientCa === undefined ? {} : { ca: options.tls.clientCa, requestCert: true, rejectUnauthorized: true }) }, handler);
     this.#inner.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) => this.#onUpgrade(req, socket, head));
   }
 

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
 import { EventEmitter } from 'node:events';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, afterEach, before, describe, it } from 'node:test';
@@ -17,6 +17,11 @@ import { FakeControlPlane, findImageSignatures, type FakeControlPlaneOptions } f
 
 const agentMain = fileURLToPath(new URL('../helpers/agent-main.ts', import.meta.url));
 const fastBackoff = { baseMs: 50, capMs: 400 };
+/**
+ * The demo secrets are allowed by name (the agent gives scripts nothing else of its environment), and the
+ * machines that run the tests may run them as root, where the agent needs consent to run Chromium unsandboxed.
+ */
+const agentTestEnv = { CHECKPOINT_SECRETS_ENV: Object.keys(demoSecrets).join(','), CHECKPOINT_ALLOW_NO_SANDBOX: '1' };
 
 let site: DemoSite;
 const cleanups: (() => Promise<void>)[] = [];
@@ -55,7 +60,7 @@ interface InProcessAgent {
 }
 
 /** Run `runAgentCommand` in this process against `cp`, stopped through an AbortSignal. */
-async function startAgent(cp: FakeControlPlane, options: Partial<AgentCommandOptions> = {}): Promise<InProcessAgent> {
+async function startAgent(cp: FakeControlPlane, options: Partial<AgentCommandOptions> = {}, env: Record<string, string | undefined> = { ...process.env, ...demoSecrets, ...agentTestEnv }): Promise<InProcessAgent> {
   const dataDir = await tempDir();
   const lines: string[] = [];
   const events: AgentEvent[] = [];
@@ -76,7 +81,7 @@ async function startAgent(cp: FakeControlPlane, options: Partial<AgentCommandOpt
       },
       signal: controller.signal,
       handleSignals: false,
-      env: { ...process.env, ...demoSecrets },
+      env,
       onEvent: (event) => {
         events.push(event);
         emitter.emit('event', event);
@@ -393,7 +398,7 @@ describe('checkpoint agent against a fake control plane', () => {
     const child = spawn(
       process.execPath,
       [agentMain, '--control-plane', cp.url, '--token', cp.token, '--instance-id', 'sigterm-agent', '--data-dir', dataDir, '--health-port', '0', '--concurrency', '1', '--drain-grace-ms', '1000', '--backoff-base-ms', '50', '--backoff-cap-ms', '400'],
-      { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '1' } },
+      { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '1', ...agentTestEnv } },
     );
     let stderr = '';
     child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
@@ -462,12 +467,103 @@ describe('checkpoint agent against a fake control plane', () => {
     assert.equal(await agent.stop(), 0);
   });
 
+  it('gives scripts only the secrets its operator listed: an unlisted environment variable is SECRET_MISSING and its value goes nowhere', async () => {
+    const cp = await controlPlane();
+    const canary = `canary-${Math.random().toString(36).slice(2)}-aws`;
+    const dir = await tempDir();
+    const secretsFile = join(dir, 'secrets.env');
+    await writeFile(secretsFile, '# the demo login, from the file\nDEMO_PASSWORD=demo-password\n');
+    // The agent's environment holds a cloud key and the demo password; only the file and BASIC_AUTH_PASSWORD are listed.
+    const env = { ...process.env, AWS_SECRET_ACCESS_KEY: canary, DEMO_PASSWORD: 'not-from-the-environment', BASIC_AUTH_PASSWORD: 'basic-secret', CHECKPOINT_SECRETS_ENV: 'BASIC_AUTH_PASSWORD', CHECKPOINT_ALLOW_NO_SANDBOX: '1' };
+    const agent = await startAgent(cp, { secretsFile }, env);
+    await welcomed(cp, agent);
+
+    const exfiltrate = monitor('exfiltrate', { name: 'Exfiltrate', steps: [{ name: 'Send the key', actions: [{ type: 'navigate', url: `${site.url}/?k={{secret.AWS_SECRET_ACCESS_KEY}}` }] }] });
+    cp.send(runCommand('run-canary', exfiltrate));
+    const refused = await cp.waitFor(() => cp.results.get('run-canary'), 'the result of run-canary');
+    assert.equal(refused.result.status, 'error');
+    assert.equal(refused.result.error?.code, 'SECRET_MISSING');
+    assert.equal(refused.result.error.blame, 'script');
+    assert.match(refused.result.error.message, /"AWS_SECRET_ACCESS_KEY" is not given to scripts by this checkpoint/);
+    assert.match(refused.result.error.message, /--secrets-file.*CHECKPOINT_SECRETS_FILE.*CHECKPOINT_SECRETS_ENV=AWS_SECRET_ACCESS_KEY/);
+
+    const login = monitor('login', { name: 'Demo login', steps: [loginStep(site.url)] });
+    cp.send(runCommand('run-listed', login));
+    const allowed = await cp.waitFor(() => cp.results.get('run-listed'), 'the result of run-listed');
+    assert.equal(allowed.result.status, 'passed', 'DEMO_PASSWORD came from the secrets file, not the environment');
+    assert.ok(agent.lines.some((line) => /secrets for scripts: 2 \(1 from .*secrets\.env, environment: BASIC_AUTH_PASSWORD\)/.test(line)), agent.lines.join('\n'));
+    assert.equal(await agent.stop(), 0);
+
+    // Every byte the agent sent, its outbox on disk and its log.
+    const needle = Buffer.from(canary);
+    for (const bytes of cp.allReceivedBytes()) assert.equal(bytes.includes(needle), false, 'the canary reached the control plane');
+    const files = (await readdir(agent.dataDir, { recursive: true, withFileTypes: true })).filter((entry) => entry.isFile());
+    assert.ok(files.length > 0);
+    for (const file of files) assert.equal((await readFile(join(file.parentPath, file.name))).includes(needle), false, `the canary is in ${file.name}`);
+    assert.equal(agent.lines.join('\n').includes(canary), false, 'the canary is in the log');
+    assert.equal(agent.lines.join('\n').includes('not-from-the-environment'), false);
+  });
+
+  it('as root, refuses to start Chromium without its sandbox unless allowed, and says the risk once when allowed', { skip: process.getuid?.() !== 0 && 'the test runs as root only (Chromium keeps its sandbox otherwise)' }, async () => {
+    const cp = await controlPlane();
+    const lines: string[] = [];
+    const base = { controlPlane: cp.url, token: cp.token, instanceId: 'root-agent', healthPort: 0, concurrency: 1 } as const;
+    // The signal only ends an agent that wrongly started.
+    const code = await runAgentCommand({ ...base, dataDir: await tempDir() }, { stderr: (text) => void lines.push(text), handleSignals: false, env: {}, signal: AbortSignal.timeout(60_000) });
+    assert.equal(code, 2, lines.join(''));
+    assert.match(lines.join(''), /^error: refusing to run Chromium without its sandbox: this agent runs as root.*--allow-no-sandbox \(CHECKPOINT_ALLOW_NO_SANDBOX=1\)\n$/);
+    assert.equal(cp.upgrades.length, 0, 'it never connected');
+
+    const agent = await startAgent(cp, { allowNoSandbox: true }, { ...process.env });
+    await welcomed(cp, agent);
+    assert.equal(agent.lines.filter((line) => /warning: running as root: Chromium runs without its sandbox/.test(line)).length, 1);
+    const health = await getJson(`${agent.health}/healthz`);
+    assert.deepEqual(health.body, { status: 'alive', warnings: [agent.lines.find((line) => line.includes('warning: running as root'))?.replace(/^.*warning: /, '')] });
+    assert.match(await (await fetch(`${agent.health}/metrics`)).text(), /^checkpoint_config_warnings 1$/m);
+  });
+
+  it('warns in its log and /healthz when the control plane is plain http on another host', async () => {
+    // A proxy that is never reached keeps the made-up host from being resolved: no traffic leaves loopback.
+    const dataDir = await tempDir();
+    const lines: string[] = [];
+    const controller = new AbortController();
+    let healthUrl: (url: string) => void = () => undefined;
+    const health = new Promise<string>((resolve) => (healthUrl = resolve));
+    const exit = runAgentCommand(
+      { controlPlane: 'http://control-plane.example:8400', controlPlaneProxy: 'http://127.0.0.1:9', token: 't', instanceId: 'plain-agent', dataDir, healthPort: 0, concurrency: 1, backoff: fastBackoff },
+      {
+        stderr: (text) => {
+          lines.push(text);
+          const match = /health on (http:\/\/\S+)/.exec(text);
+          if (match?.[1] !== undefined) healthUrl(match[1]);
+        },
+        signal: controller.signal,
+        handleSignals: false,
+        env: { CHECKPOINT_ALLOW_NO_SANDBOX: '1' },
+      },
+    );
+    cleanups.push(async () => {
+      controller.abort();
+      await exit;
+    });
+    const url = await health;
+    const warning = 'the control plane http://control-plane.example:8400 is plain http: the checkpoint token, the scripts and every result cross the network unencrypted; use https://';
+    assert.ok(lines.includes(`checkpoint agent: warning: ${warning}\n`), lines.join(''));
+    const body = (await getJson(`${url}/healthz`)).body as { warnings: string[] };
+    assert.ok(body.warnings.includes(warning));
+    controller.abort();
+    assert.equal(await exit, 0);
+
+    const local = await startAgent(await controlPlane());
+    assert.equal(local.lines.some((line) => /plain http/.test(line)), false, 'a loopback control plane is no risk');
+  });
+
   it('exits 3 when the browser cannot start', async () => {
     const cp = await controlPlane();
     const lines: string[] = [];
     const code = await runAgentCommand(
       { controlPlane: cp.url, token: cp.token, instanceId: 'no-browser', dataDir: await tempDir(), healthPort: 0, concurrency: 1, executablePath: '/nonexistent/chromium' },
-      { stderr: (text) => void lines.push(text), handleSignals: false, env: {} },
+      { stderr: (text) => void lines.push(text), handleSignals: false, env: { CHECKPOINT_ALLOW_NO_SANDBOX: '1' } },
     );
     assert.equal(code, 3, lines.join(''));
     assert.match(lines.join(''), /error: .*\/nonexistent\/chromium/);

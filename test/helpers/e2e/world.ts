@@ -95,7 +95,8 @@ export class E2eWorld {
       instanceId: spec.instanceId,
       dataDir: this.dataDirOf(spec.instanceId),
       tmpDir,
-      env: demoSecrets,
+      // Scripts get only the secrets an agent lists; the test machine may run as root (no Chromium sandbox).
+      env: { ...demoSecrets, CHECKPOINT_SECRETS_ENV: Object.keys(demoSecrets).join(','), CHECKPOINT_ALLOW_NO_SANDBOX: '1' },
       name: lives === 0 ? spec.instanceId : `${spec.instanceId} #${lives + 1}`,
       ...(spec.concurrency === undefined ? {} : { concurrency: spec.concurrency }),
       ...(spec.privacyLock === undefined ? {} : { privacyLock: spec.privacyLock }),

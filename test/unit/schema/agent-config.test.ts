@@ -25,6 +25,32 @@ describe('agent configuration: one schema for flags and environment', () => {
     const multiline = resolveAgentConfig({ token: 'a\nb' }, required);
     assert.deepEqual(!multiline.ok && multiline.problems, ['--token: must be a single line'], 'the token is never echoed');
   });
+
+  it('reads the network and secrets settings: allow-list names, proxies, the sandbox override', () => {
+    const resolved = resolveAgentConfig(
+      { browserProxy: 'http://proxy.example:3128' },
+      { ...required, CHECKPOINT_SECRETS_ENV: ' DB_PASSWORD, API_KEY ,', CHECKPOINT_SECRETS_FILE: '/run/secrets/checkpoint', CHECKPOINT_CONTROL_PLANE_PROXY: 'http://user:pw@proxy.example:3128', CHECKPOINT_BROWSER_PROXY_BYPASS: '.corp.example', CHECKPOINT_ALLOW_NO_SANDBOX: '1' },
+    );
+    assert.ok(resolved.ok);
+    assert.deepEqual(resolved.config.secretEnv, ['DB_PASSWORD', 'API_KEY']);
+    assert.equal(resolved.config.secretsFile, '/run/secrets/checkpoint');
+    assert.equal(resolved.config.controlPlaneProxy, 'http://user:pw@proxy.example:3128');
+    assert.equal(resolved.config.browserProxy, 'http://proxy.example:3128');
+    assert.equal(resolved.config.browserProxyBypass, '.corp.example');
+    assert.equal(resolved.config.allowNoSandbox, true);
+  });
+
+  it('refuses CHECKPOINT_* names as secrets, bad names and unusable proxies, never echoing a proxy URL', () => {
+    const resolved = resolveAgentConfig({}, { ...required, CHECKPOINT_SECRETS_ENV: 'API_KEY,CHECKPOINT_TOKEN,bad-name', CHECKPOINT_CONTROL_PLANE_PROXY: 'socks5://user:hunter2@proxy.example', CHECKPOINT_BROWSER_PROXY: 'not a url' });
+    assert.equal(resolved.ok, false);
+    const problems = !resolved.ok ? resolved.problems : [];
+    assert.deepEqual(problems, [
+      'CHECKPOINT_SECRETS_ENV: CHECKPOINT_* variables configure the agent and are never script secrets, got "API_KEY,CHECKPOINT_TOKEN,bad-name"',
+      'CHECKPOINT_SECRETS_ENV: expected environment variable names separated by commas, got "API_KEY,CHECKPOINT_TOKEN,bad-name"',
+      'CHECKPOINT_CONTROL_PLANE_PROXY: expected a proxy URL such as http://proxy.example:3128 (http:, https:)',
+      'CHECKPOINT_BROWSER_PROXY: expected a proxy URL such as http://proxy.example:3128 (http:, https:, socks5:)',
+    ]);
+  });
 });
 
 describe('agent configuration: the egress and files block', () => {
