@@ -244,6 +244,26 @@ describe('checkpoint agent against a fake control plane', () => {
     assert.equal(await agent.stop(), 0);
   });
 
+  it('applies its egress policy to browser runs and to checks: a denied address fails the run with POLICY_BLOCKED', async () => {
+    const cp = await controlPlane();
+    // The demo site is on 127.0.0.1: denying that range must stop both lanes before anything reaches it.
+    const agent = await startAgent(cp, { egressDenyCidrs: ['127.0.0.1/32'] });
+    await welcomed(cp, agent);
+    cp.send(runCommand('run-denied-browser', monitor('login', { name: 'Demo login', steps: [loginStep(site.url)] })));
+    const examplePath = fileURLToPath(new URL('../../scripts/examples/api-orders.json', import.meta.url));
+    const script = monitorScriptSchema.parse(JSON.parse(await readFile(examplePath, 'utf8')));
+    cp.send(runCommand('run-denied-api', { id: 'orders-api', name: 'Orders API', checkpoint: 'test-checkpoint', intervalSeconds: 60, enabled: true, script, variables: { baseUrl: site.url } }));
+    const browserRun = await cp.waitFor(() => cp.results.get('run-denied-browser'), 'the browser result');
+    const apiRun = await cp.waitFor(() => cp.results.get('run-denied-api'), 'the API result');
+    for (const envelope of [browserRun, apiRun]) {
+      assert.equal(envelope.result.status, 'failed');
+      const error = envelope.result.steps.find((step) => step.error !== undefined)?.error;
+      assert.equal(error?.code, 'POLICY_BLOCKED', JSON.stringify(error));
+      assert.equal(error.blame, 'script');
+    }
+    assert.equal(await agent.stop(), 0);
+  });
+
   it('delivers results produced while the control plane is down once it is back, each exactly once', async () => {
     const cp = await controlPlane();
     const agent = await startAgent(cp);
