@@ -2,7 +2,7 @@ import { Agent as HttpAgent } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
 import { isIP } from 'node:net';
 
-/** How the agent reaches its control plane on an enterprise network (docs/security-agent.md). */
+/** How the agent reaches its control plane on an enterprise network (docs/security.md). */
 export interface TransportOptions {
   /** CA certificates trusted for the control plane (the system's plus the operator's, PEM). */
   ca?: string | Buffer | (string | Buffer)[] | undefined;

@@ -57,7 +57,7 @@ function frameIsMain(request: Request): boolean {
  * popups and dedicated workers through `context.route`; redirects of documents through a CDP Fetch pause of
  * document responses (Playwright lets redirect hops past routes); WebSockets of pages and frames through
  * `routeWebSocket`. Service workers are blocked by the context options and pages get no SharedWorker, whose
- * requests no route sees. What remains open is listed in docs/security-egress.md.
+ * requests no route sees. What remains open is listed in docs/security.md.
  *
  * Names are resolved here (node:dns) and every address vetted before the browser may send; the browser then
  * resolves again itself, so a name whose answer changes in between (DNS rebinding) could still reach a denied

@@ -15,7 +15,7 @@ export interface LaunchOptions {
   network?: BrowserNetwork | undefined;
 }
 
-/** How the browsers reach the monitored sites on an enterprise network (docs/security-agent.md). */
+/** How the browsers reach the monitored sites on an enterprise network (docs/security.md). */
 export interface BrowserNetwork {
   /** Proxy of the test traffic: http://, https:// or socks5:// (credentials in the URL are sent as proxy auth). */
   proxy?: string | undefined;

@@ -49,7 +49,7 @@ export interface RunTransactionOptions extends CaptureRequest {
    */
   uploadsDir?: string;
   /**
-   * Where the browser may connect (docs/security-egress.md). Default: the built-in policy (http/https only,
+   * Where the browser may connect (docs/security.md). Default: the built-in policy (http/https only,
    * link-local and cloud metadata addresses denied). `'off'` only for measurements of the guard's cost.
    */
   egress?: EgressPolicy | 'off';

@@ -45,7 +45,7 @@ const isHostPattern = (entry: string) => /^(\*\.|\.)?[a-z0-9_]([a-z0-9_.-]*[a-z0
 const isCidr = (entry: string) => ipaddr.isValid(entry) || ipaddr.isValidCIDR(entry);
 
 /**
- * Egress and files policy of the agent (docs/security-egress.md): where its browser may connect, on top of the
+ * Egress and files policy of the agent (docs/security.md): where its browser may connect, on top of the
  * built-in rules (http/https only, link-local and cloud metadata denied), and the one directory `upload` reads.
  */
 const egressConfigFields = {
@@ -75,7 +75,7 @@ export const agentConfigSchema = z.strictObject({
   checkConcurrency: wholeNumber(1, 1000).optional().describe('Non-browser checks (API, HTTP, infrastructure) at once, in their own lane. Default 16.'),
   caFile: z.string().min(1).optional().describe('PEM file with extra CA certificates for the control plane.'),
   privacyLock: onOff.optional().describe('Never capture images, whatever the control plane asks.'),
-  // Network and secrets (docs/security-agent.md).
+  // Network and secrets (docs/security.md).
   secretsFile: z.string().min(1).optional().describe('Secrets file (JSON object or NAME=value lines): its entries are the secrets scripts may read.'),
   secretEnv: secretNames.optional().describe('Environment variables scripts may read as {{secret.NAME}}, comma-separated; no other variable is given out.'),
   clientCert: z.string().min(1).optional().describe('PEM client certificate presented to the control plane (mutual TLS), with clientKey.'),

@@ -120,7 +120,8 @@ describe('Kubernetes manifests (deploy/kubernetes)', () => {
     it(`${name}: takes every token from a Secret, never from a literal value`, () => {
       for (const container of deployment(name).spec.template.spec.containers) {
         for (const variable of container.env ?? []) {
-          if (/TOKEN|PASSWORD|SECRET/.test(variable.name)) {
+          // A *_FILE variable names a mounted file (from a Secret), not a value.
+          if (/TOKEN|PASSWORD|SECRET/.test(variable.name) && !variable.name.endsWith('_FILE')) {
             assert.equal(variable.value, undefined, `${variable.name} must not be a literal`);
             assert.ok(variable.valueFrom?.['secretKeyRef'], `${variable.name} comes from a Secret`);
           }
@@ -146,6 +147,10 @@ describe('Kubernetes manifests (deploy/kubernetes)', () => {
     const concurrency = Math.floor(cpus * transactionsPerCpu);
     assert.ok(concurrency >= 2);
     assert.ok(bytesOf(agent.resources?.requests?.memory ?? '0') >= reservedMemoryBytes + concurrency * memoryPerTransactionBytes);
+    // Script secrets come from a Secret mounted as the agent's secrets file (NAME=value lines), not through envFrom:
+    // the agent gives scripts only what its operator listed, never its environment.
+    assert.doesNotMatch(JSON.stringify(agent), /envFrom/);
+    assert.match(agent.env?.find((variable) => variable.name === 'CHECKPOINT_SECRETS_FILE')?.value ?? '', /^\/etc\/checkpoint\/secrets\//);
     // Chromium's shared memory: the container default (64 MiB) crashes renderers under load.
     assert.ok(spec.template.spec.volumes?.some((volume) => volume.emptyDir?.medium === 'Memory'));
   });
