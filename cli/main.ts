@@ -275,6 +275,7 @@ export function buildProgram(): Command {
     .option('--tls-key <file>', 'private key (PEM) of --tls-cert')
     .option('--admin-token <token>', 'bearer token of the admin API and dashboard sign-in (env CHECKPOINT_ADMIN_TOKEN); without one the control plane listens on loopback only and every local client is admin; an empty token is an error')
     .option('--webhook <url>', 'POST every alert as JSON to this URL (repeatable)', (value: string, previous: string[]) => [...previous, value], [] as string[])
+    .option('--webhook-secret <secret>', 'sign the --webhook POSTs: X-Checkpoint-Timestamp and X-Checkpoint-Signature (HMAC-SHA256, docs/alerting.md; env CHECKPOINT_WEBHOOK_SECRET, preferred)')
     .option('--heartbeat-interval-ms <ms>', 'heartbeat interval told to instances; a link silent for 3 intervals is dropped (default 10000)', positiveInt('--heartbeat-interval-ms'))
     .option('--checkpoint-down-after-ms <ms>', 'alert "checkpoint down" when no instance has been connected for this long (default 60000)', positiveInt('--checkpoint-down-after-ms'))
     .option('--allowed-host <name>', 'also answer requests whose Host header names this host (repeatable; env CHECKPOINT_ALLOWED_HOSTS, comma-separated); loopback names and the --host address always; "*" turns the check off (docs/security.md)', (value: string, previous: string[] | undefined) => [...(previous ?? []), value])
@@ -303,6 +304,7 @@ export function buildProgram(): Command {
       retainInstancesDays?: number;
       publicUrl?: string;
       metricsToken?: string;
+      webhookSecret?: string;
     }) => {
       const { runControlPlaneCommand } = await import('../control-plane/control-plane-command.ts');
       process.exitCode = await runControlPlaneCommand(options, io);

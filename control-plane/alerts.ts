@@ -8,6 +8,7 @@ import { alertTitle, resolvingKinds, type AlertMessage } from './channels/alert-
 import { prepareSend, type ChannelSend } from './channels/deliver.ts';
 import type { Environment } from './channels/secrets.ts';
 import type { AlertKind, AlertRecord, MonitorRecord, Store, WebhookDelivery } from './store.ts';
+import { signatureHeader, timestampHeader, webhookSignature } from './channels/webhook.ts';
 
 /** The JSON body POSTed to every webhook. */
 export interface AlertPayload {
@@ -98,6 +99,7 @@ export class Alerts {
   readonly #log: Log;
   readonly #clock: Clock;
   readonly #webhooks: readonly string[];
+  readonly #webhookSecret: string | undefined;
   readonly #retryDelaysMs: readonly number[];
   readonly #timeoutMs: number;
   readonly #post: PostJson;
@@ -112,6 +114,8 @@ export class Alerts {
     log: Log;
     clock: Clock;
     webhooks?: readonly string[];
+    /** Signs the `webhooks` POSTs like a webhook channel's (X-Checkpoint-Timestamp, X-Checkpoint-Signature). */
+    webhookSecret?: string;
     /** Waits before the 2nd, 3rd, … attempt. Default: 1 s, 5 s, 15 s. */
     retryDelaysMs?: readonly number[];
     timeoutMs?: number;
@@ -125,6 +129,7 @@ export class Alerts {
     this.#log = options.log;
     this.#clock = options.clock;
     this.#webhooks = options.webhooks ?? [];
+    this.#webhookSecret = options.webhookSecret;
     this.#retryDelaysMs = options.retryDelaysMs ?? [1000, 5000, 15_000];
     this.#timeoutMs = options.timeoutMs ?? 10_000;
     this.#post = options.post ?? postJson;
@@ -209,7 +214,16 @@ export class Alerts {
   #targets(record: AlertRecord, monitor: Pick<MonitorRecord, 'id' | 'name' | 'alerting'> | undefined): Target[] {
     const targets: Target[] = this.#webhooks.map((url) => {
       const body = JSON.stringify(this.payload(record));
-      return { delivery: { url, delivered: false, attempts: 0 }, send: () => this.#post(url, body, { timeoutMs: this.#timeoutMs, signal: this.#abort.signal }) };
+      const secret = this.#webhookSecret;
+      // Signed at each attempt, so a retry carries a fresh timestamp the receiver's replay window accepts.
+      const signed = (secretValue: string): Record<string, string> => {
+        const timestamp = String(Math.floor(this.#clock.wallNow().getTime() / 1000));
+        return { [timestampHeader]: timestamp, [signatureHeader]: webhookSignature(secretValue, timestamp, body) };
+      };
+      return {
+        delivery: { url, delivered: false, attempts: 0 },
+        send: () => this.#post(url, body, { timeoutMs: this.#timeoutMs, signal: this.#abort.signal, ...(secret === undefined ? {} : { headers: signed(secret) }) }),
+      };
     });
     const wanted = record.monitorId === undefined ? undefined : monitor?.alerting?.channels;
     const channels = this.#store.listChannels().filter((stored) => wanted === undefined || wanted.includes(stored.definition.id));

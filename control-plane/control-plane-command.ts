@@ -16,6 +16,8 @@ export interface ControlPlaneCommandOptions {
   webhook?: string[];
   heartbeatIntervalMs?: number;
   checkpointDownAfterMs?: number;
+  /** Signs the --webhook POSTs; falls back to CHECKPOINT_WEBHOOK_SECRET. */
+  webhookSecret?: string;
   /** Falls back to CHECKPOINT_PUBLIC_URL. */
   publicUrl?: string;
   /** Falls back to CHECKPOINT_METRICS_TOKEN. */
@@ -121,6 +123,14 @@ export async function runControlPlaneCommand(options: ControlPlaneCommandOptions
     log: (line) => io.stderr(`${new Date().toISOString()} ${line}\n`),
   };
   if (adminToken !== undefined) config.adminToken = adminToken;
+  const webhookSecret = options.webhookSecret ?? process.env['CHECKPOINT_WEBHOOK_SECRET'];
+  if (webhookSecret !== undefined) {
+    if (webhookSecret.length < 16) {
+      io.stderr(`error: ${options.webhookSecret === undefined ? 'CHECKPOINT_WEBHOOK_SECRET' : '--webhook-secret'}: expected at least 16 characters\n`);
+      return exit.badInput;
+    }
+    config.webhookSecret = webhookSecret;
+  }
   if (options.tlsCert !== undefined && options.tlsKey !== undefined) config.tls = { certFile: options.tlsCert, keyFile: options.tlsKey };
   if (options.heartbeatIntervalMs !== undefined) config.heartbeatIntervalMs = options.heartbeatIntervalMs;
   if (options.checkpointDownAfterMs !== undefined) config.checkpointDownAfterMs = options.checkpointDownAfterMs;

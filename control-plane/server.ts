@@ -37,6 +37,8 @@ export interface ControlPlaneOptions {
   checkpointDownAfterMs?: number;
   /** URLs that receive every alert as a JSON POST. */
   webhooks?: string[];
+  /** HMAC secret signing the `webhooks` POSTs (docs/alerting.md). */
+  webhookSecret?: string;
   /** Time source of the scheduler, liveness and alerting. Default: the system clock. */
   clock?: Clock;
   /** After a start, how long instances get to reconnect before their runs count as lost. Default max(3 heartbeats, 45 s). */
@@ -141,6 +143,7 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
     log,
     clock,
     webhooks: options.webhooks ?? [],
+    ...(options.webhookSecret === undefined ? {} : { webhookSecret: options.webhookSecret }),
     ...(options.webhookRetryDelaysMs === undefined ? {} : { retryDelaysMs: options.webhookRetryDelaysMs }),
     ...(options.postJson === undefined ? {} : { post: options.postJson }),
     ...(options.publicUrl === undefined ? {} : { baseUrl: options.publicUrl }),

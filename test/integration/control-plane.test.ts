@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { createHmac } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
 import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
@@ -741,14 +742,15 @@ describe('control plane: checkpoint liveness and webhooks', () => {
     assert.equal((await h.checkpoint('intranet-eu')).health, 'up');
   });
 
-  it('POSTs each alert as JSON to the webhooks, retrying a failed delivery, and survives a webhook that never answers', async (t) => {
-    const received: { body: unknown; contentType: string | undefined }[] = [];
+  it('POSTs each alert as signed JSON to the webhooks, retrying a failed delivery, and survives a webhook that never answers', async (t) => {
+    const received: { body: unknown; contentType: string | undefined; text: string; timestamp: string | undefined; signature: string | undefined }[] = [];
     const hook: Server = createServer((req: IncomingMessage, res) => {
       let text = '';
       req.setEncoding('utf8');
       req.on('data', (chunk: string) => (text += chunk));
       req.on('end', () => {
-        received.push({ body: JSON.parse(text), contentType: req.headers['content-type'] });
+        const header = (name: string) => (typeof req.headers[name] === 'string' ? req.headers[name] : undefined);
+        received.push({ body: JSON.parse(text), contentType: req.headers['content-type'], text, timestamp: header('x-checkpoint-timestamp'), signature: header('x-checkpoint-signature') });
         res.writeHead(received.length === 1 ? 503 : 204).end();
       });
     });
@@ -761,7 +763,8 @@ describe('control plane: checkpoint liveness and webhooks', () => {
     const hookUrl = `http://127.0.0.1:${(hook.address() as AddressInfo).port}/alerts`;
     const deadUrl = `http://127.0.0.1:${closedPort}/nobody-home`;
 
-    const h = await harness(t, { checkpointDownAfterMs: 300, webhooks: [hookUrl, deadUrl], webhookRetryDelaysMs: [10, 10] });
+    const secret = 'webhook-secret-of-the-test';
+    const h = await harness(t, { checkpointDownAfterMs: 300, webhooks: [hookUrl, deadUrl], webhookSecret: secret, webhookRetryDelaysMs: [10, 10] });
     const token = await h.createCheckpoint('intranet-eu');
     const a = await h.agent(token, 'a');
     await a.kill();
@@ -773,6 +776,9 @@ describe('control plane: checkpoint liveness and webhooks', () => {
     assert.equal(received.length, 2, 'one failed attempt, one delivery');
     for (const delivery of received) {
       assert.equal(delivery.contentType, 'application/json');
+      // A receiver verifies the body with the shared secret (docs/alerting.md): HMAC-SHA256 of "<timestamp>.<body>".
+      assert.match(delivery.timestamp ?? '', /^\d+$/);
+      assert.equal(delivery.signature, `sha256=${createHmac('sha256', secret).update(`${delivery.timestamp ?? ''}.${delivery.text}`).digest('hex')}`);
       assert.deepEqual(delivery.body, {
         id: 1,
         kind: 'checkpoint-down',
