@@ -24,7 +24,7 @@ export async function syncDirectory(dir: string): Promise<void> {
  */
 export async function writeFileDurably(dir: string, name: string, bytes: Uint8Array): Promise<void> {
   const temp = join(dir, `${name}.${randomBytes(6).toString('hex')}${tempSuffix}`);
-  const handle = await open(temp, 'wx');
+  const handle = await open(temp, 'wx', 0o600);
   try {
     await handle.writeFile(bytes);
     await handle.sync();

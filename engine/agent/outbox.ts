@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { mkdir, readdir, rm } from 'node:fs/promises';
+import { chmod, mkdir, open, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import type { ArtifactSink } from '../collectors/collector.ts';
@@ -197,10 +197,18 @@ export class Outbox {
 
   /** Open (or create) the outbox in `dataDir`, then remove temp files and files no row refers to. */
   static async open(options: OutboxOptions): Promise<Outbox> {
-    await mkdir(join(options.dataDir, 'artifacts'), { recursive: true });
+    // Results hold what monitored pages showed (texts, screenshots): the outbox is the agent user's alone.
+    for (const dir of [options.dataDir, join(options.dataDir, 'artifacts')]) {
+      await mkdir(dir, { recursive: true, mode: 0o700 });
+      await chmod(dir, 0o700);
+    }
+    const file = join(options.dataDir, 'outbox.db');
+    // SQLite gives its -wal and -shm files the database file's mode: creating that one 0600 covers all three.
+    await (await open(file, 'a', 0o600)).close();
+    for (const path of [file, `${file}-wal`, `${file}-shm`]) await chmod(path, 0o600).catch(() => undefined);
     let db: DatabaseSync;
     try {
-      db = new DatabaseSync(join(options.dataDir, 'outbox.db'));
+      db = new DatabaseSync(file);
     } catch (error) {
       throw new EngineError('INTERNAL', `cannot open the outbox in ${options.dataDir}: ${error instanceof Error ? error.message : String(error)}`, 'engine', { cause: error });
     }

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
@@ -88,6 +88,21 @@ describe('durable outbox (real SQLite in a temp directory)', () => {
     await outbox.ack('run-2');
     assert.equal(outbox.next(), undefined);
     assert.equal(outbox.stats().depth, 0);
+  });
+
+  it('keeps its files private to the agent user: directories 0700, database and artifacts 0600', { skip: process.platform === 'win32' && 'POSIX modes' }, async () => {
+    const dir = await dataDir();
+    const outbox = await open(dir);
+    const staging = outbox.stage();
+    await staging.write({ kind: 'screenshot', name: 'step-01.png', bytes: randomBytes(500), contentType: 'image/png', step: 0 });
+    await outbox.commit(envelope('run-private'), staging);
+    const mode = async (path: string) => (await stat(path)).mode & 0o777;
+    assert.equal(await mode(dir), 0o700);
+    assert.equal(await mode(join(dir, 'artifacts')), 0o700);
+    assert.equal(await mode(join(dir, 'outbox.db')), 0o600);
+    const artifacts = await readdir(join(dir, 'artifacts'));
+    assert.ok(artifacts.length >= 1);
+    for (const name of artifacts) assert.equal(await mode(join(dir, 'artifacts', name)), 0o600, name);
   });
 
   it('treats a second commit of the same run id as a no-op', async () => {
