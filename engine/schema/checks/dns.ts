@@ -1,0 +1,24 @@
+import { z } from 'zod';
+
+export const dnsRecordTypes = ['A', 'AAAA', 'CNAME', 'MX', 'TXT', 'NS', 'SRV', 'SOA', 'CAA', 'PTR', 'NAPTR'] as const;
+
+export const dnsCheckSchema = z
+  .strictObject({
+    name: z.string().min(1).describe('The name to look up, e.g. `www.example.com` (for PTR: the reverse name or an IP address).'),
+    recordType: z.enum(dnsRecordTypes).default('A').describe('The record type asked for.'),
+    server: z
+      .string()
+      .regex(/^(\d{1,3}(\.\d{1,3}){3}(:\d{1,5})?|\[[0-9a-fA-F:.]+\](:\d{1,5})?|[0-9a-fA-F:]+)$/, 'an IP address, `ip:port` or `[ipv6]:port`')
+      .optional()
+      .describe('The DNS server asked (`ip`, `ip:port` or `[ipv6]:port`); defaults to the checkpoint`s resolvers.'),
+    expect: z
+      .strictObject({
+        contains: z.array(z.string().min(1)).min(1).optional().describe('Answers that must be among those returned (each compared whole, case-insensitive for names).'),
+        equals: z.array(z.string().min(1)).min(1).optional().describe('The exact set of answers (any order).'),
+        minAnswers: z.number().int().min(0).optional().describe('At least this many answers.'),
+      })
+      .optional()
+      .describe('What the answers must be, in the form the result shows them (MX: `10 mail.example.com`, SRV: `priority weight port target`, TXT: the strings joined, CAA: `0 issue ca.example`).'),
+  })
+  .describe('DNS lookup: the name has records of the type, optionally with the expected answers.');
+export type DnsCheckSpec = z.infer<typeof dnsCheckSchema>;

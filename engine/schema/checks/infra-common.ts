@@ -1,0 +1,37 @@
+import { z } from 'zod';
+
+/** Fields several infrastructure kinds share, described once. */
+export const hostField = z.string().min(1).describe('Host name or IP address of the server (a `{{variable}}` keeps it out of the script).');
+
+export const portField = (usual: string) => z.number().int().min(1).max(65535).describe(`TCP port of the server (${usual}).`);
+
+export const servernameField = z
+  .string()
+  .min(1)
+  .optional()
+  .describe('The name the TLS certificate must carry and the SNI name sent; defaults to `host`. Set it when `host` is an IP address or an alias.');
+
+export const verifyTlsField = z
+  .boolean()
+  .default(true)
+  .describe('Verify the certificate chain (Node`s roots plus the checkpoint`s CA certificates) and that it carries the server name. `false` accepts any certificate (a self-signed test server) and still reports it.');
+
+export const usernameField = z.string().min(1).optional().describe('User name to log in with; without it the check stops before logging in.');
+
+export const passwordField = z
+  .string()
+  .optional()
+  .describe('Password, normally `{{secret.NAME}}` so it stays out of the script; never shown in results or messages.');
+
+/** What a text (a banner, a reply, a value) must be; every field given must hold. */
+export const textExpectationSchema = z
+  .strictObject({
+    contains: z.string().min(1).optional().describe('The text contains this (case-sensitive).'),
+    equals: z.string().optional().describe('The text is exactly this (surrounding whitespace ignored).'),
+    matches: z.string().min(1).optional().describe('The text matches this regular expression (JavaScript syntax, no slashes).'),
+  })
+  .refine((value) => value.contains !== undefined || value.equals !== undefined || value.matches !== undefined, {
+    message: 'give at least one of contains, equals or matches',
+  })
+  .describe('A test on a text: `contains`, `equals` and/or `matches` (a regular expression); all given must hold.');
+export type TextExpectation = z.infer<typeof textExpectationSchema>;
