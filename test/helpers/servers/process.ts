@@ -15,8 +15,8 @@ export interface ServerProcess {
   stop(): Promise<void>;
 }
 
-/** Start a server in the foreground, keeping its output; `stop` sends SIGTERM, then SIGKILL after 5 s. */
-export function startProcess(command: string, args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): ServerProcess {
+/** Start a server in the foreground, keeping its output; `stop` sends SIGTERM (or `stopSignal`), then SIGKILL after 5 s. */
+export function startProcess(command: string, args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv; stopSignal?: NodeJS.Signals } = {}): ServerProcess {
   const child = spawn(command, args, { cwd: options.cwd, env: options.env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   const keep = (chunk: Buffer) => {
@@ -30,7 +30,7 @@ export function startProcess(command: string, args: string[], options: { cwd?: s
     output: () => output,
     async stop() {
       if (child.exitCode !== null || child.signalCode !== null) return;
-      child.kill('SIGTERM');
+      child.kill(options.stopSignal ?? 'SIGTERM');
       const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
       await exited;
       clearTimeout(timer);
@@ -60,4 +60,14 @@ export async function waitForPort(port: number, server: ServerProcess, timeoutMs
 export function asUser(user: string, command: string, args: string[]): [string, string[]] {
   if (process.getuid?.() !== 0) return [command, args];
   return ['runuser', ['-u', user, '--', command, ...args]];
+}
+
+/** Wait until the server's output matches `ready` (or it exits, or `timeoutMs` passes). */
+export async function waitForOutput(server: ServerProcess, ready: RegExp, timeoutMs = 60_000): Promise<void> {
+  const endMs = Date.now() + timeoutMs;
+  while (!ready.test(server.output())) {
+    if (server.child.exitCode !== null) throw new Error(`the server exited (${server.child.exitCode}) before it was ready: ${server.output()}`);
+    if (Date.now() > endMs) throw new Error(`the server was not ready within ${timeoutMs} ms: ${server.output()}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
 }
