@@ -1,7 +1,7 @@
 import { Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import pg from 'pg';
-import { EngineError } from '../core/errors.ts';
+import { type EngineError } from '../core/errors.ts';
 import type { PostgresCheckSpec } from '../schema/checks/postgres.ts';
 import type { CheckDefinition } from './check-types.ts';
 import { runCheck, type CheckRun } from './infra/check-run.ts';
@@ -25,7 +25,6 @@ export const postgresCheck: CheckDefinition<PostgresCheckSpec> = {
       run.secret(spec.password);
       const target = await resolveTarget(run, spec.host, spec.port);
       const socket = new Socket();
-      let connectStartMs = 0;
       let connectedAtMs: number | undefined;
       let tlsDoneAtMs: number | undefined;
       socket.once('connect', () => {
@@ -60,7 +59,7 @@ export const postgresCheck: CheckDefinition<PostgresCheckSpec> = {
         void client.end().catch(() => {});
       });
       run.activity = `connecting to port ${spec.port}`;
-      connectStartMs = env.clock.nowMs();
+      const connectStartMs = env.clock.nowMs();
       try {
         await env.deadline.race(client.connect());
       } catch (error) {

@@ -11,7 +11,8 @@ function asText(value: unknown): string {
   if (value instanceof Date) return value.toISOString();
   if (Buffer.isBuffer(value)) return value.toString('utf8');
   if (typeof value === 'object') return JSON.stringify(value);
-  return String(value as string | number | boolean | bigint);
+  if (typeof value === 'bigint') return value.toString();
+  return String(value as string | number | boolean);
 }
 
 /** Record the query's row count and first value, and fail when they are not what `expect` says. */
