@@ -11,8 +11,9 @@ function asText(value: unknown): string {
   if (value instanceof Date) return value.toISOString();
   if (Buffer.isBuffer(value)) return value.toString('utf8');
   if (typeof value === 'object') return JSON.stringify(value);
-  if (typeof value === 'bigint') return value.toString();
-  return String(value as string | number | boolean);
+  if (typeof value === 'string') return value;
+  if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint') return value.toString();
+  return typeof value;
 }
 
 /** Record the query's row count and first value, and fail when they are not what `expect` says. */
