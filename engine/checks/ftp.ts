@@ -5,7 +5,6 @@ import type { EngineError } from '../core/errors.ts';
 import type { FtpCheckSpec } from '../schema/checks/ftp.ts';
 import type { CheckDefinition } from './check-types.ts';
 import { runCheck, type CheckRun } from './infra/check-run.ts';
-import { errorMessageOf } from './infra/classify.ts';
 import { recordTls, resolveTarget, tlsOptions } from './infra/connect.ts';
 import { preview } from './infra/socket-text.ts';
 import { judgeFile, judgeListing, maxReadBytes } from './infra/storage-expect.ts';
