@@ -1,6 +1,6 @@
 import type { Socket } from 'node:net';
 import { connect as tlsConnect, type TLSSocket } from 'node:tls';
-import { ImapFlow, type ImapTransport, type ImapTransportSocket } from 'imapflow';
+import { ImapFlow, type ImapTransport } from 'imapflow';
 import { EngineError } from '../core/errors.ts';
 import type { ImapCheckSpec } from '../schema/checks/imap.ts';
 import type { CheckDefinition } from './check-types.ts';
