@@ -1,4 +1,4 @@
-import { chownSync, copyFileSync, chmodSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, copyFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { userInfo } from 'node:os';
 import { join } from 'node:path';
@@ -7,7 +7,17 @@ import { freePort } from './ports.ts';
 import { asUser, missingBinary, startProcess, waitForOutput } from './process.ts';
 import { makeTempDir } from './temp-dir.ts';
 
-const bin = '/usr/lib/postgresql/15/bin';
+/** The newest PostgreSQL the distribution installed (Debian 12: 15). */
+function binDir(): string {
+  let versions: number[] = [];
+  try {
+    versions = readdirSync('/usr/lib/postgresql').map(Number).filter((version) => Number.isInteger(version));
+  } catch {
+    // Not installed: postgresMissing says so.
+  }
+  return `/usr/lib/postgresql/${Math.max(15, ...versions)}/bin`;
+}
+const bin = binDir();
 export const postgresMissing = () => missingBinary(`${bin}/initdb`, `${bin}/postgres`);
 
 export interface PostgresServer {
