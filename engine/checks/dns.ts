@@ -13,7 +13,7 @@ import { errorCodeOf, errorMessageOf } from './infra/classify.ts';
 export const dnsCheck: CheckDefinition<DnsCheckSpec> = {
   kind: 'dns',
   run: (spec, env) =>
-    runCheck(env, `dns ${spec.recordType} ${spec.name}${spec.server === undefined ? '' : ` @${spec.server}`}`, async (run) => {
+    runCheck(env, `dns ${spec.recordType} ${spec.query}${spec.server === undefined ? '' : ` @${spec.server}`}`, async (run) => {
       const resolver = new Resolver({ timeout: Math.max(100, Math.min(5000, Math.floor(env.deadline.remainingMs()))), tries: 2 });
       run.onEnd(() => resolver.cancel());
       if (spec.server !== undefined) {
@@ -46,7 +46,7 @@ function splitServer(server: string): { host: string; port: number } {
 
 /** The answers in the one-line forms the result shows and `expect` compares. */
 async function query(resolver: Resolver, spec: DnsCheckSpec): Promise<string[]> {
-  const { name } = spec;
+  const name = spec.query;
   switch (spec.recordType) {
     case 'A':
       return resolver.resolve4(name);
@@ -82,9 +82,9 @@ function dnsFailure(run: CheckRun, spec: DnsCheckSpec, error: unknown) {
   const code = errorCodeOf(error) ?? '';
   switch (code) {
     case 'ENOTFOUND':
-      return run.fail('DNS_FAILED', `${spec.name} does not exist (NXDOMAIN)`);
+      return run.fail('DNS_FAILED', `${spec.query} does not exist (NXDOMAIN)`);
     case 'ENODATA':
-      return run.fail('DNS_FAILED', `${spec.name} exists but has no ${spec.recordType} records`);
+      return run.fail('DNS_FAILED', `${spec.query} exists but has no ${spec.recordType} records`);
     case 'ETIMEOUT':
     case 'ECONNREFUSED':
       return run.fail('DNS_FAILED', `the DNS server did not answer (${code})`);

@@ -100,27 +100,27 @@ describe('dns check', { skip: dnsmasqMissing() }, () => {
       { name: 'alias.test.checkpoint', recordType: 'CNAME', answer: 'DB.test.checkpoint.' },
     ];
     for (const { name, recordType, answer } of cases) {
-      const outcome = await dnsCheck.run(dnsCheckSchema.parse({ name, recordType, server: dns.server, expect: { contains: [answer] } }), checkEnv());
+      const outcome = await dnsCheck.run(dnsCheckSchema.parse({ query: name, recordType, server: dns.server, expect: { contains: [answer] } }), checkEnv());
       assertPassed(outcome, ['dnsMs']);
       assert.equal(outcome.details.answerCount, 1, `${recordType}: ${JSON.stringify(outcome.details)}`);
     }
   });
 
   test('a wrong expected answer is ASSERTION_FAILED naming what came back', async () => {
-    const outcome = await dnsCheck.run(dnsCheckSchema.parse({ name: 'www.test.checkpoint', server: dns.server, expect: { equals: ['192.0.2.99'] } }), checkEnv());
+    const outcome = await dnsCheck.run(dnsCheckSchema.parse({ query: 'www.test.checkpoint', server: dns.server, expect: { equals: ['192.0.2.99'] } }), checkEnv());
     assertFailed(outcome, 'ASSERTION_FAILED', /^dns A www\.test\.checkpoint @127\.0\.0\.1:\d+: answers 192\.0\.2\.10, expected exactly 192\.0\.2\.99$/, ['dnsMs']);
     assert.equal(outcome.details.answers, '192.0.2.10');
   });
 
   test('a name that does not exist is DNS_FAILED', async () => {
-    const outcome = await dnsCheck.run(dnsCheckSchema.parse({ name: 'missing.test.checkpoint', server: dns.server }), checkEnv());
+    const outcome = await dnsCheck.run(dnsCheckSchema.parse({ query: 'missing.test.checkpoint', server: dns.server }), checkEnv());
     assertFailed(outcome, 'DNS_FAILED', /missing\.test\.checkpoint does not exist \(NXDOMAIN\)|has no A records/);
   });
 
   test('a server that does not answer is DNS_FAILED or a timeout, within the deadline', async () => {
     const port = await freePort({ udp: true });
     const startMs = performance.now();
-    const outcome = await dnsCheck.run(dnsCheckSchema.parse({ name: 'www.test.checkpoint', server: `127.0.0.1:${port}` }), checkEnv({ budgetMs: 1500 }));
+    const outcome = await dnsCheck.run(dnsCheckSchema.parse({ query: 'www.test.checkpoint', server: `127.0.0.1:${port}` }), checkEnv({ budgetMs: 1500 }));
     assert.ok(performance.now() - startMs < 10_000);
     assert.ok(outcome.error !== undefined && ['DNS_FAILED', 'STEP_TIMEOUT'].includes(outcome.error.code), JSON.stringify(outcome.error?.message));
   });

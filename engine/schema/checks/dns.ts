@@ -4,7 +4,7 @@ export const dnsRecordTypes = ['A', 'AAAA', 'CNAME', 'MX', 'TXT', 'NS', 'SRV', '
 
 export const dnsCheckSchema = z
   .strictObject({
-    name: z.string().min(1).describe('The name to look up, e.g. `www.example.com` (for PTR: the reverse name or an IP address).'),
+    query: z.string().min(1).describe('The DNS name to look up, e.g. `www.example.com` (for PTR: the reverse name or an IP address). Called `query` because `name` is the check`s own name.'),
     recordType: z.enum(dnsRecordTypes).default('A').describe('The record type asked for.'),
     server: z
       .string()

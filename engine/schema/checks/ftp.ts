@@ -1,10 +1,10 @@
 import { z } from 'zod';
-import { hostField, passwordField, portField, servernameField, verifyTlsField } from './infra-common.ts';
+import { hostField, passwordField, defaultPortField, servernameField, verifyTlsField } from './infra-common.ts';
 
 export const ftpCheckSchema = z
   .strictObject({
     host: hostField,
-    port: portField('21, 990 for implicit TLS').default(21),
+    port: defaultPortField(21),
     tls: z
       .enum(['explicit', 'implicit', 'none'])
       .default('explicit')

@@ -5,6 +5,10 @@ export const hostField = z.string().min(1).describe('Host name or IP address of 
 
 export const portField = (usual: string) => z.number().int().min(1).max(65535).describe(`TCP port of the server (${usual}).`);
 
+/** A port with a default, described on the outside so the description survives the wrapper. */
+export const defaultPortField = (port: number) =>
+  z.number().int().min(1).max(65535).default(port).describe(`TCP port of the server (default ${port}).`);
+
 export const servernameField = z
   .string()
   .min(1)

@@ -1,11 +1,11 @@
 import { z } from 'zod';
-import { hostField, passwordField, portField, servernameField } from './infra-common.ts';
+import { hostField, passwordField, defaultPortField, servernameField } from './infra-common.ts';
 import { sqlQueryFields, sqlTlsField } from './sql-common.ts';
 
 export const mysqlCheckSchema = z
   .strictObject({
     host: hostField,
-    port: portField('usually 3306').default(3306),
+    port: defaultPortField(3306),
     tls: sqlTlsField,
     servername: servernameField,
     username: z.string().min(1).describe('Database user to log in as.'),

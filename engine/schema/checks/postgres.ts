@@ -1,11 +1,11 @@
 import { z } from 'zod';
-import { hostField, passwordField, portField, servernameField } from './infra-common.ts';
+import { hostField, passwordField, defaultPortField, servernameField } from './infra-common.ts';
 import { sqlQueryFields, sqlTlsField } from './sql-common.ts';
 
 export const postgresCheckSchema = z
   .strictObject({
     host: hostField,
-    port: portField('usually 5432').default(5432),
+    port: defaultPortField(5432),
     tls: sqlTlsField,
     servername: servernameField,
     username: z.string().min(1).describe('Database user to log in as.'),

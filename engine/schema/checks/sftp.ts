@@ -1,10 +1,10 @@
 import { z } from 'zod';
-import { hostField, passwordField, portField, textExpectationSchema } from './infra-common.ts';
+import { hostField, passwordField, defaultPortField, textExpectationSchema } from './infra-common.ts';
 
 export const sftpCheckSchema = z
   .strictObject({
     host: hostField,
-    port: portField('usually 22').default(22),
+    port: defaultPortField(22),
     hostKey: z
       .string()
       .regex(/^SHA256:[A-Za-z0-9+/]{43}=?$/, 'a fingerprint as `ssh-keygen -lf` prints it, e.g. SHA256:nThbg6kXUpJWGl7E1IGOCspRomTxdCARLviKw6E5SY8')

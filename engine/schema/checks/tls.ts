@@ -1,10 +1,10 @@
 import { z } from 'zod';
-import { hostField, portField, servernameField } from './infra-common.ts';
+import { hostField, defaultPortField, servernameField } from './infra-common.ts';
 
 export const tlsCheckSchema = z
   .strictObject({
     host: hostField,
-    port: portField('usually 443').default(443),
+    port: defaultPortField(443),
     servername: servernameField,
     warnDays: z.number().int().min(0).default(30).describe('A certificate expiring within this many days makes the step a warning.'),
     errorDays: z.number().int().min(0).default(7).describe('A certificate expiring within this many days (or expired) fails the step with CERTIFICATE_EXPIRING.'),
