@@ -28,7 +28,7 @@ test('client errors are classified by their Node code or message', () => {
 });
 
 test('runCheck never throws, scrubs secrets from messages and details, and keeps one line', async () => {
-  const outcome = await runCheck(checkEnv(), 'demo h:1', async (run) => {
+  const outcome = await runCheck(checkEnv(), 'demo h:1', (run) => {
     run.secret('s3cret-Value');
     run.detail('echo', 'server said s3cret-Value');
     run.addPhase('connectMs', 1.234);
@@ -41,7 +41,7 @@ test('runCheck never throws, scrubs secrets from messages and details, and keeps
 });
 
 test('an EngineError thrown by the body stands; a deadline that ran out is STEP_TIMEOUT naming the activity', async () => {
-  const own = await runCheck(checkEnv(), 'demo h:1', async (run) => {
+  const own = await runCheck(checkEnv(), 'demo h:1', (run) => {
     throw run.fail('ASSERTION_FAILED', 'the answer was wrong');
   });
   assert.equal(own.error?.message, 'demo h:1: the answer was wrong');
