@@ -6,7 +6,7 @@ import type { ImapCheckSpec } from '../schema/checks/imap.ts';
 import type { CheckDefinition } from './check-types.ts';
 import { runCheck, type CheckRun } from './infra/check-run.ts';
 import { errorMessageOf } from './infra/classify.ts';
-import { connectTcp, recordTls, resolveTarget, startTls, tlsOptions, type TlsPolicy } from './infra/connect.ts';
+import { connectTcp, portOf, recordTls, resolveTarget, startTls, tlsOptions, type TlsPolicy } from './infra/connect.ts';
 import { preview, SocketText } from './infra/socket-text.ts';
 
 /**
@@ -86,7 +86,7 @@ async function login(run: CheckRun, socket: Socket, spec: ImapCheckSpec, policy:
   };
   const client = new ImapFlow({
     host: spec.host,
-    port: spec.port,
+    port: portOf(spec.port),
     secure: spec.tls === 'implicit',
     doSTARTTLS: spec.tls === 'starttls',
     auth: { user: username, pass: spec.password ?? '' },

@@ -1,5 +1,6 @@
 import { isIP, Socket } from 'node:net';
 import { checkServerIdentity, connect as tlsConnect, rootCertificates, type ConnectionOptions, type PeerCertificate, type TLSSocket } from 'node:tls';
+import { EngineError } from '../../core/errors.ts';
 import type { CheckRun } from './check-run.ts';
 
 const ignore = () => {};
@@ -11,8 +12,16 @@ export interface Target {
   readonly port: number;
 }
 
+/** A port as the spec has it after rendering (a number, or a `{{variable}}` that became digits). */
+export function portOf(value: number | string): number {
+  const port = typeof value === 'number' ? value : Number(value.trim());
+  if (!Number.isInteger(port) || port < 1 || port > 65535) throw new EngineError('SCRIPT_INVALID', `port: "${String(value)}" is not a port number (1-65535)`);
+  return port;
+}
+
 /** Resolve (and vet) the host through the environment; the time is the `dnsMs` phase. */
-export async function resolveTarget(run: CheckRun, host: string, port: number): Promise<Target> {
+export async function resolveTarget(run: CheckRun, host: string, portValue: number | string): Promise<Target> {
+  const port = portOf(portValue);
   run.activity = `resolving ${host}`;
   const resolved = await run.env.deadline.race(run.env.lookup(host));
   run.addPhase('dnsMs', resolved.dnsMs);

@@ -3,11 +3,17 @@ import { z } from 'zod';
 /** Fields several infrastructure kinds share, described once. */
 export const hostField = z.string().min(1).describe('Host name or IP address of the server (a `{{variable}}` keeps it out of the script).');
 
-export const portField = (usual: string) => z.number().int().min(1).max(65535).describe(`TCP port of the server (${usual}).`);
+/**
+ * A port: a number, or a string that is one after rendering — so `"port": "{{dbPort}}"` validates before the
+ * runner renders it; the check reads it with portOf (engine/checks/infra/connect.ts).
+ */
+const portValue = () =>
+  z.union([z.number().int().min(1).max(65535), z.string().regex(/^\s*\d{1,5}\s*$|\{\{[^}]+\}\}/, 'a port number (1-65535) or a {{variable}}')]);
+
+export const portField = (usual: string) => portValue().describe(`TCP port of the server (${usual}); a number or a {{variable}}.`);
 
 /** A port with a default, described on the outside so the description survives the wrapper. */
-export const defaultPortField = (port: number) =>
-  z.number().int().min(1).max(65535).default(port).describe(`TCP port of the server (default ${port}).`);
+export const defaultPortField = (port: number) => portValue().default(port).describe(`TCP port of the server (default ${port}); a number or a {{variable}}.`);
 
 export const servernameField = z
   .string()

@@ -56,3 +56,12 @@ test('schemas convert to JSON Schema (for `checkpoint schema`)', () => {
     for (const [name, property] of Object.entries(json.properties ?? {})) assert.ok(property.description, `${kind}.${name} described in JSON Schema`);
   }
 });
+
+test('a port may be a {{variable}} (validated before rendering) and is read as a number after', async () => {
+  const { portOf } = await import('../../../engine/checks/infra/connect.ts');
+  assert.equal(infraCheckSchemas.postgres?.safeParse({ host: '{{dbHost}}', port: '{{dbPort}}', username: 'u' }).success, true);
+  assert.equal(infraCheckSchemas.postgres?.safeParse({ host: 'db', port: 'five', username: 'u' }).success, false);
+  assert.equal(portOf('5432'), 5432);
+  assert.equal(portOf(22), 22);
+  assert.throws(() => portOf('70000'), { code: 'SCRIPT_INVALID', message: 'port: "70000" is not a port number (1-65535)' });
+});
