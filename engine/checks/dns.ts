@@ -1,6 +1,7 @@
 import { Resolver } from 'node:dns/promises';
 import { isIP } from 'node:net';
-import type { DnsCheckSpec } from '../schema/checks/dns.ts';
+import { EngineError } from '../core/errors.ts';
+import { dnsServerPattern, type DnsCheckSpec } from '../schema/checks/dns.ts';
 import type { CheckDefinition } from './check-types.ts';
 import { runCheck, type CheckRun } from './infra/check-run.ts';
 import { errorCodeOf, errorMessageOf } from './infra/classify.ts';
@@ -17,6 +18,7 @@ export const dnsCheck: CheckDefinition<DnsCheckSpec> = {
       const resolver = new Resolver({ timeout: Math.max(100, Math.min(5000, Math.floor(env.deadline.remainingMs()))), tries: 2 });
       run.onEnd(() => resolver.cancel());
       if (spec.server !== undefined) {
+        if (!dnsServerPattern.test(spec.server)) throw new EngineError('SCRIPT_INVALID', `server: "${spec.server}" is not an IP address, ip:port or [ipv6]:port`);
         const { host, port } = splitServer(spec.server);
         run.activity = 'checking the DNS server address';
         const vetted = await env.deadline.race(env.lookup(host));

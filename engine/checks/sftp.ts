@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { Client, type SFTPWrapper, type Stats } from 'ssh2';
 import { EngineError } from '../core/errors.ts';
-import type { SftpCheckSpec } from '../schema/checks/sftp.ts';
+import { sshFingerprintPattern, type SftpCheckSpec } from '../schema/checks/sftp.ts';
 import type { CheckDefinition } from './check-types.ts';
 import { runCheck, type CheckRun } from './infra/check-run.ts';
 import { errorMessageOf } from './infra/classify.ts';
@@ -28,6 +28,7 @@ export const sftpCheck: CheckDefinition<SftpCheckSpec> = {
       run.secret(spec.password);
       run.secret(spec.passphrase);
       run.secret(spec.privateKey);
+      if (spec.hostKey !== undefined && !sshFingerprintPattern.test(spec.hostKey)) throw new EngineError('SCRIPT_INVALID', `hostKey: "${spec.hostKey}" is not a fingerprint as ssh-keygen -lf prints it (SHA256:…)`);
       if (spec.password === undefined && spec.privateKey === undefined) throw new EngineError('SCRIPT_INVALID', `sftp ${spec.host}:${spec.port}: give "password" or "privateKey" to log in with`);
       const target = await resolveTarget(run, spec.host, spec.port);
       const socket = await connectTcp(run, target);

@@ -1,14 +1,15 @@
 import { z } from 'zod';
+import { formatOrTemplate } from './infra-common.ts';
 
 export const dnsRecordTypes = ['A', 'AAAA', 'CNAME', 'MX', 'TXT', 'NS', 'SRV', 'SOA', 'CAA', 'PTR', 'NAPTR'] as const;
+
+export const dnsServerPattern = /^(\d{1,3}(\.\d{1,3}){3}(:\d{1,5})?|\[[0-9a-fA-F:.]+\](:\d{1,5})?|[0-9a-fA-F:]+)$/;
 
 export const dnsCheckSchema = z
   .strictObject({
     query: z.string().min(1).describe('The DNS name to look up, e.g. `www.example.com` (for PTR: the reverse name or an IP address). Called `query` because `name` is the check`s own name.'),
     recordType: z.enum(dnsRecordTypes).default('A').describe('The record type asked for.'),
-    server: z
-      .string()
-      .regex(/^(\d{1,3}(\.\d{1,3}){3}(:\d{1,5})?|\[[0-9a-fA-F:.]+\](:\d{1,5})?|[0-9a-fA-F:]+)$/, 'an IP address, `ip:port` or `[ipv6]:port`')
+    server: formatOrTemplate(dnsServerPattern, 'an IP address, `ip:port` or `[ipv6]:port`')
       .optional()
       .describe('The DNS server asked (`ip`, `ip:port` or `[ipv6]:port`); defaults to the checkpoint`s resolvers.'),
     expect: z

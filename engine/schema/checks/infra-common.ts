@@ -1,6 +1,15 @@
 import { z } from 'zod';
 
 /** Fields several infrastructure kinds share, described once. */
+/** True for a string holding a `{{variable}}` or `{{secret.NAME}}`: its format is checked once rendered. */
+export function isTemplated(value: string): boolean {
+  return /\{\{[^}]+\}\}/.test(value);
+}
+
+/** A string in `pattern`'s format, or a template that the check validates once rendered. */
+export const formatOrTemplate = (pattern: RegExp, expected: string) =>
+  z.string().refine((value) => pattern.test(value) || isTemplated(value), { message: `expected ${expected} (or a {{variable}})` });
+
 export const hostField = z.string().min(1).describe('Host name or IP address of the server (a `{{variable}}` keeps it out of the script).');
 
 /**

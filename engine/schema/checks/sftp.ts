@@ -1,13 +1,14 @@
 import { z } from 'zod';
-import { hostField, passwordField, defaultPortField, textExpectationSchema } from './infra-common.ts';
+import { defaultPortField, formatOrTemplate, hostField, passwordField, textExpectationSchema } from './infra-common.ts';
+
+/** A key fingerprint as `ssh-keygen -lf` prints it. */
+export const sshFingerprintPattern = /^SHA256:[A-Za-z0-9+/]{43}=?$/;
 
 export const sftpCheckSchema = z
   .strictObject({
     host: hostField,
     port: defaultPortField(22),
-    hostKey: z
-      .string()
-      .regex(/^SHA256:[A-Za-z0-9+/]{43}=?$/, 'a fingerprint as `ssh-keygen -lf` prints it, e.g. SHA256:nThbg6kXUpJWGl7E1IGOCspRomTxdCARLviKw6E5SY8')
+    hostKey: formatOrTemplate(sshFingerprintPattern, 'a fingerprint as `ssh-keygen -lf` prints it, e.g. SHA256:nThbg6kXUpJWGl7E1IGOCspRomTxdCARLviKw6E5SY8')
       .optional()
       .describe('The server`s host key fingerprint as `ssh-keygen -lf` prints it (`SHA256:…`); any other key fails the check. Strongly advised: without it any key is accepted and only reported.'),
     username: z.string().min(1).describe('User name to log in with.'),
