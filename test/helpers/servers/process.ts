@@ -56,10 +56,14 @@ export async function waitForPort(port: number, server: ServerProcess, timeoutMs
   }
 }
 
-/** Arguments that run `command` as `user` when this process is root (servers that refuse root). */
+/**
+ * Arguments that run `command` as `user` when this process is root (servers that refuse root). setpriv execs
+ * the command in its own place, so the stop signal reaches the server itself (runuser would stay in between
+ * and not pass SIGINT on, leaving the server running after the test).
+ */
 export function asUser(user: string, command: string, args: string[]): [string, string[]] {
   if (process.getuid?.() !== 0) return [command, args];
-  return ['runuser', ['-u', user, '--', command, ...args]];
+  return ['setpriv', ['--reuid', user, '--regid', user, '--init-groups', '--', command, ...args]];
 }
 
 /** Wait until the server's output matches `ready` (or it exits, or `timeoutMs` passes). */
