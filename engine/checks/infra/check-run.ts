@@ -70,7 +70,10 @@ export class CheckRun {
 
   scrub(text: string): string {
     let out = text;
-    for (const secret of this.#secrets) out = out.split(secret).join('***');
+    for (const secret of this.#secrets) {
+      // A short secret is replaced where it stands alone, so "x" does not turn "exchanging" into "e***changing".
+      out = secret.length >= 6 ? out.split(secret).join('***') : out.replace(new RegExp(`(?<![A-Za-z0-9])${escapeRegExp(secret)}(?![A-Za-z0-9])`, 'g'), '***');
+    }
     return out;
   }
 
@@ -84,6 +87,10 @@ export class CheckRun {
       }
     }
   }
+}
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 
 function round(ms: number): number {

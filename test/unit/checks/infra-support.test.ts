@@ -40,6 +40,14 @@ test('runCheck never throws, scrubs secrets from messages and details, and keeps
   assert.equal(outcome.phases.connectMs, 1.2);
 });
 
+test('a short secret is scrubbed where it stands alone, not inside words', async () => {
+  const outcome = await runCheck(checkEnv(), 'demo h:1', (run) => {
+    run.secret('x1');
+    throw new Error('exchanging keys failed for password x1');
+  });
+  assert.equal(outcome.error?.message, 'demo h:1: the server broke off while starting: exchanging keys failed for password ***');
+});
+
 test('an EngineError thrown by the body stands; a deadline that ran out is STEP_TIMEOUT naming the activity', async () => {
   const own = await runCheck(checkEnv(), 'demo h:1', (run) => {
     throw run.fail('ASSERTION_FAILED', 'the answer was wrong');
