@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { chownSync, copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { join } from 'node:path';
@@ -46,6 +47,7 @@ export async function startDovecot(certificate: CertificatePair): Promise<MailSe
   }
   const [imapPort, imapsPort, pop3Port, pop3sPort] = [await freePort(), await freePort(), await freePort(), await freePort()];
   const me = userInfo().username;
+  const myGroup = execFileSync('id', ['-gn'], { encoding: 'utf8' }).trim();
   const config = join(dir.path, 'dovecot.conf');
   writeFileSync(
     config,
@@ -55,7 +57,7 @@ export async function startDovecot(certificate: CertificatePair): Promise<MailSe
       'log_path = /dev/stderr',
       'protocols = imap pop3',
       'listen = 127.0.0.1',
-      ...(root ? [] : [`default_internal_user = ${me}`, `default_login_user = ${me}`, `default_internal_group = ${me}`]),
+      ...(root ? [] : [`default_internal_user = ${me}`, `default_login_user = ${me}`, `default_internal_group = ${myGroup}`]),
       'ssl = yes',
       `ssl_cert = <${join(dir.path, 'server.crt')}`,
       `ssl_key = <${join(dir.path, 'server.key')}`,

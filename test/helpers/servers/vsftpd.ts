@@ -54,6 +54,7 @@ export async function startVsftpd(certificate: CertificatePair): Promise<FtpServ
         `pasv_min_port=${pasvPort}`,
         `pasv_max_port=${pasvPort}`,
         // Containers rarely allow the namespaces and the seccomp filter vsftpd would set up.
+        ...(process.getuid?.() === 0 ? [] : ['run_as_launching_user=YES']),
         'seccomp_sandbox=NO',
         'isolate=NO',
         'isolate_network=NO',
