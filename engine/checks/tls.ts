@@ -18,7 +18,8 @@ export const tlsCheck: CheckDefinition<TlsCheckSpec> = {
       const servername = spec.servername ?? spec.host;
       const target = await resolveTarget(run, spec.host, spec.port);
       const socket = await connectTcp(run, target);
-      const secure = await startTls(run, socket, { servername, verify: false });
+      // Its own details below name the protocol and the certificate; the shared ones would repeat them.
+      const secure = await startTls(run, socket, { servername, verify: false }, { record: false });
       const certificate: DetailedPeerCertificate = secure.getPeerCertificate(true);
       const protocol = secure.getProtocol() ?? 'unknown';
       const authorizationError = secure.authorizationError;

@@ -123,8 +123,12 @@ function toCheckError(run: CheckRun, thrown: unknown): EngineError {
   if (thrown instanceof EngineError && thrown !== deadline.reason) return thrown;
   // The deadline ending is the cause even when the client reports it as a reset or a closed socket.
   if (deadline.ended) {
-    if (deadline.expired) return run.fail('STEP_TIMEOUT', `no answer within the time limit while ${run.activity}`);
     const reason = deadline.reason;
+    if (deadline.expired) {
+      // The runner's deadline says which limit ran out (the step's, or the whole script's); the check says where.
+      const code = reason instanceof EngineError && reason.code.endsWith('_TIMEOUT') ? reason.code : 'STEP_TIMEOUT';
+      return run.fail(code, `no answer within the time limit while ${run.activity}`);
+    }
     if (reason instanceof EngineError) return reason;
     return new EngineError('RUN_ABORTED', `${run.subject}: cancelled while ${run.activity}`);
   }

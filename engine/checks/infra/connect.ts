@@ -69,10 +69,10 @@ export function tlsOptions(run: CheckRun, policy: TlsPolicy): ConnectionOptions 
 }
 
 /** TLS over a connected socket (implicit TLS right after connect, or after STARTTLS), timed as `tlsMs`. */
-export async function startTls(run: CheckRun, socket: Socket, policy: TlsPolicy, extra: ConnectionOptions = {}): Promise<TLSSocket> {
+export async function startTls(run: CheckRun, socket: Socket, policy: TlsPolicy, options: { record?: boolean } = {}): Promise<TLSSocket> {
   const secure = await run.phase('tlsMs', 'negotiating TLS', () =>
     new Promise<TLSSocket>((resolve, reject) => {
-      const tlsSocket = tlsConnect({ ...tlsOptions(run, policy), ...extra, socket }, () => {
+      const tlsSocket = tlsConnect({ ...tlsOptions(run, policy), socket }, () => {
         tlsSocket.off('error', reject);
         tlsSocket.on('error', ignore);
         resolve(tlsSocket);
@@ -81,7 +81,7 @@ export async function startTls(run: CheckRun, socket: Socket, policy: TlsPolicy,
       tlsSocket.once('error', reject);
     }),
   );
-  recordTls(run, secure);
+  if (options.record !== false) recordTls(run, secure);
   return secure;
 }
 

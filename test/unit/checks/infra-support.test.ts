@@ -67,3 +67,12 @@ test('an EngineError thrown by the body stands; a deadline that ran out is STEP_
   assert.ok(closed, 'the client was closed when the deadline ended');
   assert.ok(slow.error instanceof EngineError);
 });
+
+test('a deadline that ran out keeps the timeout code the runner chose (a script timeout stays one)', async () => {
+  const { Deadline } = await import('../../../engine/core/deadline.ts');
+  const { systemClock } = await import('../../../engine/core/clock.ts');
+  const env = { ...checkEnv(), deadline: Deadline.start({ clock: systemClock, budgetMs: 30, onExpire: () => new EngineError('SCRIPT_TIMEOUT', 'the script ran out of time') }) };
+  const outcome = await runCheck(env, 'demo h:1', (run) => run.phase('authMs', 'logging in', () => new Promise<void>(() => {})));
+  assert.equal(outcome.error?.code, 'SCRIPT_TIMEOUT');
+  assert.equal(outcome.error?.message, 'demo h:1: no answer within the time limit while logging in');
+});
