@@ -1,11 +1,12 @@
 import type { Socket } from 'node:net';
+import type { ConnectionOptions } from 'node:tls';
 import SMTPConnection from 'nodemailer/lib/smtp-connection';
 import { EngineError } from '../core/errors.ts';
 import type { SmtpCheckSpec } from '../schema/checks/smtp.ts';
 import type { CheckDefinition } from './check-types.ts';
 import { runCheck, type CheckRun } from './infra/check-run.ts';
 import { errorCodeOf, errorMessageOf } from './infra/classify.ts';
-import { connectTcp, resolveTarget, startTls, tlsOptions, type TlsPolicy } from './infra/connect.ts';
+import { certificateDetails, connectTcp, resolveTarget, startTls, tlsOptions, type TlsPolicy } from './infra/connect.ts';
 import { textMismatch } from './infra/expect.ts';
 import { preview } from './infra/socket-text.ts';
 
@@ -44,7 +45,7 @@ export const smtpCheck: CheckDefinition<SmtpCheckSpec> = {
         servername: policy.servername,
         requireTLS: spec.tls === 'starttls',
         ignoreTLS: spec.tls === 'none',
-        tls: tlsOptions(run, policy),
+        tls: withCertificateDetails(run, tlsOptions(run, policy)),
         ...(spec.ehloName === undefined ? {} : { name: spec.ehloName }),
         // The deadline bounds the check; the library's own timers must not end it first with another story.
         connectionTimeout: 3_600_000,
@@ -90,6 +91,25 @@ export const smtpCheck: CheckDefinition<SmtpCheckSpec> = {
       connection.quit();
     }),
 };
+
+/**
+ * The library upgrades the socket itself after STARTTLS; the identity check is where the certificate passes
+ * by, so its details are taken there (for a verified certificate: an unverified one is not shown to it).
+ */
+function withCertificateDetails(run: CheckRun, options: ConnectionOptions): ConnectionOptions {
+  const check = options.checkServerIdentity;
+  return {
+    ...options,
+    checkServerIdentity: (host, certificate) => {
+      const details = certificateDetails(certificate, run.env.clock.wallNow());
+      run.detail('subject', details.subject);
+      run.detail('issuer', details.issuer);
+      run.detail('validTo', details.validTo);
+      run.detail('daysLeft', details.daysLeft);
+      return check?.(host, certificate);
+    },
+  };
+}
 
 function serverReply(error: unknown): string {
   const response = (error as { response?: unknown }).response;

@@ -238,6 +238,7 @@ describe('smtp check', () => {
     assert.equal(outcome.details.secure, true);
     assert.equal(outcome.details.authenticated, true);
     assert.match(String(outcome.details.banner), /^220 .*checkpoint test mail/);
+    assert.equal(outcome.details.subject, 'CN=localhost', 'the STARTTLS certificate is shown');
   });
 
   test('implicit TLS passes with the TLS details', async () => {
