@@ -7,7 +7,7 @@ import { EngineError } from '../../../engine/core/errors.ts';
 
 /**
  * The environment the runner gives a check, for tests: a deadline of `budgetMs`, the system clock, a plain
- * node:dns lookup (no egress policy) and the test's CA certificates.
+ * node:dns lookup (IPv4, no egress policy) and the test's CA certificates.
  */
 export function checkEnv(options: { budgetMs?: number; caCertificates?: string[] } = {}): CheckEnvironment {
   const budgetMs = options.budgetMs ?? 20_000;
@@ -21,7 +21,8 @@ export function checkEnv(options: { budgetMs?: number; caCertificates?: string[]
       if (family !== 0) return { address: host, family: family as 4 | 6, dnsMs: 0 };
       const startMs = systemClock.nowMs();
       try {
-        const found = await lookup(host);
+        // IPv4 only: the test servers listen on 127.0.0.1, and some hosts files list ::1 first for localhost.
+        const found = await lookup(host, { family: 4 });
         return { address: found.address, family: found.family as 4 | 6, dnsMs: systemClock.nowMs() - startMs };
       } catch {
         throw new EngineError('DNS_FAILED', `${host} did not resolve`);
