@@ -1,4 +1,4 @@
-// Every scripts/examples/infra-*.json passes against real local servers (the same ones the per-kind tests
+// Every scripts/examples/infra/<kind>.json passes against real local servers (the same ones the per-kind tests
 // start), with its {{variables}} pointed at them; and fails with CONNECT_FAILED against a closed port.
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
@@ -22,9 +22,11 @@ import { sshdMissing, startSshd } from '../helpers/servers/sshd.ts';
 import { makeTempDir } from '../helpers/servers/temp-dir.ts';
 import { startVsftpd, vsftpdMissing } from '../helpers/servers/vsftpd.ts';
 
-const examplesDir = fileURLToPath(new URL('../../scripts/examples/', import.meta.url));
+// A folder of their own: `checkpoint demo` replays scripts/examples/*.json against the demo site, which has no
+// database, mail or file servers.
+const examplesDir = fileURLToPath(new URL('../../scripts/examples/infra/', import.meta.url));
 const examples = readdirSync(examplesDir)
-  .filter((file) => /^infra-.*\.json$/.test(file))
+  .filter((file) => file.endsWith('.json'))
   .sort()
   .map((file) => ({ file, script: JSON.parse(readFileSync(join(examplesDir, file), 'utf8')) as Record<string, unknown> & { kind: string; variables?: Record<string, string> } }));
 
