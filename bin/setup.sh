@@ -47,3 +47,35 @@ if ! command -v certutil >/dev/null; then
   echo "setup: installing certutil (libnss3-tools) with apt-get" >&2
   apt_install libnss3-tools
 fi
+
+# The servers the infrastructure-check tests start on 127.0.0.1 (test/helpers/servers): PostgreSQL, MariaDB,
+# OpenSSH's sshd, dnsmasq, Dovecot (IMAP, POP3), vsftpd, and openssl for their certificates. Only what is
+# missing is installed, and no service is started or enabled: the tests run each server themselves in a temp
+# dir. CHECKPOINT_SKIP_TEST_SERVERS=1 skips this (a machine that only runs checks does not need them).
+if [ "${CHECKPOINT_SKIP_TEST_SERVERS:-0}" != "1" ]; then
+  missing=()
+  compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || missing+=(postgresql)
+  [ -x /usr/sbin/mariadbd ] || missing+=(mariadb-server)
+  [ -x /usr/sbin/sshd ] || missing+=(openssh-server)
+  [ -x /usr/sbin/dnsmasq ] || missing+=(dnsmasq-base)
+  [ -x /usr/lib/dovecot/imap ] || missing+=(dovecot-imapd)
+  [ -x /usr/lib/dovecot/pop3 ] || missing+=(dovecot-pop3d)
+  [ -x /usr/sbin/vsftpd ] || missing+=(vsftpd)
+  command -v openssl >/dev/null || missing+=(openssl)
+  # The egress-policy test builds a private network namespace (unshare from util-linux, ip from iproute2).
+  command -v ip >/dev/null || missing+=(iproute2)
+  if [ "${#missing[@]}" -gt 0 ]; then
+    echo "setup: installing test servers (not started as services): ${missing[*]}" >&2
+    # policy-rc.d answering 101 keeps the packages' maintainer scripts from starting their daemons.
+    policy=/usr/sbin/policy-rc.d
+    own_policy=0
+    if [ ! -e "$policy" ]; then
+      as_root sh -c "printf '#!/bin/sh\nexit 101\n' > $policy && chmod 755 $policy"
+      own_policy=1
+    fi
+    status=0
+    apt_install "${missing[@]}" || status=$?
+    if [ "$own_policy" -eq 1 ]; then as_root rm -f "$policy"; fi
+    [ "$status" -eq 0 ] || exit "$status"
+  fi
+fi
