@@ -8,6 +8,9 @@ import { fileURLToPath } from 'node:url';
 import { after, before, describe, test } from 'node:test';
 import { SMTPServer } from 'smtp-server';
 import { infraChecks } from '../../engine/checks/infra-registry.ts';
+import { renderHtmlReport } from '../../engine/report/html-report.ts';
+import { runCheck } from '../../engine/runner/run-check.ts';
+import { isBrowserScript, monitorScriptSchema } from '../../engine/schema/script.ts';
 import { renderDeep } from '../../engine/core/templates.ts';
 import { infraCheckSchemas } from '../../engine/schema/checks/infra.ts';
 import { makeTestPki, type TestPki } from '../helpers/servers/certificates.ts';
@@ -127,6 +130,20 @@ describe('infrastructure examples', { skip: missing }, () => {
   });
 
   for (const { file, script } of examples) {
+    test(`${file} passes through the runner, the result and the report like any other monitor`, async () => {
+      // What `checkpoint replay` and the agent do: the script schema, templating, secrets, the vetted lookup.
+      const parsed = monitorScriptSchema.parse(script);
+      assert.ok(!isBrowserScript(parsed));
+      const { result } = await runCheck({ script: parsed, variables, secret: (name) => secrets[name], caCertificates: [pki.caCert] });
+      assert.equal(result.status, 'passed', JSON.stringify(result.steps.map((step) => step.error)));
+      assert.equal(result.kind, script.kind);
+      const step = result.steps[0];
+      assert.ok(step?.check !== undefined && Object.keys(step.check.phases).length > 0, 'the phases are in the result');
+      const html = renderHtmlReport(result);
+      for (const phase of Object.keys(step.check.phases)) assert.ok(html.includes(phase.replace(/Ms$/, '')), `${phase} shows in the report`);
+      for (const value of Object.values(secrets)) assert.ok(!JSON.stringify(result).includes(value) && !html.includes(value), 'no secret in the result or report');
+    });
+
     test(`${file} passes against its local server, and fails clearly against a closed port`, async () => {
       const check = infraChecks.find((candidate) => candidate.kind === script.kind);
       const schema = infraCheckSchemas[script.kind];

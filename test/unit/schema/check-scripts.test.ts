@@ -62,7 +62,7 @@ describe('script kinds', () => {
   });
 
   it('rejects an unknown kind with the list of kinds and a suggestion', () => {
-    assert.deepEqual(problemsOf({ kind: 'htp', name: 'x', url: 'http://x' }), ['kind: expected one of browser, api, http; got "htp" (did you mean "http"?)']);
+    assert.deepEqual(problemsOf({ kind: 'htp', name: 'x', url: 'http://x' }), ['kind: expected one of browser, api, http, tcp, dns, tls, smtp, imap, pop3, sftp, ftp, postgres, mysql; got "htp" (did you mean "http"?)']);
   });
 
   it('rejects a value comparison without a value and a bad regular expression', () => {
