@@ -13,8 +13,13 @@ export const recordingNames = readdirSync(recordingsDir)
   .map((file) => basename(file, '.json'))
   .sort();
 
+/** The browser examples: API and infrastructure checks have no DevTools or Playwright counterpart. */
 export const exampleNames = readdirSync(examplesDir)
   .filter((file) => file.endsWith('.json'))
+  .filter((file) => {
+    const kind = (JSON.parse(readFileSync(join(examplesDir, file), 'utf8')) as { kind?: string }).kind;
+    return kind === undefined || kind === 'browser';
+  })
   .map((file) => basename(file, '.json'))
   .sort();
 
