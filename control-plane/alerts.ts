@@ -81,6 +81,16 @@ function retryable(status: number): boolean {
   return status === 408 || status === 429 || status >= 500;
 }
 
+/**
+ * A `--webhook` URL as alert records and logs show it: its origin only. Chat webhooks carry their secret in the
+ * path (hooks.slack.com/services/…), and alert records are readable through the API.
+ */
+export function shownWebhookUrl(url: string): string {
+  if (!URL.canParse(url)) return 'webhook';
+  const parsed = new URL(url);
+  return parsed.pathname === '/' && parsed.search === '' ? parsed.origin : `${parsed.origin}/…`;
+}
+
 /** One way an alert leaves: a legacy webhook (v1 JSON) or a channel. */
 interface Target {
   delivery: WebhookDelivery;
@@ -221,7 +231,7 @@ export class Alerts {
         return { [timestampHeader]: timestamp, [signatureHeader]: webhookSignature(secretValue, timestamp, body) };
       };
       return {
-        delivery: { url, delivered: false, attempts: 0 },
+        delivery: { url: shownWebhookUrl(url), delivered: false, attempts: 0 },
         send: () => this.#post(url, body, { timeoutMs: this.#timeoutMs, signal: this.#abort.signal, ...(secret === undefined ? {} : { headers: signed(secret) }) }),
       };
     });

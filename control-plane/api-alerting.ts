@@ -56,6 +56,11 @@ function withoutBookkeeping<T extends Record<string, unknown>>(value: T): T {
   return rest as T;
 }
 
+/** Where a channel's secrets are sent: its URL, or for email the SMTP server. */
+function destinationOf(channel: Channel): string {
+  return channel.type === 'email' ? JSON.stringify([channel.smtp.host, channel.smtp.port ?? null, channel.smtp.secure ?? null]) : (channel.url ?? '');
+}
+
 const segment = '([^/]+)';
 
 /** Notification channels and maintenance windows: PUT (create or replace, `?dryRun=true`), GET, DELETE. */
@@ -68,11 +73,15 @@ export function alertingRoutes(deps: AlertingRouteDeps): Route[] {
     const parsed = parseWith(channelSchema, body);
     if (parsed.id !== id) throw new ApiError(400, 'id-mismatch', `id: the body says "${parsed.id}", the URL "${id}"`, { path: 'id' });
     const stored = store.getChannel(id)?.definition;
-    // "(redacted)" from a GET means "keep what is stored".
+    // "(redacted)" from a GET means "keep what is stored" — but only towards the same destination: a stored secret
+    // must never follow a changed URL or mail server to whoever the new one is.
+    // (A destination that is itself "(redacted)" is the stored one.)
+    const sameDestination = stored?.type === parsed.type && (destinationOf(parsed) === redacted || destinationOf(stored) === destinationOf(parsed));
     const restored = mapSecrets(parsed.type, withoutBookkeeping(parsed), (text, path) => {
       if (text !== redacted) return text;
       const previous = stored?.type === parsed.type ? stringsIn(stored).find((entry) => entry.path === path)?.text : undefined;
       if (previous === undefined) throw new ApiError(400, 'invalid-request', `${path}: "${redacted}" stands for a stored secret, and none is stored here; give the value or an {{env.NAME}} reference`, { path });
+      if (!sameDestination) throw new ApiError(400, 'invalid-request', `${path}: "${redacted}" keeps a stored secret only while the channel's destination stays the same; the destination changed, so give the secret again`, { path });
       return previous;
     }) as Channel;
     for (const { path, text } of stringsIn(restored)) {

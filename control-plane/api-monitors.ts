@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { checkScriptPlaceholders, type Clock, type MonitorDefinition } from '../engine/index.ts';
-import { alertsQuerySchema, emptyQuerySchema, monitorInputSchema, monitorsQuerySchema, putQuerySchema, runsQuerySchema, type MonitorAlerting, type MonitorInput } from './api-schemas.ts';
+import { alertsQuerySchema, emptyQuerySchema, monitorIdSchema, monitorInputSchema, monitorsQuerySchema, putQuerySchema, runsQuerySchema, type MonitorAlerting, type MonitorInput } from './api-schemas.ts';
 import { mergePatch, outcomeOf, parseQuery } from './api-query.ts';
 import type { Route } from './api.ts';
 import { ApiError, notFound, parseWith, readJson, sendJson } from './http.ts';
@@ -76,6 +76,9 @@ export function monitorRoutes(deps: MonitorRouteDeps): Route[] {
 
   /** PUT and PATCH: create or replace, or say what would happen. */
   const save = (res: Parameters<Route['handler']>[1], id: string, body: unknown, dryRun: boolean) => {
+    // The URL names the monitor a PUT creates: it must be an id like any other (it reaches agents, logs, metrics).
+    const idCheck = monitorIdSchema.safeParse(id);
+    if (!idCheck.success) throw new ApiError(400, 'invalid-id', `id: ${idCheck.error.issues[0]?.message ?? 'expected a monitor id'} (in the URL)`, { path: 'id' });
     const input = parseWith(monitorInputSchema, body);
     if (input.id !== undefined && input.id !== id) throw new ApiError(400, 'id-mismatch', `id: the body says "${input.id}", the URL "${id}"`, { path: 'id' });
     const previous = store.getMonitor(id);

@@ -280,7 +280,14 @@ export class Hub {
   send(key: string, message: ControlMessage): boolean {
     const connection = this.#connections.get(key);
     if (connection === undefined || connection.socket.readyState !== connection.socket.OPEN) return false;
-    const checked = controlMessageSchema.parse(message);
+    const parsed = controlMessageSchema.safeParse(message);
+    if (!parsed.success) {
+      // A message the protocol forbids is a bug or stored data it cannot carry: never send it, never crash on it.
+      const issue = parsed.error.issues[0];
+      this.#complaints.log(`send:${message.type}`, `hub: ${key}: not sending an invalid ${message.type}: ${issue === undefined ? 'invalid' : `${issue.path.join('.') || '(root)'}: ${issue.message}`}`);
+      return false;
+    }
+    const checked = parsed.data;
     connection.socket.send(JSON.stringify(checked), (error) => {
       if (error !== undefined && error !== null) this.#log(`hub: ${key}: could not send ${message.type}: ${error.message}`);
     });

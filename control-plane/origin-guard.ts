@@ -69,9 +69,10 @@ export function checkHost(req: IncomingMessage, allowed: Set<string> | 'any'): s
  * Refusal reason when a state-changing request comes from another site, else undefined. Browsers send
  * `Sec-Fetch-Site` and `Origin` on every cross-origin POST, PUT or DELETE; clients that are not browsers (curl,
  * agents, scripts) send neither and are let through (they authenticate with a bearer token, or are on loopback).
- * Another port on the same host is another origin ("same-site" to the browser) and is refused too.
+ * Another port on the same host is another origin ("same-site" to the browser) and is refused too. The origin of
+ * `--public-url` (the address users reach through a reverse proxy) is the control plane's own.
  */
-export function checkOrigin(req: IncomingMessage, scheme: 'http' | 'https'): string | undefined {
+export function checkOrigin(req: IncomingMessage, scheme: 'http' | 'https', publicOrigin?: string): string | undefined {
   if (safeMethods.has(req.method ?? 'GET')) return undefined;
   const site = header(req, 'sec-fetch-site');
   if (site !== undefined && site !== 'same-origin' && site !== 'none') return `a ${site} request may not change anything here`;
@@ -84,6 +85,9 @@ export function checkOrigin(req: IncomingMessage, scheme: 'http' | 'https'): str
   } catch {
     return 'the Origin header is not a URL';
   }
+  // Behind a TLS-terminating proxy the browser's origin is the public URL's (https://cp.example), not the
+  // listener's (http://…:8400): `--public-url` names it.
+  if (publicOrigin !== undefined && parsed.origin === publicOrigin) return undefined;
   const own = hostnameOf(req.headers.host ?? '');
   const ownPort = portOf(req.headers.host ?? '', scheme);
   const theirs = hostnameOf(parsed.host);

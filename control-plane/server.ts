@@ -119,7 +119,9 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
   if (adminToken === undefined && !isLoopbackHost(host)) {
     throw new RangeError(`host ${host}: without an admin token the control plane listens on loopback only; set an admin token (--admin-token or CHECKPOINT_ADMIN_TOKEN) to listen on ${host}`);
   }
-  const allowedHosts = allowedHostNames({ bindHost: host, extra: options.allowedHosts ?? [] });
+  // The public URL's host is one the control plane answers to (a reverse proxy passes it on as Host).
+  const publicHost = options.publicUrl === undefined ? [] : [new URL(options.publicUrl).hostname];
+  const allowedHosts = allowedHostNames({ bindHost: host, extra: [...(options.allowedHosts ?? []), ...publicHost] });
   const tls = options.tls === undefined ? undefined : { cert: readFileSync(options.tls.certFile), key: readFileSync(options.tls.keyFile) };
 
   const store = new Store(options.dataDir);
@@ -150,6 +152,14 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
     ...(options.env === undefined ? {} : { env: options.env }),
   });
 
+  const guarded = (what: string, work: () => void) => {
+    try {
+      work();
+    } catch (error) {
+      complaints.log(`scheduler:${what}`, `scheduler: handling ${what} failed: ${error instanceof Error ? error.message : String(error)}`);
+    }
+  };
+
   // The hub and the scheduler call each other: the hub reports instance events (only once sockets connect, after
   // both exist), the scheduler sends commands.
   const hub = new Hub({
@@ -160,11 +170,12 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
     complaints,
     rateNowMs,
     ...(options.hubLimits === undefined ? {} : { limits: options.hubLimits }),
+    // An agent's message must never take the control plane down: a failure while handling it is logged.
     events: {
-      ready: (instance) => scheduler.instanceReady(instance),
-      gone: (instance) => scheduler.instanceGone(instance),
-      heartbeat: (instance) => scheduler.heartbeat(instance),
-      runStatus: (instance, message) => scheduler.runStatus(instance, message),
+      ready: (instance) => guarded('ready', () => scheduler.instanceReady(instance)),
+      gone: (instance) => guarded('gone', () => scheduler.instanceGone(instance)),
+      heartbeat: (instance) => guarded('heartbeat', () => scheduler.heartbeat(instance)),
+      runStatus: (instance, message) => guarded('run-status', () => scheduler.runStatus(instance, message)),
     },
   });
   const scheduler = new Scheduler({
@@ -183,6 +194,7 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
 
   const loopbackOnly = adminToken === undefined;
   const scheme = tls === undefined ? 'http' : 'https';
+  const publicOrigin = options.publicUrl === undefined ? undefined : new URL(options.publicUrl).origin;
   const api = createApi({
     store,
     files,
@@ -196,12 +208,15 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
     ...(options.metricsToken === undefined || options.metricsToken === '' ? {} : { metricsToken: options.metricsToken }),
     ...(options.env === undefined ? {} : { env: options.env }),
   });
-  const dashboard = createDashboard({ store, scheduler: scheduler, auth, clock, log, secureCookies: tls !== undefined });
+  const dashboard = createDashboard({ store, scheduler: scheduler, auth, clock, log, secureCookies: tls !== undefined || publicOrigin?.startsWith('https:') === true });
 
   /** Who a request counts against for rate limiting: its bearer token when it has one, else its address. */
   const clientKey = (req: IncomingMessage): string => {
     const token = bearerToken(req);
-    return token === undefined ? `address:${req.socket.remoteAddress ?? 'unknown'}` : `token:${sha256Hex(token).slice(0, 32)}`;
+    // Only a token that is valid earns a bucket of its own: a made-up one per request must not escape the limit
+    // of its address (or guess tokens at full speed).
+    const valid = token !== undefined && (auth.admin(req) || auth.agent(req) !== undefined);
+    return valid ? `token:${sha256Hex(token).slice(0, 32)}` : `address:${req.socket.remoteAddress ?? 'unknown'}`;
   };
 
   /** The checks every request passes before any handler runs (docs/security.md). Returns false when refused. */
@@ -216,7 +231,7 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
     if (hostProblem !== undefined) return refuse(new ApiError(421, 'unknown-host', hostProblem));
     const allowed = requests.take(clientKey(req));
     if (!allowed.ok) return refuse(new ApiError(429, 'rate-limited', 'too many requests; slow down'), { 'Retry-After': String(Math.max(1, Math.ceil(allowed.retryAfterMs / 1000))) });
-    const originProblem = checkOrigin(req, scheme);
+    const originProblem = checkOrigin(req, scheme, publicOrigin);
     if (originProblem !== undefined) return refuse(new ApiError(403, 'cross-origin', originProblem));
     // Artifacts are raw bytes of their own type; every other API body is JSON.
     if (path.startsWith('/api/') && !(req.method === 'PUT' && path.startsWith('/api/v1/artifacts/'))) {

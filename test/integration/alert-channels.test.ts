@@ -170,6 +170,19 @@ describe('alert channels', () => {
     const again = await fetch(`${h.cp.url}/api/v1/channels/ops-teams`, { method: 'PUT', headers: { Authorization: `Bearer ${adminToken}`, 'Content-Type': 'application/json' }, body: JSON.stringify(teams.body) });
     assert.equal(again.status, 200);
     assert.equal(again.headers.get('x-checkpoint-outcome'), 'unchanged');
+    // A stored secret never follows a changed destination: "(redacted)" is refused once the URL changes.
+    const hookView = await h.call<Record<string, unknown>>('GET', '/api/v1/channels/ops-hook');
+    const pagerWithSecret = { id: 'pager-plain', type: 'pagerduty', routingKey: 'plain-routing-key-000', url: `${http.url}/pagerduty` };
+    assert.equal((await h.call('PUT', '/api/v1/channels/pager-plain', pagerWithSecret)).status, 201);
+    const moved = await h.call('PUT', '/api/v1/channels/pager-plain', { ...pagerWithSecret, routingKey: '(redacted)', url: `${http.url}/elsewhere` });
+    assert.equal(moved.status, 400, JSON.stringify(moved.body));
+    assert.equal(moved.body.error.path, 'routingKey');
+    assert.equal((await h.call('PUT', '/api/v1/channels/pager-plain', { ...pagerWithSecret, routingKey: '(redacted)' })).status, 200, 'same destination: kept');
+    assert.equal((await h.call('DELETE', '/api/v1/channels/pager-plain')).status, 204);
+    assert.equal(hookView.body['secret'], '{{env.HOOK_SECRET}}');
+    // The control plane's own credentials are not channel values.
+    const own = await h.call('PUT', '/api/v1/channels/leak', { id: 'leak', type: 'webhook', url: `${http.url}/x?t={{env.CHECKPOINT_ADMIN_TOKEN}}` });
+    assert.equal(own.status, 400);
     const unset = await h.call('PUT', '/api/v1/channels/broken', { id: 'broken', type: 'slack', url: '{{env.NOT_SET_ANYWHERE}}' });
     assert.equal(unset.status, 400);
     assert.equal(unset.body.error.path, 'url');

@@ -424,14 +424,52 @@ describe('control plane: nothing from an agent is trusted', () => {
     assert.deepEqual([...dispatched].sort(), ['login', 'search']);
   });
 
-  it('rate-limits the REST API per client with 429 and Retry-After', async (t) => {
-    const p = await plane(t, { rateLimit: { perSecond: 0.001, burst: 5 } });
+  it('rate-limits the REST API per client with 429 and Retry-After; made-up tokens share their address`s limit', async (t) => {
+    const p = await plane(t, { rateLimit: { perSecond: 0.001, burst: 6 } });
+    const agentToken = (await p.call('POST', '/api/v1/checkpoints', { name: 'limited' })).body.token;
     const statuses: number[] = [];
-    for (let n = 0; n < 8; n++) statuses.push((await p.call('GET', '/api/v1/checkpoints')).status);
-    assert.deepEqual(statuses, [200, 200, 200, 200, 200, 429, 429, 429]);
+    for (let n = 0; n < 7; n++) statuses.push((await p.call('GET', '/api/v1/checkpoints')).status);
+    assert.deepEqual(statuses, [200, 200, 200, 200, 200, 429, 429]);
     const limited = await p.call('GET', '/api/v1/checkpoints');
     assert.ok(Number(limited.headers.get('retry-after')) >= 1);
-    assert.equal((await p.call('GET', '/api/v1/checkpoints', undefined, { Authorization: 'Bearer someone-else' })).status, 401, 'another client has its own bucket');
+    // A valid token is a client of its own (an agent behind the same address keeps working)…
+    assert.notEqual((await p.call('HEAD', `/api/v1/artifacts/${'0'.repeat(64)}`, undefined, { Authorization: `Bearer ${agentToken}` })).status, 429);
+    // …a made-up one is not: a fresh token per request must not escape the limit, nor guess tokens at full speed.
+    const invented: number[] = [];
+    for (let n = 0; n < 10; n++) invented.push((await fetch(`${p.cp.url}/healthz`, { headers: { Authorization: `Bearer invented-${n}` } })).status);
+    assert.deepEqual(invented, [200, 200, 200, 200, 200, 200, 429, 429, 429, 429], 'ten made-up tokens from one address share its burst of 6');
+  });
+
+  it('never sends an agent a monitor its protocol cannot carry: an invalid id in a PUT URL is refused, and the control plane stays up', async (t) => {
+    const p = await plane(t);
+    const token = (await p.call('POST', '/api/v1/checkpoints', { name: 'ids' })).body.token;
+    await p.agent(token, 'a');
+    for (const id of ['L'.repeat(250), '..%2F..%2Fx%0D%0Ay%20%3Cb%3Ez%22']) {
+      const reply = await p.call('PUT', `/api/v1/monitors/${id}`, monitor('Bad id', 'ids'));
+      assert.equal(reply.status, 400, JSON.stringify(reply.body));
+      assert.match(reply.body.error.message, /^id: /);
+    }
+    assert.deepEqual(await names(p, '/api/v1/monitors', 'monitors'), []);
+    assert.equal((await p.call('PUT', '/api/v1/monitors/good-id', monitor('Good id', 'ids'))).status, 201);
+    p.cp.tick();
+    assert.equal((await p.call('GET', '/api/v1/checkpoints/ids')).status, 200, 'still serving');
+  });
+
+  it('accepts the --public-url origin behind a TLS-terminating proxy, and answers to its host name', async (t) => {
+    const p = await plane(t, { publicUrl: 'https://cp.example' });
+    const login = await rawRequest(`${p.cp.url}/login`, {
+      method: 'POST',
+      headers: { Host: 'cp.example', Origin: 'https://cp.example', 'Sec-Fetch-Site': 'same-origin', 'Content-Type': 'application/x-www-form-urlencoded' },
+      body: 'token=wrong&csrf=x',
+    });
+    assert.notEqual(login.status, 421, 'the public host is answered');
+    assert.doesNotMatch(login.text, /may not change anything here/, 'the public origin is the control plane`s own');
+    const foreign = await rawRequest(`${p.cp.url}/login`, {
+      method: 'POST',
+      headers: { Host: 'cp.example', Origin: 'https://evil.example', 'Content-Type': 'application/x-www-form-urlencoded' },
+      body: 'token=wrong&csrf=x',
+    });
+    assert.equal(foreign.status, 403);
   });
 
   it('rate-limits agent messages, logs floods and invalid messages boundedly, and escapes what it logs', async (t) => {
