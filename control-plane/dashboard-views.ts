@@ -132,7 +132,7 @@ function monitorStatus(row: MonitorRow): SafeHtml {
 }
 
 function monitorTable(rows: readonly MonitorRow[], now: Date): SafeHtml {
-  if (rows.length === 0) return html`<div class="table-card"><div class="card empty" style="border:none">No monitors yet. Create one with <span class="mono">POST /api/v1/monitors</span>.</div></div>`;
+  if (rows.length === 0) return html`<div class="table-card"><div class="card empty" style="border:none">No monitors yet. <a href="/monitors/new">Create one</a>, or use <span class="mono">POST /api/v1/monitors</span>.</div></div>`;
   return html`<div class="table-card"><table>
 <thead><tr><th>Status</th><th>Monitor</th><th class="hide-narrow">Checkpoint</th><th class="hide-narrow">Interval</th><th>Last run</th><th class="num">Duration</th><th>Last 20 runs</th></tr></thead>
 <tbody>${rows.map((row) => {
@@ -164,7 +164,7 @@ function alertList(alerts: readonly AlertRecord[], monitorNames: ReadonlyMap<str
   })}</ul></div>`;
 }
 
-export function overviewPage(input: { now: Date; checkpoints: CheckpointPanel[]; monitors: MonitorRow[]; alerts: AlertRecord[]; alertsLast24h: number; notice?: string }): string {
+export function overviewPage(input: { now: Date; checkpoints: CheckpointPanel[]; monitors: MonitorRow[]; alerts: AlertRecord[]; alertsLast24h: number; notice?: string; done?: SafeHtml }): string {
   const { now } = input;
   const up = input.checkpoints.filter((checkpoint) => checkpoint.health === 'up').length;
   const down = input.checkpoints.filter((checkpoint) => checkpoint.health === 'down').length;
@@ -175,6 +175,7 @@ export function overviewPage(input: { now: Date; checkpoints: CheckpointPanel[];
   const names = new Map(input.monitors.map((row) => [row.monitor.id, row.monitor.name]));
   const body = html`
 ${input.notice === undefined ? '' : html`<div class="notice">${input.notice}</div>`}
+${input.done ?? ''}
 <h1>Overview</h1>
 <div class="tiles">
 <div class="tile${down > 0 ? ' bad' : ''}"><div class="label">Checkpoints up</div><div class="value">${up} <small>of ${input.checkpoints.length}</small></div></div>
@@ -184,7 +185,7 @@ ${input.notice === undefined ? '' : html`<div class="notice">${input.notice}</di
 </div>
 <h2>Checkpoints <span class="count">${input.checkpoints.length}</span></h2>
 ${input.checkpoints.length === 0 ? html`<div class="table-card"><div class="card empty" style="border:none">No checkpoints yet. Create one with <span class="mono">POST /api/v1/checkpoints</span>.</div></div>` : html`<div class="grid">${input.checkpoints.map((checkpoint) => checkpointCard(checkpoint, now))}</div>`}
-<h2>Monitors <span class="count">${input.monitors.length}</span></h2>
+<h2>Monitors <span class="count">${input.monitors.length}</span> <a class="button small" href="/monitors/new">New monitor</a></h2>
 ${monitorTable(input.monitors, now)}
 <h2>Recent alerts <span class="count"><a href="/alerts">all alerts</a></span></h2>
 ${alertList(input.alerts, names, now)}
@@ -211,12 +212,23 @@ function runTable(runs: readonly RunRecord[], now: Date): SafeHtml {
   )}</tbody></table></div>`;
 }
 
-export function monitorPage(input: { now: Date; monitor: MonitorRecord; runs: RunRecord[]; alerts: AlertRecord[] }): string {
+export function monitorPage(input: {
+  now: Date;
+  monitor: MonitorRecord;
+  runs: RunRecord[];
+  alerts: AlertRecord[];
+  /** Edit, run now, enable/disable and delete (dashboard-forms-views.ts). */
+  actions?: SafeHtml;
+  /** What the last form did (after its redirect). */
+  notice?: SafeHtml;
+}): string {
   const { monitor, now } = input;
   const names = new Map([[monitor.id, monitor.name]]);
   const body = html`
 <div class="crumbs"><a href="/">Overview</a> / monitor</div>
+${input.notice ?? ''}
 <div class="title-row"><h1>${monitor.name}</h1>${monitor.enabled ? '' : pill('disabled')}${monitor.health === 'failing' ? pill('failed', 'alerting') : monitor.health === 'warning' ? pill('warning', 'warning alert open') : ''}</div>
+${input.actions ?? ''}
 <section class="card">
 <dl class="facts">
 <div><dt>Checkpoint</dt><dd>${monitor.checkpoint}</dd></div>
@@ -274,17 +286,21 @@ export function runPage(input: {
   /** Where the rendered report is (an iframe), when the report renderer is available. */
   reportHref: string | undefined;
   artifactHref: (path: string) => string | undefined;
+  notice?: SafeHtml;
 }): string {
   const { run, now, envelope } = input;
+  // Until its result arrives the page reloads itself (no script needed), so "Run now" shows the result live.
+  const waiting = envelope === undefined && (run.status === 'dispatched' || run.status === 'running');
   const title = `${input.monitorName ?? run.monitorId} · run ${run.runId.slice(0, 8)}`;
   const report =
     envelope === undefined
-      ? html`<div class="table-card"><div class="card empty" style="border:none">${run.status === 'dispatched' || run.status === 'running' ? 'The run is in progress; its result has not arrived yet.' : 'No result was received for this run.'}</div></div>`
+      ? html`<div class="table-card"><div class="card empty" style="border:none">${run.status === 'dispatched' || run.status === 'running' ? 'The run is in progress; its result has not arrived yet. This page reloads every 2 seconds until it does.' : 'No result was received for this run.'}</div></div>`
       : input.reportHref === undefined
         ? fallbackReport(envelope, input.artifactHref)
         : html`<iframe class="report" src="${input.reportHref}" title="Report of run ${run.runId}"></iframe>`;
   const body = html`
 <div class="crumbs"><a href="/">Overview</a> / <a href="${href('monitors', run.monitorId)}">${input.monitorName ?? run.monitorId}</a> / run</div>
+${input.notice ?? ''}
 <div class="title-row"><h1>${input.monitorName ?? run.monitorId}</h1>${pill(runOutcome(run))}${run.late ? pill('late') : ''}</div>
 <section class="card">
 <dl class="facts">
@@ -302,7 +318,7 @@ ${envelope?.artifactsDropped === undefined || envelope.artifactsDropped === 0 ? 
 <h2>Result</h2>
 ${report}
 `;
-  return page({ title, section: 'none', now, body });
+  return page({ title, section: 'none', now, body, ...(waiting ? { refreshSeconds: 2 } : {}) });
 }
 
 // ---- alerts, login, errors ----

@@ -6,7 +6,10 @@ import type { Session } from './sessions.ts';
 import { csrfField, loginPage, logoutPage } from './dashboard-session-views.ts';
 import { alertsPage, messagePage, monitorPage, overviewPage, runPage } from './dashboard-views.ts';
 import { ApiError, cookies, readBody, sendHtml } from './http.ts';
+import type { Hub } from './hub.ts';
 import type { Log } from './log.ts';
+import { monitorFormRoutes } from './dashboard-forms-routes.ts';
+import { doneNotice, monitorActions } from './dashboard-forms-views.ts';
 import type { Scheduler } from './scheduler.ts';
 import type { Store } from './store.ts';
 
@@ -27,12 +30,14 @@ function artifactLinks(envelope: ResultEnvelope): (path: string) => string | und
 /** The pre-sign-in cookie the login form's CSRF token is bound to. */
 const loginCookie = 'checkpoint_login';
 const maxFormBytes = 8192;
+/** The monitor form carries a whole script (URL-encoded, so up to three times its size). */
+const maxMonitorFormBytes = 4_000_000;
 
 /** Fields of an `application/x-www-form-urlencoded` body (the only kind the dashboard's forms send). */
-export async function readForm(req: IncomingMessage): Promise<URLSearchParams> {
+export async function readForm(req: IncomingMessage, maxBytes = maxFormBytes): Promise<URLSearchParams> {
   const type = (req.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase();
   if (type !== 'application/x-www-form-urlencoded') throw new ApiError(415, 'unsupported-media-type', 'expected a form (application/x-www-form-urlencoded)');
-  return new URLSearchParams((await readBody(req, maxFormBytes)).toString('utf8'));
+  return new URLSearchParams((await readBody(req, maxBytes)).toString('utf8'));
 }
 
 /**
@@ -41,7 +46,7 @@ export async function readForm(req: IncomingMessage): Promise<URLSearchParams> {
  * and ended by `/logout` or expiry; without one, it answers loopback clients only (like the admin API). Every
  * form that POSTs carries a CSRF token bound to the session (`checkForm`).
  */
-export function createDashboard(deps: { store: Store; scheduler: Scheduler; auth: Auth; clock: Clock; log: Log; secureCookies: boolean; notice?: string }) {
+export function createDashboard(deps: { store: Store; hub: Hub; scheduler: Scheduler; auth: Auth; clock: Clock; log: Log; secureCookies: boolean; notice?: string }) {
   const { store, scheduler, auth, clock, log } = deps;
   const secure = deps.secureCookies ? '; Secure' : '';
   const sessions = auth.sessions;
@@ -133,6 +138,14 @@ export function createDashboard(deps: { store: Store; scheduler: Scheduler; auth
     return session !== undefined && sessions.csrfValid(session, form.get(csrfField) ?? undefined);
   };
 
+  const forms = monitorFormRoutes({
+    ...deps,
+    pageCsp,
+    maxFormBytes: maxMonitorFormBytes,
+    readForm,
+    checkForm: (req, form) => (auth.adminTokenRequired || auth.admin(req)) && checkForm(req, form),
+  });
+
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const url = new URL(req.url ?? '/', 'http://control-plane');
     const now = clock.wallNow();
@@ -145,9 +158,21 @@ export function createDashboard(deps: { store: Store; scheduler: Scheduler; auth
       sendHtml(res, error.status, messagePage(now, 'Not accepted', error.message), pageCsp);
       return;
     }
+    if (method === 'POST') {
+      // A cookie alone never changes anything: the form must carry its session's CSRF token (checkForm).
+      try {
+        const answered = await forms.post(req, res, url, now);
+        if (answered) return;
+      } catch (error) {
+        req.resume();
+        if (!(error instanceof ApiError)) throw error;
+        sendHtml(res, error.status, messagePage(now, 'Not accepted', error.message), pageCsp);
+        return;
+      }
+    }
     req.resume();
     if (method !== 'GET' && method !== 'HEAD') {
-      sendHtml(res, 405, messagePage(now, 'Not allowed', 'The dashboard only reads.'), pageCsp, { Allow: 'GET, HEAD' });
+      sendHtml(res, 405, messagePage(now, 'Not allowed', 'Not something this address does.'), pageCsp, { Allow: 'GET, HEAD' });
       return;
     }
 
@@ -157,8 +182,9 @@ export function createDashboard(deps: { store: Store; scheduler: Scheduler; auth
       return;
     }
 
-    formSession(req, res);
+    const session = formSession(req, res);
     try {
+      if (session !== undefined && forms.get(res, url, now, session)) return;
       const segments = url.pathname.split('/').filter((part) => part !== '').map((part) => decodeURIComponent(part));
       const [first, second, third] = segments;
       if (segments.length === 0) {
@@ -167,7 +193,8 @@ export function createDashboard(deps: { store: Store; scheduler: Scheduler; auth
         const alerts = store.listAlerts(200);
         const dayAgo = new Date(now.getTime() - 86_400_000).toISOString();
         const input = { now, checkpoints, monitors, alerts: alerts.slice(0, 6), alertsLast24h: alerts.filter((alert) => alert.createdAt >= dayAgo).length };
-        sendHtml(res, 200, overviewPage(deps.notice === undefined ? input : { ...input, notice: deps.notice }), pageCsp);
+        const withDone = { ...input, done: doneNotice(url) };
+        sendHtml(res, 200, overviewPage(deps.notice === undefined ? withDone : { ...withDone, notice: deps.notice }), pageCsp);
         return;
       }
       if (first === 'alerts' && segments.length === 1) {
@@ -178,7 +205,8 @@ export function createDashboard(deps: { store: Store; scheduler: Scheduler; auth
       if (first === 'monitors' && second !== undefined && segments.length === 2) {
         const monitor = store.getMonitor(second);
         if (monitor !== undefined) {
-          sendHtml(res, 200, monitorPage({ now, monitor, runs: store.listRuns(monitor.id, 50), alerts: store.listAlerts(50, { monitorId: monitor.id }) }), pageCsp);
+          const page = { now, monitor, runs: store.listRuns(monitor.id, 50), alerts: store.listAlerts(50, { monitorId: monitor.id }), notice: doneNotice(url) };
+          sendHtml(res, 200, monitorPage(session === undefined ? page : { ...page, actions: monitorActions(monitor, session.csrfToken) }), pageCsp);
           return;
         }
       }
@@ -206,6 +234,7 @@ export function createDashboard(deps: { store: Store; scheduler: Scheduler; auth
               duplicates: stored?.duplicates ?? 0,
               reportHref: stored !== undefined ? `/runs/${encodeURIComponent(run.runId)}/report` : undefined,
               artifactHref: stored === undefined ? () => undefined : artifactLinks(stored.envelope),
+              notice: doneNotice(url),
             }),
             pageCsp,
           );
