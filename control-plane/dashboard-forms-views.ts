@@ -102,7 +102,7 @@ ${field({
 ${field({
   name: 'script',
   label: 'Script (JSON)',
-  hint: 'A transaction or check as `checkpoint validate` takes it. {{NAME}} placeholders need a variable below.',
+  hint: 'A transaction or check, as checkpoint validate takes it. {{NAME}} placeholders need a variable below.',
   problems,
   control: (attributes) => html`<textarea ${attributes} rows="18" spellcheck="false" class="mono" required>${values.script}</textarea>`,
 })}
