@@ -113,6 +113,14 @@ form.edit .field.invalid input, form.edit .field.invalid textarea, form.edit .fi
 .error-summary ul { margin: 0; padding-left: 1.2rem; }
 .error-summary a { color: var(--fail); text-decoration: underline; overflow-wrap: anywhere; }
 .notice.done { background: var(--pass-soft); }
+.range-bar { display: flex; flex-wrap: wrap; align-items: center; justify-content: space-between; gap: 0.8rem; margin: 0.2rem 0 0.8rem; }
+nav.ranges { display: inline-flex; gap: 0; border: 1px solid var(--border); border-radius: 8px; overflow: hidden; background: var(--card); }
+nav.ranges a { padding: 0.3rem 0.8rem; border-bottom: none; color: var(--text); }
+nav.ranges a + a { border-left: 1px solid var(--border); }
+nav.ranges a.current { background: var(--accent); color: #fff; }
+form.filter { display: inline-flex; align-items: center; gap: 0.5rem; margin: 0; }
+form.filter select { font: inherit; padding: 0.3rem 0.5rem; border: 1px solid var(--border); border-radius: 8px; background: var(--card); color: var(--text); }
+.range-tiles { margin-bottom: 1rem; }
 .visually-hidden { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); white-space: nowrap; }
 @media (max-width: 900px) { .grid { grid-template-columns: 1fr; } }
 @media (max-width: 800px) { .tiles { grid-template-columns: repeat(2, minmax(0, 1fr)); } .alerts li { grid-template-columns: 1fr; gap: 0.2rem; } .hide-narrow { display: none; } }

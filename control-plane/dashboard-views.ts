@@ -215,7 +215,12 @@ function runTable(runs: readonly RunRecord[], now: Date): SafeHtml {
 export function monitorPage(input: {
   now: Date;
   monitor: MonitorRecord;
+  /** Newest first: the table. */
   runs: RunRecord[];
+  /** Newest first: the chart (default: `runs`). */
+  chartRuns?: RunRecord[];
+  /** Time range tabs, status filter and the range's availability and percentiles (dashboard-ranges.ts). */
+  ranges?: SafeHtml;
   alerts: AlertRecord[];
   /** Edit, run now, enable/disable and delete (dashboard-forms-views.ts). */
   actions?: SafeHtml;
@@ -229,6 +234,7 @@ export function monitorPage(input: {
 ${input.notice ?? ''}
 <div class="title-row"><h1>${monitor.name}</h1>${monitor.enabled ? '' : pill('disabled')}${monitor.health === 'failing' ? pill('failed', 'alerting') : monitor.health === 'warning' ? pill('warning', 'warning alert open') : ''}</div>
 ${input.actions ?? ''}
+${input.ranges ?? ''}
 <section class="card">
 <dl class="facts">
 <div><dt>Checkpoint</dt><dd>${monitor.checkpoint}</dd></div>
@@ -238,9 +244,9 @@ ${input.actions ?? ''}
 <div><dt>Id</dt><dd class="mono">${monitor.id}</dd></div>
 <div><dt>Updated</dt><dd>${formatTime(monitor.updatedAt)}</dd></div>
 </dl>
-<div class="chart-box">${durationChart(input.runs)}</div>
+<div class="chart-box">${durationChart(input.chartRuns ?? input.runs, 300)}</div>
 </section>
-<h2>Runs <span class="count">latest ${input.runs.length}</span></h2>
+<h2>Runs <span class="count">${input.ranges === undefined ? `latest ${input.runs.length}` : `latest ${input.runs.length} in the range`}</span></h2>
 ${runTable(input.runs, now)}
 <h2>Alerts <span class="count">${input.alerts.length}</span></h2>
 ${alertList(input.alerts, names, now)}

@@ -10,6 +10,7 @@ import type { Hub } from './hub.ts';
 import type { Log } from './log.ts';
 import { monitorFormRoutes } from './dashboard-forms-routes.ts';
 import { doneNotice, monitorActions } from './dashboard-forms-views.ts';
+import { matchesStatus, monitorViewOf, rangeControls, rangeStart, rangeStats } from './dashboard-ranges.ts';
 import type { Scheduler } from './scheduler.ts';
 import type { Store } from './store.ts';
 
@@ -205,7 +206,18 @@ export function createDashboard(deps: { store: Store; hub: Hub; scheduler: Sched
       if (first === 'monitors' && second !== undefined && segments.length === 2) {
         const monitor = store.getMonitor(second);
         if (monitor !== undefined) {
-          const page = { now, monitor, runs: store.listRuns(monitor.id, 50), alerts: store.listAlerts(50, { monitorId: monitor.id }), notice: doneNotice(url) };
+          const view = monitorViewOf(url);
+          const inRange = store.runsSince(monitor.id, rangeStart(view, now).toISOString());
+          const shown = inRange.filter((run) => matchesStatus(run, view.status)).reverse();
+          const page = {
+            now,
+            monitor,
+            runs: shown.slice(0, 50),
+            chartRuns: shown.slice(0, 300),
+            ranges: rangeControls({ monitorId: monitor.id, view, stats: rangeStats(inRange) }),
+            alerts: store.listAlerts(50, { monitorId: monitor.id }),
+            notice: doneNotice(url),
+          };
           sendHtml(res, 200, monitorPage(session === undefined ? page : { ...page, actions: monitorActions(monitor, session.csrfToken) }), pageCsp);
           return;
         }
