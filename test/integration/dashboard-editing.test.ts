@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { launchBrowser } from '../../engine/browser/launch.ts';
 import { startControlPlane, type ControlPlane } from '../../control-plane/server.ts';
-import { FakeAgent, FakeClock } from '../helpers/fake-agent.ts';
+import { FakeAgent, FakeClock, type Answer } from '../helpers/fake-agent.ts';
 
 const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '../..');
 const adminToken = 'admin-secret-for-dashboard-tests';
@@ -23,10 +23,10 @@ interface Plane {
   call(method: string, path: string, body?: unknown): Promise<{ status: number; body: Record<string, unknown> }>;
 }
 
-async function plane(t: TestContext): Promise<Plane> {
+async function plane(t: TestContext, clock = new FakeClock()): Promise<Plane> {
   const dataDir = await mkdtemp(join(tmpdir(), 'cp-dashboard-'));
   const logs: string[] = [];
-  const cp = await startControlPlane({ dataDir, clock: new FakeClock(), adminToken, log: (line) => logs.push(line), tickIntervalMs: 3_600_000, heartbeatIntervalMs: 600_000 });
+  const cp = await startControlPlane({ dataDir, clock, adminToken, log: (line) => logs.push(line), tickIntervalMs: 3_600_000, heartbeatIntervalMs: 600_000 });
   t.after(async () => {
     await cp.close();
     await rm(dataDir, { recursive: true, force: true });
@@ -218,5 +218,68 @@ describe('dashboard: working with monitors', () => {
     assert.equal(genuine.status, 303);
     assert.equal(genuine.headers.get('location'), '/monitors/home?done=disabled');
     assert.equal((await p.call('GET', '/api/v1/monitors/home')).body['enabled'], false);
+  });
+
+  it('shows availability and p50/p95 per time range, filters runs by status, and draws failed runs as failures', async (t) => {
+    const clock = new FakeClock();
+    const p = await plane(t, clock);
+    const created = await p.call('POST', '/api/v1/checkpoints', { name: 'intranet' });
+    const token = String(created.body['token']);
+    const script = { name: 'Home', steps: [{ name: 'Open', actions: [{ type: 'navigate', url: 'http://intranet.example/' }] }] };
+    // Disabled: only the runs this test starts happen.
+    assert.equal((await p.call('PUT', '/api/v1/monitors/home', { name: 'Home', checkpoint: 'intranet', intervalSeconds: 60, enabled: false, script })).status, 201);
+    const answers: Answer[] = [];
+    const autoAnswer = () => answers.shift() ?? { status: 'passed' as const, durationMs: 1 };
+    for (const instanceId of ['a', 'b']) {
+      const agent = await FakeAgent.connect({ baseUrl: p.cp.url, token, instanceId, autoAnswer });
+      t.after(() => agent.kill());
+    }
+    const finishedRuns = async () => {
+      const runs = (await p.call('GET', '/api/v1/monitors/home/runs?status=passed,warning,failed,error')).body['runs'] as unknown[];
+      return runs.length;
+    };
+    const runWith = async (expectedTotal: number, ...next: Answer[]) => {
+      answers.push(...next);
+      assert.equal((await p.call('POST', '/api/v1/monitors/home/run')).status, 202);
+      const deadline = Date.now() + 15_000;
+      while ((await finishedRuns()) < expectedTotal) {
+        assert.ok(Date.now() < deadline, `timed out waiting for ${expectedTotal} finished runs`);
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+    };
+    await runWith(1, { status: 'passed', durationMs: 300 });
+    clock.advance(3 * 3_600_000);
+    await runWith(2, { status: 'passed', durationMs: 100 });
+    await runWith(3, { status: 'passed', durationMs: 200 });
+    await runWith(4, { status: 'passed', durationMs: 400 });
+    // Two failures at the timeout (a disabled monitor gets no retry: each manual run is a check of its own).
+    await runWith(5, { status: 'failed', durationMs: 30_000 });
+    await runWith(6, { status: 'failed', durationMs: 30_000 });
+    assert.equal(((await p.call('GET', '/api/v1/monitors/home/runs')).body['runs'] as unknown[]).length, 6, 'no other run happened');
+
+    const { tab } = await signIn(t, p);
+    await tab.goto(`${p.cp.url}/monitors/home`);
+    const tile = (label: RegExp) => tab.locator('.range-tiles .tile', { hasText: label }).locator('.value').innerText();
+    assert.match(await tile(/Availability, last 24 h/), /^66\.67 % 4 of 6 checks$/);
+    assert.equal(await tile(/p50/), '200 ms', 'the median of the passing runs (100, 200, 300, 400 ms), not of the failures');
+    assert.equal(await tile(/p95/), '400 ms');
+    assert.equal(await tile(/Failed runs/), '2');
+    const chart = tab.locator('svg.chart');
+    assert.match((await chart.getAttribute('aria-label')) ?? '', /longest passing 400 ms; 2 failed or lost/, 'the 30 s failures are not drawn as slow runs');
+    assert.equal(await chart.locator('g.failure[data-status=failed]').count(), 2);
+    assert.equal(await chart.locator('circle[data-status=passed]').count(), 4);
+    await screenshot(tab, 'dashboard-monitor-ranges.png');
+
+    await Promise.all([tab.waitForURL(`${p.cp.url}/monitors/home?range=1h`), tab.getByRole('link', { name: '1 h' }).click()]);
+    assert.equal(await tab.getByRole('link', { name: '1 h' }).getAttribute('aria-current'), 'page');
+    assert.match(await tile(/Availability, last 1 h/), /^60\.00 % 3 of 5 checks$/, 'the run of 3 h ago is out of range');
+    assert.equal(await tile(/p50/), '200 ms');
+
+    await tab.getByLabel('Status').selectOption('failed');
+    await Promise.all([tab.waitForURL(`${p.cp.url}/monitors/home?range=1h&status=failed`), tab.getByRole('button', { name: 'Filter' }).click()]);
+    const rows = tab.locator('table tbody tr');
+    assert.equal(await rows.count(), 2, 'only the failed runs are listed');
+    for (const row of await rows.all()) assert.equal(await row.locator('.pill').first().innerText(), 'failed');
+    assert.match(await tile(/Availability, last 1 h/), /^60\.00 %/, 'the figures are of the whole range, whatever the filter');
   });
 });
