@@ -23,10 +23,11 @@ interface Plane {
   call(method: string, path: string, body?: unknown): Promise<{ status: number; body: Record<string, unknown> }>;
 }
 
-async function plane(t: TestContext, clock = new FakeClock()): Promise<Plane> {
+/** A control plane on 127.0.0.1 port 0; `loopbackAdmin` starts it without an admin token (no sign-in). */
+async function plane(t: TestContext, clock = new FakeClock(), loopbackAdmin = false): Promise<Plane> {
   const dataDir = await mkdtemp(join(tmpdir(), 'cp-dashboard-'));
   const logs: string[] = [];
-  const cp = await startControlPlane({ dataDir, clock, adminToken, log: (line) => logs.push(line), tickIntervalMs: 3_600_000, heartbeatIntervalMs: 600_000 });
+  const cp = await startControlPlane({ dataDir, clock, ...(loopbackAdmin ? {} : { adminToken }), log: (line) => logs.push(line), tickIntervalMs: 3_600_000, heartbeatIntervalMs: 600_000 });
   t.after(async () => {
     await cp.close();
     await rm(dataDir, { recursive: true, force: true });
@@ -281,5 +282,25 @@ describe('dashboard: working with monitors', () => {
     assert.equal(await rows.count(), 2, 'only the failed runs are listed');
     for (const row of await rows.all()) assert.equal(await row.locator('.pill').first().innerText(), 'failed');
     assert.match(await tile(/Availability, last 1 h/), /^60\.00 %/, 'the figures are of the whole range, whatever the filter');
+  });
+
+  it('works without an admin token for a loopback browser, its forms still CSRF-protected', async (t) => {
+    const p = await plane(t, new FakeClock(), true);
+    await p.call('POST', '/api/v1/checkpoints', { name: 'intranet' });
+    const context = await browser.newContext();
+    t.after(() => context.close());
+    const tab = await context.newPage();
+    await tab.goto(`${p.cp.url}/monitors/new`);
+    await tab.getByLabel('Name').fill('Loopback home');
+    await tab.getByLabel('Interval (seconds)').fill('300');
+    await Promise.all([tab.waitForURL(/\/monitors\/m-[0-9a-f]{12}\?done=created$/), tab.getByRole('button', { name: 'Create monitor' }).click()]);
+    const id = decodeURIComponent(new URL(tab.url()).pathname.split('/')[2] ?? '');
+    const stored = (await p.call('GET', `/api/v1/monitors/${id}`)).body;
+    assert.deepEqual([stored['name'], stored['checkpoint'], stored['intervalSeconds']], ['Loopback home', 'intranet', 300], 'the starting script and variables of the new form are valid as they are');
+    const session = (await context.cookies()).find((cookie) => cookie.name === 'checkpoint_session');
+    assert.ok(session !== undefined, 'a loopback browser gets a session for its forms');
+    const forged = await fetch(`${p.cp.url}/monitors/${id}/delete`, { method: 'POST', redirect: 'manual', headers: { Cookie: `checkpoint_session=${session.value}`, 'Content-Type': 'application/x-www-form-urlencoded' }, body: 'csrf=guess' });
+    assert.equal(forged.status, 403);
+    assert.equal((await p.call('GET', `/api/v1/monitors/${id}`)).status, 200, 'still there');
   });
 });
