@@ -66,7 +66,7 @@ export function monitorFormPage(input: {
 <div class="crumbs"><a href="/">Overview</a> / ${editing ? html`<a href="${href('monitors', monitor.id)}">${monitor.name}</a> / edit` : 'new monitor'}</div>
 <h1>${title}</h1>
 ${errorSummary(problems)}
-<form class="edit card" method="post" action="${action}">
+<form class="edit card" method="post" action="${action}" enctype="multipart/form-data">
 ${csrfInput(input.csrfToken)}
 ${editing
     ? ''
@@ -104,7 +104,10 @@ ${field({
   label: 'Script (JSON)',
   hint: 'A transaction or check, as checkpoint validate takes it. {{NAME}} placeholders need a variable below.',
   problems,
-  control: (attributes) => html`<textarea ${attributes} rows="18" spellcheck="false" class="mono" required>${values.script}</textarea>`,
+  control: (attributes) =>
+    html`<textarea ${attributes} rows="18" spellcheck="false" class="mono">${values.script}</textarea>
+<label for="field-script-file" class="upload">Or upload the script as a JSON file (it replaces the text above)</label>
+<input id="field-script-file" name="scriptFile" type="file" accept=".json,application/json">`,
 })}
 ${field({
   name: 'variables',

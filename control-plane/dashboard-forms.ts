@@ -30,7 +30,8 @@ export function formValuesOf(form: URLSearchParams): MonitorFormValues {
     checkpoint: text('checkpoint'),
     intervalSeconds: text('intervalSeconds').trim(),
     enabled: form.get('enabled') === 'true',
-    script: text('script'),
+    // An uploaded script file wins over the text area (which shows it if the form comes back).
+    script: text(form.has('scriptFile') ? 'scriptFile' : 'script'),
     variables: text('variables'),
   };
 }

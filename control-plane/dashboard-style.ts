@@ -104,6 +104,7 @@ form.edit label { font-weight: 600; }
 form.edit .hint { margin: 0; color: var(--muted); font-size: 0.85rem; }
 form.edit input[type=text], form.edit select, form.edit textarea { font: inherit; padding: 0.5rem 0.65rem; border: 1px solid var(--border); border-radius: 8px; background: var(--bg); color: var(--text); width: 100%; box-sizing: border-box; }
 form.edit textarea.mono { font-family: var(--mono); font-size: 0.85rem; line-height: 1.45; }
+form.edit label.upload { font-weight: 500; font-size: 0.88rem; color: var(--muted); margin-top: 0.3rem; }
 form.edit .check { display: inline-flex; gap: 0.5rem; align-items: center; }
 form.edit .field.invalid { border-left: 4px solid var(--fail); padding-left: 0.8rem; }
 form.edit .field.invalid input, form.edit .field.invalid textarea, form.edit .field.invalid select { border-color: var(--fail); }

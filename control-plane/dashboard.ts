@@ -42,6 +42,28 @@ export async function readForm(req: IncomingMessage, maxBytes = maxFormBytes): P
 }
 
 /**
+ * A form that may carry a file (`multipart/form-data`, parsed by the platform's own Fetch implementation), or a
+ * plain one. A file's content becomes the field's text (UTF-8); an empty file input is left out.
+ */
+export async function readFormWithFiles(req: IncomingMessage, maxBytes: number): Promise<URLSearchParams> {
+  const contentType = req.headers['content-type'] ?? '';
+  if (contentType.split(';')[0]?.trim().toLowerCase() !== 'multipart/form-data') return readForm(req, maxBytes);
+  const body = await readBody(req, maxBytes);
+  let data: FormData;
+  try {
+    data = await new Response(new Uint8Array(body), { headers: { 'Content-Type': contentType } }).formData();
+  } catch {
+    throw new ApiError(400, 'invalid-form', 'the form data could not be read (malformed multipart/form-data)');
+  }
+  const fields = new URLSearchParams();
+  for (const [name, value] of data) {
+    if (typeof value === 'string') fields.append(name, value);
+    else if (value.size > 0) fields.append(name, await value.text());
+  }
+  return fields;
+}
+
+/**
  * The server-rendered dashboard on the API's port: overview, monitor, run (with the HTML report) and alerts.
  * With an admin token configured, it needs a session, started by POSTing the token to `/login` (the form there)
  * and ended by `/logout` or expiry; without one, it answers loopback clients only (like the admin API). Every
@@ -143,7 +165,7 @@ export function createDashboard(deps: { store: Store; hub: Hub; scheduler: Sched
     ...deps,
     pageCsp,
     maxFormBytes: maxMonitorFormBytes,
-    readForm,
+    readForm: readFormWithFiles,
     checkForm: (req, form) => (auth.adminTokenRequired || auth.admin(req)) && checkForm(req, form),
   });
 

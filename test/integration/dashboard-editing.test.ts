@@ -284,7 +284,7 @@ describe('dashboard: working with monitors', () => {
     assert.match(await tile(/Availability, last 1 h/), /^60\.00 %/, 'the figures are of the whole range, whatever the filter');
   });
 
-  it('works without an admin token for a loopback browser, its forms still CSRF-protected', async (t) => {
+  it('works without an admin token for a loopback browser (script typed or uploaded as a file), its forms still CSRF-protected', async (t) => {
     const p = await plane(t, new FakeClock(), true);
     await p.call('POST', '/api/v1/checkpoints', { name: 'intranet' });
     const context = await browser.newContext();
@@ -297,6 +297,21 @@ describe('dashboard: working with monitors', () => {
     const id = decodeURIComponent(new URL(tab.url()).pathname.split('/')[2] ?? '');
     const stored = (await p.call('GET', `/api/v1/monitors/${id}`)).body;
     assert.deepEqual([stored['name'], stored['checkpoint'], stored['intervalSeconds']], ['Loopback home', 'intranet', 300], 'the starting script and variables of the new form are valid as they are');
+
+    // The script as an uploaded file: refused when broken (its text comes back in the text area), then created.
+    await tab.goto(`${p.cp.url}/monitors/new`);
+    await tab.getByLabel('Id (optional)').fill('uploaded');
+    await tab.getByLabel('Name').fill('Uploaded');
+    await tab.getByLabel('Or upload the script as a JSON file').setInputFiles({ name: 'broken.json', mimeType: 'application/json', buffer: Buffer.from('{"name": "Uploaded", "steps": [{"name": "Open", "actions": [{"type": "navigat"}]}]}') });
+    await Promise.all([tab.waitForLoadState(), tab.getByRole('button', { name: 'Create monitor' }).click()]);
+    assert.match(await tab.locator('#field-script-error').innerText(), /script\.steps\[0\]\.actions\[0\]\.type: /);
+    assert.match(await tab.getByLabel('Script (JSON)').inputValue(), /"navigat"/, 'the uploaded text is shown to fix');
+    const uploadedScript = { name: 'Uploaded', steps: [{ name: 'Open', actions: [{ type: 'navigate', url: 'http://intranet.example/{{path}}' }] }] };
+    await tab.getByLabel('Or upload the script as a JSON file').setInputFiles({ name: 'home.json', mimeType: 'application/json', buffer: Buffer.from(JSON.stringify(uploadedScript)) });
+    await tab.getByLabel('Variables').fill('path=start');
+    await Promise.all([tab.waitForURL(`${p.cp.url}/monitors/uploaded?done=created`), tab.getByRole('button', { name: 'Create monitor' }).click()]);
+    assert.deepEqual((await p.call('GET', '/api/v1/monitors/uploaded')).body['script'], uploadedScript);
+
     const session = (await context.cookies()).find((cookie) => cookie.name === 'checkpoint_session');
     assert.ok(session !== undefined, 'a loopback browser gets a session for its forms');
     const forged = await fetch(`${p.cp.url}/monitors/${id}/delete`, { method: 'POST', redirect: 'manual', headers: { Cookie: `checkpoint_session=${session.value}`, 'Content-Type': 'application/x-www-form-urlencoded' }, body: 'csrf=guess' });
