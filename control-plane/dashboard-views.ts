@@ -2,6 +2,7 @@ import { formatDurationMs, html, kindOf, raw, type ResultEnvelope, type SafeHtml
 import { dashboardCss } from './dashboard-style.ts';
 import type { InstanceStatus } from './scheduler.ts';
 import type { AlertRecord, CheckpointRecord, MonitorRecord, RunRecord } from './store.ts';
+import { isBehind, newestVersion } from './dashboard-versions.ts';
 import { durationChart, durationTrend } from './trend.ts';
 
 // ---- formatting ----
@@ -100,23 +101,39 @@ function loadBar(instance: InstanceStatus): SafeHtml {
   return html`<span class="load" title="${instance.running} of ${instance.capacity} slots busy"><span class="bar"><span style="width:${percent}%"></span></span>${instance.running}/${instance.capacity}</span>`;
 }
 
-function instanceRows(instances: readonly InstanceStatus[], now: Date): SafeHtml {
+/** The newest agent and browser versions among all instances: an instance behind them is flagged. */
+export interface NewestVersions {
+  agent: string | undefined;
+  browser: string | undefined;
+}
+
+function versionCell(instance: InstanceStatus, newest: NewestVersions): SafeHtml {
+  const agentBehind = isBehind(instance.version, newest.agent);
+  const browserBehind = isBehind(instance.browserVersion, newest.browser);
+  return html`<td class="small">${instance.version}${agentBehind ? html` ${pill('warning', 'agent behind')}` : ''}${instance.privacyLock ? html` <span class="muted" title="privacy lock: never captures images">· locked</span>` : ''}${
+    instance.browserVersion === undefined
+      ? ''
+      : html`<div class="muted">${instance.browserVersion}${browserBehind ? html` <span class="pill warning" title="${`Newest browser seen on an instance: ${newest.browser ?? ''}. Update checkpoints at least every two weeks.`}">browser behind</span>` : ''}</div>`
+  }</td>`;
+}
+
+function instanceRows(instances: readonly InstanceStatus[], now: Date, newest: NewestVersions): SafeHtml {
   return html`${instances.map(
     (instance) => html`<tr>
 <td class="nowrap"><span class="dot ${instance.online ? 'on' : 'off'}"></span><span class="mono">${instance.id}</span>${instance.draining ? html` ${pill('draining')}` : ''}</td>
-<td class="small">${instance.version}${instance.privacyLock ? html` <span class="muted" title="privacy lock: never captures images">· locked</span>` : ''}</td>
+${versionCell(instance, newest)}
 <td>${instance.online ? loadBar(instance) : html`<span class="muted small">offline</span>`}</td>
 <td class="num small muted nowrap">${instance.online ? 'now' : when(instance.lastSeen, now)}</td>
 </tr>`,
   )}`;
 }
 
-function checkpointCard(checkpoint: CheckpointPanel, now: Date): SafeHtml {
+function checkpointCard(checkpoint: CheckpointPanel, now: Date, newest: NewestVersions): SafeHtml {
   const online = checkpoint.instances.filter((instance) => instance.online).length;
   const instances =
     checkpoint.instances.length === 0
       ? html`<div class="empty">No instance has connected yet. Start one with <span class="mono">checkpoint agent --control-plane URL --token TOKEN</span>.</div>`
-      : html`<table><thead><tr><th>Instance</th><th>Version</th><th>Load</th><th class="num">Seen</th></tr></thead><tbody>${instanceRows(checkpoint.instances, now)}</tbody></table>`;
+      : html`<table><thead><tr><th>Instance</th><th>Agent / browser</th><th>Load</th><th class="num">Seen</th></tr></thead><tbody>${instanceRows(checkpoint.instances, now, newest)}</tbody></table>`;
   return html`<section class="card" aria-label="Checkpoint ${checkpoint.name}">
 <div class="head"><span class="name">${checkpoint.name}</span><span class="small muted">${online} of ${checkpoint.instances.length} online ${pill(checkpoint.health)}</span></div>
 ${instances}
@@ -173,6 +190,7 @@ export function overviewPage(input: { now: Date; checkpoints: CheckpointPanel[];
   const enabled = input.monitors.filter((row) => row.monitor.enabled);
   const failing = enabled.filter((row) => row.monitor.health === 'failing').length;
   const names = new Map(input.monitors.map((row) => [row.monitor.id, row.monitor.name]));
+  const newest = { agent: newestVersion(instances.map((instance) => instance.version)), browser: newestVersion(instances.map((instance) => instance.browserVersion)) };
   const body = html`
 ${input.notice === undefined ? '' : html`<div class="notice">${input.notice}</div>`}
 ${input.done ?? ''}
@@ -184,7 +202,7 @@ ${input.done ?? ''}
 <div class="tile"><div class="label">Alerts, last 24 h</div><div class="value">${input.alertsLast24h}</div></div>
 </div>
 <h2>Checkpoints <span class="count">${input.checkpoints.length}</span></h2>
-${input.checkpoints.length === 0 ? html`<div class="table-card"><div class="card empty" style="border:none">No checkpoints yet. Create one with <span class="mono">POST /api/v1/checkpoints</span>.</div></div>` : html`<div class="grid">${input.checkpoints.map((checkpoint) => checkpointCard(checkpoint, now))}</div>`}
+${input.checkpoints.length === 0 ? html`<div class="table-card"><div class="card empty" style="border:none">No checkpoints yet. Create one with <span class="mono">POST /api/v1/checkpoints</span>.</div></div>` : html`<div class="grid">${input.checkpoints.map((checkpoint) => checkpointCard(checkpoint, now, newest))}</div>`}
 <h2>Monitors <span class="count">${input.monitors.length}</span> <a class="button small" href="/monitors/new">New monitor</a></h2>
 ${monitorTable(input.monitors, now)}
 <h2>Recent alerts <span class="count"><a href="/alerts">all alerts</a></span></h2>

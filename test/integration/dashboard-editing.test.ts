@@ -318,4 +318,20 @@ describe('dashboard: working with monitors', () => {
     assert.equal(forged.status, 403);
     assert.equal((await p.call('GET', `/api/v1/monitors/${id}`)).status, 200, 'still there');
   });
+
+  it('shows each instance`s agent and browser version, flagging one behind the newest seen', async (t) => {
+    const p = await plane(t);
+    const created = await p.call('POST', '/api/v1/checkpoints', { name: 'intranet' });
+    const token = String(created.body['token']);
+    for (const [instanceId, browserVersion] of [['fresh', 'Chromium 156.0.7389.12'], ['stale', 'Chromium 140.0.7000.1']] as const) {
+      const agent = await FakeAgent.connect({ baseUrl: p.cp.url, token, instanceId, browserVersion });
+      t.after(() => agent.kill());
+    }
+    const { tab } = await signIn(t, p);
+    const row = (id: string) => tab.locator('tr', { has: tab.locator('.mono', { hasText: new RegExp(`^${id}$`) }) });
+    assert.match(await row('stale').innerText(), /Chromium 140\.0\.7000\.1\s+browser behind/);
+    assert.match((await row('stale').locator('.pill.warning').getAttribute('title')) ?? '', /Newest browser seen on an instance: Chromium 156\.0\.7389\.12/);
+    assert.match(await row('fresh').innerText(), /Chromium 156\.0\.7389\.12/);
+    assert.equal(await row('fresh').locator('.pill.warning').count(), 0, 'the newest is not flagged');
+  });
 });

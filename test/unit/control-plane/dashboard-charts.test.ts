@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { monitorViewOf, percentile, rangeStart, rangeStats } from '../../../control-plane/dashboard-ranges.ts';
 import { checkMonitorForm, parseVariables } from '../../../control-plane/dashboard-forms.ts';
+import { compareVersions, isBehind, newestVersion, versionNumbers } from '../../../control-plane/dashboard-versions.ts';
 import type { RunRecord, Store } from '../../../control-plane/store.ts';
 import { durationChart, durationTrend } from '../../../control-plane/trend.ts';
 
@@ -68,5 +69,16 @@ describe('dashboard charts and ranges', () => {
     assert.equal(checked.ok, false);
     const fields = checked.ok ? [] : checked.problems.map((problem) => `${problem.field} ${problem.path}`);
     assert.deepEqual(fields.sort(), ['intervalSeconds intervalSeconds', 'name name', 'script script.steps', 'variables variables'].sort());
+  });
+
+  it('finds the newest agent and browser versions and flags the instances behind them', () => {
+    assert.deepEqual(versionNumbers('HeadlessChrome/156.0.7389.12'), [156, 0, 7389, 12]);
+    assert.equal(versionNumbers('unknown'), undefined);
+    assert.ok(compareVersions([156, 0, 10], [156, 0, 9]) > 0);
+    assert.ok(compareVersions([0, 10], [0, 9, 5]) > 0, 'numerically, not as text');
+    assert.equal(newestVersion(['Chromium 140.0.1', undefined, 'Chromium 156.0.2', 'weird']), 'Chromium 156.0.2');
+    assert.equal(isBehind('Chromium 140.0.1', 'Chromium 156.0.2'), true);
+    assert.equal(isBehind('Chromium 156.0.2', 'Chromium 156.0.2'), false);
+    assert.equal(isBehind('weird', 'Chromium 156.0.2'), false, 'unreadable: not flagged');
   });
 });
