@@ -122,6 +122,8 @@ nav.ranges a.current { background: var(--accent); color: #fff; }
 form.filter { display: inline-flex; align-items: center; gap: 0.5rem; margin: 0; }
 form.filter select { font: inherit; padding: 0.3rem 0.5rem; border: 1px solid var(--border); border-radius: 8px; background: var(--card); color: var(--text); }
 .range-tiles { margin-bottom: 1rem; }
+ul.legend { list-style: none; display: flex; flex-wrap: wrap; gap: 0.3rem 1.1rem; margin: 0.5rem 0 0; padding: 0; font-size: 0.85rem; color: var(--muted); }
+ul.legend .swatch { display: inline-block; width: 10px; height: 10px; border-radius: 2px; margin-right: 0.4rem; vertical-align: -1px; }
 .visually-hidden { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); white-space: nowrap; }
 @media (max-width: 900px) { .grid { grid-template-columns: 1fr; } }
 @media (max-width: 800px) { .tiles { grid-template-columns: repeat(2, minmax(0, 1fr)); } .alerts li { grid-template-columns: 1fr; gap: 0.2rem; } .hide-narrow { display: none; } }

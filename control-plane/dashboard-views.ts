@@ -239,6 +239,8 @@ export function monitorPage(input: {
   chartRuns?: RunRecord[];
   /** Time range tabs, status filter and the range's availability and percentiles (dashboard-ranges.ts). */
   ranges?: SafeHtml;
+  /** Per-step durations of the range's passing runs (step-trend.ts). */
+  stepChart?: SafeHtml;
   alerts: AlertRecord[];
   /** Edit, run now, enable/disable and delete (dashboard-forms-views.ts). */
   actions?: SafeHtml;
@@ -264,6 +266,7 @@ ${input.ranges ?? ''}
 </dl>
 <div class="chart-box">${durationChart(input.chartRuns ?? input.runs, 300)}</div>
 </section>
+${input.stepChart === undefined ? '' : html`<h2>Steps <span class="count">per passing run</span></h2><section class="card"><div class="chart-box">${input.stepChart}</div></section>`}
 <h2>Runs <span class="count">${input.ranges === undefined ? `latest ${input.runs.length}` : `latest ${input.runs.length} in the range`}</span></h2>
 ${runTable(input.runs, now)}
 <h2>Alerts <span class="count">${input.alerts.length}</span></h2>

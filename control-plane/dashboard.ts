@@ -12,6 +12,7 @@ import { monitorFormRoutes } from './dashboard-forms-routes.ts';
 import { doneNotice, monitorActions } from './dashboard-forms-views.ts';
 import { matchesStatus, monitorViewOf, rangeControls, rangeStart, rangeStats } from './dashboard-ranges.ts';
 import type { Scheduler } from './scheduler.ts';
+import { stepDurationChart } from './step-trend.ts';
 import type { Store } from './store.ts';
 
 /** Dashboard pages run no script at all and load nothing but their own images. */
@@ -237,6 +238,16 @@ export function createDashboard(deps: { store: Store; hub: Hub; scheduler: Sched
             runs: shown.slice(0, 50),
             chartRuns: shown.slice(0, 300),
             ranges: rangeControls({ monitorId: monitor.id, view, stats: rangeStats(inRange) }),
+            stepChart: stepDurationChart(
+              inRange
+                .filter((run) => run.status === 'passed' || run.status === 'warning')
+                .slice(-30)
+                .map((run) => ({
+                  runId: run.runId,
+                  dispatchedAt: run.dispatchedAt,
+                  steps: (store.getResult(run.runId)?.envelope.result.steps ?? []).filter((step) => step.status !== 'skipped').map((step) => ({ name: step.name, durationMs: step.durationMs })),
+                })),
+            ),
             alerts: store.listAlerts(50, { monitorId: monitor.id }),
             notice: doneNotice(url),
           };

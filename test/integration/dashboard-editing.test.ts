@@ -265,10 +265,13 @@ describe('dashboard: working with monitors', () => {
     assert.equal(await tile(/p50/), '200 ms', 'the median of the passing runs (100, 200, 300, 400 ms), not of the failures');
     assert.equal(await tile(/p95/), '400 ms');
     assert.equal(await tile(/Failed runs/), '2');
-    const chart = tab.locator('svg.chart');
+    const chart = tab.locator('svg.chart:not(.steps-chart)');
     assert.match((await chart.getAttribute('aria-label')) ?? '', /longest passing 400 ms; 2 failed or lost/, 'the 30 s failures are not drawn as slow runs');
     assert.equal(await chart.locator('g.failure[data-status=failed]').count(), 2);
     assert.equal(await chart.locator('circle[data-status=passed]').count(), 4);
+    const steps = tab.locator('svg.steps-chart');
+    assert.equal(await steps.locator('g.step-bar').count(), 4, 'one stacked bar per passing run in the range');
+    assert.match(await tab.locator('ul.legend').innerText(), /1\. Open the intranet/);
     await screenshot(tab, 'dashboard-monitor-ranges.png');
 
     await Promise.all([tab.waitForURL(`${p.cp.url}/monitors/home?range=1h`), tab.getByRole('link', { name: '1 h' }).click()]);

@@ -4,6 +4,7 @@ import { monitorViewOf, percentile, rangeStart, rangeStats } from '../../../cont
 import { checkMonitorForm, parseVariables } from '../../../control-plane/dashboard-forms.ts';
 import { compareVersions, isBehind, newestVersion, versionNumbers } from '../../../control-plane/dashboard-versions.ts';
 import type { RunRecord, Store } from '../../../control-plane/store.ts';
+import { stepDurationChart } from '../../../control-plane/step-trend.ts';
 import { durationChart, durationTrend } from '../../../control-plane/trend.ts';
 
 let counter = 0;
@@ -80,5 +81,22 @@ describe('dashboard charts and ranges', () => {
     assert.equal(isBehind('Chromium 140.0.1', 'Chromium 156.0.2'), true);
     assert.equal(isBehind('Chromium 156.0.2', 'Chromium 156.0.2'), false);
     assert.equal(isBehind('weird', 'Chromium 156.0.2'), false, 'unreadable: not flagged');
+  });
+
+  it('stacks each run`s step durations into one bar, scaled to the longest run, with the steps named (escaped)', () => {
+    const chart = stepDurationChart([
+      { runId: 'a', dispatchedAt: '2026-12-05T10:00:00Z', steps: [{ name: 'Login', durationMs: 100 }, { name: 'Search', durationMs: 100 }] },
+      { runId: 'b', dispatchedAt: '2026-12-05T10:01:00Z', steps: [] },
+      { runId: 'c', dispatchedAt: '2026-12-05T10:02:00Z', steps: [{ name: 'Login', durationMs: 100 }, { name: '<b>Search</b>', durationMs: 300 }] },
+    ]).value;
+    assert.equal((chart.match(/<g class="step-bar"/g) ?? []).length, 2, 'a run without steps has no bar');
+    const heights = [...chart.matchAll(/<rect [^>]*height="([\d.]+)"/g)].map((match) => Number(match[1]));
+    assert.equal(heights.length, 4);
+    const [a1 = 0, a2 = 0, c1 = 0, c2 = 0] = heights;
+    assert.ok(Math.abs(c1 + c2 - 116) < 0.2, 'the longest run fills the plot height');
+    assert.ok(Math.abs(a1 - a2) < 0.01 && Math.abs(c2 - 3 * c1) < 0.1, 'segments are proportional to their durations');
+    assert.match(chart, /longest 400 ms/);
+    assert.match(chart, /2\. &lt;b&gt;Search&lt;\/b&gt;<\/li>/, 'the legend names the newest run`s steps, escaped');
+    assert.doesNotMatch(chart, /<b>/);
   });
 });
