@@ -1,12 +1,12 @@
 import { randomBytes } from 'node:crypto';
-import { checkScriptPlaceholders, type Clock, type MonitorDefinition } from '../engine/index.ts';
-import { alertsQuerySchema, emptyQuerySchema, monitorIdSchema, monitorInputSchema, monitorsQuerySchema, putQuerySchema, runsQuerySchema, type MonitorAlerting, type MonitorInput } from './api-schemas.ts';
+import type { Clock } from '../engine/index.ts';
+import { alertsQuerySchema, emptyQuerySchema, monitorIdSchema, monitorInputSchema, monitorsQuerySchema, putQuerySchema, runsQuerySchema, type MonitorInput } from './api-schemas.ts';
 import { mergePatch, outcomeOf, parseQuery } from './api-query.ts';
 import type { Route } from './api.ts';
 import { ApiError, notFound, parseWith, readJson, sendJson } from './http.ts';
 import type { Hub } from './hub.ts';
 import type { Log } from './log.ts';
-import { definitionFromInput, definitionFromRecord } from './monitor-definition.ts';
+import { announceMonitor, checkedMonitor, monitorConfig, removeMonitor, storeMonitor, type MonitorConfig } from './monitor-saving.ts';
 import type { Scheduler } from './scheduler.ts';
 import type { AlertKind, MonitorRecord, RunRecord, Store } from './store.ts';
 
@@ -19,17 +19,9 @@ export interface MonitorRouteDeps {
   maxJsonBytes: number;
 }
 
-/** What a monitor is defined as: what PUT takes and GET gives back, without the control plane's bookkeeping. */
-export type MonitorConfig = MonitorDefinition & { alerting?: MonitorAlerting };
-
 /** A monitor as the API shows it, with its latest run. */
 export function monitorView(monitor: MonitorRecord, lastRun: RunRecord | undefined): MonitorRecord & { lastRun?: RunRecord } {
   return lastRun === undefined ? monitor : { ...monitor, lastRun };
-}
-
-export function monitorConfig(monitor: MonitorRecord): MonitorConfig {
-  const definition = definitionFromRecord(monitor);
-  return monitor.alerting === undefined ? definition : { ...definition, alerting: monitor.alerting };
 }
 
 const segment = '([^/]+)';
@@ -41,7 +33,7 @@ const segment = '([^/]+)';
  * `{{variable}}` its script uses has a value (the message `checkpoint validate` prints).
  */
 export function monitorRoutes(deps: MonitorRouteDeps): Route[] {
-  const { store, hub, scheduler, clock, log } = deps;
+  const { store, scheduler, clock, log } = deps;
   const now = () => clock.wallNow().toISOString();
 
   const monitorOr404 = (id: string): MonitorRecord => {
@@ -50,29 +42,7 @@ export function monitorRoutes(deps: MonitorRouteDeps): Route[] {
     return monitor;
   };
 
-  const checked = (input: MonitorInput, id: string): MonitorConfig => {
-    if (store.getCheckpoint(input.checkpoint) === undefined) {
-      throw new ApiError(400, 'unknown-checkpoint', `checkpoint: no checkpoint named "${input.checkpoint}"; create it first (POST /api/v1/checkpoints)`, { path: 'checkpoint' });
-    }
-    const channels = input.alerting?.channels ?? [];
-    const missing = channels.findIndex((channel) => store.getChannel(channel) === undefined);
-    if (missing >= 0) {
-      const path = `alerting.channels[${missing}]`;
-      throw new ApiError(400, 'unknown-channel', `${path}: no channel with id "${channels[missing] ?? ''}"; create it first (PUT /api/v1/channels/:id)`, { path });
-    }
-    // The monitor's variables are the script's values at run time: a placeholder without one would only fail there.
-    const problems = checkScriptPlaceholders(input.script, input.variables ?? {}).problems.map((problem) => ({ path: `script.${problem.path}`, message: problem.message }));
-    const first = problems[0];
-    if (first !== undefined) throw new ApiError(400, 'unknown-variable', `${first.path}: ${first.message}`, { path: first.path, problems });
-    const definition = definitionFromInput(input, id);
-    return input.alerting === undefined ? definition : { ...definition, alerting: input.alerting };
-  };
-
-  const announce = (monitor: MonitorRecord, previous: MonitorRecord | undefined) => {
-    hub.pushMonitors(monitor.checkpoint);
-    if (previous !== undefined && previous.checkpoint !== monitor.checkpoint) hub.pushMonitors(previous.checkpoint);
-    scheduler.monitorChanged(monitor.id, previous === undefined ? 'created' : 'updated', previous);
-  };
+  const checked = (input: MonitorInput, id: string): MonitorConfig => checkedMonitor(store, input, id);
 
   /** PUT and PATCH: create or replace, or say what would happen. */
   const save = (res: Parameters<Route['handler']>[1], id: string, body: unknown, dryRun: boolean) => {
@@ -81,21 +51,15 @@ export function monitorRoutes(deps: MonitorRouteDeps): Route[] {
     if (!idCheck.success) throw new ApiError(400, 'invalid-id', `id: ${idCheck.error.issues[0]?.message ?? 'expected a monitor id'} (in the URL)`, { path: 'id' });
     const input = parseWith(monitorInputSchema, body);
     if (input.id !== undefined && input.id !== id) throw new ApiError(400, 'id-mismatch', `id: the body says "${input.id}", the URL "${id}"`, { path: 'id' });
-    const previous = store.getMonitor(id);
     const next = checked(input, id);
-    const { outcome, changes } = outcomeOf(previous === undefined ? undefined : monitorConfig(previous), next);
     if (dryRun) {
+      const previous = store.getMonitor(id);
+      const { outcome, changes } = outcomeOf(previous === undefined ? undefined : monitorConfig(previous), next);
       sendJson(res, 200, { dryRun: true, outcome, changes, monitor: next });
       return;
     }
-    let monitor = previous;
-    if (outcome === 'created') monitor = store.insertMonitor(next, now());
-    else if (outcome === 'changed') monitor = store.updateMonitor(next, now());
+    const { monitor, outcome } = storeMonitor(deps, next, now(), 'api');
     if (monitor === undefined) throw notFound(`monitor "${id}"`);
-    if (outcome !== 'unchanged') {
-      announce(monitor, previous);
-      log(`api: monitor ${id} (${monitor.name}) ${outcome}${outcome === 'changed' ? ` (${changes.join(', ')})` : ''}`);
-    }
     const headers: Record<string, string> = { 'X-Checkpoint-Outcome': outcome };
     if (outcome === 'created') headers['Location'] = `/api/v1/monitors/${encodeURIComponent(id)}`;
     sendJson(res, outcome === 'created' ? 201 : 200, monitor, headers);
@@ -113,7 +77,7 @@ export function monitorRoutes(deps: MonitorRouteDeps): Route[] {
         const input = parseWith(monitorInputSchema, await readJson(req, deps.maxJsonBytes));
         const id = input.id ?? `m-${randomBytes(6).toString('hex')}`;
         const monitor = store.insertMonitor(checked(input, id), now());
-        announce(monitor, undefined);
+        announceMonitor(deps, monitor, undefined);
         log(`api: monitor ${monitor.id} (${monitor.name}) created on ${monitor.checkpoint}`);
         sendJson(res, 201, monitor, { Location: `/api/v1/monitors/${encodeURIComponent(monitor.id)}` });
       },
@@ -172,10 +136,7 @@ export function monitorRoutes(deps: MonitorRouteDeps): Route[] {
       handler: (_req, res, [id = ''], url) => {
         parseQuery(url, emptyQuerySchema);
         const monitor = monitorOr404(id);
-        store.deleteMonitor(id);
-        hub.pushMonitors(monitor.checkpoint);
-        scheduler.monitorChanged(id, 'deleted', monitor);
-        log(`api: monitor ${id} (${monitor.name}) deleted`);
+        removeMonitor(deps, monitor, 'api');
         res.writeHead(204).end();
       },
     },

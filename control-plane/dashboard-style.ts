@@ -89,6 +89,42 @@ iframe.report { width: 100%; height: 82vh; border: 1px solid var(--border); bord
 form.login { max-width: 360px; margin: 12vh auto; background: var(--card); border: 1px solid var(--border); border-radius: 12px; padding: 1.6rem; display: grid; gap: 0.8rem; }
 form.login input { font: inherit; padding: 0.55rem 0.7rem; border: 1px solid var(--border); border-radius: 8px; background: var(--bg); color: var(--text); }
 form.login button { font: inherit; font-weight: 600; padding: 0.55rem 0.7rem; border: none; border-radius: 8px; background: var(--accent); color: #fff; cursor: pointer; }
+.actions { display: flex; flex-wrap: wrap; align-items: center; gap: 0.6rem; margin: 0.4rem 0 1rem; }
+.actions form { margin: 0; }
+button, a.button { font: inherit; font-size: 0.9rem; font-weight: 550; padding: 0.4rem 0.85rem; border: 1px solid var(--border); border-radius: 8px; background: var(--card); color: var(--text); cursor: pointer; text-decoration: none; display: inline-block; line-height: 1.3; }
+a.button.small { font-size: 0.8rem; padding: 0.15rem 0.6rem; }
+button.primary { background: var(--accent); border-color: var(--accent); color: #fff; }
+button.danger, a.button.danger { color: var(--fail); border-color: var(--fail); }
+button.danger { background: var(--fail); color: #fff; }
+button:hover, a.button:hover { filter: brightness(0.96); text-decoration: none; }
+button:focus-visible, a:focus-visible, input:focus-visible, select:focus-visible, textarea:focus-visible, .error-summary:focus { outline: 3px solid var(--accent); outline-offset: 2px; }
+form.edit { padding: 1.2rem 1.3rem; display: grid; gap: 1.1rem; max-width: 860px; }
+form.edit .field { display: grid; gap: 0.3rem; }
+form.edit label { font-weight: 600; }
+form.edit .hint { margin: 0; color: var(--muted); font-size: 0.85rem; }
+form.edit input[type=text], form.edit select, form.edit textarea { font: inherit; padding: 0.5rem 0.65rem; border: 1px solid var(--border); border-radius: 8px; background: var(--bg); color: var(--text); width: 100%; box-sizing: border-box; }
+form.edit textarea.mono { font-family: var(--mono); font-size: 0.85rem; line-height: 1.45; }
+form.edit label.upload { font-weight: 500; font-size: 0.88rem; color: var(--muted); margin-top: 0.3rem; }
+form.edit .check { display: inline-flex; gap: 0.5rem; align-items: center; }
+form.edit .field.invalid { border-left: 4px solid var(--fail); padding-left: 0.8rem; }
+form.edit .field.invalid input, form.edit .field.invalid textarea, form.edit .field.invalid select { border-color: var(--fail); }
+.field-error { list-style: none; margin: 0; padding: 0; color: var(--fail); font-weight: 600; font-size: 0.88rem; overflow-wrap: anywhere; }
+.error-summary { border: 3px solid var(--fail); border-radius: 10px; background: var(--card); padding: 0.9rem 1.1rem; margin-bottom: 1.2rem; max-width: 860px; }
+.error-summary h2 { margin: 0 0 0.5rem; color: var(--fail); }
+.error-summary ul { margin: 0; padding-left: 1.2rem; }
+.error-summary a { color: var(--fail); text-decoration: underline; overflow-wrap: anywhere; }
+.notice.done { background: var(--pass-soft); }
+.range-bar { display: flex; flex-wrap: wrap; align-items: center; justify-content: space-between; gap: 0.8rem; margin: 0.2rem 0 0.8rem; }
+nav.ranges { display: inline-flex; gap: 0; border: 1px solid var(--border); border-radius: 8px; overflow: hidden; background: var(--card); }
+nav.ranges a { padding: 0.3rem 0.8rem; border-bottom: none; color: var(--text); }
+nav.ranges a + a { border-left: 1px solid var(--border); }
+nav.ranges a.current { background: var(--accent); color: #fff; }
+form.filter { display: inline-flex; align-items: center; gap: 0.5rem; margin: 0; }
+form.filter select { font: inherit; padding: 0.3rem 0.5rem; border: 1px solid var(--border); border-radius: 8px; background: var(--card); color: var(--text); }
+.range-tiles { margin-bottom: 1rem; }
+ul.legend { list-style: none; display: flex; flex-wrap: wrap; gap: 0.3rem 1.1rem; margin: 0.5rem 0 0; padding: 0; font-size: 0.85rem; color: var(--muted); }
+ul.legend .swatch { display: inline-block; width: 10px; height: 10px; border-radius: 2px; margin-right: 0.4rem; vertical-align: -1px; }
+.visually-hidden { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); white-space: nowrap; }
 @media (max-width: 900px) { .grid { grid-template-columns: 1fr; } }
 @media (max-width: 800px) { .tiles { grid-template-columns: repeat(2, minmax(0, 1fr)); } .alerts li { grid-template-columns: 1fr; gap: 0.2rem; } .hide-narrow { display: none; } }
 `;

@@ -2,6 +2,7 @@ import { formatDurationMs, html, kindOf, raw, type ResultEnvelope, type SafeHtml
 import { dashboardCss } from './dashboard-style.ts';
 import type { InstanceStatus } from './scheduler.ts';
 import type { AlertRecord, CheckpointRecord, MonitorRecord, RunRecord } from './store.ts';
+import { isBehind, newestVersion } from './dashboard-versions.ts';
 import { durationChart, durationTrend } from './trend.ts';
 
 // ---- formatting ----
@@ -100,23 +101,39 @@ function loadBar(instance: InstanceStatus): SafeHtml {
   return html`<span class="load" title="${instance.running} of ${instance.capacity} slots busy"><span class="bar"><span style="width:${percent}%"></span></span>${instance.running}/${instance.capacity}</span>`;
 }
 
-function instanceRows(instances: readonly InstanceStatus[], now: Date): SafeHtml {
+/** The newest agent and browser versions among all instances: an instance behind them is flagged. */
+export interface NewestVersions {
+  agent: string | undefined;
+  browser: string | undefined;
+}
+
+function versionCell(instance: InstanceStatus, newest: NewestVersions): SafeHtml {
+  const agentBehind = isBehind(instance.version, newest.agent);
+  const browserBehind = isBehind(instance.browserVersion, newest.browser);
+  return html`<td class="small">${instance.version}${agentBehind ? html` ${pill('warning', 'agent behind')}` : ''}${instance.privacyLock ? html` <span class="muted" title="privacy lock: never captures images">· locked</span>` : ''}${
+    instance.browserVersion === undefined
+      ? ''
+      : html`<div class="muted">${instance.browserVersion}${browserBehind ? html` <span class="pill warning" title="${`Newest browser seen on an instance: ${newest.browser ?? ''}. Update checkpoints at least every two weeks.`}">browser behind</span>` : ''}</div>`
+  }</td>`;
+}
+
+function instanceRows(instances: readonly InstanceStatus[], now: Date, newest: NewestVersions): SafeHtml {
   return html`${instances.map(
     (instance) => html`<tr>
 <td class="nowrap"><span class="dot ${instance.online ? 'on' : 'off'}"></span><span class="mono">${instance.id}</span>${instance.draining ? html` ${pill('draining')}` : ''}</td>
-<td class="small">${instance.version}${instance.privacyLock ? html` <span class="muted" title="privacy lock: never captures images">· locked</span>` : ''}</td>
+${versionCell(instance, newest)}
 <td>${instance.online ? loadBar(instance) : html`<span class="muted small">offline</span>`}</td>
 <td class="num small muted nowrap">${instance.online ? 'now' : when(instance.lastSeen, now)}</td>
 </tr>`,
   )}`;
 }
 
-function checkpointCard(checkpoint: CheckpointPanel, now: Date): SafeHtml {
+function checkpointCard(checkpoint: CheckpointPanel, now: Date, newest: NewestVersions): SafeHtml {
   const online = checkpoint.instances.filter((instance) => instance.online).length;
   const instances =
     checkpoint.instances.length === 0
       ? html`<div class="empty">No instance has connected yet. Start one with <span class="mono">checkpoint agent --control-plane URL --token TOKEN</span>.</div>`
-      : html`<table><thead><tr><th>Instance</th><th>Version</th><th>Load</th><th class="num">Seen</th></tr></thead><tbody>${instanceRows(checkpoint.instances, now)}</tbody></table>`;
+      : html`<table><thead><tr><th>Instance</th><th>Agent / browser</th><th>Load</th><th class="num">Seen</th></tr></thead><tbody>${instanceRows(checkpoint.instances, now, newest)}</tbody></table>`;
   return html`<section class="card" aria-label="Checkpoint ${checkpoint.name}">
 <div class="head"><span class="name">${checkpoint.name}</span><span class="small muted">${online} of ${checkpoint.instances.length} online ${pill(checkpoint.health)}</span></div>
 ${instances}
@@ -132,7 +149,7 @@ function monitorStatus(row: MonitorRow): SafeHtml {
 }
 
 function monitorTable(rows: readonly MonitorRow[], now: Date): SafeHtml {
-  if (rows.length === 0) return html`<div class="table-card"><div class="card empty" style="border:none">No monitors yet. Create one with <span class="mono">POST /api/v1/monitors</span>.</div></div>`;
+  if (rows.length === 0) return html`<div class="table-card"><div class="card empty" style="border:none">No monitors yet. <a href="/monitors/new">Create one</a>, or use <span class="mono">POST /api/v1/monitors</span>.</div></div>`;
   return html`<div class="table-card"><table>
 <thead><tr><th>Status</th><th>Monitor</th><th class="hide-narrow">Checkpoint</th><th class="hide-narrow">Interval</th><th>Last run</th><th class="num">Duration</th><th>Last 20 runs</th></tr></thead>
 <tbody>${rows.map((row) => {
@@ -164,7 +181,7 @@ function alertList(alerts: readonly AlertRecord[], monitorNames: ReadonlyMap<str
   })}</ul></div>`;
 }
 
-export function overviewPage(input: { now: Date; checkpoints: CheckpointPanel[]; monitors: MonitorRow[]; alerts: AlertRecord[]; alertsLast24h: number; notice?: string }): string {
+export function overviewPage(input: { now: Date; checkpoints: CheckpointPanel[]; monitors: MonitorRow[]; alerts: AlertRecord[]; alertsLast24h: number; notice?: string; done?: SafeHtml }): string {
   const { now } = input;
   const up = input.checkpoints.filter((checkpoint) => checkpoint.health === 'up').length;
   const down = input.checkpoints.filter((checkpoint) => checkpoint.health === 'down').length;
@@ -173,8 +190,10 @@ export function overviewPage(input: { now: Date; checkpoints: CheckpointPanel[];
   const enabled = input.monitors.filter((row) => row.monitor.enabled);
   const failing = enabled.filter((row) => row.monitor.health === 'failing').length;
   const names = new Map(input.monitors.map((row) => [row.monitor.id, row.monitor.name]));
+  const newest = { agent: newestVersion(instances.map((instance) => instance.version)), browser: newestVersion(instances.map((instance) => instance.browserVersion)) };
   const body = html`
 ${input.notice === undefined ? '' : html`<div class="notice">${input.notice}</div>`}
+${input.done ?? ''}
 <h1>Overview</h1>
 <div class="tiles">
 <div class="tile${down > 0 ? ' bad' : ''}"><div class="label">Checkpoints up</div><div class="value">${up} <small>of ${input.checkpoints.length}</small></div></div>
@@ -183,8 +202,8 @@ ${input.notice === undefined ? '' : html`<div class="notice">${input.notice}</di
 <div class="tile"><div class="label">Alerts, last 24 h</div><div class="value">${input.alertsLast24h}</div></div>
 </div>
 <h2>Checkpoints <span class="count">${input.checkpoints.length}</span></h2>
-${input.checkpoints.length === 0 ? html`<div class="table-card"><div class="card empty" style="border:none">No checkpoints yet. Create one with <span class="mono">POST /api/v1/checkpoints</span>.</div></div>` : html`<div class="grid">${input.checkpoints.map((checkpoint) => checkpointCard(checkpoint, now))}</div>`}
-<h2>Monitors <span class="count">${input.monitors.length}</span></h2>
+${input.checkpoints.length === 0 ? html`<div class="table-card"><div class="card empty" style="border:none">No checkpoints yet. Create one with <span class="mono">POST /api/v1/checkpoints</span>.</div></div>` : html`<div class="grid">${input.checkpoints.map((checkpoint) => checkpointCard(checkpoint, now, newest))}</div>`}
+<h2>Monitors <span class="count">${input.monitors.length}</span> <a class="button small" href="/monitors/new">New monitor</a></h2>
 ${monitorTable(input.monitors, now)}
 <h2>Recent alerts <span class="count"><a href="/alerts">all alerts</a></span></h2>
 ${alertList(input.alerts, names, now)}
@@ -211,12 +230,31 @@ function runTable(runs: readonly RunRecord[], now: Date): SafeHtml {
   )}</tbody></table></div>`;
 }
 
-export function monitorPage(input: { now: Date; monitor: MonitorRecord; runs: RunRecord[]; alerts: AlertRecord[] }): string {
+export function monitorPage(input: {
+  now: Date;
+  monitor: MonitorRecord;
+  /** Newest first: the table. */
+  runs: RunRecord[];
+  /** Newest first: the chart (default: `runs`). */
+  chartRuns?: RunRecord[];
+  /** Time range tabs, status filter and the range's availability and percentiles (dashboard-ranges.ts). */
+  ranges?: SafeHtml;
+  /** Per-step durations of the range's passing runs (step-trend.ts). */
+  stepChart?: SafeHtml;
+  alerts: AlertRecord[];
+  /** Edit, run now, enable/disable and delete (dashboard-forms-views.ts). */
+  actions?: SafeHtml;
+  /** What the last form did (after its redirect). */
+  notice?: SafeHtml;
+}): string {
   const { monitor, now } = input;
   const names = new Map([[monitor.id, monitor.name]]);
   const body = html`
 <div class="crumbs"><a href="/">Overview</a> / monitor</div>
+${input.notice ?? ''}
 <div class="title-row"><h1>${monitor.name}</h1>${monitor.enabled ? '' : pill('disabled')}${monitor.health === 'failing' ? pill('failed', 'alerting') : monitor.health === 'warning' ? pill('warning', 'warning alert open') : ''}</div>
+${input.actions ?? ''}
+${input.ranges ?? ''}
 <section class="card">
 <dl class="facts">
 <div><dt>Checkpoint</dt><dd>${monitor.checkpoint}</dd></div>
@@ -226,9 +264,10 @@ export function monitorPage(input: { now: Date; monitor: MonitorRecord; runs: Ru
 <div><dt>Id</dt><dd class="mono">${monitor.id}</dd></div>
 <div><dt>Updated</dt><dd>${formatTime(monitor.updatedAt)}</dd></div>
 </dl>
-<div class="chart-box">${durationChart(input.runs)}</div>
+<div class="chart-box">${durationChart(input.chartRuns ?? input.runs, 300)}</div>
 </section>
-<h2>Runs <span class="count">latest ${input.runs.length}</span></h2>
+${input.stepChart === undefined ? '' : html`<h2>Steps <span class="count">per passing run</span></h2><section class="card"><div class="chart-box">${input.stepChart}</div></section>`}
+<h2>Runs <span class="count">${input.ranges === undefined ? `latest ${input.runs.length}` : `latest ${input.runs.length} in the range`}</span></h2>
 ${runTable(input.runs, now)}
 <h2>Alerts <span class="count">${input.alerts.length}</span></h2>
 ${alertList(input.alerts, names, now)}
@@ -274,17 +313,21 @@ export function runPage(input: {
   /** Where the rendered report is (an iframe), when the report renderer is available. */
   reportHref: string | undefined;
   artifactHref: (path: string) => string | undefined;
+  notice?: SafeHtml;
 }): string {
   const { run, now, envelope } = input;
+  // Until its result arrives the page reloads itself (no script needed), so "Run now" shows the result live.
+  const waiting = envelope === undefined && (run.status === 'dispatched' || run.status === 'running');
   const title = `${input.monitorName ?? run.monitorId} · run ${run.runId.slice(0, 8)}`;
   const report =
     envelope === undefined
-      ? html`<div class="table-card"><div class="card empty" style="border:none">${run.status === 'dispatched' || run.status === 'running' ? 'The run is in progress; its result has not arrived yet.' : 'No result was received for this run.'}</div></div>`
+      ? html`<div class="table-card"><div class="card empty" style="border:none">${run.status === 'dispatched' || run.status === 'running' ? 'The run is in progress; its result has not arrived yet. This page reloads every 2 seconds until it does.' : 'No result was received for this run.'}</div></div>`
       : input.reportHref === undefined
         ? fallbackReport(envelope, input.artifactHref)
         : html`<iframe class="report" src="${input.reportHref}" title="Report of run ${run.runId}"></iframe>`;
   const body = html`
 <div class="crumbs"><a href="/">Overview</a> / <a href="${href('monitors', run.monitorId)}">${input.monitorName ?? run.monitorId}</a> / run</div>
+${input.notice ?? ''}
 <div class="title-row"><h1>${input.monitorName ?? run.monitorId}</h1>${pill(runOutcome(run))}${run.late ? pill('late') : ''}</div>
 <section class="card">
 <dl class="facts">
@@ -302,7 +345,7 @@ ${envelope?.artifactsDropped === undefined || envelope.artifactsDropped === 0 ? 
 <h2>Result</h2>
 ${report}
 `;
-  return page({ title, section: 'none', now, body });
+  return page({ title, section: 'none', now, body, ...(waiting ? { refreshSeconds: 2 } : {}) });
 }
 
 // ---- alerts, login, errors ----

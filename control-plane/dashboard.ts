@@ -6,8 +6,13 @@ import type { Session } from './sessions.ts';
 import { csrfField, loginPage, logoutPage } from './dashboard-session-views.ts';
 import { alertsPage, messagePage, monitorPage, overviewPage, runPage } from './dashboard-views.ts';
 import { ApiError, cookies, readBody, sendHtml } from './http.ts';
-import type { Log } from './log.ts';
+import type { Hub } from './hub.ts';
+import type { Log, LogLimiter } from './log.ts';
+import { monitorFormRoutes } from './dashboard-forms-routes.ts';
+import { doneNotice, monitorActions } from './dashboard-forms-views.ts';
+import { matchesStatus, monitorViewOf, rangeControls, rangeStart, rangeStats } from './dashboard-ranges.ts';
 import type { Scheduler } from './scheduler.ts';
+import { stepDurationChart } from './step-trend.ts';
 import type { Store } from './store.ts';
 
 /** Dashboard pages run no script at all and load nothing but their own images. */
@@ -27,12 +32,36 @@ function artifactLinks(envelope: ResultEnvelope): (path: string) => string | und
 /** The pre-sign-in cookie the login form's CSRF token is bound to. */
 const loginCookie = 'checkpoint_login';
 const maxFormBytes = 8192;
+/** The monitor form carries a whole script (URL-encoded, so up to three times its size). */
+const maxMonitorFormBytes = 4_000_000;
 
 /** Fields of an `application/x-www-form-urlencoded` body (the only kind the dashboard's forms send). */
-export async function readForm(req: IncomingMessage): Promise<URLSearchParams> {
+export async function readForm(req: IncomingMessage, maxBytes = maxFormBytes): Promise<URLSearchParams> {
   const type = (req.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase();
   if (type !== 'application/x-www-form-urlencoded') throw new ApiError(415, 'unsupported-media-type', 'expected a form (application/x-www-form-urlencoded)');
-  return new URLSearchParams((await readBody(req, maxFormBytes)).toString('utf8'));
+  return new URLSearchParams((await readBody(req, maxBytes)).toString('utf8'));
+}
+
+/**
+ * A form that may carry a file (`multipart/form-data`, parsed by the platform's own Fetch implementation), or a
+ * plain one. A file's content becomes the field's text (UTF-8); an empty file input is left out.
+ */
+export async function readFormWithFiles(req: IncomingMessage, maxBytes: number): Promise<URLSearchParams> {
+  const contentType = req.headers['content-type'] ?? '';
+  if (contentType.split(';')[0]?.trim().toLowerCase() !== 'multipart/form-data') return readForm(req, maxBytes);
+  const body = await readBody(req, maxBytes);
+  let data: FormData;
+  try {
+    data = await new Response(new Uint8Array(body), { headers: { 'Content-Type': contentType } }).formData();
+  } catch {
+    throw new ApiError(400, 'invalid-form', 'the form data could not be read (malformed multipart/form-data)');
+  }
+  const fields = new URLSearchParams();
+  for (const [name, value] of data) {
+    if (typeof value === 'string') fields.append(name, value);
+    else if (value.size > 0) fields.append(name, await value.text());
+  }
+  return fields;
 }
 
 /**
@@ -41,7 +70,7 @@ export async function readForm(req: IncomingMessage): Promise<URLSearchParams> {
  * and ended by `/logout` or expiry; without one, it answers loopback clients only (like the admin API). Every
  * form that POSTs carries a CSRF token bound to the session (`checkForm`).
  */
-export function createDashboard(deps: { store: Store; scheduler: Scheduler; auth: Auth; clock: Clock; log: Log; secureCookies: boolean; notice?: string }) {
+export function createDashboard(deps: { store: Store; hub: Hub; scheduler: Scheduler; auth: Auth; clock: Clock; log: Log; secureCookies: boolean; notice?: string; complaints?: LogLimiter }) {
   const { store, scheduler, auth, clock, log } = deps;
   const secure = deps.secureCookies ? '; Secure' : '';
   const sessions = auth.sessions;
@@ -74,7 +103,8 @@ export function createDashboard(deps: { store: Store; scheduler: Scheduler; auth
         return true;
       }
       if (!auth.tokenMatches(form.get('token') ?? '')) {
-        log(`dashboard: failed sign-in from ${req.socket.remoteAddress ?? 'unknown'}`);
+        // Bounded per address: a token-guessing flood must not flood the log too.
+        (deps.complaints?.log.bind(deps.complaints) ?? ((_source: string, line: string) => log(line)))(`sign-in:${req.socket.remoteAddress ?? 'unknown'}`, `dashboard: failed sign-in from ${req.socket.remoteAddress ?? 'unknown'}`);
         loginForm(res, now, true);
         return true;
       }
@@ -133,6 +163,14 @@ export function createDashboard(deps: { store: Store; scheduler: Scheduler; auth
     return session !== undefined && sessions.csrfValid(session, form.get(csrfField) ?? undefined);
   };
 
+  const forms = monitorFormRoutes({
+    ...deps,
+    pageCsp,
+    maxFormBytes: maxMonitorFormBytes,
+    readForm: readFormWithFiles,
+    checkForm: (req, form) => (auth.adminTokenRequired || auth.admin(req)) && checkForm(req, form),
+  });
+
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const url = new URL(req.url ?? '/', 'http://control-plane');
     const now = clock.wallNow();
@@ -145,9 +183,21 @@ export function createDashboard(deps: { store: Store; scheduler: Scheduler; auth
       sendHtml(res, error.status, messagePage(now, 'Not accepted', error.message), pageCsp);
       return;
     }
+    if (method === 'POST') {
+      // A cookie alone never changes anything: the form must carry its session's CSRF token (checkForm).
+      try {
+        const answered = await forms.post(req, res, url, now);
+        if (answered) return;
+      } catch (error) {
+        req.resume();
+        if (!(error instanceof ApiError)) throw error;
+        sendHtml(res, error.status, messagePage(now, 'Not accepted', error.message), pageCsp);
+        return;
+      }
+    }
     req.resume();
     if (method !== 'GET' && method !== 'HEAD') {
-      sendHtml(res, 405, messagePage(now, 'Not allowed', 'The dashboard only reads.'), pageCsp, { Allow: 'GET, HEAD' });
+      sendHtml(res, 405, messagePage(now, 'Not allowed', 'Not something this address does.'), pageCsp, { Allow: 'GET, HEAD' });
       return;
     }
 
@@ -157,9 +207,17 @@ export function createDashboard(deps: { store: Store; scheduler: Scheduler; auth
       return;
     }
 
-    formSession(req, res);
+    const session = formSession(req, res);
     try {
-      const segments = url.pathname.split('/').filter((part) => part !== '').map((part) => decodeURIComponent(part));
+      if (session !== undefined && forms.get(res, url, now, session)) return;
+      let segments: string[];
+      try {
+        segments = url.pathname.split('/').filter((part) => part !== '').map((part) => decodeURIComponent(part));
+      } catch {
+        // A malformed %-escape is a bad address, not a fault of the dashboard.
+        sendHtml(res, 400, messagePage(now, 'Bad address', 'That address is not well formed.'), pageCsp);
+        return;
+      }
       const [first, second, third] = segments;
       if (segments.length === 0) {
         const checkpoints = store.listCheckpoints().map((checkpoint) => ({ ...checkpoint, instances: scheduler.instanceStatus(checkpoint.name) }));
@@ -167,7 +225,8 @@ export function createDashboard(deps: { store: Store; scheduler: Scheduler; auth
         const alerts = store.listAlerts(200);
         const dayAgo = new Date(now.getTime() - 86_400_000).toISOString();
         const input = { now, checkpoints, monitors, alerts: alerts.slice(0, 6), alertsLast24h: alerts.filter((alert) => alert.createdAt >= dayAgo).length };
-        sendHtml(res, 200, overviewPage(deps.notice === undefined ? input : { ...input, notice: deps.notice }), pageCsp);
+        const withDone = { ...input, done: doneNotice(url) };
+        sendHtml(res, 200, overviewPage(deps.notice === undefined ? withDone : { ...withDone, notice: deps.notice }), pageCsp);
         return;
       }
       if (first === 'alerts' && segments.length === 1) {
@@ -178,7 +237,29 @@ export function createDashboard(deps: { store: Store; scheduler: Scheduler; auth
       if (first === 'monitors' && second !== undefined && segments.length === 2) {
         const monitor = store.getMonitor(second);
         if (monitor !== undefined) {
-          sendHtml(res, 200, monitorPage({ now, monitor, runs: store.listRuns(monitor.id, 50), alerts: store.listAlerts(50, { monitorId: monitor.id }) }), pageCsp);
+          const view = monitorViewOf(url);
+          const inRange = store.runsSince(monitor.id, rangeStart(view, now).toISOString());
+          const shown = inRange.filter((run) => matchesStatus(run, view.status)).reverse();
+          const page = {
+            now,
+            monitor,
+            runs: shown.slice(0, 50),
+            chartRuns: shown.slice(0, 300),
+            ranges: rangeControls({ monitorId: monitor.id, view, stats: rangeStats(inRange) }),
+            stepChart: stepDurationChart(
+              inRange
+                .filter((run) => run.status === 'passed' || run.status === 'warning')
+                .slice(-30)
+                .map((run) => ({
+                  runId: run.runId,
+                  dispatchedAt: run.dispatchedAt,
+                  steps: (store.getResult(run.runId)?.envelope.result.steps ?? []).filter((step) => step.status !== 'skipped').map((step) => ({ name: step.name, durationMs: step.durationMs })),
+                })),
+            ),
+            alerts: store.listAlerts(50, { monitorId: monitor.id }),
+            notice: doneNotice(url),
+          };
+          sendHtml(res, 200, monitorPage(session === undefined ? page : { ...page, actions: monitorActions(monitor, session.csrfToken) }), pageCsp);
           return;
         }
       }
@@ -206,6 +287,7 @@ export function createDashboard(deps: { store: Store; scheduler: Scheduler; auth
               duplicates: stored?.duplicates ?? 0,
               reportHref: stored !== undefined ? `/runs/${encodeURIComponent(run.runId)}/report` : undefined,
               artifactHref: stored === undefined ? () => undefined : artifactLinks(stored.envelope),
+              notice: doneNotice(url),
             }),
             pageCsp,
           );

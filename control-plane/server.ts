@@ -208,7 +208,7 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
     ...(options.metricsToken === undefined || options.metricsToken === '' ? {} : { metricsToken: options.metricsToken }),
     ...(options.env === undefined ? {} : { env: options.env }),
   });
-  const dashboard = createDashboard({ store, scheduler: scheduler, auth, clock, log, secureCookies: tls !== undefined || publicOrigin?.startsWith('https:') === true });
+  const dashboard = createDashboard({ store, hub, scheduler: scheduler, auth, clock, log, complaints, secureCookies: tls !== undefined || publicOrigin?.startsWith('https:') === true });
 
   /** Who a request counts against for rate limiting: its bearer token when it has one, else its address. */
   const clientKey = (req: IncomingMessage): string => {

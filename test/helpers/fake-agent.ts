@@ -103,7 +103,7 @@ export class FakeAgent {
     socket.on('error', () => undefined);
   }
 
-  static async connect(input: { baseUrl: string; token: string; instanceId: string; capacity?: number; checkCapacity?: number; version?: string; autoAnswer?: (run: RunCommand) => Answer | undefined }): Promise<FakeAgent> {
+  static async connect(input: { baseUrl: string; token: string; instanceId: string; capacity?: number; checkCapacity?: number; version?: string; browserVersion?: string; autoAnswer?: (run: RunCommand) => Answer | undefined }): Promise<FakeAgent> {
     const socket = new WebSocket(`${input.baseUrl.replace(/^http/, 'ws')}${agentPaths.websocket}`, {
       headers: { Authorization: `Bearer ${input.token}`, 'X-Checkpoint-Instance': input.instanceId },
     });
@@ -119,7 +119,7 @@ export class FakeAgent {
       protocolVersion,
       instanceId: input.instanceId,
       version: input.version ?? '0.1.0-test',
-      browserVersion: 'Chromium 140.0 (fake)',
+      browserVersion: input.browserVersion ?? 'Chromium 140.0 (fake)',
       capacity: agent.capacity,
       ...(input.checkCapacity === undefined ? {} : { checkCapacity: input.checkCapacity }),
       privacyLock: false,
