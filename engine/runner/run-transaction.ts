@@ -24,6 +24,7 @@ import type { Artifact, RunResult, StepResult } from '../schema/result.ts';
 import type { Script } from '../schema/script.ts';
 import { contextOptionsFrom } from '../browser/context-options.ts';
 import { EgressGuard } from '../browser/egress-guard.ts';
+import { networkOf } from '../browser/launch.ts';
 import { defaultEgressPolicy, type EgressPolicy } from '../core/egress-policy.ts';
 import { prepareRun } from './prepare-run.ts';
 import { RunSession } from './session.ts';
@@ -234,7 +235,7 @@ export async function runTransaction(options: RunTransactionOptions): Promise<Ru
     else crashSignal.addEventListener('abort', () => run.abort(crashSignal.reason as Error), { once: true });
     httpErrors = new HttpErrorWatcher(context, settings?.allowHttpStatuses);
     // Before the script's own routes: those run first (Playwright calls the last one added first) and may only block more.
-    if (options.egress !== 'off') egress = await EgressGuard.install(context, { policy: options.egress ?? defaultEgressPolicy });
+    if (options.egress !== 'off') egress = await EgressGuard.install(context, { policy: options.egress ?? defaultEgressPolicy, network: networkOf(lease.browser) });
     for (const pattern of settings?.blockedUrls ?? []) {
       await context.route(pattern, (route) => route.abort('blockedbyclient'));
     }
