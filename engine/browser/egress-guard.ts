@@ -274,14 +274,12 @@ export class EgressGuard {
     if (this.#disposed || page.isClosed()) return;
     const session = await this.#context.newCDPSession(page);
     this.#sessions.push(session);
-    // Asked only when a redirect is refused: no round trip on the way of every run.
-    let mainFrameId: Promise<string | undefined> | undefined;
-    const mainFrame = () =>
-      (mainFrameId ??= session.send('Page.getFrameTree').then(
-        (tree) => tree.frameTree.frame.id,
-        () => undefined,
-      ));
-    session.on('Fetch.requestPaused', (event) => void this.#onDocumentResponse(session, event, mainFrame));
+    // Asked alongside, not awaited: no round trip added to installing (the tab's main frame id never changes).
+    const mainFrameId = session.send('Page.getFrameTree').then(
+      (tree) => tree.frameTree.frame.id,
+      () => undefined,
+    );
+    session.on('Fetch.requestPaused', (event) => void this.#onDocumentResponse(session, event, () => mainFrameId));
     await session.send('Fetch.enable', { patterns: [{ urlPattern: '*', resourceType: 'Document', requestStage: 'Response' }] });
   }
 
