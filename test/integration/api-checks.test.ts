@@ -266,7 +266,7 @@ describe('API and HTTP checks', () => {
       ],
     };
     // The default lookup (vetted, loopback allowed) connects to the literal address of each hop.
-    const { result } = await runCheck({ script: script as unknown as CheckScript, secret: (name) => secrets[name] });
+    const { result } = await runCheck({ script, secret: (name) => secrets[name] });
     const step = only(result);
     assert.equal(step.status, 'passed', JSON.stringify(step.error));
     assert.equal(step.check?.http?.redirects, 2);
