@@ -100,6 +100,7 @@ export class EgressGuard {
   readonly #verdicts = new Map<string, VerdictEntry>();
   readonly #blocked: EgressBlock[] = [];
   readonly #sessions: CDPSession[] = [];
+  readonly #redirectHopsVetted = new WeakSet<Request>();
   #onError: Listener | undefined;
   #pending: EngineError | undefined;
   #disposed = false;
@@ -118,6 +119,7 @@ export class EgressGuard {
   static async install(context: BrowserContext, options: EgressGuardOptions): Promise<EgressGuard> {
     const guard = new EgressGuard(context, options);
     context.on('response', guard.#onResponse);
+    context.on('requestfailed', guard.#onRequestFailed);
     context.on('page', guard.#onPage);
     // Independent browser round trips: at once (installing is on the transaction's critical path).
     await Promise.all([
@@ -162,6 +164,7 @@ export class EgressGuard {
     if (this.#disposed) return;
     this.#disposed = true;
     this.#context.off('response', this.#onResponse);
+    this.#context.off('requestfailed', this.#onRequestFailed);
     this.#context.off('page', this.#onPage);
     const slot = webSocketGuards.get(this.#context);
     if (slot?.current === this) slot.current = undefined;
@@ -311,14 +314,35 @@ export class EgressGuard {
     await session.send('Fetch.continueRequest', { requestId: event.requestId }).catch(() => undefined);
   }
 
+  /**
+   * A redirect hop of a subresource, which Playwright lets past routes: it went out unvetted, so it is vetted
+   * now (a name's verdict usually cached) without holding the browser up, and a denied one fails the step.
+   */
+  #vetRedirectHop(request: Request): void {
+    if (this.#disposed || this.#redirectHopsVetted.has(request)) return;
+    this.#redirectHopsVetted.add(request);
+    const url = request.url();
+    void this.#verdict(url, 'subresource').then((verdict) => {
+      if (verdict.allowed || 'unresolved' in verdict || this.#disposed) return;
+      this.#record({ url, rule: `${verdict.rule} (reached by a redirect)`, navigation: true, afterConnect: true });
+    });
+  }
+
+  // Answers the browser refused to hand to the page (opaque response blocking of an image that got JSON) end
+  // here, not in `response`: the request went out all the same.
+  readonly #onRequestFailed = (request: Request): void => {
+    if (request.redirectedFrom() !== null) this.#vetRedirectHop(request);
+  };
+
   readonly #onResponse = (response: Response): void => {
     if (this.#disposed) return;
+    const request = response.request();
     const url = response.url();
     const first = this.#policy.checkUrl(url, 'subresource');
-    // Every request was vetted before sending except redirect hops of subresources, which Playwright lets past
-    // routes: a response from a denied URL is one of those, and it went out.
-    if (!first.allowed) {
-      this.#record({ url, rule: `${first.rule} (reached by a redirect)`, navigation: true, afterConnect: true });
+    // Every request was vetted before sending except redirect hops of subresources: a response from a denied URL
+    // is one of those, and it went out.
+    if (!first.allowed || (request.redirectedFrom() !== null && this.#throughProxy(url))) {
+      this.#vetRedirectHop(request);
       return;
     }
     // Literal addresses and hosts decided by name were vetted before sending; only resolved names can differ.

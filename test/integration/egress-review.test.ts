@@ -61,9 +61,10 @@ describe('egress guard review: redirects, frames, unresolved names, proxies (loo
   before(async () => {
     denied = createServer((request, response) => {
       deniedSeen.push(request.url ?? '');
-      // CORS allowed: a fetch's response is then complete in every way, the guard alone may object to it.
-      response.writeHead(200, { 'content-type': request.url === '/img' ? 'image/gif' : 'text/html', 'access-control-allow-origin': '*' });
-      response.end(request.url === '/img' ? Buffer.from('R0lGODlhAQABAAAAACw=', 'base64') : '<title>denied</title>');
+      // JSON, as a metadata service answers: an image gets no response event for it (opaque response blocking
+      // fails the request), a fetch (CORS allowed) gets a complete response. Both must be caught.
+      response.writeHead(200, { 'content-type': 'application/json', 'access-control-allow-origin': '*' });
+      response.end('{"AccessKeyId":"fake"}');
     });
     deniedPort = await listen(denied, '127.0.0.2');
     const deniedUrl = (path: string) => `http://127.0.0.2:${deniedPort}${path}`;
@@ -80,6 +81,9 @@ describe('egress guard review: redirects, frames, unresolved names, proxies (loo
           return;
         case '/fetch':
           response.end(`<title>fetch</title><script>fetch('${redirect('/x')}').finally(() => document.body.append('fetched'));</script>`);
+          return;
+        case '/img-by-name':
+          response.end(`<title>img</title><img src="/redir?to=${encodeURIComponent(`http://meta.test:${sitePort}/plain`)}">`);
           return;
         case '/frame':
           response.end(`<title>frame</title><iframe src="${redirect('/frame')}"></iframe><p>with a frame</p>`);
@@ -197,9 +201,14 @@ describe('egress guard review: redirects, frames, unresolved names, proxies (loo
       // Through the proxy Node need not resolve the name: the proxy does.
       const unresolved = await runScript(proxiedBrowser, open(`http://app.test:${sitePort}/plain`), { egress: policy, egressResolve: table({}) });
       assert.equal(unresolved.status, 'passed', JSON.stringify(unresolved.steps[0]?.error));
-      // The policy still applies to what a URL names.
+      // The policy still applies to what a URL names, and to the addresses of a name a subresource was redirected to.
       const named = await runScript(proxiedBrowser, open(`http://127.0.0.2:${deniedPort}/named`), { egress: denyOther });
       assertPolicyBlocked(named, /127\.0\.0\.2 is in the denied range/);
+      const redirected = await runScript(proxiedBrowser, open(`http://app.test:${sitePort}/img-by-name`, 1500), {
+        egress: new EgressPolicy({ denyCidrs: ['127.0.0.2/32', '127.0.0.3/32'] }),
+        egressResolve: table({ 'app.test': '127.0.0.1', 'meta.test': '127.0.0.2' }),
+      });
+      assertPolicyBlocked(redirected, new RegExp(`http://meta\\.test:${sitePort}/plain .*127\\.0\\.0\\.2 \\(meta\\.test\\) is in the denied range 127\\.0\\.0\\.2/32 \\(reached by a redirect\\)`));
     } finally {
       await proxiedBrowser.close();
       await close(proxy);
