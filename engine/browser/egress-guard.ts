@@ -341,13 +341,10 @@ export class EgressGuard {
     const first = this.#policy.checkUrl(url, 'subresource');
     // Every request was vetted before sending except redirect hops of subresources: a response from a denied URL
     // is one of those, and it went out.
-    if (!first.allowed || (request.redirectedFrom() !== null && this.#throughProxy(url))) {
-      this.#vetRedirectHop(request);
-      return;
-    }
+    if (!first.allowed || request.redirectedFrom() !== null) this.#vetRedirectHop(request);
     // Literal addresses and hosts decided by name were vetted before sending; only resolved names can differ.
     // Through the proxy the address is the proxy's: the proxy is where addresses are enforced.
-    if (!first.needsResolution || first.host === undefined || this.#throughProxy(url)) return;
+    if (!first.allowed || !first.needsResolution || first.host === undefined || this.#throughProxy(url)) return;
     const host = first.host;
     void response.serverAddr().then(
       (server) => {
