@@ -3,16 +3,22 @@ import type { BrowserContext, CDPSession, Page, Request, Response, Route, WebSoc
 import { systemClock, type Clock } from '../core/clock.ts';
 import { EngineError } from '../core/errors.ts';
 import { egressAbortCode, type EgressPolicy, type EgressVerdict, type RequestKind } from '../core/egress-policy.ts';
+import type { BrowserNetwork } from './launch.ts';
+import { bypassesProxy } from './proxy-bypass.ts';
 
 /** One request the policy stopped (or, for `afterConnect`, a response that came from a denied address). */
 export interface EgressBlock {
   readonly url: string;
   readonly rule: string;
-  /** A page's own document (any tab, popups included): the step fails. Frames and subresources are only recorded. */
+  /**
+   * A page's own document (any tab, popups included): the step fails. Frames and subresources refused before
+   * they were sent are only recorded (a run warning).
+   */
   readonly navigation: boolean;
   /**
-   * The browser's own DNS answer differed from the one vetted (DNS rebinding, split horizon): the request was
-   * sent to a denied address, and only its response could be refused. The step fails.
+   * The request was sent although the policy denies it, and only its response could be refused: the browser's
+   * own DNS answer differed from the one vetted (DNS rebinding, split horizon), or a subresource followed a
+   * redirect to a denied address (Playwright lets redirect hops past routes). The step fails.
    */
   readonly afterConnect: boolean;
 }
@@ -26,12 +32,24 @@ export interface EgressGuardOptions {
   readonly resolve?: EgressResolve;
   /** How long a verdict on a host name is reused. Default 30 s: short, so a changed DNS answer is seen soon. */
   readonly verdictTtlMs?: number;
+  /** How long a name Node could not resolve stays unresolved here. Default 3 s: a DNS hiccup must not last. */
+  readonly unresolvedTtlMs?: number;
+  /**
+   * The browser's proxy and bypass list (launch or pool `network`). Responses that came through the proxy
+   * carry the proxy's address, so only those of bypassed hosts have their address checked.
+   */
+  readonly network?: BrowserNetwork | undefined;
   readonly clock?: Clock;
 }
 
 const systemResolve: EgressResolve = (host) => dnsLookup(host, { all: true, verbatim: true });
 
 type Listener = (error: EngineError) => void;
+
+/** A name Node could not resolve: not a policy verdict (the name is failed as a DNS error, or left to the proxy). */
+const unresolved = { allowed: false, rule: 'the name does not resolve', unresolved: true } as const;
+type HostVerdict = EgressVerdict | typeof unresolved;
+type VerdictEntry = { verdict: Promise<HostVerdict>; expiresMs: number; settled?: HostVerdict };
 
 /** The guard currently lending its policy to a context's one WebSocket route (see `#routeWebSockets`). */
 const webSocketGuards = new WeakMap<BrowserContext, { current: EgressGuard | undefined }>();
@@ -63,7 +81,10 @@ function frameIsMain(request: Request): boolean {
  * resolves again itself, so a name whose answer changes in between (DNS rebinding) could still reach a denied
  * address. That gap is narrowed, not closed: the remote address of every response to a name is checked too
  * (`Response.serverAddr`), and a denied one fails the step. Requests are not proxied: the browser's own DNS,
- * connect and TLS timings stay what the product reports.
+ * connect and TLS timings stay what the product reports. With a browser proxy, the response address is the
+ * proxy's, so it is checked only for hosts in the bypass list: the proxy is where addresses are enforced.
+ * A name Node cannot resolve is failed as a DNS error (net::ERR_NAME_NOT_RESOLVED), never let through to the
+ * browser's own resolver; through a proxy it is left to the proxy, which resolves names itself.
  *
  * Main-frame navigations that are refused fail the running step with POLICY_BLOCKED (like HttpErrorWatcher);
  * refused subresources are listed in `blocked` and fail with the egress failure text in the waterfall and HAR.
@@ -74,9 +95,12 @@ export class EgressGuard {
   readonly #resolve: EgressResolve;
   readonly #ttlMs: number;
   readonly #clock: Clock;
-  readonly #verdicts = new Map<string, { verdict: Promise<EgressVerdict>; expiresMs: number; settled?: EgressVerdict }>();
+  readonly #unresolvedTtlMs: number;
+  readonly #network: BrowserNetwork | undefined;
+  readonly #verdicts = new Map<string, VerdictEntry>();
   readonly #blocked: EgressBlock[] = [];
   readonly #sessions: CDPSession[] = [];
+  readonly #redirectHopsVetted = new WeakSet<Request>();
   #onError: Listener | undefined;
   #pending: EngineError | undefined;
   #disposed = false;
@@ -86,6 +110,8 @@ export class EgressGuard {
     this.#policy = options.policy;
     this.#resolve = options.resolve ?? systemResolve;
     this.#ttlMs = options.verdictTtlMs ?? 30_000;
+    this.#unresolvedTtlMs = options.unresolvedTtlMs ?? 3_000;
+    this.#network = options.network;
     this.#clock = options.clock ?? systemClock;
   }
 
@@ -93,6 +119,7 @@ export class EgressGuard {
   static async install(context: BrowserContext, options: EgressGuardOptions): Promise<EgressGuard> {
     const guard = new EgressGuard(context, options);
     context.on('response', guard.#onResponse);
+    context.on('requestfailed', guard.#onRequestFailed);
     context.on('page', guard.#onPage);
     // Independent browser round trips: at once (installing is on the transaction's critical path).
     await Promise.all([
@@ -137,6 +164,7 @@ export class EgressGuard {
     if (this.#disposed) return;
     this.#disposed = true;
     this.#context.off('response', this.#onResponse);
+    this.#context.off('requestfailed', this.#onRequestFailed);
     this.#context.off('page', this.#onPage);
     const slot = webSocketGuards.get(this.#context);
     if (slot?.current === this) slot.current = undefined;
@@ -156,37 +184,58 @@ export class EgressGuard {
     else this.#onError(error);
   }
 
-  /** Verdict on a URL, resolving its host (cached per host for the TTL) when the policy needs its addresses. */
-  async #verdict(url: string, kind: RequestKind): Promise<EgressVerdict> {
-    const first = this.#policy.checkUrl(url, kind);
-    if (!first.allowed || !first.needsResolution || first.host === undefined) return first;
-    return this.#hostVerdict(first.host);
+  /** Whether the browser sends a request for `url` through its proxy (not bypassed). */
+  #throughProxy(url: string): boolean {
+    const proxy = this.#network?.proxy;
+    if (proxy === undefined) return false;
+    try {
+      return !bypassesProxy(new URL(url), this.#network?.proxyBypass);
+    } catch {
+      return false;
+    }
   }
 
-  #hostVerdict(host: string): Promise<EgressVerdict> {
+  /**
+   * Verdict on a URL, resolving its host (cached per host for the TTL) when the policy needs its addresses.
+   * `unresolved` when Node cannot resolve the name and the request would not go through the proxy.
+   */
+  async #verdict(url: string, kind: RequestKind): Promise<HostVerdict> {
+    const first = this.#policy.checkUrl(url, kind);
+    if (!first.allowed || !first.needsResolution || first.host === undefined) return first;
+    const verdict = await this.#hostVerdict(first.host);
+    // The proxy resolves the names it is asked for (Node here often cannot, on a network behind one).
+    if ('unresolved' in verdict && this.#throughProxy(url)) return { allowed: true };
+    return verdict;
+  }
+
+  #hostVerdict(host: string): Promise<HostVerdict> {
     const now = this.#clock.nowMs();
     const cached = this.#verdicts.get(host);
     if (cached !== undefined && cached.expiresMs > now) return cached.verdict;
     const verdict = this.#resolve(host).then(
-      (answers) => {
+      (answers): HostVerdict => {
+        if (answers.length === 0) return unresolved;
         for (const { address } of answers) {
           const check = this.#policy.checkAddress(address, host);
           if (!check.allowed) return check;
         }
-        return { allowed: true } as const;
+        return { allowed: true };
       },
-      // A name Node cannot resolve goes on to the browser, which fails it with its own DNS error (or, if its
-      // resolver knows the name, the response address check below still applies).
-      () => ({ allowed: true }) as const,
+      // Failing closed: letting the name through would let the browser's own resolver decide, unvetted.
+      (): HostVerdict => unresolved,
     );
-    const entry: { verdict: Promise<EgressVerdict>; expiresMs: number; settled?: EgressVerdict } = { verdict, expiresMs: now + this.#ttlMs };
+    const entry: VerdictEntry = { verdict, expiresMs: now + this.#ttlMs };
     this.#verdicts.set(host, entry);
-    void verdict.then((settled) => (entry.settled = settled));
+    void verdict.then((settled) => {
+      entry.settled = settled;
+      // Soon asked again: a name that failed to resolve may resolve a moment later.
+      if ('unresolved' in settled) entry.expiresMs = Math.min(entry.expiresMs, this.#clock.nowMs() + this.#unresolvedTtlMs);
+    });
     return verdict;
   }
 
   /** A verdict on a host known without waiting (cached and settled), if any. */
-  #settledVerdict(host: string): EgressVerdict | undefined {
+  #settledVerdict(host: string): HostVerdict | undefined {
     const cached = this.#verdicts.get(host);
     return cached !== undefined && cached.expiresMs > this.#clock.nowMs() ? cached.settled : undefined;
   }
@@ -203,6 +252,11 @@ export class EgressGuard {
       await route.fallback();
       return;
     }
+    if ('unresolved' in verdict) {
+      // A DNS failure, as the browser would report it (NAVIGATION_FAILED, blame site): not a policy block.
+      await route.abort('namenotresolved').catch(() => undefined);
+      return;
+    }
     this.#record({ url, rule: verdict.rule, navigation: navigation && frameIsMain(request), afterConnect: false });
     await route.abort(egressAbortCode).catch(() => undefined);
   };
@@ -214,18 +268,29 @@ export class EgressGuard {
   /**
    * Playwright continues every redirect hop itself, past `context.route`. So each tab's document responses are
    * paused here (CDP Fetch at the response stage: one round trip per document, none per subresource) and a
-   * redirect whose Location the policy denies is failed before the browser follows it. Subresource redirects
-   * are not paused: their answers are not readable across origins, and the response address check still applies.
+   * redirect whose Location the policy denies is failed before the browser follows it: for the tab's own
+   * document the step fails, for a frame inside it the block is recorded (a run warning), as for a frame's
+   * first request. Subresource redirects are not paused (one round trip per subresource would cost every
+   * run): the browser follows them, and a response from a denied URL or address then fails the step.
    */
   async #watchRedirects(page: Page): Promise<void> {
     if (this.#disposed || page.isClosed()) return;
     const session = await this.#context.newCDPSession(page);
     this.#sessions.push(session);
-    session.on('Fetch.requestPaused', (event) => void this.#onDocumentResponse(session, event));
+    // Asked alongside, not awaited: no round trip added to installing (the tab's main frame id never changes).
+    const mainFrameId = session.send('Page.getFrameTree').then(
+      (tree) => tree.frameTree.frame.id,
+      () => undefined,
+    );
+    session.on('Fetch.requestPaused', (event) => void this.#onDocumentResponse(session, event, () => mainFrameId));
     await session.send('Fetch.enable', { patterns: [{ urlPattern: '*', resourceType: 'Document', requestStage: 'Response' }] });
   }
 
-  async #onDocumentResponse(session: CDPSession, event: { requestId: string; request: { url: string }; responseStatusCode?: number; responseHeaders?: { name: string; value: string }[] }): Promise<void> {
+  async #onDocumentResponse(
+    session: CDPSession,
+    event: { requestId: string; frameId: string; request: { url: string }; responseStatusCode?: number; responseHeaders?: { name: string; value: string }[] },
+    mainFrame: () => Promise<string | undefined>,
+  ): Promise<void> {
     const status = this.#disposed ? 0 : (event.responseStatusCode ?? 0);
     const location = status >= 300 && status < 400 ? event.responseHeaders?.find((header) => header.name.toLowerCase() === 'location')?.value : undefined;
     let target: string | undefined;
@@ -236,18 +301,50 @@ export class EgressGuard {
     }
     const verdict = target === undefined ? undefined : await this.#verdict(target, 'navigation');
     if (target !== undefined && verdict !== undefined && !verdict.allowed) {
-      this.#record({ url: target, rule: `${verdict.rule} (redirected from ${event.request.url})`, navigation: true, afterConnect: false });
+      if ('unresolved' in verdict) {
+        await session.send('Fetch.failRequest', { requestId: event.requestId, errorReason: 'NameNotResolved' }).catch(() => undefined);
+        return;
+      }
+      // Unknown main frame (the tab closing): counted as the tab's own document, the stricter choice.
+      const main = await mainFrame();
+      this.#record({ url: target, rule: `${verdict.rule} (redirected from ${event.request.url})`, navigation: main === undefined || main === event.frameId, afterConnect: false });
       await session.send('Fetch.failRequest', { requestId: event.requestId, errorReason: 'AccessDenied' }).catch(() => undefined);
       return;
     }
     await session.send('Fetch.continueRequest', { requestId: event.requestId }).catch(() => undefined);
   }
 
+  /**
+   * A redirect hop of a subresource, which Playwright lets past routes: it went out unvetted, so it is vetted
+   * now (a name's verdict usually cached) without holding the browser up, and a denied one fails the step.
+   */
+  #vetRedirectHop(request: Request): void {
+    if (this.#disposed || this.#redirectHopsVetted.has(request)) return;
+    this.#redirectHopsVetted.add(request);
+    const url = request.url();
+    void this.#verdict(url, 'subresource').then((verdict) => {
+      if (verdict.allowed || 'unresolved' in verdict || this.#disposed) return;
+      this.#record({ url, rule: `${verdict.rule} (reached by a redirect)`, navigation: true, afterConnect: true });
+    });
+  }
+
+  // Answers the browser refused to hand to the page (opaque response blocking of an image that got JSON) end
+  // here, not in `response`: the request went out all the same.
+  readonly #onRequestFailed = (request: Request): void => {
+    if (request.redirectedFrom() !== null) this.#vetRedirectHop(request);
+  };
+
   readonly #onResponse = (response: Response): void => {
+    if (this.#disposed) return;
+    const request = response.request();
     const url = response.url();
     const first = this.#policy.checkUrl(url, 'subresource');
+    // Every request was vetted before sending except redirect hops of subresources: a response from a denied URL
+    // is one of those, and it went out.
+    if (!first.allowed || request.redirectedFrom() !== null) this.#vetRedirectHop(request);
     // Literal addresses and hosts decided by name were vetted before sending; only resolved names can differ.
-    if (!first.allowed || !first.needsResolution || first.host === undefined) return;
+    // Through the proxy the address is the proxy's: the proxy is where addresses are enforced.
+    if (!first.allowed || !first.needsResolution || first.host === undefined || this.#throughProxy(url)) return;
     const host = first.host;
     void response.serverAddr().then(
       (server) => {
@@ -290,6 +387,11 @@ export class EgressGuard {
       if (verdict.allowed) {
         // Only the first socket to a name not vetted yet takes this path (through Playwright); the rest connect natively.
         ws.connectToServer();
+        return;
+      }
+      if ('unresolved' in verdict) {
+        // A connection that failed, as with the browser's own DNS error: not a policy block.
+        await ws.close({ code: 1011, reason: 'name not resolved' });
         return;
       }
       if (guard !== undefined) guard.#record({ url, rule: verdict.rule, navigation: false, afterConnect: false });

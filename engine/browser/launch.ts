@@ -25,6 +25,19 @@ export interface BrowserNetwork {
   homeDir?: string | undefined;
 }
 
+/** The network each browser was launched with (Playwright does not tell): the egress guard needs its proxy. */
+const launchedNetworks = new WeakMap<Browser, BrowserNetwork>();
+
+/** Note the network `browser` was launched with (launchBrowser and the pool do). */
+export function rememberNetwork(browser: Browser, network: BrowserNetwork | undefined): void {
+  if (network !== undefined) launchedNetworks.set(browser, network);
+}
+
+/** The network `browser` was launched with, when it was launched here with one. */
+export function networkOf(browser: Browser): BrowserNetwork | undefined {
+  return launchedNetworks.get(browser);
+}
+
 /**
  * Playwright launch options for `network`. One list says what skips the proxy, nothing implicit: Chromium's
  * `<-loopback>` rule cancels its built-in bypass of localhost and 127.0.0.0/8 (which Playwright keeps
@@ -107,6 +120,7 @@ export async function launchBrowser(options: LaunchOptions = {}): Promise<Browse
       handleSIGTERM: false,
       handleSIGHUP: false,
     });
+    rememberNetwork(browser, options.network);
     if (options.remoteDebugging === true) await registerDevtoolsEndpoint(browser, marker);
     return browser;
   } catch (error) {

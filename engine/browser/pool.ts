@@ -8,7 +8,7 @@ import { EngineError } from '../core/errors.ts';
 import { findBrowserProcess, isProcessAlive, killProcessTree, processTreeRssBytes } from './browser-process.ts';
 import { defaultContextOptions } from './context-options.ts';
 import { registerDevtoolsEndpoint, remoteDebuggingArgs } from './devtools-endpoint.ts';
-import { browserEnv, chooseExecutable, chromiumArgs, networkLaunchOptions, type BrowserNetwork } from './launch.ts';
+import { browserEnv, chooseExecutable, chromiumArgs, networkLaunchOptions, rememberNetwork, type BrowserNetwork } from './launch.ts';
 import { discoverBrowsers } from './discover.ts';
 import { watchForCrashes, withCallDeadline, type Lease, type LeaseProvider } from './lease.ts';
 import { ReusableContext } from './reusable-context.ts';
@@ -213,6 +213,7 @@ export class BrowserPool implements LeaseProvider {
         await rm(tempDir, { recursive: true, force: true });
         throw new EngineError('BROWSER_LAUNCH_FAILED', `could not start ${this.#options.executablePath}: ${error instanceof Error ? (error.message.split('\n')[0] ?? '') : String(error)}`, 'engine', { cause: error });
       }
+      rememberNetwork(browser, this.#options.network);
       const found = findBrowserProcess(marker);
       if (this.#options.remoteDebugging) await registerDevtoolsEndpoint(browser, marker);
       const pooled = new PooledBrowser(id, browser, this.#clock.nowMs(), found, [tempDir, ...(found?.userDataDir === undefined ? [] : [found.userDataDir])]);

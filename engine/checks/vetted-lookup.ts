@@ -1,4 +1,5 @@
 import { lookup as dnsLookup } from 'node:dns/promises';
+import { isIP } from 'node:net';
 import { systemClock, type Clock } from '../core/clock.ts';
 import { EngineError } from '../core/errors.ts';
 import { defaultEgressPolicy, type EgressPolicy } from '../core/egress-policy.ts';
@@ -29,8 +30,9 @@ export function vettedLookup(policy: EgressPolicy = defaultEgressPolicy, options
     const byHost = policy.checkHost(rawHost);
     if (!byHost.allowed) throw new EngineError('POLICY_BLOCKED', `egress policy: ${byHost.rule}`, 'script');
     const host = byHost.host;
-    const literal = /^[0-9.]+$/.test(host) || host.includes(':');
-    if (literal) return { address: host, family: host.includes(':') ? 6 : 4, dnsMs: 0 };
+    // Only what net.connect takes as an address: anything else (1.2.3.4.5) it would resolve, unvetted.
+    const family = isIP(host);
+    if (family !== 0) return { address: host, family: family === 6 ? 6 : 4, dnsMs: 0 };
     const startedMs = clock.nowMs();
     let answers: readonly { address: string; family: number }[];
     try {

@@ -23,7 +23,8 @@ import { renderDeep } from '../core/templates.ts';
 import type { Artifact, RunResult, StepResult } from '../schema/result.ts';
 import type { Script } from '../schema/script.ts';
 import { contextOptionsFrom } from '../browser/context-options.ts';
-import { EgressGuard } from '../browser/egress-guard.ts';
+import { EgressGuard, type EgressResolve } from '../browser/egress-guard.ts';
+import { networkOf } from '../browser/launch.ts';
 import { defaultEgressPolicy, type EgressPolicy } from '../core/egress-policy.ts';
 import { prepareRun } from './prepare-run.ts';
 import { RunSession } from './session.ts';
@@ -53,6 +54,8 @@ export interface RunTransactionOptions extends CaptureRequest {
    * link-local and cloud metadata addresses denied). `'off'` only for measurements of the guard's cost.
    */
   egress?: EgressPolicy | 'off';
+  /** Resolver the egress guard vets names with (tests); default node:dns lookup. */
+  egressResolve?: EgressResolve;
   /** Where the fresh context comes from: a pool, or a single browser (wrapped for you). */
   browser: Browser | LeaseProvider;
   /** `--var` overrides of the script's variables. */
@@ -234,7 +237,7 @@ export async function runTransaction(options: RunTransactionOptions): Promise<Ru
     else crashSignal.addEventListener('abort', () => run.abort(crashSignal.reason as Error), { once: true });
     httpErrors = new HttpErrorWatcher(context, settings?.allowHttpStatuses);
     // Before the script's own routes: those run first (Playwright calls the last one added first) and may only block more.
-    if (options.egress !== 'off') egress = await EgressGuard.install(context, { policy: options.egress ?? defaultEgressPolicy });
+    if (options.egress !== 'off') egress = await EgressGuard.install(context, { policy: options.egress ?? defaultEgressPolicy, network: networkOf(lease.browser), ...(options.egressResolve === undefined ? {} : { resolve: options.egressResolve }) });
     for (const pattern of settings?.blockedUrls ?? []) {
       await context.route(pattern, (route) => route.abort('blockedbyclient'));
     }

@@ -229,6 +229,81 @@ describe('API and HTTP checks', () => {
     assert.equal(stopped.check?.http?.redirects, 0);
   });
 
+  it('sends no secret header, cookie or credential to the origin a redirect leads to (127.0.0.1 to 127.0.0.2)', async () => {
+    const seen: { origin: string; path: string; headers: IncomingMessage['headers'] }[] = [];
+    const other = createServer((req, res) => {
+      seen.push({ origin: 'other', path: req.url ?? '', headers: req.headers });
+      req.resume();
+      res.writeHead(200, { 'content-type': 'application/json' }).end('{"landed":true}');
+    });
+    servers.push(other);
+    const otherPort = await new Promise<number>((resolve) => other.listen(0, '127.0.0.2', () => resolve((other.address() as AddressInfo).port)));
+    const first = createServer((req, res) => {
+      seen.push({ origin: 'first', path: req.url ?? '', headers: req.headers });
+      req.resume();
+      // Same origin once (headers kept), then to the other origin with a 307: the method and body go along.
+      const location = req.url === '/start' ? '/again' : `http://127.0.0.2:${otherPort}/landing`;
+      res.writeHead(307, { location }).end();
+    });
+    servers.push(first);
+    const firstUrl = `http://127.0.0.1:${await listen(first)}`;
+    const secrets: Record<string, string> = { APIKEY: 'key-3f9a-secret', SESSION: 'session-77c1' };
+    const script = {
+      kind: 'api',
+      name: 'Redirected',
+      steps: [
+        {
+          name: 'Post',
+          request: {
+            method: 'POST',
+            url: `${firstUrl}/start`,
+            headers: { 'X-Api-Key': '{{secret.APIKEY}}', Cookie: 'sid={{secret.SESSION}}', 'Proxy-Authorization': 'Basic {{secret.APIKEY}}', 'X-Plain': 'not a secret', Accept: 'application/json' },
+            body: { type: 'json', value: { hello: 'world' } },
+          },
+          auth: { type: 'bearer', token: '{{secret.APIKEY}}' },
+          assertions: [{ type: 'jsonPath', path: '$.landed', operator: 'equals', value: true }],
+        },
+      ],
+    };
+    // The default lookup (vetted, loopback allowed) connects to the literal address of each hop.
+    const { result } = await runCheck({ script, secret: (name) => secrets[name] });
+    const step = only(result);
+    assert.equal(step.status, 'passed', JSON.stringify(step.error));
+    assert.equal(step.check?.http?.redirects, 2);
+    assert.deepEqual(seen.map((hop) => `${hop.origin} ${hop.path}`), ['first /start', 'first /again', 'other /landing']);
+    for (const hop of seen.filter((hop) => hop.origin === 'first')) {
+      assert.equal(hop.headers['x-api-key'], secrets['APIKEY'], 'the named origin gets the header on every hop');
+      assert.equal(hop.headers['authorization'], `Bearer ${secrets['APIKEY'] ?? ''}`);
+    }
+    const landed = seen.find((hop) => hop.origin === 'other');
+    assert.ok(landed !== undefined);
+    const sent = JSON.stringify(landed.headers);
+    for (const value of Object.values(secrets)) assert.ok(!sent.includes(value), `a secret reached the other origin: ${sent}`);
+    for (const name of ['x-api-key', 'cookie', 'authorization', 'proxy-authorization', 'x-plain']) assert.equal(landed.headers[name], undefined, name);
+    assert.equal(landed.headers['accept'], 'application/json');
+    assert.equal(landed.headers['content-type'], 'application/json');
+  });
+
+  it('refuses a redirect from https to plain http with PROTOCOL_ERROR (blame site), sending nothing over http', async () => {
+    let plainHits = 0;
+    const plainTarget = createServer((req, res) => {
+      plainHits++;
+      res.writeHead(200).end('{}');
+      req.resume();
+    });
+    servers.push(plainTarget);
+    const plainPort = await listen(plainTarget);
+    const secure = createHttpsServer({ ...tls.server }, (_req, res) => res.writeHead(302, { location: `http://${host}:${plainPort}/insecure` }).end());
+    servers.push(secure);
+    const url = `https://${host}:${await listen(secure)}/start`;
+    const step = only(await check({ kind: 'http', name: 'Downgrade', url, headers: { 'X-Api-Key': 'k' } }, { caCertificates: [tls.ca] }));
+    assert.equal(step.status, 'failed');
+    assert.equal(step.error?.code, 'PROTOCOL_ERROR');
+    assert.equal(step.error?.blame, 'site');
+    assert.match(step.error?.message ?? '', /redirected from https to plain http \(http:\/\/api\.checkpoint\.test:\d+\/insecure\)/);
+    assert.equal(plainHits, 0);
+  });
+
   it('sends JSON and form bodies, query parameters, headers and basic auth', async () => {
     const result = await check({
       kind: 'api',

@@ -50,6 +50,12 @@ export interface RequestStepOutcome extends CheckOutcome {
 export type TokenCache = Map<string, string>;
 
 const redirectStatuses = new Set([301, 302, 303, 307, 308]);
+/**
+ * The only headers a request keeps when a redirect leads to another origin: every other one (Authorization,
+ * Cookie, Proxy-Authorization, X-Api-Key, anything the script set that may carry a secret) stays with the
+ * origin the script named.
+ */
+const crossOriginHeaders = new Set(['user-agent', 'accept', 'accept-language', 'content-type']);
 const defaultMaxBodyBytes = 10_000_000;
 
 function withQuery(spec: RequestSpec, where: string): URL {
@@ -74,6 +80,18 @@ function bodyOf(spec: RequestSpec): { body?: string; contentType?: string } {
 
 function hasHeader(headers: Readonly<Record<string, string>>, name: string): boolean {
   return Object.keys(headers).some((key) => key.toLowerCase() === name.toLowerCase());
+}
+
+/** Later sets win, whatever the case of the name (`Accept` replaces the default `accept`, never joins it). */
+function mergeHeaders(...sets: (Readonly<Record<string, string>> | undefined)[]): Record<string, string> {
+  const merged: Record<string, string> = {};
+  for (const set of sets) {
+    for (const [name, value] of Object.entries(set ?? {})) {
+      for (const key of Object.keys(merged)) if (key.toLowerCase() === name.toLowerCase()) delete merged[key];
+      merged[name] = value;
+    }
+  }
+  return merged;
 }
 
 function basic(user: string, password: string): string {
@@ -170,7 +188,7 @@ export async function runRequestStep(spec: RequestStepSpec, env: CheckEnvironmen
     let url = withQuery(spec.request, spec.where);
     http.url = url.href;
     const { body, contentType } = bodyOf(spec.request);
-    const headers: Record<string, string> = { 'user-agent': 'private-checkpoint', accept: '*/*', ...spec.defaultHeaders, ...spec.request.headers };
+    const headers = mergeHeaders({ 'user-agent': 'private-checkpoint', accept: '*/*' }, spec.defaultHeaders, spec.request.headers);
     if (contentType !== undefined && !hasHeader(headers, 'content-type')) headers['content-type'] = contentType;
     const auth = spec.auth;
     if (auth !== undefined && !hasHeader(headers, 'authorization')) {
@@ -211,14 +229,17 @@ export async function runRequestStep(spec: RequestStepSpec, env: CheckEnvironmen
       http.redirects++;
       details['redirectMs'] = Math.round(((details['redirectMs'] as number | undefined ?? 0) + clock.nowMs() - hopStartMs) * 100) / 100;
       const next = new URL(location, url);
+      if (url.protocol === 'https:' && next.protocol === 'http:') {
+        throw new EngineError('PROTOCOL_ERROR', `${url.origin}${url.pathname} redirected from https to plain http (${next.origin}${next.pathname}): not followed, the request and its headers would travel unencrypted`);
+      }
       // 303 always, and 301/302 after a POST as browsers do, turn into a GET without a body.
       if (response.status === 303 || ((response.status === 301 || response.status === 302) && currentMethod === 'POST')) {
         currentMethod = 'GET';
         currentBody = undefined;
         for (const name of Object.keys(headers)) if (name.toLowerCase() === 'content-type') delete headers[name];
       }
-      // Credentials are not sent to another origin.
-      if (next.origin !== url.origin) for (const name of Object.keys(headers)) if (name.toLowerCase() === 'authorization') delete headers[name];
+      // Credentials, and whatever the script set, are not sent to another origin (nor back once they left).
+      if (next.origin !== url.origin) for (const name of Object.keys(headers)) if (!crossOriginHeaders.has(name.toLowerCase())) delete headers[name];
       url = next;
     }
     const responseTimeMs = clock.nowMs() - startMs;

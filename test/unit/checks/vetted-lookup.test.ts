@@ -57,6 +57,15 @@ describe('vettedLookup', () => {
     assert.deepEqual(await lookup('[::1]'), { address: '::1', family: 6, dnsMs: 0 });
   });
 
+  it('resolves and vets dotted strings that are not addresses (1.2.3.4.5), never passing them on as literals', async () => {
+    const resolve = table({ '127.0.0.1.5': ['169.254.169.254'], '10.1.2.3.4': ['10.0.0.7'] });
+    const lookup = vettedLookup(undefined, { resolve });
+    await rejectsWith(lookup('127.0.0.1.5'), 'POLICY_BLOCKED', /169\.254\.169\.254 \(127\.0\.0\.1\.5\)/);
+    assert.equal((await lookup('10.1.2.3.4')).address, '10.0.0.7');
+    await rejectsWith(lookup('1.2.3.4.5'), 'DNS_FAILED', /could not resolve 1\.2\.3\.4\.5/);
+    assert.deepEqual(resolve.asked, ['127.0.0.1.5', '10.1.2.3.4', '1.2.3.4.5']);
+  });
+
   it('refuses metadata host names before resolving them', async () => {
     const resolve = table({ 'metadata.google.internal': ['10.0.0.1'] });
     await rejectsWith(vettedLookup(undefined, { resolve })('Metadata.Google.Internal.'), 'POLICY_BLOCKED', /metadata\.google\.internal is a cloud metadata service/);
