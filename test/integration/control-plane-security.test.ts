@@ -212,6 +212,13 @@ window.attempts = (async () => {
     }
   });
 
+  it('answers a malformed dashboard address with 400, not a server error', async (t) => {
+    const p = await plane(t);
+    const reply = await p.call('GET', '/monitors/%E0');
+    assert.equal(reply.status, 400);
+    assert.ok(!p.logs.some((line) => /URIError/.test(line)), 'no stack trace in the log');
+  });
+
   it('requires application/json on the JSON API (415), for admins with the token too', async (t) => {
     const p = await plane(t);
     const asText = await p.call('POST', '/api/v1/checkpoints', JSON.stringify({ name: 'intranet' }), { Authorization: `Bearer ${adminToken}`, 'Content-Type': 'text/plain' });
