@@ -21,7 +21,7 @@ type Dialect = 'test' | 'script';
 
 const placeholderPattern = /\{\{\s*(secret\.)?([A-Za-z_][A-Za-z0-9_]*)\s*\}\}/g;
 const reserved = new Set(
-  'break case catch class const continue debugger default delete do else enum export extends false finally for function if import in instanceof new null return super switch this throw true try typeof var void while with yield let static implements interface package private protected public await async arguments eval undefined NaN Infinity page scope context mainPage browser test expect secret env step poll latestTab tabWithUrl escapeRegExp applyPattern stringify pick chromium performance setTimeout process console Buffer URL RegExp JSON Math Date Promise Error'.split(' '),
+  'break case catch class const continue debugger default delete do else enum export extends false finally for function if import in instanceof new null return super switch this throw true try typeof var void while with yield let static implements interface package private protected public await async arguments eval undefined NaN Infinity page scope context mainPage browser test expect secret env step poll latestTab tabWithUrl escapeRegExp evaluateSettled applyPattern stringify pick chromium performance setTimeout process console Buffer URL RegExp JSON Math Date Promise Error'.split(' '),
 );
 
 function q(text: string): string {
@@ -140,7 +140,7 @@ class Generator {
   evaluate(expression: string): string {
     return this.inFrame
       ? `await scope.locator(':root').evaluate((_root, expression) => (0, eval)(expression), ${this.str(expression)})`
-      : `await page.evaluate(${this.str(expression)})`;
+      : `await evaluateSettled(page, ${this.str(expression)})`;
   }
 
   action(action: Action): void {
@@ -425,6 +425,7 @@ class Generator {
     if (JSON.stringify(actions).includes('role=*')) helpers.push(...accessibleNameHelper(a));
     if (actions.some((action) => action.type === 'type' && action.selector !== undefined)) helpers.push(...typeAtEndHelper(a));
     if (actions.some((action) => action.type === 'setValue')) helpers.push(...setValueHelper(a));
+    if (actions.some((action) => action.type === 'scroll' || action.type === 'evaluate')) helpers.push(...evaluateSettledHelper(a));
     if (actions.some((action) => action.type === 'assertElement' && [action.minCount, action.maxCount, action.attributes, action.domProperties, action.negate].some((v) => v !== undefined))) {
       helpers.push(...elementConditionHelper(a));
     }
@@ -479,6 +480,26 @@ function accessibleNameHelper(a: Annotate): string[] {
     '    .or(scope.getByLabel(name, { exact }))',
     '    .or(scope.getByAltText(name, { exact }))',
     '    .or(scope.getByPlaceholder(name, { exact }));',
+    '}',
+  ];
+}
+
+/**
+ * `page.evaluate` that survives a navigation still under way (a submit the previous action started): replay runs
+ * page code in the document that is there, so the export waits for it too instead of failing on a torn-down one.
+ */
+function evaluateSettledHelper(a: Annotate): string[] {
+  return [
+    '/** Evaluate in the page; when a navigation destroyed the document, again in the new one once it is loaded. */',
+    `async function evaluateSettled(page${a('Page')}, expression${a('string')})${a('Promise<unknown>')} {`,
+    '  for (let attempt = 1; ; attempt++) {',
+    '    try {',
+    '      return await page.evaluate(expression);',
+    '    } catch (error) {',
+    "      if (attempt >= 3 || !String(error).includes('Execution context was destroyed')) throw error;",
+    "      await page.waitForLoadState('domcontentloaded');",
+    '    }',
+    '  }',
     '}',
   ];
 }
