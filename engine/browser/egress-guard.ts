@@ -5,6 +5,7 @@ import { EngineError } from '../core/errors.ts';
 import { egressAbortCode, type EgressPolicy, type EgressVerdict, type RequestKind } from '../core/egress-policy.ts';
 import type { BrowserNetwork } from './launch.ts';
 import { bypassesProxy } from './proxy-bypass.ts';
+import { StepFailures } from '../core/step-failures.ts';
 
 /** One request the policy stopped (or, for `afterConnect`, a response that came from a denied address). */
 export interface EgressBlock {
@@ -43,8 +44,6 @@ export interface EgressGuardOptions {
 }
 
 const systemResolve: EgressResolve = (host) => dnsLookup(host, { all: true, verbatim: true });
-
-type Listener = (error: EngineError) => void;
 
 /** A name Node could not resolve: not a policy verdict (the name is failed as a DNS error, or left to the proxy). */
 const unresolved = { allowed: false, rule: 'the name does not resolve', unresolved: true } as const;
@@ -89,7 +88,7 @@ function frameIsMain(request: Request): boolean {
  * Main-frame navigations that are refused fail the running step with POLICY_BLOCKED (like HttpErrorWatcher);
  * refused subresources are listed in `blocked` and fail with the egress failure text in the waterfall and HAR.
  */
-export class EgressGuard {
+export class EgressGuard extends StepFailures {
   readonly #context: BrowserContext;
   readonly #policy: EgressPolicy;
   readonly #resolve: EgressResolve;
@@ -101,11 +100,10 @@ export class EgressGuard {
   readonly #blocked: EgressBlock[] = [];
   readonly #sessions: CDPSession[] = [];
   readonly #redirectHopsVetted = new WeakSet<Request>();
-  #onError: Listener | undefined;
-  #pending: EngineError | undefined;
   #disposed = false;
 
   private constructor(context: BrowserContext, options: EgressGuardOptions) {
+    super();
     this.#context = context;
     this.#policy = options.policy;
     this.#resolve = options.resolve ?? systemResolve;
@@ -136,25 +134,6 @@ export class EgressGuard {
     return this.#blocked;
   }
 
-  /** Report policy failures to `onError` while a step runs; one seen between steps is reported at once. */
-  watch(onError: Listener): void {
-    this.#onError = onError;
-    const pending = this.#pending;
-    this.#pending = undefined;
-    if (pending !== undefined) onError(pending);
-  }
-
-  unwatch(): void {
-    this.#onError = undefined;
-  }
-
-  /** A failure seen after the last step ended and not yet reported. */
-  takePending(): EngineError | undefined {
-    const pending = this.#pending;
-    this.#pending = undefined;
-    return pending;
-  }
-
   /**
    * Stop enforcing for this transaction. The route and CDP sessions are removed without waiting: the context is
    * closed next, or wiped (which unroutes and detaches everything) before a reusing lease; until then a disposed
@@ -180,8 +159,7 @@ export class EgressGuard {
       block.afterConnect ? `${block.url} was answered from an address the egress policy denies: ${block.rule}` : `${block.url} is blocked by the checkpoint's egress policy: ${block.rule}`,
       'script',
     );
-    if (this.#onError === undefined) this.#pending ??= error;
-    else this.#onError(error);
+    this.report(error);
   }
 
   /** Whether the browser sends a request for `url` through its proxy (not bypassed). */

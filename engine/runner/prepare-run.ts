@@ -5,7 +5,8 @@ import { renderTemplate, type TemplateValues } from '../core/templates.ts';
 import type { Script } from '../schema/script.ts';
 
 /** Resolve every secret up front: a missing one is bad input, found before a browser is touched. */
-function resolveSecrets(names: readonly string[], lookup: (name: string) => string | undefined): Map<string, string> {
+/** The values of the secrets a script reads; any that is not set is SECRET_MISSING (blame script), naming them all. */
+export function resolveSecrets(names: readonly string[], lookup: (name: string) => string | undefined): Map<string, string> {
   const values = new Map<string, string>();
   const missing = names.filter((name) => {
     const value = lookup(name);

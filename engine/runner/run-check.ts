@@ -16,6 +16,7 @@ import type { Condition } from '../schema/conditions.ts';
 import { resultSchemaVersion, type CheckStep, type RunResult, type StepResult } from '../schema/result.ts';
 import { isApiScript, isHttpScript, kindOf, stepNamesOf, type CheckScript } from '../schema/script.ts';
 import type { RunListener, RunTransactionOutcome } from './run-transaction.ts';
+import { resolveSecrets } from './prepare-run.ts';
 
 export interface RunCheckOptions {
   script: CheckScript;
@@ -51,19 +52,7 @@ export function prepareCheck(script: CheckScript, overrides: Readonly<Record<str
   const report = checkCheckPlaceholders(script, overrides);
   const first = report.problems[0];
   if (first !== undefined) throw new EngineError('VARIABLE_MISSING', `${first.path}: ${first.message}`, 'script');
-  const secrets = new Map<string, string>();
-  const missing = report.secretNames.filter((name) => {
-    const value = secret(name);
-    if (value !== undefined) secrets.set(name, value);
-    return value === undefined;
-  });
-  if (missing.length > 0) {
-    throw new EngineError(
-      'SECRET_MISSING',
-      `secret${missing.length > 1 ? 's' : ''} ${missing.map((m) => `"${m}"`).join(', ')} not set (expected environment variable${missing.length > 1 ? 's' : ''} ${missing.join(', ')} or entries in the secrets file)`,
-      'script',
-    );
-  }
+  const secrets = resolveSecrets(report.secretNames, secret);
   const redactor = new Redactor(secrets.values());
   const variables = new Map<string, string>();
   /** Variables whose value came from a secret (directly or through a response to a request that used one). */
