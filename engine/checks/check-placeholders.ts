@@ -1,7 +1,5 @@
 import { appendPath } from '../core/issue-path.ts';
-import { checkPlaceholders, type PlaceholderReport } from '../core/placeholder-check.ts';
-import type { ScriptProblem } from '../core/script-problems.ts';
-import { placeholdersIn } from '../core/templates.ts';
+import { checkPlaceholders, placeholderCollector, type PlaceholderReport } from '../core/placeholder-check.ts';
 import { isApiScript, isBrowserScript, type CheckScript, type MonitorScript } from '../schema/script.ts';
 
 /** Fields every check has that are never templated. */
@@ -26,20 +24,7 @@ function visitStrings(value: unknown, path: string, visit: (text: string, path: 
  * `--var`, or an `extract` of an earlier API step), and the secrets it reads, to resolve and mask up front.
  */
 export function checkCheckPlaceholders(script: CheckScript, overrides: Readonly<Record<string, string>>): PlaceholderReport {
-  const known = new Set([...Object.keys(script.variables ?? {}), ...Object.keys(overrides)]);
-  const secrets = new Set<string>();
-  const problems: ScriptProblem[] = [];
-  const check = (text: string, path: string) => {
-    for (const placeholder of placeholdersIn(text)) {
-      if (placeholder.kind === 'secret') secrets.add(placeholder.name);
-      else if (!known.has(placeholder.name)) {
-        problems.push({ path, message: `variable "${placeholder.name}" has no value here (expected it in "variables", a --var ${placeholder.name}=… option, or an extract of an earlier step)` });
-      }
-    }
-  };
-  for (const value of Object.values(script.variables ?? {})) {
-    for (const placeholder of placeholdersIn(value)) if (placeholder.kind === 'secret') secrets.add(placeholder.name);
-  }
+  const { known, check, report } = placeholderCollector(script.variables, overrides, 'an extract of an earlier step');
   if (isApiScript(script)) {
     visitStrings(script.settings ?? {}, 'settings', check);
     script.steps.forEach((step, index) => {
@@ -52,7 +37,7 @@ export function checkCheckPlaceholders(script: CheckScript, overrides: Readonly<
   } else {
     for (const [key, value] of Object.entries(checkSpecOf(script))) visitStrings(value, key, check);
   }
-  return { problems, secretNames: [...secrets].sort() };
+  return report();
 }
 
 /** `checkPlaceholders` for a script of any kind (what `checkpoint validate` and the control plane check at save time). */

@@ -24,25 +24,8 @@ function visitStrings(value: unknown, path: string, visit: (text: string, path: 
  * failure (after minutes of browsing) into an immediate, located bad-input error.
  */
 export function checkPlaceholders(script: Script, overrides: Readonly<Record<string, string>>): PlaceholderReport {
-  const known = new Set([...Object.keys(script.variables ?? {}), ...Object.keys(overrides)]);
-  const secrets = new Set<string>();
-  const problems: ScriptProblem[] = [];
-  const check = (text: string, path: string) => {
-    for (const placeholder of placeholdersIn(text)) {
-      if (placeholder.kind === 'secret') secrets.add(placeholder.name);
-      else if (!known.has(placeholder.name)) {
-        problems.push({
-          path,
-          message: `variable "${placeholder.name}" has no value here (expected it in "variables", a --var ${placeholder.name}=… option, or an earlier extract/evaluate)`,
-        });
-      }
-    }
-  };
+  const { known, check, report } = placeholderCollector(script.variables, overrides, 'an earlier extract/evaluate');
   visitStrings(script.settings ?? {}, 'settings', check);
-  for (const [value, path] of Object.entries(script.variables ?? {}).map(([k, v]) => [v, `variables.${k}`] as const)) {
-    for (const placeholder of placeholdersIn(value)) if (placeholder.kind === 'secret') secrets.add(placeholder.name);
-    void path;
-  }
   script.steps.forEach((step, stepIndex) => {
     step.actions.forEach((action, actionIndex) => {
       const path = `steps[${stepIndex}].actions[${actionIndex}]`;
@@ -50,5 +33,29 @@ export function checkPlaceholders(script: Script, overrides: Readonly<Record<str
       if ((action.type === 'extract' || action.type === 'evaluate') && action.variable !== undefined) known.add(action.variable);
     });
   });
-  return { problems, secretNames: [...secrets].sort() };
+  return report();
+}
+
+/**
+ * What every kind's placeholder check shares: the names known so far (the script's variables and `--var`), a
+ * `check(text, path)` that records secrets and unknown variables, and the report. Secrets the variables read are
+ * counted too.
+ */
+export function placeholderCollector(variables: Readonly<Record<string, string>> | undefined, overrides: Readonly<Record<string, string>>, laterSource: string) {
+  const known = new Set([...Object.keys(variables ?? {}), ...Object.keys(overrides)]);
+  const secrets = new Set<string>();
+  const problems: ScriptProblem[] = [];
+  const check = (text: string, path: string) => {
+    for (const placeholder of placeholdersIn(text)) {
+      if (placeholder.kind === 'secret') secrets.add(placeholder.name);
+      else if (!known.has(placeholder.name)) {
+        problems.push({ path, message: `variable "${placeholder.name}" has no value here (expected it in "variables", a --var ${placeholder.name}=… option, or ${laterSource})` });
+      }
+    }
+  };
+  for (const value of Object.values(variables ?? {})) {
+    for (const placeholder of placeholdersIn(value)) if (placeholder.kind === 'secret') secrets.add(placeholder.name);
+  }
+  const report = (): PlaceholderReport => ({ problems, secretNames: [...secrets].sort() });
+  return { known, check, report };
 }
