@@ -335,6 +335,15 @@ describe('mouse, keyboard and scrolling', () => {
     assert.deepEqual(revealed(result), { visibleBefore: 'false', visibleAfter: 'true', atTop: '0', scrolled: '250' });
   });
 
+  it('evaluate runs in the document that is there when a navigation tears the old one down under it', async () => {
+    // The expression starts a navigation and waits: its document is destroyed mid-call (as when a submit the
+    // previous action started commits). Replay runs it again in the arriving page, where it answers at once.
+    const expression = "location.pathname === '/playground' ? 'arrived' : new Promise((resolve) => { location.href = '/playground'; setTimeout(resolve, 5000); })";
+    const result = await run([...loginAndOpen('/orders'), { name: 'Navigate under an evaluate', actions: [{ type: 'evaluate', variable: 'where', expression }] }, revealStep('where')]);
+    assertPassed(result);
+    assert.deepEqual(revealed(result), { where: 'arrived' });
+  });
+
   it('setViewport resizes the window the page sees', async () => {
     const result = await run([
       ...loginAndOpen('/playground'),

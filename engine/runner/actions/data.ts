@@ -1,7 +1,7 @@
 import { assertNever, EngineError } from '../../core/errors.ts';
 import type { ActionOf } from '../../schema/actions.ts';
 import { resolveSelector } from '../selectors.ts';
-import { callTimeoutMs, outcomeOf, type ActionEnvironment, type ActionHandlers, type ActionOutcome } from './types.ts';
+import { callTimeoutMs, inSettledDocument, outcomeOf, type ActionEnvironment, type ActionHandlers, type ActionOutcome } from './types.ts';
 
 /** Reading values out of the page into script variables. */
 export const dataHandlers: Pick<ActionHandlers, 'extract' | 'evaluate'> = {
@@ -14,7 +14,7 @@ export const dataHandlers: Pick<ActionHandlers, 'extract' | 'evaluate'> = {
   async evaluate(action, env) {
     let value: unknown;
     try {
-      value = await env.session.frame.evaluate(action.expression);
+      value = await inSettledDocument(env, () => env.session.frame.evaluate(action.expression));
     } catch (error) {
       const message = error instanceof Error ? (error.message.split('\n')[0] ?? '') : String(error);
       throw new EngineError('EVALUATION_FAILED', `the expression threw: ${message.replace(/^(frame|page)\.evaluate: /, '')}`, 'site', { cause: error });

@@ -3,7 +3,7 @@ import { basename, isAbsolute, resolve as resolvePath, sep } from 'node:path';
 import { EngineError } from '../../core/errors.ts';
 import type { ActionOf } from '../../schema/actions.ts';
 import { onElement } from './element.ts';
-import type { ActionEnvironment, ActionHandlers } from './types.ts';
+import { inSettledDocument, type ActionEnvironment, type ActionHandlers } from './types.ts';
 
 /** Pointer, key and file input on one element (typing and setting values are in typing.ts). */
 export const inputHandlers: Pick<ActionHandlers, 'click' | 'doubleClick' | 'hover' | 'scroll' | 'check' | 'uncheck' | 'fill' | 'clear' | 'press' | 'upload'> = {
@@ -15,7 +15,7 @@ export const inputHandlers: Pick<ActionHandlers, 'click' | 'doubleClick' | 'hove
   hover: (action, env) => onElement(env, action.selector, (l, t) => l.hover({ timeout: t })),
   async scroll(action, env) {
     if (action.selector !== undefined) return onElement(env, action.selector, (l, t) => l.scrollIntoViewIfNeeded({ timeout: t }));
-    await env.session.frame.evaluate(([x, y]) => window.scrollBy(x, y), [action.x ?? 0, action.y ?? 0] as const);
+    await inSettledDocument(env, () => env.session.frame.evaluate(([x, y]) => window.scrollBy(x, y), [action.x ?? 0, action.y ?? 0] as const));
     return {};
   },
   check: (action, env) => onElement(env, action.selector, (l, t) => l.check({ timeout: t })),

@@ -42,3 +42,22 @@ export function outcomeOf(resolved: ResolvedLocator): ActionOutcome {
 export function callTimeoutMs(deadline: Deadline): number {
   return Math.max(1, Math.floor(deadline.remainingMs()));
 }
+
+/** Playwright's words for "the document this call ran in went away" (a navigation committed meanwhile). */
+const destroyedContext = /Execution context was destroyed|Cannot find context with specified id/;
+
+/**
+ * Run page code in the document that is there: when a navigation (a submit the previous action started) tears the
+ * document down under the call, wait for the new one and run it again there, within the action's deadline. What
+ * the code itself throws is not retried.
+ */
+export async function inSettledDocument<T>(env: ActionEnvironment, run: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await run();
+    } catch (error) {
+      if (attempt >= 3 || !(error instanceof Error) || !destroyedContext.test(error.message) || env.deadline.signal.aborted) throw error;
+      await env.session.frame.waitForLoadState('domcontentloaded', { timeout: callTimeoutMs(env.deadline) });
+    }
+  }
+}
