@@ -21,7 +21,7 @@ import { Scheduler } from '../../engine/runner/scheduler.ts';
 import type { RunResult } from '../../engine/schema/result.ts';
 import type { CheckScript, Script } from '../../engine/schema/script.ts';
 import { startDemoSite, type DemoSite } from '../../scripts/demo-site/server.ts';
-import { makeTestCa, type TestCa } from '../helpers/api-tls.ts';
+import { makeTestPki, type TestPki } from '../helpers/servers/certificates.ts';
 import { runCli } from '../helpers/cli.ts';
 import { demoSecrets } from '../helpers/engine.ts';
 
@@ -54,7 +54,7 @@ function only(result: RunResult) {
 
 describe('API and HTTP checks', () => {
   let dir: string;
-  let tls: TestCa;
+  let tls: TestPki;
   let plain: Server;
   let plainUrl: string;
   const servers: Server[] = [];
@@ -111,7 +111,7 @@ describe('API and HTTP checks', () => {
 
   before(async () => {
     dir = await mkdtemp(join(tmpdir(), 'checkpoint-api-'));
-    tls = await makeTestCa(dir, host);
+    tls = makeTestPki(dir, host);
     plain = createServer((req, res) => void handle(req, res));
     plainUrl = `http://127.0.0.1:${await listen(plain)}`;
   });
@@ -159,7 +159,7 @@ describe('API and HTTP checks', () => {
     const seen: string[] = [];
     const result = await check(
       { kind: 'http', name: 'TLS', url, assertions: [{ type: 'jsonPath', path: '$.secure', operator: 'equals', value: true }] },
-      { caCertificates: [tls.ca], lookup: (name) => (seen.push(name), Promise.resolve({ address: '127.0.0.1', family: 4 as const, dnsMs: 1.5 })) },
+      { caCertificates: [tls.caCert], lookup: (name) => (seen.push(name), Promise.resolve({ address: '127.0.0.1', family: 4 as const, dnsMs: 1.5 })) },
     );
     const step = only(result);
     assert.equal(step.status, 'passed', JSON.stringify(step.error));
@@ -167,19 +167,19 @@ describe('API and HTTP checks', () => {
     const details = step.check?.details ?? {};
     assert.match(String(details['tlsProtocol']), /^TLSv1\.[23]$/);
     assert.equal(details['certificateSubject'], `CN=${host}`);
-    assert.equal(details['certificateIssuer'], 'CN=Checkpoint Test CA, O=Checkpoint Tests');
-    assert.ok(details['certificateDaysLeft'] === 1 || details['certificateDaysLeft'] === 2, String(details['certificateDaysLeft']));
+    assert.equal(details['certificateIssuer'], 'CN=Checkpoint Test CA');
+    assert.ok(details['certificateDaysLeft'] === 364 || details['certificateDaysLeft'] === 365, String(details['certificateDaysLeft']));
     assert.equal(details['certificateTrusted'], true);
     assert.equal(step.check?.phases['dnsMs'], 1.5);
     assert.ok((step.check?.phases['tlsMs'] ?? 0) > 0);
   });
 
   it('warns when the certificate expires within certificateWarningDays, and not otherwise', async () => {
-    const url = await httpsServer(tls.server);
-    const warned = await check({ kind: 'http', name: 'Expiring', url, certificateWarningDays: 30 }, { caCertificates: [tls.ca] });
+    const url = await httpsServer(tls.expiringSoon);
+    const warned = await check({ kind: 'http', name: 'Expiring', url, certificateWarningDays: 30 }, { caCertificates: [tls.caCert] });
     assert.equal(warned.status, 'warning');
-    assert.match(only(warned).check?.warnings?.[0] ?? '', /^the certificate of api\.checkpoint\.test expires in [12] days? \(warning at 30\)$/);
-    const calm = await check({ kind: 'http', name: 'Not yet', url, certificateWarningDays: 0 }, { caCertificates: [tls.ca] });
+    assert.match(only(warned).check?.warnings?.[0] ?? '', /^the certificate of api\.checkpoint\.test expires in 1[01] days \(warning at 30\)$/);
+    const calm = await check({ kind: 'http', name: 'Not yet', url, certificateWarningDays: 0 }, { caCertificates: [tls.caCert] });
     assert.equal(calm.status, 'passed');
   });
 
@@ -191,12 +191,12 @@ describe('API and HTTP checks', () => {
     assert.match(untrusted.error?.message ?? '', /certificate of api\.checkpoint\.test:\d+ was not accepted/);
     assert.equal(untrusted.check?.details['certificateSubject'], `CN=${host}`);
 
-    const expired = only(await check({ kind: 'http', name: 'Expired', url: await httpsServer(tls.expired) }, { caCertificates: [tls.ca] }));
+    const expired = only(await check({ kind: 'http', name: 'Expired', url: await httpsServer(tls.expired) }, { caCertificates: [tls.caCert] }));
     assert.equal(expired.error?.code, 'TLS_FAILED');
     assert.match(expired.error?.message ?? '', /it has expired \(CERT_HAS_EXPIRED\)/);
-    assert.ok(Number(expired.check?.details['certificateDaysLeft']) < -300);
+    assert.ok(Number(expired.check?.details['certificateDaysLeft']) < -30);
 
-    const wrong = only(await check({ kind: 'http', name: 'Wrong host', url: await httpsServer(tls.wrongHost) }, { caCertificates: [tls.ca] }));
+    const wrong = only(await check({ kind: 'http', name: 'Wrong host', url: await httpsServer(tls.wrongHost) }, { caCertificates: [tls.caCert] }));
     assert.equal(wrong.error?.code, 'TLS_FAILED');
     assert.match(wrong.error?.message ?? '', /it is not for this host name \(ERR_TLS_CERT_ALTNAME_INVALID\)/);
 
@@ -206,13 +206,13 @@ describe('API and HTTP checks', () => {
   });
 
   it('presents a client certificate from secrets, and the server refuses the request without it', async () => {
-    const url = await httpsServer(tls.server, tls.ca);
+    const url = await httpsServer(tls.server, tls.caCert);
     const secrets: Record<string, string> = { CLIENT_CERT: tls.client.cert, CLIENT_KEY: tls.client.key };
     const script = { kind: 'http', name: 'mTLS', url, clientCertificate: { cert: '{{secret.CLIENT_CERT}}', key: '{{secret.CLIENT_KEY}}' } };
-    const { result } = await runCheck({ script: script, secret: (name) => secrets[name], lookup: loopback, caCertificates: [tls.ca] });
+    const { result } = await runCheck({ script: script, secret: (name) => secrets[name], lookup: loopback, caCertificates: [tls.caCert] });
     assert.equal(only(result).status, 'passed', JSON.stringify(only(result).error));
     assert.ok(!JSON.stringify(result).includes('PRIVATE KEY'), 'the key never appears in the result');
-    const without = only(await check({ kind: 'http', name: 'no client cert', url }, { caCertificates: [tls.ca] }));
+    const without = only(await check({ kind: 'http', name: 'no client cert', url }, { caCertificates: [tls.caCert] }));
     assert.equal(without.status, 'failed');
     assert.ok(['TLS_FAILED', 'CONNECT_FAILED'].includes(without.error?.code ?? ''), JSON.stringify(without.error));
   });
@@ -296,7 +296,7 @@ describe('API and HTTP checks', () => {
     const secure = createHttpsServer({ ...tls.server }, (_req, res) => res.writeHead(302, { location: `http://${host}:${plainPort}/insecure` }).end());
     servers.push(secure);
     const url = `https://${host}:${await listen(secure)}/start`;
-    const step = only(await check({ kind: 'http', name: 'Downgrade', url, headers: { 'X-Api-Key': 'k' } }, { caCertificates: [tls.ca] }));
+    const step = only(await check({ kind: 'http', name: 'Downgrade', url, headers: { 'X-Api-Key': 'k' } }, { caCertificates: [tls.caCert] }));
     assert.equal(step.status, 'failed');
     assert.equal(step.error?.code, 'PROTOCOL_ERROR');
     assert.equal(step.error?.blame, 'site');
