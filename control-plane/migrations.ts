@@ -206,4 +206,11 @@ export const migrations: readonly string[] = [
   UPDATE runs SET dispatched_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE dispatched_at > strftime('%Y-%m-%dT%H:%M:%fZ', 'now', '+1 day');
   UPDATE runs SET finished_at = dispatched_at WHERE finished_at > strftime('%Y-%m-%dT%H:%M:%fZ', 'now', '+1 day');
   `,
+  // 5: scale-out (issue 15): a stored result waits for the scheduler's decision (retry, alert, recover) until
+  // `decided` is set, so a scheduler that starts (a restart, or another replica taking over) decides what the
+  // previous one stored but never got to. Runs before this migration were decided.
+  `
+  ALTER TABLE runs ADD COLUMN decided INTEGER NOT NULL DEFAULT 1;
+  CREATE INDEX runs_undecided ON runs(decided) WHERE decided = 0;
+  `,
 ];

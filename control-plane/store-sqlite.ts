@@ -459,6 +459,15 @@ export class SqliteStore {
     return this.#all("SELECT * FROM runs WHERE status IN ('dispatched', 'running') ORDER BY dispatched_at, rowid").map(toRun);
   }
 
+  /** Runs whose result is stored but whose consequences (retry, alert, recovery) the scheduler has not settled. */
+  undecidedRuns(): RunRecord[] {
+    return this.#all('SELECT * FROM runs WHERE decided = 0 ORDER BY finished_at, rowid').map(toRun);
+  }
+
+  markRunDecided(runId: string): void {
+    this.#run('UPDATE runs SET decided = 1 WHERE run_id = ?', runId);
+  }
+
   // ---- results ----
 
   /**
@@ -497,7 +506,7 @@ export class SqliteStore {
       } else if (existing.status === 'lost') {
         this.#run('UPDATE runs SET late = 1, finished_at = ?, duration_ms = ?, result_status = ? WHERE run_id = ?', finishedAt, duration, status, envelope.runId);
       } else {
-        this.#run('UPDATE runs SET status = ?, finished_at = ?, duration_ms = ?, result_status = ? WHERE run_id = ?', status, finishedAt, duration, status, envelope.runId);
+        this.#run('UPDATE runs SET status = ?, finished_at = ?, duration_ms = ?, result_status = ?, decided = 0 WHERE run_id = ?', status, finishedAt, duration, status, envelope.runId);
       }
       const run = this.getRun(envelope.runId);
       if (run === undefined) throw new Error(`run ${envelope.runId} vanished`);

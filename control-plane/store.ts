@@ -179,10 +179,14 @@ export interface ControlPlaneStore {
   /** Runs per monitor and status since the database began: Prometheus counters. */
   runCounts(): Promise<{ monitorId: string; status: RunState; count: number }[]>;
   inFlightRuns(): Promise<RunRecord[]>;
+  /** Runs whose result is stored but whose consequences (retry, alert, recovery) the scheduler has not settled. */
+  undecidedRuns(): Promise<RunRecord[]>;
+  markRunDecided(runId: string): Promise<void>;
   /**
    * Store a result envelope exactly once, keyed by run id, and settle its run in the same transaction.
    * Returns `duplicate` (and counts it) when the run id is already stored. A result for a run already written
-   * off as lost, or for a run this control plane never dispatched, is stored with `late` set.
+   * off as lost, or for a run this control plane never dispatched, is stored with `late` set. A new result of
+   * a run in flight leaves the run undecided until {@link markRunDecided}.
    */
   storeResult(envelope: ResultEnvelope, checkpoint: string, now: string, options?: { finishedAt?: string }): Promise<{ stored: 'new' | 'duplicate'; run: RunRecord }>;
   getResult(runId: string): Promise<StoredResult | undefined>;
