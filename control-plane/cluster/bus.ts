@@ -21,7 +21,7 @@ export interface BusOptions {
   reconnectDelayMs?: number;
 }
 
-export type BusHandler = (message: unknown, from: string) => Promise<void>;
+export type BusHandler = (message: unknown, from: string) => Promise<void> | void;
 
 /**
  * Messages between control-plane replicas over PostgreSQL LISTEN/NOTIFY: to one replica (by id) or to whichever
@@ -33,7 +33,7 @@ export type BusHandler = (message: unknown, from: string) => Promise<void>;
 export class ClusterBus {
   readonly #options: BusOptions;
   readonly #handlers: BusHandler[] = [];
-  readonly #reconnected: (() => Promise<void>)[] = [];
+  readonly #reconnected: (() => Promise<void> | void)[] = [];
   #client: pg.Client | undefined;
   #closed = false;
   #chain: Promise<void> = Promise.resolve();
@@ -49,7 +49,7 @@ export class ClusterBus {
   }
 
   /** Called after the LISTEN connection was lost and came back: messages may have been missed meanwhile. */
-  onReconnected(handler: () => Promise<void>): void {
+  onReconnected(handler: () => Promise<void> | void): void {
     this.#reconnected.push(handler);
   }
 

@@ -15,9 +15,9 @@ export interface LeaderLeaseOptions {
   nowMs: () => number;
   log: Log;
   /** This replica became the leader (`term` is the fencing token, higher on every change of holder). */
-  gained(term: number): Promise<void>;
+  gained(term: number): Promise<void> | void;
   /** This replica is no longer the leader (lost, expired, or stopping). It must stop acting as one at once. */
-  lost(reason: string): Promise<void>;
+  lost(reason: string): Promise<void> | void;
 }
 
 /**

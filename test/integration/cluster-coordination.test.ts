@@ -54,10 +54,10 @@ describe('cluster coordination on PostgreSQL', { skip: postgresMissing() }, () =
       renewEveryMs: 200,
       nowMs: () => performance.now(),
       log: () => undefined,
-      gained: async (term) => {
+      gained: (term) => {
         events.push(`${holder} gained ${term}`);
       },
-      lost: async (reason) => {
+      lost: (reason) => {
         events.push(`${holder} lost: ${reason}`);
       },
     });
@@ -105,7 +105,7 @@ describe('cluster coordination on PostgreSQL', { skip: postgresMissing() }, () =
     const received: Record<string, unknown[]> = { a: [], b: [] };
     const bus = (id: string, leads: () => boolean) => {
       const created = new ClusterBus({ pool: pool(), listenConfig: config, replicaId: id, leads, log: () => undefined, reconnectDelayMs: 100 });
-      created.onMessage(async (message, from) => {
+      created.onMessage((message, from) => {
         received[id]?.push({ from, message });
       });
       return created;
@@ -137,10 +137,10 @@ describe('cluster coordination on PostgreSQL', { skip: postgresMissing() }, () =
     const received: unknown[] = [];
     let reconnections = 0;
     const listener = new ClusterBus({ pool: pool(), listenConfig: config, replicaId: 'listener', leads: () => false, log: () => undefined, reconnectDelayMs: 100 });
-    listener.onMessage(async (message) => {
+    listener.onMessage((message) => {
       received.push(message);
     });
-    listener.onReconnected(async () => {
+    listener.onReconnected(() => {
       reconnections++;
     });
     await listener.start();
