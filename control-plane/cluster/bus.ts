@@ -4,6 +4,9 @@ import { messageOf } from './lease.ts';
 
 /** The one PostgreSQL channel every replica listens on; a notification names its target and its message. */
 export const busChannel = 'checkpoint_cluster';
+/** Targets besides a replica id: whichever replica leads, and every replica (the sender too). */
+export const leaderTarget = 'leader';
+export const everyReplica = '*';
 /** NOTIFY payloads are limited to 8000 bytes: larger messages wait in `cluster_messages` and only their id is sent. */
 const inlineLimitBytes = 7000;
 /** Messages kept in `cluster_messages` longer than this are deleted (a receiver fetches within milliseconds). */
@@ -67,7 +70,7 @@ export class ClusterBus {
     await this.#chain;
   }
 
-  /** Send `message` (JSON) to the replica `target`, or to the leader with `leader`. */
+  /** Send `message` (JSON) to the replica `target`, to the leader ({@link leaderTarget}) or to all ({@link everyReplica}). */
   async publish(target: string, message: unknown): Promise<void> {
     const { pool, replicaId } = this.#options;
     const body = JSON.stringify({ from: replicaId, message });
@@ -125,7 +128,7 @@ export class ClusterBus {
 
   async #receive(payload: string): Promise<void> {
     const [target, kind, rest] = splitPayload(payload);
-    if (target !== this.#options.replicaId && !(target === 'leader' && this.#options.leads())) return;
+    if (target !== this.#options.replicaId && target !== everyReplica && !(target === leaderTarget && this.#options.leads())) return;
     let body = rest;
     if (kind === 't') {
       const result = await this.#options.pool.query<{ body: string }>('SELECT body FROM cluster_messages WHERE id = $1', [Number(rest)]);
