@@ -71,7 +71,7 @@ describe('PostgreSQL store', { skip: postgresMissing() }, () => {
     const fenced = await open(t, url, { fence: { lease: 'scheduler', holder: 'replica-a' } });
     const db = await admin(t, url);
     await plain.createCheckpoint('cp', 'h', at(0));
-    await plain.insertMonitor({ id: 'm1', name: 'Orders', checkpoint: 'cp', intervalSeconds: 60, enabled: true, script: { name: 'x', steps: [] } as never }, at(0));
+    await plain.insertMonitor({ id: 'm1', name: 'Orders', checkpoint: 'cp', intervalSeconds: 60, enabled: true, script: { name: 'x', steps: [] } }, at(0));
     await plain.insertRun({ runId: 'r0', monitorId: 'm1', checkpoint: 'cp', attempt: 1, instance: 'i1', reason: 'schedule', dispatchedAt: at(0), leaseDeadline: at(5) });
     const decisions = {
       insertRun: () => fenced.insertRun({ runId: 'r1', monitorId: 'm1', checkpoint: 'cp', attempt: 1, instance: 'i1', reason: 'schedule', dispatchedAt: at(1), leaseDeadline: at(6) }),
