@@ -145,6 +145,17 @@ describe('PostgreSQL store', { skip: postgresMissing() }, () => {
     }
   });
 
+  test('a role that only owns its database (no superuser) can migrate and run', async (t) => {
+    const db = await admin(t, postgresUrl(server, server.database));
+    await db.query("CREATE ROLE cp_owner LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE PASSWORD 'owner-Pass-4'");
+    await db.query('CREATE DATABASE cp_owned OWNER cp_owner');
+    const url = `postgres://cp_owner:owner-Pass-4@127.0.0.1:${server.port}/cp_owned`;
+    const store = await open(t, url);
+    await store.insertRun({ runId: 'r1', monitorId: 'm1', checkpoint: 'cp', attempt: 1, instance: 'i1', reason: 'schedule', dispatchedAt: at(0), leaseDeadline: at(5) });
+    assert.equal((await store.storeResult(envelope('r1'), 'cp', at(1))).stored, 'new');
+    assert.equal(typeof (await store.insertAlert({ kind: 'monitor-failed', monitorId: 'm1', createdAt: at(1), message: 'x' })).id, 'number');
+  });
+
   test('TLS from the URL: sslmode=verify-full with sslrootcert verifies the server; without the CA the error says why', async (t) => {
     const database = await createDatabase(server);
     const url = postgresUrl(server, database, `sslmode=verify-full&sslrootcert=${encodeURIComponent(pki.caCertPath)}`);
