@@ -156,6 +156,19 @@ describe('PostgreSQL store', { skip: postgresMissing() }, () => {
     assert.equal(typeof (await store.insertAlert({ kind: 'monitor-failed', monitorId: 'm1', createdAt: at(1), message: 'x' })).id, 'number');
   });
 
+  test('the statement timeout ends a statement stuck behind a lock instead of holding its connection', async (t) => {
+    const url = postgresUrl(server, await createDatabase(server));
+    const store = await open(t, url, { statementTimeoutMs: 1000 });
+    await store.insertRun({ runId: 'r1', monitorId: 'm1', checkpoint: 'cp', attempt: 1, instance: 'i1', reason: 'schedule', dispatchedAt: at(0), leaseDeadline: at(5) });
+    const db = await admin(t, url);
+    await db.query('BEGIN');
+    await db.query("SELECT * FROM runs WHERE run_id = 'r1' FOR UPDATE");
+    await assert.rejects(store.markRunLost('r1', 'lease expired'), /statement timeout/);
+    await db.query('ROLLBACK');
+    await store.markRunLost('r1', 'lease expired');
+    assert.equal((await store.getRun('r1'))?.status, 'lost', 'the pool still works after the timeout');
+  });
+
   test('TLS from the URL: sslmode=verify-full with sslrootcert verifies the server; without the CA the error says why', async (t) => {
     const database = await createDatabase(server);
     const url = postgresUrl(server, database, `sslmode=verify-full&sslrootcert=${encodeURIComponent(pki.caCertPath)}`);
