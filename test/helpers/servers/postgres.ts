@@ -35,9 +35,10 @@ function idsOf(user: string): { uid: number; gid: number } {
 
 /**
  * PostgreSQL 15 in a temp data directory on 127.0.0.1 (a free port), TLS with `certificate`, password
- * (SCRAM) logins over TCP for `monitor`. Lean settings: fsync off, small buffers, few connections.
+ * (SCRAM) logins over TCP for `monitor`. Lean settings: fsync off, small buffers, few connections (10 unless
+ * `maxConnections` says otherwise: the store tests open several pools at once).
  */
-export async function startPostgres(certificate: CertificatePair): Promise<PostgresServer> {
+export async function startPostgres(certificate: CertificatePair, options: { maxConnections?: number } = {}): Promise<PostgresServer> {
   const dir = makeTempDir('postgres');
   const runAs = process.getuid?.() === 0 ? 'postgres' : userInfo().username;
   const password = 'pg-Secret-7';
@@ -61,7 +62,7 @@ export async function startPostgres(certificate: CertificatePair): Promise<Postg
     ssl_cert_file: join(dir.path, 'server.crt'),
     ssl_key_file: join(dir.path, 'server.key'),
     shared_buffers: '8MB',
-    max_connections: '10',
+    max_connections: String(options.maxConnections ?? 10),
     fsync: 'off',
     synchronous_commit: 'off',
     full_page_writes: 'off',
