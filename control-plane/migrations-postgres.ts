@@ -131,7 +131,7 @@ export const postgresMigrations: readonly string[] = [
   );
   `,
   // 2: the scale-out layer (control-plane/cluster/): a leader lease whose term is a fencing token (it grows on
-  // every change of holder), and the replicas that share the database. Times are TIMESTAMPTZ here: they are
+  // every change of holder), the replicas that share the database, and the bus's large messages. Times are TIMESTAMPTZ here: they are
   // compared with the database's own clock (clock_timestamp()), never with a replica's.
   `
   CREATE TABLE cluster_leases (
@@ -147,6 +147,15 @@ export const postgresMigrations: readonly string[] = [
     last_seen TIMESTAMPTZ NOT NULL,
     url TEXT
   );
+
+  -- Bus messages too large for a NOTIFY payload (8000 bytes): the notification carries the id (cluster/bus.ts).
+  CREATE TABLE cluster_messages (
+    id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    target TEXT NOT NULL,
+    body TEXT NOT NULL,
+    created_at TIMESTAMPTZ NOT NULL DEFAULT clock_timestamp()
+  );
+  CREATE INDEX cluster_messages_by_time ON cluster_messages(created_at);
   `,
 ];
 

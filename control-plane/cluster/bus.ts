@@ -90,8 +90,10 @@ export class ClusterBus {
     const client = new pg.Client({ ...this.#options.listenConfig, application_name: `checkpoint-bus-${this.#options.replicaId}`.slice(0, 63) });
     client.on('notification', (notification) => {
       if (notification.channel !== busChannel || notification.payload === undefined) return;
-      const payload = notification.payload;
-      this.#chain = this.#chain.then(() => this.#receive(payload)).catch((error: unknown) => this.#options.log(`cluster: a bus message failed: ${messageOf(error)}`));
+      const [target, kind, rest] = splitPayload(notification.payload);
+      // Addressed when it arrives: a message for the leader belongs to whoever leads at that moment.
+      if (target !== this.#options.replicaId && target !== everyReplica && !(target === leaderTarget && this.#options.leads())) return;
+      this.#chain = this.#chain.then(() => this.#receive(kind, rest)).catch((error: unknown) => this.#options.log(`cluster: a bus message failed: ${messageOf(error)}`));
     });
     client.on('error', (error) => {
       if (this.#client !== client) return;
@@ -126,9 +128,7 @@ export class ClusterBus {
     this.#retry.unref();
   }
 
-  async #receive(payload: string): Promise<void> {
-    const [target, kind, rest] = splitPayload(payload);
-    if (target !== this.#options.replicaId && target !== everyReplica && !(target === leaderTarget && this.#options.leads())) return;
+  async #receive(kind: string, rest: string): Promise<void> {
     let body = rest;
     if (kind === 't') {
       const result = await this.#options.pool.query<{ body: string }>('SELECT body FROM cluster_messages WHERE id = $1', [Number(rest)]);

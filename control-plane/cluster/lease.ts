@@ -35,6 +35,8 @@ export class LeaderLease {
   #validUntilMs = 0;
   #stopped = false;
   #running: Promise<void> = Promise.resolve();
+  /** Steps down when the grant runs out by this replica's clock, whether or not a renewal is under way. */
+  #deadline: NodeJS.Timeout | undefined;
 
   constructor(options: LeaderLeaseOptions) {
     if (!(options.renewEveryMs > 0 && options.renewEveryMs * 2 < options.ttlMs)) {
@@ -115,7 +117,9 @@ export class LeaderLease {
       if (this.#term !== undefined) await this.#stepDown(`another replica holds the ${name} lease`);
       return;
     }
-    this.#validUntilMs = sentAtMs + ttlMs;
+    // A margin of half a renewal period: the old leader has stopped before the database lets a successor in.
+    this.#validUntilMs = sentAtMs + ttlMs - this.#options.renewEveryMs / 2;
+    this.#armDeadline();
     if (this.#term === term) return;
     if (this.#term !== undefined) await this.#stepDown(`the ${name} lease changed hands (term ${this.#term} → ${term})`);
     this.#term = term;
@@ -129,12 +133,23 @@ export class LeaderLease {
     }
   }
 
+  #armDeadline(): void {
+    if (this.#deadline !== undefined) clearTimeout(this.#deadline);
+    this.#deadline = setTimeout(() => {
+      this.#deadline = undefined;
+      if (this.#term !== undefined && this.#options.nowMs() >= this.#validUntilMs) void this.#stepDown(`the ${this.#options.name} lease ran out before it could be renewed`);
+    }, Math.max(0, this.#validUntilMs - this.#options.nowMs()));
+    this.#deadline.unref();
+  }
+
   /** Expire the grant now, keeping the row: the term only ever grows, so fencing tokens are never reused. */
   async #release(): Promise<void> {
     await this.#options.pool.query(`UPDATE cluster_leases SET expires_at = '-infinity' WHERE name = $1 AND holder = $2`, [this.#options.name, this.#options.holder]);
   }
 
   async #stepDown(reason: string): Promise<void> {
+    if (this.#deadline !== undefined) clearTimeout(this.#deadline);
+    this.#deadline = undefined;
     if (this.#term === undefined) return;
     this.#term = undefined;
     this.#validUntilMs = 0;

@@ -4,10 +4,10 @@ import { after, before, describe, test } from 'node:test';
 import pg from 'pg';
 import { ClusterBus } from '../../control-plane/cluster/bus.ts';
 import { LeaderLease } from '../../control-plane/cluster/lease.ts';
+import { migratePostgres } from '../../control-plane/migrations-postgres.ts';
 import { makeTestPki } from '../helpers/servers/certificates.ts';
 import { postgresMissing, startPostgres, type PostgresServer } from '../helpers/servers/postgres.ts';
 import { makeTempDir } from '../helpers/servers/temp-dir.ts';
-import { clusterSchemaForTests } from '../helpers/cluster-schema.ts';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -36,7 +36,7 @@ describe('cluster coordination on PostgreSQL', { skip: postgresMissing() }, () =
     config = { host: '127.0.0.1', port: server.port, user: server.user, password: server.password, database: server.database };
     const setup = new pg.Client(config);
     await setup.connect();
-    await setup.query(clusterSchemaForTests);
+    await migratePostgres(setup);
     await setup.end();
   });
   after(async () => {

@@ -7,6 +7,10 @@ export interface ControlPlaneProcessOptions {
   checkpointDownAfterMs?: number;
   /** `--heartbeat-interval-ms`. */
   heartbeatIntervalMs?: number;
+  /** More `checkpoint control-plane` options (`--database`, `--replica-id`, …). */
+  args?: readonly string[];
+  /** Label in logs. Default `control plane`. */
+  name?: string;
 }
 
 /**
@@ -72,7 +76,8 @@ export class ControlPlaneProcess {
     const args = ['control-plane', '--port', String(this.#port), '--data', this.options.dataDir];
     if (this.options.checkpointDownAfterMs !== undefined) args.push('--checkpoint-down-after-ms', String(this.options.checkpointDownAfterMs));
     if (this.options.heartbeatIntervalMs !== undefined) args.push('--heartbeat-interval-ms', String(this.options.heartbeatIntervalMs));
-    const life = ManagedProcess.start(`control plane #${this.lives.length + 1}`, args, childEnv({}));
+    args.push(...(this.options.args ?? []));
+    const life = ManagedProcess.start(`${this.options.name ?? 'control plane'} #${this.lives.length + 1}`, args, childEnv({}));
     this.lives.push(life);
     const match = await life.waitForOutput(/Control plane at http:\/\/127\.0\.0\.1:(\d+)\//, 30_000);
     const port = Number(match[1]);

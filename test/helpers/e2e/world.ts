@@ -22,6 +22,8 @@ export interface AgentSpec {
   args?: readonly string[];
   /** Connect straight to the control plane instead of through this instance's recording proxy. */
   direct?: boolean;
+  /** Connect to this URL (a load balancer in front of replicas) instead. */
+  controlPlaneUrl?: string;
 }
 
 /**
@@ -36,6 +38,8 @@ export class E2eWorld {
   readonly demo: DemoSite;
   readonly #watch: ChromiumWatch;
   #cp: ControlPlaneProcess | undefined;
+  /** Control-plane replicas sharing one database (besides or instead of `cp`). */
+  readonly replicas: ControlPlaneProcess[] = [];
   /** Every agent life, in start order. */
   readonly agents: AgentProcess[] = [];
   readonly proxies = new Map<string, RecordingProxy>();
@@ -64,6 +68,13 @@ export class E2eWorld {
     return this.#cp;
   }
 
+  /** Start one more control-plane replica (give it `--database` in `args`); it shares the data directory for artifacts. */
+  async replica(options: Omit<ControlPlaneProcessOptions, 'dataDir'>): Promise<ControlPlaneProcess> {
+    const replica = await ControlPlaneProcess.start({ dataDir: join(this.root, 'control-plane'), ...options });
+    this.replicas.push(replica);
+    return replica;
+  }
+
   /** The recording proxy of an instance (created on first use, pointed at the control plane's port). */
   async proxy(instanceId: string): Promise<RecordingProxy> {
     let proxy = this.proxies.get(instanceId);
@@ -87,7 +98,7 @@ export class E2eWorld {
   async agent(spec: AgentSpec): Promise<AgentProcess> {
     const tmpDir = this.tmpDirOf(spec.instanceId);
     this.#watch.addRoot(tmpDir);
-    const url = spec.direct === true ? this.cp.url : (await this.proxy(spec.instanceId)).url;
+    const url = spec.controlPlaneUrl ?? (spec.direct === true ? this.cp.url : (await this.proxy(spec.instanceId)).url);
     const lives = this.agents.filter((agent) => agent.instanceId === spec.instanceId).length;
     const agent = await AgentProcess.start({
       controlPlaneUrl: url,
@@ -115,7 +126,7 @@ export class E2eWorld {
 
   /** Logs of the control plane and every agent, for assertion messages. */
   details(): string {
-    return [this.#cp?.tail(80) ?? '', ...this.agents.map((agent) => agent.tail(30))].join('\n');
+    return [this.#cp?.tail(80) ?? '', ...this.replicas.map((replica) => replica.tail(60)), ...this.agents.map((agent) => agent.tail(30))].join('\n');
   }
 
   /** waitUntil with this world's logs in the timeout message. */
@@ -139,6 +150,7 @@ export class E2eWorld {
     const running = this.agents.filter((agent) => agent.process.running);
     await Promise.all(running.map((agent) => agent.stop(20_000)));
     if (this.#cp?.running === true) await this.#cp.stop();
+    await Promise.all(this.replicas.filter((replica) => replica.running).map((replica) => replica.stop()));
     await Promise.all([...this.proxies.values()].map((proxy) => proxy.close()));
     await this.site.close();
     await this.demo.close();
