@@ -147,7 +147,7 @@ describe('scheduler: results stored but not decided', () => {
   });
 });
 
-describe('scheduler: one task at a time', () => {
+describe('scheduler: one task at a time', { timeout: 20_000 }, () => {
   it('never runs two ticks at once, and runs one more for requests made while one runs', async (t) => {
     const sqlite = new SqliteStore(await dataDir(t));
     t.after(() => sqlite.close());
