@@ -113,6 +113,8 @@ export class Scheduler {
   /** The tick waiting in the queue (not started yet), which further tick requests join. */
   #queuedTick: { request: { started: boolean }; done: Promise<void> } | undefined;
   #started = false;
+  /** Bumped by every start and stop: a start that a stop overtook does not switch the scheduler on. */
+  #generation = 0;
 
   constructor(options: SchedulerOptions) {
     this.#store = options.store;
@@ -130,7 +132,9 @@ export class Scheduler {
    * does not know what is in flight must not dispatch.
    */
   async start(): Promise<void> {
+    const generation = ++this.#generation;
     await this.#queue.add(async () => {
+      if (generation !== this.#generation) return;
       this.#reset();
       const now = this.#clock.nowMs();
       const wall = this.#clock.wallNow().getTime();
@@ -155,7 +159,7 @@ export class Scheduler {
         if (stored === undefined) await this.#store.markRunDecided(run.runId);
         else await this.#decide(run, stored.envelope, { tick: false });
       }
-      this.#started = true;
+      this.#started = generation === this.#generation;
     });
   }
 
@@ -164,6 +168,7 @@ export class Scheduler {
    * `start()` may be called again afterwards: it reloads everything from the store.
    */
   async stop(): Promise<void> {
+    this.#generation++;
     this.#started = false;
     await this.#queue.onIdle();
   }

@@ -249,4 +249,24 @@ describe('scheduler: one task at a time', { timeout: 20_000 }, () => {
     await sched.tick();
     assert.equal(gated.calls('listCheckpoints') - before, 1, 'no tick after stop');
   });
+
+  it('stays stopped when a stop overtakes a start that is still reading the store, and starts again after', async (t) => {
+    const sqlite = new SqliteStore(await dataDir(t));
+    t.after(() => sqlite.close());
+    const gated = gatedStore(sqlite, ['inFlightRuns']);
+    const sched = scheduler(gated.store, new FakeClock(), fakeHub().hub);
+    gated.arm();
+    const starting = sched.start();
+    await settle();
+    const stopping = sched.stop();
+    gated.release();
+    await Promise.all([starting, stopping]);
+    const before = gated.calls('listCheckpoints');
+    await sched.tick();
+    assert.equal(gated.calls('listCheckpoints'), before, 'stopped: the tick does nothing');
+    await sched.start();
+    await sched.tick();
+    assert.ok(gated.calls('listCheckpoints') > before, 'started again: it ticks');
+    await sched.stop();
+  });
 });
