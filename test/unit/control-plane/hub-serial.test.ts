@@ -82,7 +82,16 @@ function connect(url: string): Promise<WebSocket> {
 const hello: AgentMessage = { type: 'hello', protocolVersion, instanceId: 'a', version: '1.0.0', capacity: 2, privacyLock: false, startedAt: new Date().toISOString() };
 const heartbeat: AgentMessage = { type: 'heartbeat', sentAt: new Date().toISOString(), running: ['r1'], freeSlots: 1, queued: 0, outboxDepth: 3, outboxOldestAgeMs: 0, draining: false };
 
+/** Give pending work a moment (only before asserting that something did NOT happen). */
 const settle = () => new Promise<void>((resolve) => setTimeout(resolve, 50));
+
+/** Wait until `condition` holds (a loaded machine may take a while; the guard only stops a hanging test). */
+async function until(condition: () => boolean, what: string): Promise<void> {
+  for (let waitedMs = 0; !condition(); waitedMs += 5) {
+    if (waitedMs > 10_000) throw new Error(`still waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}
 
 describe('hub: one connection, one message at a time', { timeout: 20_000 }, () => {
   it('handles a heartbeat sent right after the hello only once the hello is stored and announced', async (t) => {
@@ -93,6 +102,7 @@ describe('hub: one connection, one message at a time', { timeout: 20_000 }, () =
     const welcomed = new Promise<string>((resolve) => socket.once('message', (data: Buffer) => resolve(data.toString('utf8'))));
     socket.send(JSON.stringify(hello));
     socket.send(JSON.stringify(heartbeat));
+    await until(() => order.includes('store:instanceHello'), 'the hello to reach the store');
     await settle();
     const heartbeatEarly = order.includes('store:instanceHeartbeat');
     const readyEarly = hub.get('hq/a')?.hello !== undefined;
@@ -104,9 +114,7 @@ describe('hub: one connection, one message at a time', { timeout: 20_000 }, () =
     const after = order.filter((entry) => !entry.startsWith('store:checkpointByTokenHash') && !entry.startsWith('store:instanceExists') && !entry.startsWith('store:countInstances'));
     assert.deepEqual(after, ['store:instanceHello', 'store:listMonitors', 'event:ready', 'store:instanceHeartbeat', 'event:heartbeat']);
     socket.close();
-    await new Promise((resolve) => socket.once('close', resolve));
-    await settle();
-    await hub.settled();
+    await until(() => order.includes('event:gone'), 'the close to be handled');
     assert.deepEqual(order.slice(-2), ['store:instanceDisconnected', 'event:gone'], 'the close is handled after the messages');
   });
 

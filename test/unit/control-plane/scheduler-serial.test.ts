@@ -95,8 +95,16 @@ function gatedStore(inner: ControlPlaneStore, gated: readonly (keyof ControlPlan
   };
 }
 
-/** Let pending promise callbacks and timers run. */
+/** Give pending work a moment (only before asserting that something did NOT happen). */
 const settle = () => new Promise<void>((resolve) => setTimeout(resolve, 20));
+
+/** Wait until `condition` holds (a loaded machine may take a while; the guard only stops a hanging test). */
+async function until(condition: () => boolean, what: string): Promise<void> {
+  for (let waitedMs = 0; !condition(); waitedMs += 5) {
+    if (waitedMs > 10_000) throw new Error(`still waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}
 
 describe('scheduler: results stored but not decided', () => {
   it('alerts once for a failure a dead process stored but never decided, and not again on the next start', async (t) => {
@@ -159,8 +167,7 @@ describe('scheduler: one task at a time', { timeout: 20_000 }, () => {
 
     gated.arm();
     const running = sched.tick();
-    await settle();
-    assert.equal(gated.calls('listCheckpoints') - before, 1, 'the first tick is waiting for the store');
+    await until(() => gated.calls('listCheckpoints') - before === 1, 'the first tick to wait for the store');
     // Requests while it runs: none may start a second tick now, and none may be lost.
     const requests = [sched.tick(), sched.tick(), sched.tick()];
     await settle();
@@ -187,8 +194,7 @@ describe('scheduler: one task at a time', { timeout: 20_000 }, () => {
     gated.arm();
     await gated.store.insertMonitor({ id: 'm1', name: 'Home', checkpoint, intervalSeconds: 60, enabled: true, script }, now);
     const changed = sched.monitorChanged('m1', 'created');
-    await settle();
-    assert.equal(gated.calls('insertRun'), 1, 'the dispatch is waiting for the store');
+    await until(() => gated.calls('insertRun') === 1, 'the dispatch to wait for the store');
     const events = [sched.heartbeat(instance), sched.tick(), sched.instanceReady(instance), sched.monitorChanged('m1', 'updated'), sched.tick()];
     await settle();
     gated.release();
@@ -239,7 +245,7 @@ describe('scheduler: one task at a time', { timeout: 20_000 }, () => {
     const before = gated.calls('listCheckpoints');
     gated.arm();
     const ticking = sched.tick();
-    await settle();
+    await until(() => gated.calls('listCheckpoints') - before === 1, 'the tick to wait for the store');
     let stopped = false;
     const stopping = sched.stop().then(() => (stopped = true));
     await settle();
@@ -257,7 +263,7 @@ describe('scheduler: one task at a time', { timeout: 20_000 }, () => {
     const sched = scheduler(gated.store, new FakeClock(), fakeHub().hub);
     gated.arm();
     const starting = sched.start();
-    await settle();
+    await until(() => gated.calls('inFlightRuns') === 1, 'the start to wait for the store');
     const stopping = sched.stop();
     gated.release();
     await Promise.all([starting, stopping]);
