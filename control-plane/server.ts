@@ -18,7 +18,7 @@ import { RateLimiter } from './rate-limit.ts';
 import { Retention, type RetentionDays } from './retention.ts';
 import { Scheduler } from './scheduler.ts';
 import { Sessions } from './sessions.ts';
-import { Store } from './store.ts';
+import { openStore } from './open-store.ts';
 
 export interface ControlPlaneOptions {
   /** Default 0: any free port (see `url`). */
@@ -83,8 +83,8 @@ export interface ControlPlane {
   url: string;
   /** Stop: terminates agent links and open connections at once, stops webhook retries, closes the database. */
   close(): Promise<void>;
-  /** Run the maintenance tick now (liveness, lost runs, checkpoint health, due monitors). For fake-clock tests. */
-  tick(): void;
+  /** Run the maintenance tick now (liveness, lost runs, checkpoint health, due monitors); resolves when it is done. For fake-clock tests. */
+  tick(): Promise<void>;
   /** Resolves when every webhook delivery started so far has finished. */
   alertsSettled(): Promise<void>;
   /** Run the pruning job now (retention). */
@@ -124,8 +124,13 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
   const allowedHosts = allowedHostNames({ bindHost: host, extra: [...(options.allowedHosts ?? []), ...publicHost] });
   const tls = options.tls === undefined ? undefined : { cert: readFileSync(options.tls.certFile), key: readFileSync(options.tls.keyFile) };
 
-  const store = new Store(options.dataDir);
-  store.markAllInstancesDisconnected();
+  const store = await openStore({ dataDir: options.dataDir });
+  try {
+    await store.markAllInstancesDisconnected();
+  } catch (error) {
+    await store.close();
+    throw error;
+  }
   const files = new ArtifactFiles(options.dataDir);
   await files.clearTemporary();
   const sessions = new Sessions({ nowMs: () => clock.nowMs(), ...(options.session ?? {}) });
@@ -152,14 +157,6 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
     ...(options.env === undefined ? {} : { env: options.env }),
   });
 
-  const guarded = (what: string, work: () => void) => {
-    try {
-      work();
-    } catch (error) {
-      complaints.log(`scheduler:${what}`, `scheduler: handling ${what} failed: ${error instanceof Error ? error.message : String(error)}`);
-    }
-  };
-
   // The hub and the scheduler call each other: the hub reports instance events (only once sockets connect, after
   // both exist), the scheduler sends commands.
   const hub = new Hub({
@@ -170,12 +167,12 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
     complaints,
     rateNowMs,
     ...(options.hubLimits === undefined ? {} : { limits: options.hubLimits }),
-    // An agent's message must never take the control plane down: a failure while handling it is logged.
+    // An agent's message must never take the control plane down: the scheduler logs a failure while handling it.
     events: {
-      ready: (instance) => guarded('ready', () => scheduler.instanceReady(instance)),
-      gone: (instance) => guarded('gone', () => scheduler.instanceGone(instance)),
-      heartbeat: (instance) => guarded('heartbeat', () => scheduler.heartbeat(instance)),
-      runStatus: (instance, message) => guarded('run-status', () => scheduler.runStatus(instance, message)),
+      ready: (instance): Promise<void> => scheduler.instanceReady(instance),
+      gone: (instance): Promise<void> => scheduler.instanceGone(instance),
+      heartbeat: (instance): Promise<void> => scheduler.heartbeat(instance),
+      runStatus: (instance, message): Promise<void> => scheduler.runStatus(instance, message),
     },
   });
   const scheduler = new Scheduler({
@@ -190,7 +187,14 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
     // runs count as lost, or healthy runs would be written off and run twice.
     startupGraceMs: options.startupGraceMs ?? Math.max(3 * heartbeatIntervalMs, 45_000),
   });
-  scheduler.start();
+  try {
+    await scheduler.start();
+  } catch (error) {
+    hub.close();
+    alerts.close();
+    await store.close();
+    throw error;
+  }
 
   const loopbackOnly = adminToken === undefined;
   const scheme = tls === undefined ? 'http' : 'https';
@@ -211,16 +215,16 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
   const dashboard = createDashboard({ store, hub, scheduler: scheduler, auth, clock, log, complaints, secureCookies: tls !== undefined || publicOrigin?.startsWith('https:') === true });
 
   /** Who a request counts against for rate limiting: its bearer token when it has one, else its address. */
-  const clientKey = (req: IncomingMessage): string => {
+  const clientKey = async (req: IncomingMessage): Promise<string> => {
     const token = bearerToken(req);
     // Only a token that is valid earns a bucket of its own: a made-up one per request must not escape the limit
     // of its address (or guess tokens at full speed).
-    const valid = token !== undefined && (auth.admin(req) || auth.agent(req) !== undefined);
+    const valid = token !== undefined && (auth.admin(req) || (await auth.agent(req)) !== undefined);
     return valid ? `token:${sha256Hex(token).slice(0, 32)}` : `address:${req.socket.remoteAddress ?? 'unknown'}`;
   };
 
   /** The checks every request passes before any handler runs (docs/security.md). Returns false when refused. */
-  const admit = (req: IncomingMessage, res: ServerResponse, path: string): boolean => {
+  const admit = async (req: IncomingMessage, res: ServerResponse, path: string): Promise<boolean> => {
     const refuse = (error: ApiError, headers: Record<string, string> = {}) => {
       complaints.log(`http:${req.socket.remoteAddress ?? 'unknown'}`, `server: refused ${req.method ?? 'GET'} ${path} from ${req.socket.remoteAddress ?? 'unknown'}: ${error.message}`);
       req.resume();
@@ -229,7 +233,7 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
     };
     const hostProblem = checkHost(req, allowedHosts);
     if (hostProblem !== undefined) return refuse(new ApiError(421, 'unknown-host', hostProblem));
-    const allowed = requests.take(clientKey(req));
+    const allowed = requests.take(await clientKey(req));
     if (!allowed.ok) return refuse(new ApiError(429, 'rate-limited', 'too many requests; slow down'), { 'Retry-After': String(Math.max(1, Math.ceil(allowed.retryAfterMs / 1000))) });
     const originProblem = checkOrigin(req, scheme, publicOrigin);
     if (originProblem !== undefined) return refuse(new ApiError(403, 'cross-origin', originProblem));
@@ -241,18 +245,21 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
     return true;
   };
 
-  const handle = (req: IncomingMessage, res: ServerResponse) => {
-    const path = (req.url ?? '/').split('?')[0] ?? '/';
-    if (tls !== undefined) res.setHeader('Strict-Transport-Security', 'max-age=31536000');
-    if (!admit(req, res, path)) return;
+  const serve = async (req: IncomingMessage, res: ServerResponse, path: string): Promise<void> => {
+    if (!(await admit(req, res, path))) return;
     if (path === '/healthz') {
       // Liveness for probes and load balancers: the process answers and its database is readable. No data.
-      store.ping();
+      await store.ping();
       res.writeHead(200, { 'Content-Type': 'application/json', 'Cache-Control': 'no-store' }).end(req.method === 'HEAD' ? undefined : '{"status":"alive"}\n');
       return;
     }
-    const work = path.startsWith('/api/') || path === '/metrics' ? api(req, res) : dashboard(req, res);
-    work.catch((error: unknown) => {
+    await (path.startsWith('/api/') || path === '/metrics' ? api(req, res) : dashboard(req, res));
+  };
+
+  const handle = (req: IncomingMessage, res: ServerResponse) => {
+    const path = (req.url ?? '/').split('?')[0] ?? '/';
+    if (tls !== undefined) res.setHeader('Strict-Transport-Security', 'max-age=31536000');
+    serve(req, res, path).catch((error: unknown) => {
       log(`server: ${req.method ?? 'GET'} ${path}: ${error instanceof Error ? error.message : String(error)}`);
       if (!res.headersSent) res.writeHead(500).end();
       else res.destroy();
@@ -278,7 +285,8 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
   } catch (error) {
     hub.close();
     alerts.close();
-    store.close();
+    await scheduler.stop();
+    await store.close();
     throw error;
   }
 
@@ -289,18 +297,18 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
   if (loopbackOnly) log('no admin token configured: the API and dashboard listen on loopback only');
   if (allowedHosts === 'any') log('host check off (--allowed-host "*"): make sure a reverse proxy checks the Host header');
 
-  const tick = () => {
-    hub.checkLiveness();
-    scheduler.tick();
+  const tick = async () => {
+    await hub.checkLiveness();
+    await scheduler.tick();
     complaints.sweep();
     retention.tick();
   };
+  /** The timer's tick in progress: a slow store makes the next interval skip, not pile ticks up. */
+  let timerTick: Promise<void> | undefined;
   const timer = setInterval(() => {
-    try {
-      tick();
-    } catch (error) {
-      log(`scheduler: tick failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
-    }
+    timerTick ??= tick()
+      .catch((error: unknown) => log(`scheduler: tick failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`))
+      .finally(() => (timerTick = undefined));
   }, options.tickIntervalMs ?? 500);
   timer.unref();
 
@@ -318,10 +326,14 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
         const closed = new Promise<void>((resolve) => server.close(() => resolve()));
         server.closeAllConnections();
         await closed;
+        // Whatever still runs uses the store: let it finish first.
+        await scheduler.stop();
+        await timerTick;
+        await hub.settled();
         await alerts.settled();
         await retention.settled();
         sessions.clear();
-        store.close();
+        await store.close();
         log('control plane stopped');
       })();
       return closing;
