@@ -4,16 +4,16 @@ import { alertsQuerySchema, emptyQuerySchema, monitorIdSchema, monitorInputSchem
 import { mergePatch, outcomeOf, parseQuery } from './api-query.ts';
 import type { Route } from './api.ts';
 import { ApiError, notFound, parseWith, readJson, sendJson } from './http.ts';
-import type { Hub } from './hub.ts';
+import type { AgentControl } from './hub.ts';
 import type { Log } from './log.ts';
 import { announceMonitor, checkedMonitor, monitorConfig, removeMonitor, storeMonitor, type MonitorConfig } from './monitor-saving.ts';
-import type { Scheduler } from './scheduler.ts';
+import type { SchedulerControl } from './scheduler.ts';
 import type { AlertKind, MonitorRecord, RunRecord, ControlPlaneStore } from './store.ts';
 
 export interface MonitorRouteDeps {
   store: ControlPlaneStore;
-  hub: Hub;
-  scheduler: Scheduler;
+  hub: AgentControl;
+  scheduler: SchedulerControl;
   clock: Clock;
   log: Log;
   maxJsonBytes: number;

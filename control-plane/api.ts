@@ -8,12 +8,12 @@ import { ArtifactTooLargeError, sha256Pattern, type ArtifactFiles } from './arti
 import type { Auth } from './auth.ts';
 import type { Environment } from './channels/secrets.ts';
 import { ApiError, bearerToken, newToken, notFound, parseJsonText, parseWith, readBody, readJson, secretsEqual, sendError, sendJson, sha256Hex } from './http.ts';
-import type { Hub } from './hub.ts';
+import type { AgentControl } from './hub.ts';
 import type { Log, LogLimiter } from './log.ts';
 import { metricsText } from './metrics.ts';
 import { openApiDocument } from './openapi.ts';
 import { clampedFinishedAt, resultRefusal } from './result-checks.ts';
-import type { InstanceStatus, Scheduler } from './scheduler.ts';
+import type { InstanceStatus, SchedulerControl } from './scheduler.ts';
 import { ConflictError, type ControlPlaneStore } from './store.ts';
 
 export interface ApiLimits {
@@ -27,8 +27,8 @@ export const defaultLimits: ApiLimits = { maxJsonBytes: 6_000_000, maxResultByte
 export interface ApiDeps {
   store: ControlPlaneStore;
   files: ArtifactFiles;
-  hub: Hub;
-  scheduler: Scheduler;
+  hub: AgentControl;
+  scheduler: SchedulerControl;
   auth: Auth;
   clock: Clock;
   log: Log;
@@ -133,7 +133,7 @@ export function createApi(deps: ApiDeps): (req: IncomingMessage, res: ServerResp
         if ((await store.getCheckpoint(name)) === undefined) throw notFound(`checkpoint "${name}"`);
         const body = await readBody(req, limits.maxJsonBytes);
         const input = parseWith(drainSchema, body.byteLength === 0 ? {} : parseJsonText(body));
-        const drained = hub.drain(name, input.reason ?? 'asked by an administrator', input.instance);
+        const drained = await hub.drain(name, input.reason ?? 'asked by an administrator', input.instance);
         if (input.instance !== undefined && drained.length === 0) throw notFound(`connected instance "${input.instance}" of checkpoint "${name}"`);
         log(`api: asked ${drained.length} instance(s) of ${name} to drain`);
         sendJson(res, 202, { checkpoint: name, drained });
@@ -163,7 +163,7 @@ export function createApi(deps: ApiDeps): (req: IncomingMessage, res: ServerResp
       access: 'admin',
       handler: async (_req, res, [name = '']) => {
         if (!(await store.revokeCheckpointTokens(name, randomBytes(16).toString('hex')))) throw notFound(`checkpoint "${name}"`);
-        const disconnected = hub.disconnect(name, 'token revoked');
+        const disconnected = await hub.disconnect(name, 'token revoked');
         log(`api: tokens of checkpoint ${name} revoked; ${disconnected.length} instance(s) disconnected`);
         sendJson(res, 200, { name, revoked: true, disconnected });
       },
@@ -176,7 +176,7 @@ export function createApi(deps: ApiDeps): (req: IncomingMessage, res: ServerResp
         const deleted = await store.deleteCheckpoint(name);
         if (deleted === undefined) throw notFound(`checkpoint "${name}"`);
         for (const id of deleted.monitors) await scheduler.monitorChanged(id, 'deleted');
-        const disconnected = hub.disconnect(name, 'checkpoint deleted');
+        const disconnected = await hub.disconnect(name, 'checkpoint deleted');
         log(`api: checkpoint ${name} deleted with ${deleted.monitors.length} monitor(s); ${disconnected.length} instance(s) disconnected`);
         res.writeHead(204).end();
       },
@@ -186,7 +186,7 @@ export function createApi(deps: ApiDeps): (req: IncomingMessage, res: ServerResp
       pattern: new RegExp(`^/api/v1/checkpoints/${segment}/instances/${segment}$`),
       access: 'admin',
       handler: async (_req, res, [name = '', id = '']) => {
-        const disconnected = hub.disconnect(name, 'instance deleted', id);
+        const disconnected = await hub.disconnect(name, 'instance deleted', id);
         if (!(await store.deleteInstance(name, id)) && disconnected.length === 0) throw notFound(`instance "${id}" of checkpoint "${name}"`);
         log(`api: instance ${id} of checkpoint ${name} deleted`);
         res.writeHead(204).end();

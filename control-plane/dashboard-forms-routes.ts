@@ -5,17 +5,17 @@ import { checkMonitorForm, formValuesFromConfig, formValuesOf, newFormValues, ty
 import { deleteMonitorPage, monitorFormPage } from './dashboard-forms-views.ts';
 import { messagePage } from './dashboard-views.ts';
 import { sendHtml } from './http.ts';
-import type { Hub } from './hub.ts';
+import type { AgentControl } from './hub.ts';
 import type { Log } from './log.ts';
 import { monitorConfig, removeMonitor, storeMonitor } from './monitor-saving.ts';
-import type { Scheduler } from './scheduler.ts';
+import type { SchedulerControl } from './scheduler.ts';
 import type { Session } from './sessions.ts';
 import type { MonitorRecord, ControlPlaneStore } from './store.ts';
 
 export interface MonitorFormDeps {
   store: ControlPlaneStore;
-  hub: Hub;
-  scheduler: Scheduler;
+  hub: AgentControl;
+  scheduler: SchedulerControl;
   auth: Auth;
   clock: Clock;
   log: Log;

@@ -6,12 +6,12 @@ import type { Session } from './sessions.ts';
 import { csrfField, loginPage, logoutPage } from './dashboard-session-views.ts';
 import { alertsPage, messagePage, monitorPage, overviewPage, runPage } from './dashboard-views.ts';
 import { ApiError, cookies, readBody, sendHtml } from './http.ts';
-import type { Hub } from './hub.ts';
+import type { AgentControl } from './hub.ts';
 import type { Log, LogLimiter } from './log.ts';
 import { monitorFormRoutes } from './dashboard-forms-routes.ts';
 import { doneNotice, monitorActions } from './dashboard-forms-views.ts';
 import { matchesStatus, monitorViewOf, rangeControls, rangeStart, rangeStats } from './dashboard-ranges.ts';
-import type { Scheduler } from './scheduler.ts';
+import type { SchedulerControl } from './scheduler.ts';
 import { stepDurationChart } from './step-trend.ts';
 import type { ControlPlaneStore } from './store.ts';
 
@@ -70,7 +70,7 @@ export async function readFormWithFiles(req: IncomingMessage, maxBytes: number):
  * and ended by `/logout` or expiry; without one, it answers loopback clients only (like the admin API). Every
  * form that POSTs carries a CSRF token bound to the session (`checkForm`).
  */
-export function createDashboard(deps: { store: ControlPlaneStore; hub: Hub; scheduler: Scheduler; auth: Auth; clock: Clock; log: Log; secureCookies: boolean; notice?: string; complaints?: LogLimiter }) {
+export function createDashboard(deps: { store: ControlPlaneStore; hub: AgentControl; scheduler: SchedulerControl; auth: Auth; clock: Clock; log: Log; secureCookies: boolean; notice?: string; complaints?: LogLimiter }) {
   const { store, scheduler, auth, clock, log } = deps;
   const secure = deps.secureCookies ? '; Secure' : '';
   const sessions = auth.sessions;

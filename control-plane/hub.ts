@@ -68,6 +68,17 @@ export interface HubLimits {
 
 export const defaultHubLimits: HubLimits = { messagesPerSecond: 20, messageBurst: 100, upgradesPerSecond: 2, upgradeBurst: 20, maxInstancesPerCheckpoint: 200 };
 
+/** What the API asks of agents' links, wherever they are connected: this process's hub, or any replica's (cluster/replica.ts). */
+export interface AgentControl {
+  pushMonitors(checkpoint: string): Promise<void>;
+  drain(checkpoint: string, reason: string, instanceId?: string): string[] | Promise<string[]>;
+  disconnect(checkpoint: string, reason: string, instanceId?: string): string[] | Promise<string[]>;
+  checkLiveness(): Promise<void>;
+}
+
+/** What the scheduler needs of the instances it dispatches to: the hub's read and send side. */
+export type InstanceLink = Pick<Hub, 'instances' | 'get' | 'send'>;
+
 export function instanceKey(checkpoint: string, id: string): string {
   return `${checkpoint}/${id}`;
 }

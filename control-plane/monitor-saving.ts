@@ -2,10 +2,10 @@ import { checkScriptPlaceholders, type MonitorDefinition } from '../engine/index
 import type { MonitorAlerting, MonitorInput } from './api-schemas.ts';
 import { outcomeOf, type Outcome } from './api-query.ts';
 import { ApiError } from './http.ts';
-import type { Hub } from './hub.ts';
+import type { AgentControl } from './hub.ts';
 import type { Log } from './log.ts';
 import { definitionFromInput, definitionFromRecord } from './monitor-definition.ts';
-import type { Scheduler } from './scheduler.ts';
+import type { SchedulerControl } from './scheduler.ts';
 import type { MonitorRecord, ControlPlaneStore } from './store.ts';
 
 /** What a monitor is defined as: what PUT takes and GET gives back, without the control plane's bookkeeping. */
@@ -19,8 +19,8 @@ export interface Problem {
 /** What saving a monitor touches; shared by the REST API and the dashboard's forms, so both behave the same. */
 export interface MonitorSavingDeps {
   store: ControlPlaneStore;
-  hub: Hub;
-  scheduler: Scheduler;
+  hub: AgentControl;
+  scheduler: SchedulerControl;
   log: Log;
 }
 

@@ -15,7 +15,7 @@ import {
 import type { Alerts } from './alerts.ts';
 import { activeWindow } from './maintenance.ts';
 import { definitionFromRecord } from './monitor-definition.ts';
-import { instanceKey, type Hub, type LiveInstance, type RunStatusMessage } from './hub.ts';
+import { instanceKey, type InstanceLink, type LiveInstance, type RunStatusMessage } from './hub.ts';
 import type { Log } from './log.ts';
 import type { MonitorRecord, RunReason, RunRecord, ControlPlaneStore } from './store.ts';
 
@@ -59,9 +59,13 @@ export interface InstanceStatus {
   lastSeen: string;
 }
 
+/** What the API and the dashboard ask of the scheduler: this process's, or the cluster's leader through any replica. */
+export type SchedulerControl = Pick<Scheduler, 'runNow' | 'instanceStatus' | 'monitorChanged' | 'resultStored'>;
+
 export interface SchedulerOptions {
   store: ControlPlaneStore;
-  hub: Hub;
+  /** The instances to dispatch to: this process's hub, or the cluster's view of every replica's (cluster/link.ts). */
+  hub: InstanceLink;
   alerts: Alerts;
   clock: Clock;
   log: Log;
@@ -91,7 +95,7 @@ export interface SchedulerOptions {
  */
 export class Scheduler {
   readonly #store: ControlPlaneStore;
-  readonly #hub: Hub;
+  readonly #hub: InstanceLink;
   readonly #alerts: Alerts;
   readonly #clock: Clock;
   readonly #log: Log;
@@ -209,10 +213,14 @@ export class Scheduler {
     });
   }
 
-  instanceGone(instance: LiveInstance): Promise<void> {
+  /**
+   * The instance's link is gone. Its runs are written off once `graceMs` passed without it coming back (0: at
+   * once; a cluster gives an agent whose replica died the time to reconnect to another).
+   */
+  instanceGone(instance: LiveInstance, graceMs = 0): Promise<void> {
     return this.#serial('gone', async () => {
       const now = this.#clock.nowMs();
-      this.#goneAt.set(instance.key, now);
+      this.#goneAt.set(instance.key, now + graceMs);
       this.#cooling.delete(instance.key);
       if (this.#hub.instances(instance.checkpoint).length === 0) this.#offlineSince.set(instance.checkpoint, now);
       await this.#tick();
@@ -266,6 +274,22 @@ export class Scheduler {
    */
   resultStored(run: RunRecord, envelope: ResultEnvelope): Promise<void> {
     return this.#serial('result', () => this.#decide(run, envelope, { tick: true }));
+  }
+
+  /**
+   * Decide the stored results still waiting for a decision (all of them, or the one of `runId`), checked inside
+   * the scheduler's queue: another replica's report of a result and a start's own sweep never decide it twice.
+   */
+  decideStored(runId?: string): Promise<void> {
+    return this.#serial('stored results', async () => {
+      for (const run of await this.#store.undecidedRuns()) {
+        if (runId !== undefined && run.runId !== runId) continue;
+        const stored = await this.#store.getResult(run.runId);
+        if (stored === undefined) await this.#store.markRunDecided(run.runId);
+        else await this.#decide(run, stored.envelope, { tick: false });
+      }
+      await this.#tick();
+    });
   }
 
   /**

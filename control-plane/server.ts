@@ -11,7 +11,7 @@ import { ArtifactFiles } from './artifact-files.ts';
 import { Auth } from './auth.ts';
 import { createDashboard } from './dashboard.ts';
 import { ApiError, bearerToken, isLoopbackHost, sendError, sha256Hex } from './http.ts';
-import { Hub, rejectUpgrade, type HubLimits } from './hub.ts';
+import { Hub, rejectUpgrade, type AgentControl, type HubLimits, type InstanceLink } from './hub.ts';
 import { escapedLog, LogLimiter, stderrLog, type Log } from './log.ts';
 import { allowedHostNames, checkHost, checkJsonContentType, checkOrigin } from './origin-guard.ts';
 import { RateLimiter } from './rate-limit.ts';
@@ -19,14 +19,28 @@ import { Retention, type RetentionDays } from './retention.ts';
 import { Scheduler } from './scheduler.ts';
 import { Sessions } from './sessions.ts';
 import { openStore } from './open-store.ts';
+import { defaultLeaderLeaseMs, defaultReplicaId, schedulerLease, startCluster, type Cluster } from './cluster/start-cluster.ts';
+import type { Replica } from './cluster/replica.ts';
+import { redactPostgresUrl } from './store-postgres.ts';
 
 export interface ControlPlaneOptions {
   /** Default 0: any free port (see `url`). */
   port?: number;
   /** Default 127.0.0.1. */
   host?: string;
-  /** SQLite file and artifacts live here. */
+  /** SQLite file and artifacts live here (with `database`, only artifacts: share it between replicas). */
   dataDir: string;
+  /**
+   * A PostgreSQL URL (`postgres://user:password@host:5432/db?sslmode=verify-full`): the store is shared with every
+   * replica that names it, and they form a cluster (docs/scaling.md). Default: SQLite in `dataDir`.
+   */
+  database?: string;
+  /** Connections to PostgreSQL this replica keeps at most for its store. Default 10. */
+  databasePoolSize?: number;
+  /** This replica's id in a cluster. Default: the host name and a random suffix. */
+  replicaId?: string;
+  /** How long the leading replica's lease lasts without renewal (renewed every third of it). Default 15 s. */
+  leaderLeaseMs?: number;
   /** Bearer token for the admin API and the dashboard. Without one, both answer loopback clients only. */
   adminToken?: string;
   /** Serve HTTPS and WSS. */
@@ -124,9 +138,16 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
   const allowedHosts = allowedHostNames({ bindHost: host, extra: [...(options.allowedHosts ?? []), ...publicHost] });
   const tls = options.tls === undefined ? undefined : { cert: readFileSync(options.tls.certFile), key: readFileSync(options.tls.keyFile) };
 
-  const store = await openStore({ dataDir: options.dataDir });
+  const clustered = options.database !== undefined;
+  const replicaId = options.replicaId ?? defaultReplicaId();
+  const store = await openStore({
+    dataDir: options.dataDir,
+    ...(options.database === undefined ? {} : { database: options.database, fence: { lease: schedulerLease, holder: replicaId } }),
+    ...(options.databasePoolSize === undefined ? {} : { poolSize: options.databasePoolSize }),
+  });
   try {
-    await store.markAllInstancesDisconnected();
+    // Alone, nothing is connected at start-up, whatever the file says; in a cluster, other replicas' agents are.
+    if (!clustered) await store.markAllInstancesDisconnected();
   } catch (error) {
     await store.close();
     throw error;
@@ -168,33 +189,51 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
     rateNowMs,
     ...(options.hubLimits === undefined ? {} : { limits: options.hubLimits }),
     // An agent's message must never take the control plane down: the scheduler logs a failure while handling it.
+    // Alone, the scheduler handles them; in a cluster, the replica (which hands them to the leader).
     events: {
-      ready: (instance): Promise<void> => scheduler.instanceReady(instance),
-      gone: (instance): Promise<void> => scheduler.instanceGone(instance),
-      heartbeat: (instance): Promise<void> => scheduler.heartbeat(instance),
-      runStatus: (instance, message): Promise<void> => scheduler.runStatus(instance, message),
+      ready: (instance): Promise<void> => coordinator.instanceReady(instance),
+      gone: (instance): Promise<void> => coordinator.instanceGone(instance),
+      heartbeat: (instance): Promise<void> => coordinator.heartbeat(instance),
+      runStatus: (instance, message): Promise<void> => coordinator.runStatus(instance, message),
     },
   });
-  const scheduler = new Scheduler({
-    store,
-    hub,
-    alerts,
-    clock,
-    log,
-    leaseMarginMs: options.leaseMarginMs ?? 60_000,
-    checkpointDownAfterMs: options.checkpointDownAfterMs ?? 60_000,
-    // Agents reconnect with a backoff capped at 30 s: give them that (and a margin) after a restart before their
-    // runs count as lost, or healthy runs would be written off and run twice.
-    startupGraceMs: options.startupGraceMs ?? Math.max(3 * heartbeatIntervalMs, 45_000),
-  });
+  const createScheduler = (link: InstanceLink): Scheduler =>
+    new Scheduler({
+      store,
+      hub: link,
+      alerts,
+      clock,
+      log,
+      leaseMarginMs: options.leaseMarginMs ?? 60_000,
+      checkpointDownAfterMs: options.checkpointDownAfterMs ?? 60_000,
+      // Agents reconnect with a backoff capped at 30 s: give them that (and a margin) after a restart before their
+      // runs count as lost, or healthy runs would be written off and run twice.
+      startupGraceMs: options.startupGraceMs ?? Math.max(3 * heartbeatIntervalMs, 45_000),
+    });
+  let coordinator: Scheduler | Replica;
+  let cluster: Cluster | undefined;
   try {
-    await scheduler.start();
+    if (options.database === undefined) {
+      const scheduler = createScheduler(hub);
+      coordinator = scheduler;
+      await scheduler.start();
+    } else {
+      cluster = await startCluster({ database: options.database, replicaId, leaderLeaseMs: options.leaderLeaseMs ?? defaultLeaderLeaseMs, store, hub, clock, log, heartbeatIntervalMs, createScheduler });
+      coordinator = cluster.replica;
+    }
   } catch (error) {
     hub.close();
     alerts.close();
     await store.close();
     throw error;
   }
+  const agentControl: AgentControl = cluster?.replica ?? hub;
+  /** Work only one process of a cluster does (retention): the leader's, or the only one's. */
+  const leads = (): boolean => cluster === undefined || cluster.replica.leads();
+  const stopScheduling = async (): Promise<void> => {
+    if (cluster !== undefined) await cluster.close();
+    else await (coordinator as Scheduler).stop();
+  };
 
   const loopbackOnly = adminToken === undefined;
   const scheme = tls === undefined ? 'http' : 'https';
@@ -202,8 +241,8 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
   const api = createApi({
     store,
     files,
-    hub,
-    scheduler: scheduler,
+    hub: agentControl,
+    scheduler: coordinator,
     auth,
     clock,
     log,
@@ -212,7 +251,7 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
     ...(options.metricsToken === undefined || options.metricsToken === '' ? {} : { metricsToken: options.metricsToken }),
     ...(options.env === undefined ? {} : { env: options.env }),
   });
-  const dashboard = createDashboard({ store, hub, scheduler: scheduler, auth, clock, log, complaints, secureCookies: tls !== undefined || publicOrigin?.startsWith('https:') === true });
+  const dashboard = createDashboard({ store, hub: agentControl, scheduler: coordinator, auth, clock, log, complaints, secureCookies: tls !== undefined || publicOrigin?.startsWith('https:') === true });
 
   /** Who a request counts against for rate limiting: its bearer token when it has one, else its address. */
   const clientKey = async (req: IncomingMessage): Promise<string> => {
@@ -285,7 +324,7 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
   } catch (error) {
     hub.close();
     alerts.close();
-    await scheduler.stop();
+    await stopScheduling();
     await store.close();
     throw error;
   }
@@ -293,15 +332,15 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
   const { port } = server.address() as AddressInfo;
   const url = `${tls === undefined ? 'http' : 'https'}://${formatHost(host)}:${port}`;
   alerts.defaultBaseUrl(url);
-  log(`control plane listening on ${url} (data in ${options.dataDir})`);
+  log(`control plane listening on ${url} (${options.database === undefined ? `data in ${options.dataDir}` : `replica ${replicaId} on ${redactPostgresUrl(options.database)}, artifacts in ${options.dataDir}`})`);
   if (loopbackOnly) log('no admin token configured: the API and dashboard listen on loopback only');
   if (allowedHosts === 'any') log('host check off (--allowed-host "*"): make sure a reverse proxy checks the Host header');
 
   const tick = async () => {
     await hub.checkLiveness();
-    await scheduler.tick();
+    await coordinator.tick();
     complaints.sweep();
-    retention.tick();
+    if (leads()) retention.tick();
   };
   /** The timer's tick in progress: a slow store makes the next interval skip, not pile ticks up. */
   let timerTick: Promise<void> | undefined;
@@ -326,8 +365,8 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
         const closed = new Promise<void>((resolve) => server.close(() => resolve()));
         server.closeAllConnections();
         await closed;
-        // Whatever still runs uses the store: let it finish first.
-        await scheduler.stop();
+        // Whatever still runs uses the store: let it finish first (a leading replica hands the lease over).
+        await stopScheduling();
         await timerTick;
         await hub.settled();
         await alerts.settled();
