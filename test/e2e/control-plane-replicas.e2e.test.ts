@@ -1,8 +1,8 @@
-// End to end, issue 15: two `checkpoint control-plane` replicas on one real PostgreSQL 15 (loopback, temp dir, TLS
-// verified against a test CA), four real `checkpoint agent` processes spread over both through a TCP balancer (as a
-// Kubernetes Service spreads them). The replica that leads is SIGKILLed while runs are under way: its agents
-// reconnect to the other, which takes the lead; every due run happens once, no result is lost or stored twice, and
-// the incident that started before the kill is alerted once.
+// End to end, issue 15: three `checkpoint control-plane` replicas on one real PostgreSQL 15 (loopback, temp dir, TLS
+// verified against a test CA), five real `checkpoint agent` processes spread over them by a TCP balancer (as a
+// Kubernetes Service spreads them). A follower, then the replica that leads, is SIGKILLed while one of its agents
+// runs a run: the agents reconnect to the others and the last replica takes the lead; every due run happens once,
+// no result is lost or stored twice, and the incident that started before the kills is alerted once.
 import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -75,45 +75,72 @@ describe('control-plane replicas on PostgreSQL', { skip: postgresMissing() }, ()
     const world = await E2eWorld.create(t, watch);
     const replica = (id: string) =>
       world.replica({ name: `replica ${id}`, heartbeatIntervalMs: 1000, checkpointDownAfterMs: 60_000, args: ['--database', database, '--replica-id', id, '--leader-lease-ms', '3000'] });
-    const replicas = [await replica('a'), await replica('b')];
+    const replicas = [await replica('a'), await replica('b'), await replica('c')];
     const balancer = await Balancer.start(replicas.map((cp) => cp.port));
     t.after(() => balancer.close());
-    const api = replicas[1]!.api;
-    assert.equal(world.replicas.length, 2);
-    assert.doesNotMatch(replicas[0]!.log, /postgres:\/\/[^@\s]*:[^@\s]*@/, 'the database password is never logged');
+    assert.match(replicas[0]!.log, /postgres:\/\/monitor:\*\*\*@localhost/, 'the log names the database…');
+    assert.ok(!replicas[0]!.log.includes(postgres.password), '…never with its password');
 
     const token = await replicas[0]!.api.createCheckpoint('intranet');
-    const agentIds = ['north', 'south', 'east', 'west'];
+    const agentIds = ['north', 'south', 'east', 'west', 'centre'];
     for (const instanceId of agentIds) await world.agent({ instanceId, token, concurrency: 1, controlPlaneUrl: balancer.url });
-    await world.waitUntil('four agents online', async () => ((await api.checkpoint('intranet')).online === 4 ? true : undefined), { timeoutMs: 90_000 });
-    const connectedTo = (cp: ControlPlaneProcess) => cp.count(/hub: intranet\/\w+ connected/);
-    assert.ok(connectedTo(replicas[0]!) > 0 && connectedTo(replicas[1]!) > 0, 'the balancer spread the agents over both replicas');
+    const live = () => replicas.filter((cp) => cp.running);
+    const api = () => live()[0]!.api;
+    const online = (count: number) =>
+      world.waitUntil(`${count} agents online`, async () => ((await api().checkpoint('intranet')).online === count ? true : undefined), { timeoutMs: 90_000 });
+    await online(agentIds.length);
+    /** Which replica holds each agent's link now (its latest `connected` line, across every replica's log). */
+    const holders = () => {
+      const holder = new Map<string, ControlPlaneProcess>();
+      const lines = replicas.flatMap((cp) => cp.log.split('\n').map((line) => ({ cp, line })));
+      lines.sort((x, y) => x.line.localeCompare(y.line));
+      for (const { cp, line } of lines) {
+        const match = /hub: intranet\/(\w+) connected/.exec(line);
+        if (match !== null) holder.set(match[1] ?? '', cp);
+      }
+      return holder;
+    };
+    const linkedTo = (cp: ControlPlaneProcess) => new Set([...holders()].filter(([, holder]) => holder === cp).map(([id]) => id));
+    assert.ok(replicas.every((cp) => linkedTo(cp).size > 0), 'the balancer spread the agents over the three replicas');
+    const leader = () => live().find((cp) => cp.log.split('\n').filter((line) => /cluster: \w+ (leads|no longer leads)/.test(line)).at(-1)?.includes(' leads') === true);
 
-    const monitorIds = ['steady-1', 'steady-2', 'broken-1'];
-    for (const id of monitorIds) await api.createMonitor(monitor(id, 'intranet', pageScript(target.url, id, 1500), { intervalSeconds }));
+    const monitorIds = ['steady-1', 'steady-2', 'steady-3', 'broken-1'];
+    for (const id of monitorIds) await api().createMonitor(monitor(id, 'intranet', pageScript(target.url, id, 1500), { intervalSeconds }));
+    const runs = async () => (await Promise.all(monitorIds.map((id) => api().runs(id)))).flat();
 
-    // Let every monitor run twice, then kill the leader while a run is under way.
-    await world.waitUntil('two finished runs of every monitor', async () => {
-      const runs = await Promise.all(monitorIds.map((id) => api.runs(id)));
-      return runs.every((list) => list.filter((run) => run.finishedAt !== undefined).length >= 2) ? true : undefined;
-    }, { timeoutMs: 120_000 });
-    const leaderIndex = await world.waitUntil('a leader', () => {
-      const index = replicas.findIndex((cp) => cp.count(/cluster: \w+ leads/) > 0);
-      return index >= 0 ? index : undefined;
-    });
-    const leader = replicas[leaderIndex]!;
-    const survivor = replicas[1 - leaderIndex]!;
-    await world.waitUntil('a run under way', async () => ((await Promise.all(monitorIds.map((id) => api.runs(id)))).flat().some((run) => run.status === 'running') ? true : undefined), { timeoutMs: 30_000 });
-    const killedAt = new Date();
-    leader.process?.signal('SIGKILL');
-    await world.waitUntil('the leader to be gone', () => (leader.running ? undefined : true));
+    /** SIGKILL `victim` while one of the agents whose links it holds is running a run; returns when. */
+    const killMidRun = async (victim: ControlPlaneProcess): Promise<number> => {
+      await world.waitUntil(`a run under way on an agent linked to the replica to kill`, async () => {
+        const linked = linkedTo(victim);
+        return (await runs()).some((run) => run.status === 'running' && linked.has(run.instance ?? '')) ? true : undefined;
+      }, { timeoutMs: 60_000 });
+      const killedAtMs = Date.now();
+      victim.process?.signal('SIGKILL');
+      await world.waitUntil('the replica to be gone', () => (victim.running ? undefined : true));
+      return killedAtMs;
+    };
+    const runsAfter = (atMs: number, count: number) =>
+      world.waitUntil(`${count} more runs of every monitor`, async () => {
+        const all = await Promise.all(monitorIds.map((id) => api().runs(id)));
+        return all.every((list) => list.filter((run) => run.finishedAt !== undefined && Date.parse(run.dispatchedAt) > atMs).length >= count) ? true : undefined;
+      }, { timeoutMs: 120_000 });
 
-    await world.waitUntil('the survivor to lead', () => (survivor.count(/cluster: \w+ leads/) > 0 ? true : undefined), { timeoutMs: 30_000 });
-    await world.waitUntil('all four agents on the survivor', async () => ((await survivor.api.checkpoint('intranet')).online === 4 ? true : undefined), { timeoutMs: 90_000 });
-    await world.waitUntil('two more runs of every monitor after the kill', async () => {
-      const runs = await Promise.all(monitorIds.map((id) => survivor.api.runs(id)));
-      return runs.every((list) => list.filter((run) => run.finishedAt !== undefined && Date.parse(run.dispatchedAt) > killedAt.getTime()).length >= 2) ? true : undefined;
-    }, { timeoutMs: 120_000 });
+    await runsAfter(0, 2);
+    const firstLeader = await world.waitUntil('a leader', () => leader());
+    // 1. A follower dies: its agents move to the others; the leader keeps their runs through the reconnection.
+    const follower = live().find((cp) => cp !== firstLeader && linkedTo(cp).size > 0);
+    assert.ok(follower !== undefined, 'a follower holds agents');
+    const followerKilledAtMs = await killMidRun(follower);
+    await online(agentIds.length);
+    await runsAfter(followerKilledAtMs, 1);
+    assert.equal(leader(), firstLeader, 'the leader stayed');
+    // 2. The leader dies mid-run: the last replica takes the lead from the database.
+    const leaderKilledAtMs = await killMidRun(firstLeader);
+    const survivor = live()[0]!;
+    assert.equal(live().length, 1);
+    await world.waitUntil('the survivor to lead', () => (leader() === survivor ? true : undefined), { timeoutMs: 30_000 });
+    await online(agentIds.length);
+    await runsAfter(leaderKilledAtMs, 2);
 
     // Quiesce: no new runs, and the ones under way finish.
     for (const id of monitorIds) assert.equal((await survivor.api.call('PATCH', `/api/v1/monitors/${id}`, { enabled: false })).status, 200);
@@ -135,6 +162,6 @@ describe('control-plane replicas on PostgreSQL', { skip: postgresMissing() }, ()
     const alerts = await survivor.api.alerts();
     assert.deepEqual(alerts.filter((alert) => alert.kind === 'monitor-failed').map((alert) => alert.monitorId), ['broken-1'], 'the broken monitor alerted once, across the failover');
     assert.equal(alerts.filter((alert) => alert.kind === 'checkpoint-down').length, 0, 'the checkpoint was never down');
-    assert.ok((await survivor.api.runs('broken-1')).filter((run) => Date.parse(run.dispatchedAt) > killedAt.getTime()).every((run) => run.resultStatus === 'failed'), 'the broken monitor kept failing after the kill');
+    assert.ok((await survivor.api.runs('broken-1')).filter((run) => Date.parse(run.dispatchedAt) > leaderKilledAtMs).every((run) => run.resultStatus === 'failed'), 'the broken monitor kept failing after the kill');
   });
 });

@@ -21,10 +21,11 @@ export class Balancer {
   }
 
   static async start(backends: number[]): Promise<Balancer> {
-    let balancer: Balancer | undefined;
-    const server = createServer((client) => balancer?.accept(client));
+    const accept = { to: (client: Socket): void => void client.destroy() };
+    const server = createServer((client) => accept.to(client));
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    balancer = new Balancer(server, backends);
+    const balancer = new Balancer(server, backends);
+    accept.to = (client) => balancer.accept(client);
     return balancer;
   }
 
