@@ -8,6 +8,7 @@ import { ArtifactTooLargeError, sha256Pattern, type ArtifactFiles } from './arti
 import type { Auth } from './auth.ts';
 import type { Environment } from './channels/secrets.ts';
 import { ApiError, bearerToken, newToken, notFound, parseJsonText, parseWith, readBody, readJson, secretsEqual, sendError, sendJson, sha256Hex } from './http.ts';
+import type { ClusterStatus } from './cluster/registry.ts';
 import type { AgentControl } from './hub.ts';
 import type { Log, LogLimiter } from './log.ts';
 import { metricsText } from './metrics.ts';
@@ -39,6 +40,8 @@ export interface ApiDeps {
   env?: Environment;
   /** Bounded log for refused agent input. */
   complaints: LogLimiter;
+  /** The replicas sharing the database and which one leads; alone, `{ mode: 'single' }`. */
+  clusterStatus: () => Promise<ClusterStatus>;
 }
 
 export type Handler = (req: IncomingMessage, res: ServerResponse, params: string[], url: URL) => Promise<void> | void;
@@ -100,6 +103,12 @@ export function createApi(deps: ApiDeps): (req: IncomingMessage, res: ServerResp
         res.writeHead(200, { 'Content-Type': 'text/plain; version=0.0.4; charset=utf-8', 'Content-Length': Buffer.byteLength(text), 'Cache-Control': 'no-store', 'X-Content-Type-Options': 'nosniff' });
         res.end(text);
       },
+    },
+    {
+      method: 'GET',
+      pattern: /^\/api\/v1\/cluster$/,
+      access: 'admin',
+      handler: async (_req, res) => sendJson(res, 200, await deps.clusterStatus()),
     },
     {
       method: 'POST',

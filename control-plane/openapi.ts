@@ -107,6 +107,22 @@ const dryRunSchema = z.object({
   maintenanceWindow: z.unknown().optional(),
 });
 
+const clusterStatusSchema = z.object({
+  mode: z.enum(['single', 'cluster']).describe('`single`: SQLite, one process. `cluster`: replicas sharing a PostgreSQL database (docs/scaling.md).'),
+  replica: z.string().optional().describe('The replica that answered.'),
+  leader: z.string().optional().describe('The replica that schedules, dispatches and alerts now; absent during a takeover.'),
+  replicas: z.array(
+    z.object({
+      id: z.string(),
+      startedAt: iso,
+      lastSeen: iso,
+      alive: z.boolean().describe('Seen within three refresh periods (a third of the leader lease each).'),
+      leading: z.boolean(),
+      url: z.string().optional(),
+    }),
+  ),
+});
+
 /** Every schema the document names, and whether it describes what is sent (input) or answered (output). */
 const components: Record<string, { schema: z.ZodType; io: 'input' | 'output' }> = {
   MonitorInput: { schema: monitorInputSchema, io: 'input' },
@@ -122,6 +138,7 @@ const components: Record<string, { schema: z.ZodType; io: 'input' | 'output' }> 
   RunDispatched: { schema: z.object({ runId: z.string(), monitorId: z.string(), instance: z.string(), attempt: z.number().int(), reason: z.literal('manual') }), io: 'output' },
   Alert: { schema: alertRecordSchema, io: 'output' },
   AlertList: { schema: z.object({ alerts: z.array(alertRecordSchema) }), io: 'output' },
+  ClusterStatus: { schema: clusterStatusSchema, io: 'output' },
   CheckpointInput: { schema: createCheckpointSchema, io: 'input' },
   Checkpoint: { schema: checkpointViewSchema, io: 'output' },
   CheckpointCreated: { schema: z.object({ name: z.string(), createdAt: iso, health: z.string(), token: z.string(), tokenNote: z.string() }), io: 'output' },
@@ -163,6 +180,7 @@ const ok = (component: string) => ({ '200': component });
 const monitorId = '{id}';
 
 const operations: Operation[] = [
+  { method: 'get', path: '/api/v1/cluster', summary: 'The control-plane replicas sharing the database and which one leads', tag: 'checkpoints', security: 'admin', responses: ok('ClusterStatus') },
   { method: 'get', path: '/api/v1/checkpoints', summary: 'List checkpoints with their instances', tag: 'checkpoints', security: 'admin', responses: ok('CheckpointList') },
   { method: 'post', path: '/api/v1/checkpoints', summary: 'Create a checkpoint; its token is shown once', tag: 'checkpoints', security: 'admin', body: 'CheckpointInput', responses: { '201': 'CheckpointCreated', '409': 'Error' } },
   { method: 'get', path: '/api/v1/checkpoints/{name}', summary: 'One checkpoint', tag: 'checkpoints', security: 'admin', responses: { ...ok('Checkpoint'), '404': 'Error' } },

@@ -248,6 +248,7 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
     log,
     limits: defaultLimits,
     complaints,
+    clusterStatus: () => cluster?.status() ?? Promise.resolve({ mode: 'single', replicas: [] }),
     ...(options.metricsToken === undefined || options.metricsToken === '' ? {} : { metricsToken: options.metricsToken }),
     ...(options.env === undefined ? {} : { env: options.env }),
   });
@@ -332,6 +333,7 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
   const { port } = server.address() as AddressInfo;
   const url = `${tls === undefined ? 'http' : 'https'}://${formatHost(host)}:${port}`;
   alerts.defaultBaseUrl(url);
+  cluster?.listening(options.publicUrl ?? url);
   log(`control plane listening on ${url} (${options.database === undefined ? `data in ${options.dataDir}` : `replica ${replicaId} on ${redactPostgresUrl(options.database)}, artifacts in ${options.dataDir}`})`);
   if (loopbackOnly) log('no admin token configured: the API and dashboard listen on loopback only');
   if (allowedHosts === 'any') log('host check off (--allowed-host "*"): make sure a reverse proxy checks the Host header');

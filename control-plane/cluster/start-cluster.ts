@@ -8,6 +8,7 @@ import { connectError, createPool } from '../store-postgres-connection.ts';
 import type { ControlPlaneStore } from '../store.ts';
 import { ClusterBus } from './bus.ts';
 import { LeaderLease } from './lease.ts';
+import { ReplicaRegistry, type ClusterStatus } from './registry.ts';
 import { Replica, type LeaderScheduler } from './replica.ts';
 
 /** The lease whose holder schedules, dispatches and alerts for the whole cluster (and that fences its writes). */
@@ -33,6 +34,10 @@ export interface ClusterOptions {
 
 export interface Cluster {
   replica: Replica;
+  /** The replicas sharing the database and which one leads (GET /api/v1/cluster). */
+  status(): Promise<ClusterStatus>;
+  /** Record the URL this replica listens on (shown in the status). */
+  listening(url: string): void;
   close(): Promise<void>;
 }
 
@@ -73,7 +78,9 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
     lost: () => joined.lost(),
   });
   joined.useLease(lease);
+  const registry = new ReplicaRegistry({ pool, replicaId, everyMs: leaderLeaseMs / 3, log });
   try {
+    await registry.start();
     await bus.start();
     await lease.start();
   } catch (error) {
@@ -85,8 +92,11 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
   log(`cluster: replica ${replicaId} joined (${lease.held ? 'leading' : 'following'})`);
   return {
     replica: joined,
+    status: () => registry.status(schedulerLease),
+    listening: (url) => registry.listening(url),
     async close() {
       await lease.stop();
+      await registry.stop();
       await bus.close();
       await pool.end().catch(() => undefined);
     },

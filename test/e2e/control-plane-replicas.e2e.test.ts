@@ -159,6 +159,15 @@ describe('control-plane replicas on PostgreSQL', { skip: postgresMissing() }, ()
         assert.ok(gapMs >= intervalSeconds * 1000 * 0.9, `${id}: scheduled runs ${gapMs} ms apart: a due run was dispatched twice`);
       }
     }
+    const idOf = (cp: ControlPlaneProcess) => (cp.options.name ?? '').replace('replica ', '');
+    const cluster = (await survivor.api.call<{ mode: string; leader?: string; replicas: { id: string; alive: boolean; leading: boolean }[] }>('GET', '/api/v1/cluster')).body;
+    assert.equal(cluster.mode, 'cluster');
+    assert.equal(cluster.leader, idOf(survivor), 'the survivor leads');
+    assert.deepEqual(
+      cluster.replicas.map((entry) => [entry.id, entry.alive, entry.leading]),
+      replicas.map((cp) => [idOf(cp), cp === survivor, cp === survivor]),
+      'the killed replicas are listed, no longer alive',
+    );
     const alerts = await survivor.api.alerts();
     assert.deepEqual(alerts.filter((alert) => alert.kind === 'monitor-failed').map((alert) => alert.monitorId), ['broken-1'], 'the broken monitor alerted once, across the failover');
     assert.equal(alerts.filter((alert) => alert.kind === 'checkpoint-down').length, 0, 'the checkpoint was never down');
