@@ -3,6 +3,7 @@ import PQueue from 'p-queue';
 import { breachSentences, type Clock, defaultTimeouts, isBrowserScript, type ResultEnvelope } from '../engine/index.ts';
 import {
   chooseInstance,
+  confirmingAttempts,
   decideAfterResult,
   evaluateCheckpoint,
   failuresInARow,
@@ -150,12 +151,21 @@ export class Scheduler {
         this.#goneAt.set(key, now + this.#options.startupGraceMs);
       }
       for (const checkpoint of await this.#store.listCheckpoints()) this.#offlineSince.set(checkpoint.name, now);
-      // A restart keeps each monitor's rhythm instead of running everything at once.
+      // A restart keeps each monitor's rhythm instead of running everything at once. What the previous scheduler
+      // had queued in memory is rebuilt from the last run: a run it wrote off is dispatched again, and a first
+      // failure it decided to confirm is re-run (an undecided result is decided below, which queues its own).
+      const undecided = new Set((await this.#store.undecidedRuns()).map((run) => run.runId));
       for (const monitor of await this.#store.listMonitors()) {
         const last = (await this.#store.listRuns(monitor.id, 1))[0];
         if (last === undefined) continue;
         const dueInMs = Date.parse(last.dispatchedAt) + monitor.intervalSeconds * 1000 - wall;
         if (dueInMs > 0) this.#due.set(monitor.id, now + dueInMs);
+        if (last.late || undecided.has(last.runId) || !monitor.enabled) continue;
+        const avoid = last.instance === undefined ? {} : { avoid: instanceKey(last.checkpoint, last.instance) };
+        if (last.status === 'lost') this.#pending.push({ monitorId: monitor.id, attempt: last.attempt, reason: 'redispatch', ...avoid });
+        else if ((last.status === 'failed' || last.status === 'error') && last.attempt < confirmingAttempts && monitor.health !== 'failing') {
+          this.#pending.push({ monitorId: monitor.id, attempt: last.attempt + 1, reason: 'retry', ...avoid });
+        }
       }
       // Results stored by a process that died (or lost leadership) before deciding them: each is decided once.
       for (const run of await this.#store.undecidedRuns()) {
@@ -326,12 +336,8 @@ export class Scheduler {
     const decision = decideAfterResult(policyInput);
     const failures = failuresInARow(policyInput);
     if (run.late) this.#log(`scheduler: late result for run ${run.runId} (${monitor.name}, ${envelope.result.status}); stored, no alert`);
-    if (decision.health !== monitor.health) await this.#store.setMonitorHealth(monitor.id, decision.health);
-    const nowIso = this.#clock.wallNow().toISOString();
-    const notified = decision.alert === 'monitor-failed' ? nowIso : decision.health === 'failing' ? state.lastNotifiedAt : undefined;
-    if (failures !== state.consecutiveFailures || notified !== state.lastNotifiedAt) {
-      await this.#store.setMonitorAlertState(monitor.id, { consecutiveFailures: failures, ...(notified === undefined ? {} : { lastNotifiedAt: notified }) });
-    }
+    // The alert first, then the state that says it was sent: a leader that dies (or is fenced) in between leaves
+    // the state as it was, so its successor decides again and alerts (perhaps twice, never not at all).
     if (decision.alert === 'monitor-failed') {
       await this.#alerts.raise({
         kind: 'monitor-failed',
@@ -350,6 +356,12 @@ export class Scheduler {
       });
     } else if (decision.alert === 'monitor-recovered') {
       await this.#alerts.raise({ kind: 'monitor-recovered', checkpoint: run.checkpoint, monitorId: monitor.id, runId: run.runId, message: `${monitor.name} passes again (on ${instance})` });
+    }
+    if (decision.health !== monitor.health) await this.#store.setMonitorHealth(monitor.id, decision.health);
+    const nowIso = this.#clock.wallNow().toISOString();
+    const notified = decision.alert === 'monitor-failed' ? nowIso : decision.health === 'failing' ? state.lastNotifiedAt : undefined;
+    if (failures !== state.consecutiveFailures || notified !== state.lastNotifiedAt) {
+      await this.#store.setMonitorAlertState(monitor.id, { consecutiveFailures: failures, ...(notified === undefined ? {} : { lastNotifiedAt: notified }) });
     }
     if (decision.retry) {
       this.#log(`scheduler: ${monitor.name} ${envelope.result.status} on ${instance}; re-running at once on another instance`);

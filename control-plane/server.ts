@@ -197,9 +197,10 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
       runStatus: (instance, message): Promise<void> => coordinator.runStatus(instance, message),
     },
   });
-  const createScheduler = (link: InstanceLink): Scheduler =>
+  /** Alone, on the store; in a cluster, for one grant of the lease, on the store fenced at its term. */
+  const createScheduler = (link: InstanceLink, term?: number): Scheduler =>
     new Scheduler({
-      store,
+      store: term === undefined ? store : (store.fencedAt?.(term) ?? store),
       hub: link,
       alerts,
       clock,
@@ -363,12 +364,13 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
       closing ??= (async () => {
         clearInterval(timer);
         hub.close();
-        alerts.close();
         const closed = new Promise<void>((resolve) => server.close(() => resolve()));
         server.closeAllConnections();
         await closed;
-        // Whatever still runs uses the store: let it finish first (a leading replica hands the lease over).
+        // Whatever still runs uses the store: let it finish first (a leading replica hands the lease over); an
+        // alert its last task raises is still delivered (alerts close after it).
         await stopScheduling();
+        alerts.close();
         await timerTick;
         await hub.settled();
         await alerts.settled();

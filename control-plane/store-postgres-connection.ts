@@ -7,6 +7,11 @@ export interface PostgresStoreOptions {
   statementTimeoutMs?: number;
   /** How long to wait for a connection, from the pool or a new one (default 10 s). */
   connectTimeoutMs?: number;
+  /**
+   * The client gives up on a query after this long (default: the statement timeout + 5 s). The server's statement
+   * timeout cannot end a query whose connection died silently; this can, together with TCP keepalive.
+   */
+  queryTimeoutMs?: number;
   /** Shown in `pg_stat_activity` (default `checkpoint-control-plane`); an `application_name` in the URL wins. */
   applicationName?: string;
   /** Scheduler decisions succeed only while this replica holds the lease (see `FencedError`). */
@@ -86,6 +91,9 @@ export function createPool(url: string, options: PostgresStoreOptions): pg.Pool 
     // A transaction left open by a crashed request must not hold its row locks for long.
     idle_in_transaction_session_timeout: 60_000,
     connectionTimeoutMillis: options.connectTimeoutMs ?? 10_000,
+    query_timeout: options.queryTimeoutMs ?? (options.statementTimeoutMs ?? 30_000) + 5_000,
+    keepAlive: true,
+    keepAliveInitialDelayMillis: 10_000,
     application_name: options.applicationName ?? 'checkpoint-control-plane',
   });
   const onIdleError = options.onIdleError;

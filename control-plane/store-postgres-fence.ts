@@ -22,6 +22,8 @@ export class FencedError extends Error {
 export interface Fence {
   lease: string;
   holder: string;
+  /** The grant the decisions belong to: a holder that lost the lease and took it again has a new term. */
+  term?: number;
 }
 
 /**
@@ -30,10 +32,11 @@ export interface Fence {
  * transaction ends, so the decision commits under the lease it was checked against.
  */
 export async function assertLeaseHeld(client: pg.ClientBase, fence: Fence): Promise<void> {
-  const { rows } = await client.query<Row>('SELECT holder, expires_at > clock_timestamp() AS live FROM cluster_leases WHERE name = $1 FOR SHARE', [fence.lease]);
+  const { rows } = await client.query<Row>('SELECT holder, term, expires_at > clock_timestamp() AS live FROM cluster_leases WHERE name = $1 FOR SHARE', [fence.lease]);
   const row = rows[0];
   if (row === undefined) throw new FencedError(fence.lease, fence.holder, 'not held by anyone');
   const holder = String(row['holder']);
   if (holder !== fence.holder) throw new FencedError(fence.lease, fence.holder, `held by ${holder}`);
   if (row['live'] !== true) throw new FencedError(fence.lease, fence.holder, 'expired');
+  if (fence.term !== undefined && Number(row['term']) !== fence.term) throw new FencedError(fence.lease, fence.holder, `in term ${String(row['term'])}, not ${fence.term}`);
 }

@@ -74,11 +74,20 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
 export class PostgresStore implements ControlPlaneStore {
   readonly #pool: pg.Pool;
   readonly #fence: Fence | undefined;
+  /** A view made by {@link fencedAt} shares its parent's pool and leaves closing it to the parent. */
+  readonly #ownsPool: boolean;
   #closed = false;
 
-  constructor(pool: pg.Pool, fence?: Fence) {
+  constructor(pool: pg.Pool, fence?: Fence, ownsPool = true) {
     this.#pool = pool;
     this.#fence = fence;
+    this.#ownsPool = ownsPool;
+  }
+
+  /** The same store whose decisions hold only in lease term `term` (a scheduler started for that grant uses it). */
+  fencedAt(term: number): ControlPlaneStore {
+    if (this.#fence === undefined) return this;
+    return new PostgresStore(this.#pool, { ...this.#fence, term }, false);
   }
 
   async #rows(sql: string, params: Params = [], client?: pg.ClientBase): Promise<Row[]> {
@@ -131,7 +140,7 @@ export class PostgresStore implements ControlPlaneStore {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    await this.#pool.end();
+    if (this.#ownsPool) await this.#pool.end();
   }
 
   // ---- checkpoints ----
@@ -202,7 +211,7 @@ export class PostgresStore implements ControlPlaneStore {
   }
 
   async instanceHeartbeat(input: { checkpoint: string; id: string; running: number; load: number; draining: boolean; outboxDepth: number; now: string }): Promise<void> {
-    await this.#run('UPDATE instances SET running = $1, load = $2, draining = $3, outbox_depth = $4, last_seen = $5 WHERE checkpoint = $6 AND id = $7', [
+    await this.#run('UPDATE instances SET connected = 1, running = $1, load = $2, draining = $3, outbox_depth = $4, last_seen = $5 WHERE checkpoint = $6 AND id = $7', [
       input.running,
       input.load,
       input.draining ? 1 : 0,

@@ -240,7 +240,7 @@ export class SqliteStore implements ControlPlaneStore {
   instanceHeartbeat(input: { checkpoint: string; id: string; running: number; load: number; draining: boolean; outboxDepth: number; now: string }): Promise<void> {
     return this.#op(() => {
       this.#run(
-        'UPDATE instances SET running = ?, load = ?, draining = ?, outbox_depth = ?, last_seen = ? WHERE checkpoint = ? AND id = ?',
+        'UPDATE instances SET connected = 1, running = ?, load = ?, draining = ?, outbox_depth = ?, last_seen = ? WHERE checkpoint = ? AND id = ?',
         input.running,
         input.load,
         input.draining ? 1 : 0,

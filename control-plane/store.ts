@@ -119,6 +119,11 @@ export class ConflictError extends Error {
  * database; callers never hold a transaction across awaits.
  */
 export interface ControlPlaneStore {
+  /**
+   * PostgreSQL with a fence only: a view of this store whose scheduler decisions succeed only in lease term
+   * `term` (store-postgres-fence.ts). A scheduler started for one grant of the lease must not act in the next.
+   */
+  fencedAt?(term: number): ControlPlaneStore;
   /** Throws when the database cannot be read (the liveness probe's check). */
   ping(): Promise<void>;
   close(): Promise<void>;
@@ -139,6 +144,7 @@ export interface ControlPlaneStore {
   setCheckpointHealth(name: string, health: CheckpointHealth): Promise<void>;
   /** Record a hello: creates the instance or refreshes what it reports about itself, and marks it connected. */
   instanceHello(input: { checkpoint: string; id: string; version: string; browserVersion?: string; capacity: number; privacyLock: boolean; startedAt: string; now: string }): Promise<void>;
+  /** A heartbeat: the instance is connected (again: with replicas, a late disconnect from a link it left may have said otherwise). */
   instanceHeartbeat(input: { checkpoint: string; id: string; running: number; load: number; draining: boolean; outboxDepth: number; now: string }): Promise<void>;
   instanceDisconnected(checkpoint: string, id: string, now: string): Promise<void>;
   /** At start-up nothing is connected yet, whatever the file says. */

@@ -71,11 +71,15 @@ export class ClusterLink implements InstanceLink {
     return { instance, isNew: existing === undefined || existing.replica !== replica };
   }
 
-  /** The instance left its replica (or connected here instead); returns what the leader knew of it. */
-  forget(key: string): LiveInstance | undefined {
+  /**
+   * The instance left its replica (or connected here instead); returns what the leader knew of it. With `replica`,
+   * only when that replica still holds its link: a late "gone" from a replica the agent already left changes nothing.
+   */
+  forget(key: string, replica?: string): LiveInstance | undefined {
     const existing = this.#remote.get(key);
+    if (existing === undefined || (replica !== undefined && existing.replica !== replica)) return undefined;
     this.#remote.delete(key);
-    return existing?.instance;
+    return existing.instance;
   }
 
   /** Remote instances not reported for `deadAfterMs`: removed and returned. */

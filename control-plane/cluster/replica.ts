@@ -11,6 +11,9 @@ import { clusterMessageSchema, isLeaderMessage, type ClusterMessage, type Leader
 
 type MonitorChange = 'created' | 'updated' | 'deleted';
 
+/** How often the leader decides stored results nobody reported to it. */
+const sweepEveryMs = 10_000;
+
 /** The scheduler as the cluster drives it: one runs, on the replica that holds the lease. */
 export interface LeaderScheduler {
   start(): Promise<void>;
@@ -40,8 +43,8 @@ export interface ReplicaOptions {
   reconnectGraceMs: number;
   /** How long a follower waits for the leader to answer a "run now". */
   requestTimeoutMs?: number;
-  /** Builds the scheduler this replica runs while it leads, on the given view of the cluster's instances. */
-  createScheduler(link: InstanceLink): LeaderScheduler;
+  /** Builds the scheduler this replica runs while it leads grant `term`, on the given view of the cluster's instances. */
+  createScheduler(link: InstanceLink, term: number): LeaderScheduler;
 }
 
 /**
@@ -57,6 +60,7 @@ export class Replica {
   #scheduler: LeaderScheduler | undefined;
   #link: ClusterLink | undefined;
   readonly #replies = new Map<string, (reply: { runId?: string; instance?: string }) => void>();
+  #lastSweepMs = 0;
 
   constructor(options: ReplicaOptions) {
     this.#options = options;
@@ -75,10 +79,10 @@ export class Replica {
 
   // ---- leadership ----
 
-  async gained(): Promise<void> {
+  async gained(term: number): Promise<void> {
     const { hub, bus, clock, log } = this.#options;
     const link = new ClusterLink({ hub, publish: (replica, message) => bus.publish(replica, message), nowMs: () => clock.nowMs(), log });
-    const scheduler = this.#options.createScheduler(link);
+    const scheduler = this.#options.createScheduler(link, term);
     await scheduler.start();
     this.#link = link;
     this.#scheduler = scheduler;
@@ -104,6 +108,13 @@ export class Replica {
     for (const instance of link.expire(missedHeartbeatsAllowed * this.#options.heartbeatIntervalMs)) {
       this.#options.log(`cluster: no replica reports ${instance.key} any more`);
       await scheduler.instanceGone(instance, this.#options.reconnectGraceMs);
+    }
+    // A report of a stored result can be lost (a failed publish, a failed decision): the leader looks for
+    // undecided results itself now and then.
+    const now = this.#options.clock.nowMs();
+    if (now - this.#lastSweepMs >= sweepEveryMs) {
+      this.#lastSweepMs = now;
+      await scheduler.decideStored();
     }
     await scheduler.tick();
   }
@@ -260,7 +271,7 @@ export class Replica {
         return;
       }
       case 'instance-gone': {
-        const instance = link.forget(message.key);
+        const instance = link.forget(message.key, from);
         if (instance !== undefined) await scheduler.instanceGone(instance, this.#options.reconnectGraceMs);
         return;
       }

@@ -29,7 +29,8 @@ export interface ClusterOptions {
   clock: Clock;
   log: Log;
   heartbeatIntervalMs: number;
-  createScheduler(link: InstanceLink): LeaderScheduler;
+  /** The scheduler of one grant of the lease (`term`): its store must be fenced at that term. */
+  createScheduler(link: InstanceLink, term: number): LeaderScheduler;
 }
 
 export interface Cluster {
@@ -48,7 +49,9 @@ export interface Cluster {
  */
 export async function startCluster(options: ClusterOptions): Promise<Cluster> {
   const { database, replicaId, leaderLeaseMs, clock, log } = options;
-  const pool = createPool(database, { poolSize: 2, applicationName: `checkpoint-cluster-${replicaId}`.slice(0, 63), onIdleError: (error) => log(`cluster: a database connection failed: ${error.message}`) });
+  // Lease queries give up well before the next renewal is due: a hung connection never stalls the lease.
+  const renewEveryMs = leaderLeaseMs / 3;
+  const pool = createPool(database, { poolSize: 2, queryTimeoutMs: renewEveryMs * 0.8, statementTimeoutMs: renewEveryMs * 0.6, applicationName: `checkpoint-cluster-${replicaId}`.slice(0, 63), onIdleError: (error) => log(`cluster: a database connection failed: ${error.message}`) });
   const leading = { now: (): boolean => false };
   const bus = new ClusterBus({ pool, listenConfig: { connectionString: database, connectionTimeoutMillis: 10_000 }, replicaId, leads: () => leading.now(), log });
   const replica = new Replica({
@@ -61,7 +64,7 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
     heartbeatIntervalMs: options.heartbeatIntervalMs,
     // An agent whose replica died reconnects with a backoff (1 s, doubling): three heartbeats and a margin.
     reconnectGraceMs: Math.max(3 * options.heartbeatIntervalMs, 10_000),
-    createScheduler: (link) => options.createScheduler(link),
+    createScheduler: (link, term) => options.createScheduler(link, term),
   });
   leading.now = () => replica.leads();
   const joined = replica;
@@ -70,15 +73,15 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
     name: schedulerLease,
     holder: replicaId,
     ttlMs: leaderLeaseMs,
-    renewEveryMs: leaderLeaseMs / 3,
+    renewEveryMs,
     // Real time, whatever clock the scheduler runs on: the lease is about other processes.
     nowMs: () => performance.now(),
     log,
-    gained: () => joined.gained(),
+    gained: (term) => joined.gained(term),
     lost: () => joined.lost(),
   });
   joined.useLease(lease);
-  const registry = new ReplicaRegistry({ pool, replicaId, everyMs: leaderLeaseMs / 3, log });
+  const registry = new ReplicaRegistry({ pool, replicaId, everyMs: renewEveryMs, log });
   try {
     await registry.start();
     await bus.start();

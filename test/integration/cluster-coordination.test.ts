@@ -124,10 +124,14 @@ describe('cluster coordination on PostgreSQL', { skip: postgresMissing() }, () =
     );
     assert.equal(((received.b?.[7] as { message: { big: string } }).message.big ?? '').length, 20_000, 'a message over the NOTIFY limit arrives whole');
     await until('the leader to get its message', () => received.a?.length === 1);
+    // Each replica's connection gets notifications in commit order: once b has a later message, it has seen (and
+    // dropped, not leading) the one for the leader; only then does the lead change.
+    await a.publish('b', { marker: true });
+    await until('b to get the marker', () => received.b?.length === 21);
     aLeads = false;
     await a.publish('leader', { to: 'leader 2' });
-    await until('the new leader to get its message', () => received.b?.length === 21);
-    assert.deepEqual(received.b?.[20], { from: 'a', message: { to: 'leader 2' } });
+    await until('the new leader to get its message', () => received.b?.length === 22);
+    assert.deepEqual(received.b?.[21], { from: 'a', message: { to: 'leader 2' } });
     assert.equal(received.a?.length, 1, 'a replica that does not lead ignores messages for the leader');
     await a.close();
     await b.close();
