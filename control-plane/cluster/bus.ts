@@ -22,6 +22,11 @@ export interface BusOptions {
   log: Log;
   /** Wait between reconnection attempts of the LISTEN connection. */
   reconnectDelayMs?: number;
+  /**
+   * How often the bus sends itself a probe (default 5 s). A LISTEN connection that stopped delivering without an
+   * error (a half-open TCP link) is noticed when three probes in a row do not come back, and replaced.
+   */
+  probeEveryMs?: number;
 }
 
 export type BusHandler = (message: unknown, from: string) => Promise<void> | void;
@@ -42,6 +47,9 @@ export class ClusterBus {
   #chain: Promise<void> = Promise.resolve();
   #retry: NodeJS.Timeout | undefined;
   #lastCleanupMs = 0;
+  #probe: NodeJS.Timeout | undefined;
+  #probesSent = 0;
+  #probesSeen = 0;
 
   constructor(options: BusOptions) {
     this.#options = options;
@@ -59,11 +67,14 @@ export class ClusterBus {
   async start(): Promise<void> {
     this.#closed = false;
     await this.#listen(false);
+    this.#probe = setInterval(() => void this.#sendProbe(), this.#options.probeEveryMs ?? 5000);
+    this.#probe.unref();
   }
 
   async close(): Promise<void> {
     this.#closed = true;
     if (this.#retry !== undefined) clearTimeout(this.#retry);
+    if (this.#probe !== undefined) clearInterval(this.#probe);
     const client = this.#client;
     this.#client = undefined;
     await client?.end().catch(() => undefined);
@@ -87,10 +98,14 @@ export class ClusterBus {
   }
 
   async #listen(again: boolean): Promise<void> {
-    const client = new pg.Client({ ...this.#options.listenConfig, application_name: `checkpoint-bus-${this.#options.replicaId}`.slice(0, 63) });
+    const client = new pg.Client({ keepAlive: true, ...this.#options.listenConfig, application_name: `checkpoint-bus-${this.#options.replicaId}`.slice(0, 63) });
     client.on('notification', (notification) => {
       if (notification.channel !== busChannel || notification.payload === undefined) return;
       const [target, kind, rest] = splitPayload(notification.payload);
+      if (kind === 'p') {
+        if (target === this.#options.replicaId) this.#probesSeen = Math.max(this.#probesSeen, Number(rest));
+        return;
+      }
       // Addressed when it arrives: a message for the leader belongs to whoever leads at that moment.
       if (target !== this.#options.replicaId && target !== everyReplica && !(target === leaderTarget && this.#options.leads())) return;
       this.#chain = this.#chain.then(() => this.#receive(kind, rest)).catch((error: unknown) => this.#options.log(`cluster: a bus message failed: ${messageOf(error)}`));
@@ -113,6 +128,26 @@ export class ClusterBus {
       this.#options.log('cluster: the bus connection is back');
       for (const handler of this.#reconnected) this.#chain = this.#chain.then(handler).catch((error: unknown) => this.#options.log(`cluster: catching up after a reconnection failed: ${messageOf(error)}`));
     }
+  }
+
+  /** Probe the LISTEN connection through the database; replace it when three probes in a row went missing. */
+  async #sendProbe(): Promise<void> {
+    const client = this.#client;
+    if (client === undefined || this.#closed) return;
+    if (this.#probesSent - this.#probesSeen >= 3) {
+      this.#options.log(`cluster: the bus connection stopped delivering (${this.#probesSent - this.#probesSeen} probes missing); reconnecting`);
+      this.#client = undefined;
+      this.#probesSeen = this.#probesSent;
+      client.end().catch(() => undefined);
+      this.#scheduleReconnect();
+      return;
+    }
+    const seq = ++this.#probesSent;
+    await this.#options.pool.query('SELECT pg_notify($1, $2)', [busChannel, `${this.#options.replicaId}\np\n${seq}`]).catch((error: unknown) => {
+      // The database is unreachable: the probe tells nothing about the LISTEN connection; try again later.
+      this.#probesSent--;
+      this.#options.log(`cluster: could not probe the bus: ${messageOf(error)}`);
+    });
   }
 
   #scheduleReconnect(): void {

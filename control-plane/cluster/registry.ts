@@ -12,6 +12,15 @@ export interface ClusterStatus {
   replicas: { id: string; startedAt: string; lastSeen: string; alive: boolean; leading: boolean; url?: string }[];
 }
 
+/** Another running replica has this replica's id. */
+export class DuplicateReplicaError extends Error {
+  readonly code = 'DUPLICATE_REPLICA';
+  constructor(message: string) {
+    super(message);
+    this.name = 'DuplicateReplicaError';
+  }
+}
+
 /** Rows of replicas unseen this long are deleted (a replica that is gone for good, e.g. a deleted pod). */
 const forgetAfterMs = 24 * 3600_000;
 
@@ -41,7 +50,16 @@ export class ReplicaRegistry {
     void this.#beat();
   }
 
+  /** Refuses an id a live replica already uses: two holders with one id would both pass the lease's fence. */
   async start(): Promise<void> {
+    const { rows } = await this.#pool.query<{ started_at: string; alive: boolean }>(
+      'SELECT started_at, last_seen > clock_timestamp() - make_interval(secs => $2::double precision / 1000) AS alive FROM cluster_replicas WHERE id = $1',
+      [this.#id, 3 * this.#everyMs],
+    );
+    const live = rows[0];
+    if (live?.alive === true) {
+      throw new DuplicateReplicaError(`replica id "${this.#id}" is in use by a running replica (started ${live.started_at}): give each replica its own --replica-id, or wait ${Math.ceil((3 * this.#everyMs) / 1000)} s after one stopped`);
+    }
     await this.#beat();
     this.#timer = setInterval(() => void this.#beat(), this.#everyMs);
     this.#timer.unref();

@@ -8,7 +8,7 @@ import { connectError, createPool } from '../store-postgres-connection.ts';
 import type { ControlPlaneStore } from '../store.ts';
 import { ClusterBus } from './bus.ts';
 import { LeaderLease } from './lease.ts';
-import { ReplicaRegistry, type ClusterStatus } from './registry.ts';
+import { DuplicateReplicaError, ReplicaRegistry, type ClusterStatus } from './registry.ts';
 import { Replica, type LeaderScheduler } from './replica.ts';
 
 /** The lease whose holder schedules, dispatches and alerts for the whole cluster (and that fences its writes). */
@@ -89,6 +89,7 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
   } catch (error) {
     await bus.close();
     await pool.end().catch(() => undefined);
+    if (error instanceof DuplicateReplicaError) throw error;
     // The store's connection error: names the URL without its password, and scrubs any echo of it.
     throw connectError(database, 'connect', error);
   }

@@ -1,5 +1,6 @@
 // The leader lease and the message bus of control-plane replicas, on a real PostgreSQL 15 (loopback, temp dir).
 import assert from 'node:assert/strict';
+import { connect, createServer, type AddressInfo, type Socket } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import pg from 'pg';
 import { ClusterBus } from '../../control-plane/cluster/bus.ts';
@@ -156,5 +157,53 @@ describe('cluster coordination on PostgreSQL', { skip: postgresMissing() }, () =
     await until('a message after the reconnection', () => received.length === 1);
     assert.deepEqual(received, [{ after: 'reconnect' }]);
     await listener.close();
+  });
+
+  test('a bus whose connection silently stops delivering (half-open TCP) notices by its probes and reconnects', async (t) => {
+    let blackhole = false;
+    const sockets: Socket[] = [];
+    const proxy = createServer((client) => {
+      const upstream = connect(server.port, '127.0.0.1');
+      sockets.push(client, upstream);
+      client.on('data', (data) => void (blackhole || upstream.write(data)));
+      upstream.on('data', (data) => void (blackhole || client.write(data)));
+      client.on('error', () => undefined);
+      upstream.on('error', () => undefined);
+    });
+    await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+    t.after(() => {
+      for (const socket of sockets) socket.destroy();
+      proxy.close();
+    });
+    const logs: string[] = [];
+    const received: unknown[] = [];
+    let reconnections = 0;
+    const bus = new ClusterBus({
+      pool: pool(),
+      listenConfig: { ...config, port: (proxy.address() as AddressInfo).port },
+      replicaId: 'silent',
+      leads: () => false,
+      log: (line) => logs.push(line),
+      reconnectDelayMs: 100,
+      probeEveryMs: 200,
+    });
+    bus.onMessage((message) => {
+      received.push(message);
+    });
+    bus.onReconnected(() => {
+      reconnections++;
+    });
+    await bus.start();
+    t.after(() => bus.close());
+    await bus.publish('silent', { n: 1 });
+    await until('a message while the link is healthy', () => received.length === 1);
+    // Packets vanish; nothing is closed, no error is raised.
+    blackhole = true;
+    await until('the bus to notice', () => logs.some((line) => line.includes('stopped delivering')), 10_000);
+    blackhole = false;
+    await until('the bus to reconnect', () => reconnections > 0, 10_000);
+    await bus.publish('silent', { n: 2 });
+    await until('a message after the reconnection', () => received.length === 2);
+    assert.deepEqual(received, [{ n: 1 }, { n: 2 }]);
   });
 });
