@@ -31,6 +31,11 @@ interface InFlight {
   leaseDeadlineMs: number;
   /** A non-browser check: it counts against the instance's check capacity, not its browser capacity. */
   check: boolean;
+  reason: DispatchReason;
+  /** The instance said something about the run (accepted, started, finished…) or listed it as running. */
+  acknowledged: boolean;
+  /** When the run command was last sent (monotonic ms). */
+  sentAtMs: number;
 }
 
 /** Browser transactions and non-browser checks have separate capacities on an instance (hello `checkCapacity`). */
@@ -75,6 +80,12 @@ export interface SchedulerOptions {
   checkpointDownAfterMs: number;
   /** After a control-plane restart, how long instances have to come back before their runs count as lost. */
   startupGraceMs: number;
+  /**
+   * A run command the instance has not acknowledged this long after it was sent (the link it went over died: a
+   * replica killed as it passed the command on) is sent again; the agent ignores a command for a run it has, and
+   * answers `finished` for one it already ran. Default 10 s.
+   */
+  resendAfterMs?: number;
 }
 
 /**
@@ -100,7 +111,7 @@ export class Scheduler {
   readonly #alerts: Alerts;
   readonly #clock: Clock;
   readonly #log: Log;
-  readonly #options: Pick<SchedulerOptions, 'leaseMarginMs' | 'checkpointDownAfterMs' | 'startupGraceMs'>;
+  readonly #options: Pick<SchedulerOptions, 'leaseMarginMs' | 'checkpointDownAfterMs' | 'startupGraceMs' | 'resendAfterMs'>;
   readonly #inFlight = new Map<string, InFlight>();
   /** Instance key → the time from which its runs count as lost (set when it goes away). */
   readonly #goneAt = new Map<string, number>();
@@ -147,7 +158,9 @@ export class Scheduler {
         const key = instanceKey(run.checkpoint, run.instance ?? '');
         const remaining = run.leaseDeadline === undefined ? 0 : Math.max(0, Date.parse(run.leaseDeadline) - wall);
         const check = this.#laneOf(await this.#store.getMonitor(run.monitorId)) === 'check';
-        this.#inFlight.set(run.runId, { runId: run.runId, monitorId: run.monitorId, checkpoint: run.checkpoint, instanceKey: key, attempt: run.attempt, leaseDeadlineMs: now + remaining, check });
+        const reason: DispatchReason = run.reason === 'unsolicited' ? 'redispatch' : run.reason;
+        // Whether the command reached the instance is unknown: its heartbeats say, or it is sent again.
+        this.#inFlight.set(run.runId, { runId: run.runId, monitorId: run.monitorId, checkpoint: run.checkpoint, instanceKey: key, attempt: run.attempt, leaseDeadlineMs: now + remaining, check, reason, acknowledged: false, sentAtMs: now });
         this.#goneAt.set(key, now + this.#options.startupGraceMs);
       }
       for (const checkpoint of await this.#store.listCheckpoints()) this.#offlineSince.set(checkpoint.name, now);
@@ -240,14 +253,35 @@ export class Scheduler {
   heartbeat(instance: LiveInstance): Promise<void> {
     return this.#serial('heartbeat', async () => {
       this.#cooling.delete(instance.key);
+      await this.#resendUnacknowledged(instance);
       await this.#tick();
     });
+  }
+
+  /** Runs of this instance it never acknowledged and does not list as running: their command is sent again. */
+  async #resendUnacknowledged(instance: LiveInstance): Promise<void> {
+    const running = new Set(instance.lastHeartbeat?.running ?? []);
+    const now = this.#clock.nowMs();
+    for (const flight of this.#inFlight.values()) {
+      if (flight.instanceKey !== instance.key || flight.acknowledged) continue;
+      if (running.has(flight.runId)) {
+        flight.acknowledged = true;
+        continue;
+      }
+      if (now - flight.sentAtMs < (this.#options.resendAfterMs ?? 10_000)) continue;
+      const monitor = await this.#store.getMonitor(flight.monitorId);
+      if (monitor === undefined) continue;
+      flight.sentAtMs = now;
+      this.#log(`scheduler: run ${flight.runId} (${monitor.name}) not acknowledged by ${instance.key}; sending it again`);
+      this.#hub.send(instance.key, { type: 'run', runId: flight.runId, monitorId: monitor.id, attempt: flight.attempt, reason: flight.reason, monitor: definitionFromRecord(monitor) });
+    }
   }
 
   runStatus(instance: LiveInstance, message: RunStatusMessage): Promise<void> {
     return this.#serial('run-status', async () => {
       const flight = this.#inFlight.get(message.runId);
       if (flight === undefined || flight.instanceKey !== instance.key) return;
+      flight.acknowledged = true;
       switch (message.status) {
         case 'accepted':
           return;
@@ -578,7 +612,7 @@ export class Scheduler {
       await this.#store.markRunLost(runId, 'could not be sent');
       return undefined;
     }
-    this.#inFlight.set(runId, { runId, monitorId: monitor.id, checkpoint: monitor.checkpoint, instanceKey: key, attempt, leaseDeadlineMs: deadline, check: this.#laneOf(monitor) === 'check' });
+    this.#inFlight.set(runId, { runId, monitorId: monitor.id, checkpoint: monitor.checkpoint, instanceKey: key, attempt, leaseDeadlineMs: deadline, check: this.#laneOf(monitor) === 'check', reason, acknowledged: false, sentAtMs: now });
     this.#lastDispatchMs.set(key, now);
     this.#log(`scheduler: run ${runId} ${monitor.name} → ${key} (attempt ${attempt}, ${reason})`);
     return runId;

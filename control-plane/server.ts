@@ -210,6 +210,8 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
       // Agents reconnect with a backoff capped at 30 s: give them that (and a margin) after a restart before their
       // runs count as lost, or healthy runs would be written off and run twice.
       startupGraceMs: options.startupGraceMs ?? Math.max(3 * heartbeatIntervalMs, 45_000),
+      // Two heartbeats: an instance that got the command has said so by then.
+      resendAfterMs: Math.max(2 * heartbeatIntervalMs, 5_000),
     });
   let coordinator: Scheduler | Replica;
   let cluster: Cluster | undefined;
