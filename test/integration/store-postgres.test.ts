@@ -122,6 +122,27 @@ describe('PostgreSQL store', { skip: postgresMissing() }, () => {
     assert.equal((await plain.listAlerts(10)).length, 1);
   });
 
+  test('fenced at a term: a scheduler of an earlier grant is refused even when the same replica holds the lease again', async (t) => {
+    const url = postgresUrl(server, await createDatabase(server));
+    const plain = await open(t, url);
+    const fenced = await open(t, url, { fence: { lease: 'scheduler', holder: 'replica-a' } });
+    const db = await admin(t, url);
+    await plain.createCheckpoint('cp', 'h', at(0));
+    await db.query("INSERT INTO cluster_leases (name, holder, expires_at, term) VALUES ('scheduler', 'replica-a', clock_timestamp() + interval '1 minute', 7)");
+    const first = fenced.fencedAt?.(7);
+    assert.ok(first !== undefined);
+    await first.setCheckpointHealth('cp', 'up');
+    // The grant lapsed and the same replica took the lease again: a new term, a new scheduler.
+    await db.query("UPDATE cluster_leases SET term = 8, expires_at = clock_timestamp() + interval '1 minute'");
+    await assert.rejects(first.setCheckpointHealth('cp', 'down'), (error) => error instanceof FencedError && /in term 8, not 7/.test(error.message));
+    assert.equal((await plain.getCheckpoint('cp'))?.health, 'up', 'the stale scheduler changed nothing');
+    await fenced.fencedAt?.(8).setCheckpointHealth('cp', 'down');
+    assert.equal((await plain.getCheckpoint('cp'))?.health, 'down');
+    await first.close();
+    assert.equal((await plain.getCheckpoint('cp'))?.name, 'cp', 'closing a fenced view leaves the shared pool open');
+    await fenced.ping();
+  });
+
   test('replicas starting at once migrate one at a time: every migration runs once', async (t) => {
     const url = postgresUrl(server, await createDatabase(server));
     const stores = await Promise.all(Array.from({ length: 4 }, () => open(t, url, { poolSize: 1 })));

@@ -276,3 +276,40 @@ describe('scheduler: one task at a time', { timeout: 20_000 }, () => {
     await sched.stop();
   });
 });
+
+describe('scheduler: run commands that never arrived', () => {
+  it('sends a run again when the instance neither acknowledged it nor lists it, and stops once it does', async (t) => {
+    const store = new SqliteStore(await dataDir(t));
+    t.after(() => store.close());
+    const clock = new FakeClock();
+    const now = clock.wallNow().toISOString();
+    await store.createCheckpoint(checkpoint, 'h'.repeat(64), now);
+    await store.insertMonitor({ id: 'm1', name: 'Home', checkpoint, intervalSeconds: 3600, enabled: true, script }, now);
+    const { hub, sent } = fakeHub();
+    const instance = hub.get(`${checkpoint}/a`) as LiveInstance;
+    const runs = () => sent.filter((message) => message.type === 'run');
+    const subject = scheduler(store, clock, hub);
+    await subject.start();
+    await subject.tick();
+    assert.equal(runs().length, 1, 'the due monitor is dispatched');
+    const runId = runs()[0]?.type === 'run' ? runs()[0]!.runId : '';
+    // The command was lost on its way (a replica carrying it died): heartbeats do not list it.
+    instance.lastHeartbeat = { type: 'heartbeat', sentAt: now, running: [], freeSlots: 4, queued: 0, outboxDepth: 0, outboxOldestAgeMs: 0, draining: false };
+    clock.advance(5_000);
+    await subject.heartbeat(instance);
+    assert.equal(runs().length, 1, 'not before 10 s');
+    clock.advance(6_000);
+    await subject.heartbeat(instance);
+    assert.equal(runs().length, 2, 'sent again after 10 s without an acknowledgement');
+    assert.equal(runs()[1]?.type === 'run' ? runs()[1]!.runId : '', runId, 'the same run (the agent keeps it idempotent)');
+    // Now the instance has it: listed as running, it is never sent a third time.
+    instance.lastHeartbeat = { ...instance.lastHeartbeat, running: [runId] };
+    clock.advance(11_000);
+    await subject.heartbeat(instance);
+    instance.lastHeartbeat = { ...instance.lastHeartbeat, running: [] };
+    clock.advance(11_000);
+    await subject.heartbeat(instance);
+    assert.equal(runs().length, 2, 'an acknowledged run is not sent again');
+    await subject.stop();
+  });
+});
