@@ -113,6 +113,8 @@ export class Scheduler {
   readonly #log: Log;
   readonly #options: Pick<SchedulerOptions, 'leaseMarginMs' | 'checkpointDownAfterMs' | 'startupGraceMs' | 'resendAfterMs'>;
   readonly #inFlight = new Map<string, InFlight>();
+  /** Instance key → ids of its runs in `#inFlight` (kept with it by #track / #untrack). */
+  readonly #inFlightByInstance = new Map<string, Set<string>>();
   /** Instance key → the time from which its runs count as lost (set when it goes away). */
   readonly #goneAt = new Map<string, number>();
   readonly #due = new Map<string, number>();
@@ -160,7 +162,7 @@ export class Scheduler {
         const check = this.#laneOf(await this.#store.getMonitor(run.monitorId)) === 'check';
         const reason: DispatchReason = run.reason === 'unsolicited' ? 'redispatch' : run.reason;
         // Whether the command reached the instance is unknown: its heartbeats say, or it is sent again.
-        this.#inFlight.set(run.runId, { runId: run.runId, monitorId: run.monitorId, checkpoint: run.checkpoint, instanceKey: key, attempt: run.attempt, leaseDeadlineMs: now + remaining, check, reason, acknowledged: false, sentAtMs: now });
+        this.#track({ runId: run.runId, monitorId: run.monitorId, checkpoint: run.checkpoint, instanceKey: key, attempt: run.attempt, leaseDeadlineMs: now + remaining, check, reason, acknowledged: false, sentAtMs: now });
         this.#goneAt.set(key, now + this.#options.startupGraceMs);
       }
       for (const checkpoint of await this.#store.listCheckpoints()) this.#offlineSince.set(checkpoint.name, now);
@@ -202,6 +204,7 @@ export class Scheduler {
 
   #reset(): void {
     this.#inFlight.clear();
+    this.#inFlightByInstance.clear();
     this.#goneAt.clear();
     this.#due.clear();
     this.#pending = [];
@@ -254,7 +257,8 @@ export class Scheduler {
     return this.#serial('heartbeat', async () => {
       this.#cooling.delete(instance.key);
       await this.#resendUnacknowledged(instance);
-      await this.#tick();
+      // Heartbeats come all the time: they ask for a tick, which many of them share.
+      this.#requestTick();
     });
   }
 
@@ -262,8 +266,9 @@ export class Scheduler {
   async #resendUnacknowledged(instance: LiveInstance): Promise<void> {
     const running = new Set(instance.lastHeartbeat?.running ?? []);
     const now = this.#clock.nowMs();
-    for (const flight of this.#inFlight.values()) {
-      if (flight.instanceKey !== instance.key || flight.acknowledged) continue;
+    for (const runId of [...(this.#inFlightByInstance.get(instance.key) ?? [])]) {
+      const flight = this.#inFlight.get(runId);
+      if (flight === undefined || flight.acknowledged) continue;
       if (running.has(flight.runId)) {
         flight.acknowledged = true;
         continue;
@@ -326,13 +331,13 @@ export class Scheduler {
    */
   decideStored(runId?: string): Promise<void> {
     return this.#serial('stored results', async () => {
-      for (const run of await this.#store.undecidedRuns()) {
-        if (runId !== undefined && run.runId !== runId) continue;
+      for (const run of await this.#store.undecidedRuns(runId)) {
         const stored = await this.#store.getResult(run.runId);
         if (stored === undefined) await this.#store.markRunDecided(run.runId);
         else await this.#decide(run, stored.envelope, { tick: false });
       }
-      await this.#tick();
+      // A finished run frees a slot: a tick soon, shared with the other results arriving now.
+      this.#requestTick();
     });
   }
 
@@ -341,7 +346,7 @@ export class Scheduler {
    * (one that dies in between leaves it to its successor: an alert may then come twice, but never not at all).
    */
   async #decide(run: RunRecord, envelope: ResultEnvelope, options: { tick: boolean }): Promise<void> {
-    this.#inFlight.delete(run.runId);
+    this.#untrack(run.runId);
     const retry = await this.#consequences(run, envelope);
     await this.#store.markRunDecided(run.runId);
     if (retry && options.tick) await this.#tick();
@@ -421,7 +426,7 @@ export class Scheduler {
         if (flight.monitorId !== monitorId) continue;
         this.#hub.send(flight.instanceKey, { type: 'cancel', runId: flight.runId });
         await this.#store.markRunLost(flight.runId, 'monitor deleted');
-        this.#inFlight.delete(flight.runId);
+        this.#untrack(flight.runId);
       }
     }
     const current = change === 'deleted' ? undefined : await this.#store.getMonitor(monitorId);
@@ -434,7 +439,8 @@ export class Scheduler {
       }
       await this.#alerts.raise({ kind: 'monitor-resolved', checkpoint: previous.checkpoint, monitorId, monitor: previous, message: `${previous.name} was ${why} while ${previous.health === 'failing' ? 'failing' : 'warning'}; its alert is resolved` });
     }
-    await this.#tick();
+    // Monitors are often changed in bulk (an apply, an import): one tick after them all.
+    this.#requestTick();
   }
 
   /** Run a monitor now on the least-loaded instance; undefined when no instance can take it (or not started). Rejects when the store fails. */
@@ -474,12 +480,19 @@ export class Scheduler {
   }
 
   /** The tick itself; only ever called inside a queued task. */
+  /** A tick after the task running now, shared by every request made until it starts (never awaited from a task: it would wait for itself). */
+  #requestTick(): void {
+    void this.tick();
+  }
+
+  /** One pass; the monitors are read once for all of it (with thousands of monitors, a read is the cost of a tick). */
   async #tick(): Promise<void> {
     await this.#reapLostRuns();
     await this.#checkCheckpoints();
-    await this.#remind();
-    await this.#enqueueDue();
-    await this.#dispatchPending();
+    const monitors = await this.#store.listMonitors();
+    await this.#remind(monitors);
+    this.#enqueueDue(monitors);
+    await this.#dispatchPending(new Map(monitors.map((monitor) => [monitor.id, monitor])));
   }
 
   async #reapLostRuns(): Promise<void> {
@@ -495,7 +508,7 @@ export class Scheduler {
 
   /** Mark a run lost and queue it again (same attempt, reason `redispatch`), preferring another instance. */
   async #writeOff(flight: InFlight, why: string, cancel: boolean): Promise<void> {
-    this.#inFlight.delete(flight.runId);
+    this.#untrack(flight.runId);
     await this.#store.markRunLost(flight.runId, why);
     // Its result may have been stored a moment ago, its decision queued behind this task: that one decides it.
     if ((await this.#store.getRun(flight.runId))?.status !== 'lost') return;
@@ -540,9 +553,9 @@ export class Scheduler {
   }
 
   /** Failing monitors that ask for reminders get one every `reminderMinutes` (not in maintenance). */
-  async #remind(): Promise<void> {
+  async #remind(monitors: readonly MonitorRecord[]): Promise<void> {
     const now = this.#clock.wallNow();
-    for (const monitor of await this.#store.listMonitors()) {
+    for (const monitor of monitors) {
       const everyMinutes = monitor.alerting?.reminderMinutes;
       if (monitor.health !== 'failing' || everyMinutes === undefined || !monitor.enabled) continue;
       const state = await this.#store.getMonitorAlertState(monitor.id);
@@ -562,28 +575,36 @@ export class Scheduler {
     }
   }
 
-  async #enqueueDue(): Promise<void> {
+  #enqueueDue(monitors: readonly MonitorRecord[]): void {
     const now = this.#clock.nowMs();
-    for (const monitor of await this.#store.listMonitors()) {
+    const busy = new Set([...this.#pending.map((pending) => pending.monitorId), ...[...this.#inFlight.values()].map((flight) => flight.monitorId)]);
+    for (const monitor of monitors) {
       if (!monitor.enabled) {
         this.#due.delete(monitor.id);
         continue;
       }
       const due = this.#due.get(monitor.id) ?? now;
       if (now < due) continue;
-      const busy = this.#pending.some((pending) => pending.monitorId === monitor.id) || [...this.#inFlight.values()].some((flight) => flight.monitorId === monitor.id);
       // One run of a monitor at a time: an occurrence that finds the previous run still going is skipped.
-      if (!busy) this.#pending.push({ monitorId: monitor.id, attempt: 1, reason: 'schedule' });
+      if (!busy.has(monitor.id)) this.#pending.push({ monitorId: monitor.id, attempt: 1, reason: 'schedule' });
       this.#due.set(monitor.id, nextDueMs(now, monitor.intervalSeconds));
     }
   }
 
-  async #dispatchPending(): Promise<void> {
+  async #dispatchPending(monitors: ReadonlyMap<string, MonitorRecord>): Promise<void> {
     const waiting: PendingRun[] = [];
+    /** Checkpoint lanes found with no free instance in this pass: the rest of their queue waits without asking again. */
+    const full = new Set<string>();
     for (const pending of this.#pending) {
-      const monitor = await this.#store.getMonitor(pending.monitorId);
+      const monitor = monitors.get(pending.monitorId);
       if (monitor === undefined || !monitor.enabled) continue;
+      const lane = `${monitor.checkpoint}\n${this.#laneOf(monitor)}`;
+      if (pending.avoid === undefined && full.has(lane)) {
+        waiting.push(pending);
+        continue;
+      }
       const key = chooseInstance(this.#views(monitor.checkpoint, this.#laneOf(monitor)), pending.avoid === undefined ? {} : { avoid: pending.avoid });
+      if (key === undefined && pending.avoid === undefined) full.add(lane);
       if (key === undefined || (await this.#dispatch(monitor, key, pending.attempt, pending.reason)) === undefined) waiting.push(pending);
     }
     this.#pending = waiting;
@@ -612,7 +633,7 @@ export class Scheduler {
       await this.#store.markRunLost(runId, 'could not be sent');
       return undefined;
     }
-    this.#inFlight.set(runId, { runId, monitorId: monitor.id, checkpoint: monitor.checkpoint, instanceKey: key, attempt, leaseDeadlineMs: deadline, check: this.#laneOf(monitor) === 'check', reason, acknowledged: false, sentAtMs: now });
+    this.#track({ runId, monitorId: monitor.id, checkpoint: monitor.checkpoint, instanceKey: key, attempt, leaseDeadlineMs: deadline, check: this.#laneOf(monitor) === 'check', reason, acknowledged: false, sentAtMs: now });
     this.#lastDispatchMs.set(key, now);
     this.#log(`scheduler: run ${runId} ${monitor.name} → ${key} (attempt ${attempt}, ${reason})`);
     return runId;
@@ -625,9 +646,23 @@ export class Scheduler {
   }
 
   /** Runs in progress on an instance, of one lane or (no lane) all; a run the heartbeat names but we did not dispatch counts as browser. */
+  #track(flight: InFlight): void {
+    this.#inFlight.set(flight.runId, flight);
+    let ids = this.#inFlightByInstance.get(flight.instanceKey);
+    if (ids === undefined) this.#inFlightByInstance.set(flight.instanceKey, (ids = new Set()));
+    ids.add(flight.runId);
+  }
+
+  #untrack(runId: string): void {
+    const flight = this.#inFlight.get(runId);
+    if (flight === undefined) return;
+    this.#inFlight.delete(runId);
+    this.#inFlightByInstance.get(flight.instanceKey)?.delete(runId);
+  }
+
   #running(instance: LiveInstance, lane?: Lane): number {
     const ids = new Set(instance.lastHeartbeat?.running ?? []);
-    for (const flight of this.#inFlight.values()) if (flight.instanceKey === instance.key) ids.add(flight.runId);
+    for (const id of this.#inFlightByInstance.get(instance.key) ?? []) ids.add(id);
     if (lane === undefined) return ids.size;
     return [...ids].filter((id) => (this.#inFlight.get(id)?.check === true ? 'check' : 'browser') === lane).length;
   }

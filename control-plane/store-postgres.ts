@@ -444,7 +444,8 @@ export class PostgresStore implements ControlPlaneStore {
     return (await this.#rows("SELECT * FROM runs WHERE status IN ('dispatched', 'running') ORDER BY dispatched_at, seq")).map(toRun);
   }
 
-  async undecidedRuns(): Promise<RunRecord[]> {
+  async undecidedRuns(runId?: string): Promise<RunRecord[]> {
+    if (runId !== undefined) return (await this.#rows('SELECT * FROM runs WHERE decided = 0 AND run_id = $1', [runId])).map(toRun);
     return (await this.#rows('SELECT * FROM runs WHERE decided = 0 ORDER BY finished_at, seq')).map(toRun);
   }
 

@@ -568,8 +568,9 @@ export class SqliteStore implements ControlPlaneStore {
   }
 
   /** Runs whose result is stored but whose consequences (retry, alert, recovery) the scheduler has not settled. */
-  undecidedRuns(): Promise<RunRecord[]> {
+  undecidedRuns(runId?: string): Promise<RunRecord[]> {
     return this.#op(() => {
+      if (runId !== undefined) return this.#all('SELECT * FROM runs WHERE decided = 0 AND run_id = ?', runId).map(toRun);
       return this.#all('SELECT * FROM runs WHERE decided = 0 ORDER BY finished_at, rowid').map(toRun);
     });
   }

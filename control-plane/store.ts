@@ -186,7 +186,7 @@ export interface ControlPlaneStore {
   runCounts(): Promise<{ monitorId: string; status: RunState; count: number }[]>;
   inFlightRuns(): Promise<RunRecord[]>;
   /** Runs whose result is stored but whose consequences (retry, alert, recovery) the scheduler has not settled. */
-  undecidedRuns(): Promise<RunRecord[]>;
+  undecidedRuns(runId?: string): Promise<RunRecord[]>;
   markRunDecided(runId: string): Promise<void>;
   /**
    * Store a result envelope exactly once, keyed by run id, and settle its run in the same transaction.

@@ -402,6 +402,8 @@ for (const backend of [sqlite, postgres]) {
         (await store.undecidedRuns()).map((run) => run.runId),
         ['r1'],
       );
+      assert.deepEqual((await store.undecidedRuns('r1')).map((run) => run.runId), ['r1'], 'one run by its id');
+      assert.deepEqual(await store.undecidedRuns('r0'), [], 'not one that waits for no decision');
       await store.markRunDecided('r1');
       assert.deepEqual(await store.undecidedRuns(), []);
       // The artifact the result used counts as used now: retention keeps it past its creation cut-off.
