@@ -48,8 +48,8 @@ export interface ProcessUsage extends GroupUsage {
 
 export interface ArmResult {
   arm: ArmName;
-  status: 'done' | 'incomplete' | 'failed';
-  /** Why an arm failed or stopped early. */
+  status: 'done' | 'incomplete' | 'failed' | 'pending';
+  /** Why an arm failed, stopped early or could not run yet. */
   note?: string;
   monitors: number;
   agents: number;
@@ -182,7 +182,7 @@ class RunTracker {
 /** A fake agent that answers every run with a pass at once and heartbeats like a real one. */
 async function connectAgent(input: { url: string; token: string; index: number; capacity: number; replica: number; tracker: RunTracker }): Promise<{ agent: FakeAgent; stop(): void }> {
   const running = new Set<string>();
-  let agent: FakeAgent | undefined;
+  const self: { agent?: FakeAgent } = {};
   const early: RunCommand[] = [];
   const answer = (self: FakeAgent, run: RunCommand) => {
     running.add(run.runId);
@@ -194,16 +194,16 @@ async function connectAgent(input: { url: string; token: string; index: number; 
   };
   const onRun = (run: RunCommand) => {
     input.tracker.runArrived(run, input.replica);
-    if (agent === undefined) early.push(run);
-    else answer(agent, run);
+    if (self.agent === undefined) early.push(run);
+    else answer(self.agent, run);
     return undefined;
   };
-  agent = await FakeAgent.connect({ baseUrl: input.url, token: input.token, instanceId: `bench-agent-${input.index + 1}`, capacity: input.capacity, autoAnswer: onRun });
+  const agent = await FakeAgent.connect({ baseUrl: input.url, token: input.token, instanceId: `bench-agent-${input.index + 1}`, capacity: input.capacity, autoAnswer: onRun });
+  self.agent = agent;
   for (const run of early.splice(0)) answer(agent, run);
   const welcome = agent.received.find((message) => message.type === 'welcome');
   const intervalMs = welcome?.type === 'welcome' ? welcome.heartbeatIntervalMs : 10_000;
-  const self = agent;
-  const timer = setInterval(() => self.heartbeat([...running]), intervalMs);
+  const timer = setInterval(() => agent.heartbeat([...running]), intervalMs);
   return { agent, stop: () => clearInterval(timer) };
 }
 
@@ -332,7 +332,7 @@ export async function runArm(arm: ArmName, options: ArmOptions, postgres: Postgr
       overCounted: check.overCounted,
     };
   } finally {
-    for (const { stop } of agents) stop();
+    for (const connected of agents) connected.stop();
     await Promise.all(agents.map(({ agent }) => Promise.race([agent.close(), sleep(5000).then(() => agent.kill())])));
     await Promise.all(replicas.map((replica) => replica.stop()));
     if (spec.store === 'postgres') await postgres?.dropDatabase(database).catch((error: unknown) => log(`${arm}: could not drop database ${database}: ${String(error)}`));
@@ -340,7 +340,7 @@ export async function runArm(arm: ArmName, options: ArmOptions, postgres: Postgr
   }
 }
 
-function emptyResult(base: Pick<ArmResult, 'arm' | 'monitors' | 'agents' | 'capacity' | 'replicas'>): ArmResult {
+export function emptyResult(base: Pick<ArmResult, 'arm' | 'monitors' | 'agents' | 'capacity' | 'replicas'>): ArmResult {
   return {
     ...base,
     status: 'failed',
