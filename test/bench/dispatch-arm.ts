@@ -69,11 +69,15 @@ export interface ArmResult {
   /** Monitors that got more than one run in the window (a run written off and re-dispatched). */
   monitorsRunTwice: number;
   answerErrors: number;
+  /** Result POSTs refused with 429 by the per-token rate limit and retried (the retry is part of the window). */
+  rateLimited: number;
+  /** Result POSTs answered 5xx and retried. */
+  serverErrors: number;
   /** Run commands received per second, from the connect to the last run command. */
   runsPerS: number;
   /** Results stored per second over the window. */
   resultsPerS: number;
-  /** Run command received → result acknowledged (the agent's POST /api/v1/results round trip), ms. */
+  /** Run command received → result acknowledged (the agent's POST /api/v1/results round trips, retries included), ms. */
   resultP50Ms: number;
   resultP95Ms: number;
   /** Runs each replica carried (by the replica its agent connected to). */
@@ -139,6 +143,10 @@ class RunTracker {
   duplicates = 0;
   errors = 0;
   lastError = '';
+  /** Result POSTs refused with 429 (the control plane's per-token rate limit) and retried. */
+  rateLimited = 0;
+  /** Result POSTs answered 5xx and retried. */
+  serverErrors = 0;
 
   constructor(startMs: number, replicas: number) {
     this.#startMs = startMs;
@@ -173,9 +181,35 @@ class RunTracker {
     this.lastStoredMs = now - this.#startMs;
   }
 
+  retried(status: number): void {
+    if (status === 429) this.rateLimited++;
+    else this.serverErrors++;
+  }
+
   failed(error: unknown): void {
     this.errors++;
     this.lastError = error instanceof Error ? error.message : String(error);
+  }
+}
+
+/**
+ * Answer a run as a real instance does (accepted, started, the result, finished), retrying the result the way the
+ * agent's uploader does when the control plane says "later": 429 (its per-token rate limit, Retry-After ≥ 1 s) or
+ * 5xx, after 1 s plus jitter so the retries of many runs do not arrive together.
+ */
+async function deliver(agent: FakeAgent, run: RunCommand, tracker: RunTracker): Promise<'new' | 'duplicate'> {
+  agent.send({ type: 'run-status', runId: run.runId, status: 'accepted' });
+  agent.send({ type: 'run-status', runId: run.runId, status: 'started' });
+  const envelope = agent.envelope(run, { status: 'passed', durationMs: 50 });
+  for (let attempt = 1; ; attempt++) {
+    const posted = await agent.postResult(envelope);
+    if (posted.ack !== undefined) {
+      agent.send({ type: 'run-status', runId: run.runId, status: 'finished' });
+      return posted.ack.stored;
+    }
+    if ((posted.status !== 429 && posted.status < 500) || attempt >= 50) throw new Error(`result POST answered ${posted.status} (attempt ${attempt}): ${JSON.stringify(posted.body).slice(0, 200)}`);
+    tracker.retried(posted.status);
+    await sleep(1000 + Math.random() * 500);
   }
 }
 
@@ -184,11 +218,10 @@ async function connectAgent(input: { url: string; token: string; index: number; 
   const running = new Set<string>();
   const self: { agent?: FakeAgent } = {};
   const early: RunCommand[] = [];
-  const answer = (self: FakeAgent, run: RunCommand) => {
+  const answer = (to: FakeAgent, run: RunCommand) => {
     running.add(run.runId);
-    self
-      .answer(run, { status: 'passed', durationMs: 50 })
-      .then((ack) => input.tracker.acknowledged(run, ack.stored))
+    deliver(to, run, input.tracker)
+      .then((stored) => input.tracker.acknowledged(run, stored))
       .catch((error: unknown) => input.tracker.failed(error))
       .finally(() => running.delete(run.runId));
   };
@@ -274,7 +307,7 @@ export async function runArm(arm: ArmName, options: ArmOptions, postgres: Postgr
       const elapsedS = (performance.now() - startMs) / 1000;
       if (performance.now() - lastLogMs >= 5000) {
         lastLogMs = performance.now();
-        log(`${arm}: ${elapsedS.toFixed(0)} s: ${tracker.received} runs received, ${tracker.stored} results stored (${(tracker.stored / elapsedS).toFixed(0)}/s), ${tracker.errors} errors`);
+        log(`${arm}: ${elapsedS.toFixed(0)} s: ${tracker.received} runs received, ${tracker.stored} results stored (${(tracker.stored / elapsedS).toFixed(0)}/s), ${tracker.rateLimited} rate-limited POSTs retried, ${tracker.errors} errors${tracker.errors > 0 ? ` (last: ${tracker.lastError})` : ''}`);
       }
       const dead = replicas.find((replica) => !replica.running);
       if (dead !== undefined) {
@@ -318,6 +351,8 @@ export async function runArm(arm: ArmName, options: ArmOptions, postgres: Postgr
       duplicates: tracker.duplicates,
       monitorsRunTwice: tracker.monitorsRunTwice,
       answerErrors: tracker.errors,
+      rateLimited: tracker.rateLimited,
+      serverErrors: tracker.serverErrors,
       runsPerS: tracker.lastRunMs > 0 ? tracker.received / (tracker.lastRunMs / 1000) : 0,
       resultsPerS: windowS > 0 ? tracker.stored / windowS : 0,
       resultP50Ms: percentile(sorted, 50),
@@ -353,6 +388,8 @@ export function emptyResult(base: Pick<ArmResult, 'arm' | 'monitors' | 'agents' 
     duplicates: 0,
     monitorsRunTwice: 0,
     answerErrors: 0,
+    rateLimited: 0,
+    serverErrors: 0,
     runsPerS: 0,
     resultsPerS: 0,
     resultP50Ms: 0,

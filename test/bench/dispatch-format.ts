@@ -5,7 +5,7 @@ const mib = (bytes: number | undefined) => (bytes === undefined || bytes === 0 ?
 const fixed = (value: number, digits: number) => (Number.isFinite(value) ? value.toFixed(digits) : '–');
 
 export function formatSummary(results: readonly ArmResult[]): string {
-  const header = '| arm | status | replicas | monitors | agents × capacity | created/s (setup) | window s | first run s | runs received | results stored | runs/s | results/s | result p50 ms | result p95 ms | runs per replica | arm CPU s | CPU ms/run | harness CPU s | machine busy s | other s |';
+  const header = '| arm | status | replicas | monitors | agents × capacity | created/s (setup) | window s | first run s | runs received | results stored | 429s retried | runs/s | results/s | result p50 ms | result p95 ms | runs per replica | arm CPU s | CPU ms/run | harness CPU s | machine busy s | other s |';
   const rows = results.map((r) =>
     [
       r.arm,
@@ -18,6 +18,7 @@ export function formatSummary(results: readonly ArmResult[]): string {
       fixed(r.firstRunS, 2),
       r.runsReceived,
       r.resultsStored,
+      r.rateLimited,
       fixed(r.runsPerS, 0),
       fixed(r.resultsPerS, 0),
       fixed(r.resultP50Ms, 0),
@@ -30,7 +31,7 @@ export function formatSummary(results: readonly ArmResult[]): string {
       `${fixed(r.otherS, 1)}${r.overCounted ? ' (over-counted!)' : ''}`,
     ].join(' | '),
   );
-  return [header, `|${'---|'.repeat(20)}`, ...rows.map((row) => `| ${row} |`)].join('\n');
+  return [header, `|${'---|'.repeat(21)}`, ...rows.map((row) => `| ${row} |`)].join('\n');
 }
 
 export function formatProcesses(result: ArmResult): string {
