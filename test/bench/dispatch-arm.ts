@@ -25,6 +25,12 @@ export interface ArmOptions {
   monitors: number;
   agents: number;
   capacity: number;
+  /**
+   * Checkpoints the monitors and agents are spread over (round robin). Each checkpoint has its own token, and the
+   * control plane rate-limits requests per token (100/s after a burst of 1000, per replica): more checkpoints lift
+   * that limit off the measurement.
+   */
+  checkpoints: number;
   /** Monitor-creation requests in flight at once. */
   createInFlight: number;
   /** Give up on the window after this long (the arm is then reported incomplete). */
@@ -54,6 +60,7 @@ export interface ArmResult {
   monitors: number;
   agents: number;
   capacity: number;
+  checkpoints: number;
   replicas: number;
   /** Monitors created per second through the API before the window (setup, not measured for cost). */
   createdPerS: number;
@@ -121,11 +128,13 @@ function resetPeakRss(pid: number): boolean {
   }
 }
 
-function monitorInput(index: number): MonitorInput {
+const checkpointName = (index: number, checkpoints: number) => (checkpoints === 1 ? 'bench' : `bench-${(index % checkpoints) + 1}`);
+
+function monitorInput(index: number, checkpoint: string): MonitorInput {
   const id = `bench-${String(index).padStart(6, '0')}`;
   // Never run for real: the fake agents answer without opening it. Port 9 (discard) would refuse anyway.
   const script = scriptSchema.parse({ name: `Page ${id}`, steps: [{ name: 'Open', actions: [{ type: 'navigate', url: `http://127.0.0.1:9/${id}` }] }] });
-  return { id, name: id, checkpoint: 'bench', intervalSeconds: 86_400, enabled: true, script };
+  return { id, name: id, checkpoint, intervalSeconds: 86_400, enabled: true, script };
 }
 
 /** What the fake agents saw: when each run arrived and when its result was acknowledged. */
@@ -242,7 +251,7 @@ async function connectAgent(input: { url: string; token: string; index: number; 
 
 export async function runArm(arm: ArmName, options: ArmOptions, postgres: PostgresForArms | undefined, log: (line: string) => void): Promise<ArmResult> {
   const spec = armSpecs[arm];
-  const base = { arm, monitors: options.monitors, agents: options.agents, capacity: options.capacity, replicas: spec.replicas };
+  const base = { arm, monitors: options.monitors, agents: options.agents, capacity: options.capacity, checkpoints: options.checkpoints, replicas: spec.replicas };
   if (spec.store === 'postgres' && postgres === undefined) throw new Error(`${arm}: no PostgreSQL server`);
   const database = `bench_${arm.replace(/\W/g, '_')}_${Date.now()}`;
   const dirs = Array.from({ length: spec.replicas }, () => makeTempDir('dispatch-bench'));
@@ -262,13 +271,14 @@ export async function runArm(arm: ArmName, options: ArmOptions, postgres: Postgr
     const setupStart = performance.now();
     const first = replicas[0];
     if (first === undefined) throw new Error('no replica');
-    const token = await first.api.createCheckpoint('bench');
+    const tokens: string[] = [];
+    for (let i = 0; i < options.checkpoints; i++) tokens.push(await first.api.createCheckpoint(checkpointName(i, options.checkpoints)));
     const queue = new PQueue({ concurrency: options.createInFlight });
     let created = 0;
     for (let i = 0; i < options.monitors; i++) {
       const target = replicas[i % replicas.length] ?? first;
       void queue.add(async () => {
-        await target.api.createMonitor(monitorInput(i));
+        await target.api.createMonitor(monitorInput(i, checkpointName(i, options.checkpoints)));
         created++;
         if (created % 1000 === 0) log(`${arm}: ${created}/${options.monitors} monitors created`);
       });
@@ -295,7 +305,7 @@ export async function runArm(arm: ArmName, options: ArmOptions, postgres: Postgr
       ...(await Promise.all(
         Array.from({ length: options.agents }, (_, index) => {
           const replica = index % replicas.length;
-          return connectAgent({ url: replicas[replica]?.url ?? '', token, index, capacity: options.capacity, replica, tracker });
+          return connectAgent({ url: replicas[replica]?.url ?? '', token: tokens[index % tokens.length] ?? '', index, capacity: options.capacity, replica, tracker });
         }),
       )),
     );
@@ -375,7 +385,7 @@ export async function runArm(arm: ArmName, options: ArmOptions, postgres: Postgr
   }
 }
 
-export function emptyResult(base: Pick<ArmResult, 'arm' | 'monitors' | 'agents' | 'capacity' | 'replicas'>): ArmResult {
+export function emptyResult(base: Pick<ArmResult, 'arm' | 'monitors' | 'agents' | 'capacity' | 'checkpoints' | 'replicas'>): ArmResult {
   return {
     ...base,
     status: 'failed',

@@ -23,6 +23,9 @@ Options:
   --monitors N          monitors created before the agents connect (default 10000)
   --agents N            fake agents, spread evenly over an arm's replicas (default 8)
   --capacity N          concurrent runs each agent announces (default 50)
+  --checkpoints N       checkpoints the monitors and agents are spread over (default 1; at most --agents).
+                        The control plane limits each checkpoint token to 100 requests/s after a burst of
+                        1000, per replica: with one checkpoint that limit is part of what is measured
   --arms LIST           comma-separated, in order: sqlite-1,postgres-1,postgres-2 (default all three)
   --create-in-flight N  monitor-creation requests in flight at once (default 16)
   --timeout-s N         give up on an arm's window after N seconds (default 1800)
@@ -54,6 +57,7 @@ export function parseDispatchArgs(argv: readonly string[]): Parsed | { help: tru
         monitors: { type: 'string', default: '10000' },
         agents: { type: 'string', default: '8' },
         capacity: { type: 'string', default: '50' },
+        checkpoints: { type: 'string', default: '1' },
         arms: { type: 'string', default: 'sqlite-1,postgres-1,postgres-2' },
         'create-in-flight': { type: 'string', default: '16' },
         'timeout-s': { type: 'string', default: '1800' },
@@ -65,18 +69,19 @@ export function parseDispatchArgs(argv: readonly string[]): Parsed | { help: tru
     return { error: error instanceof Error ? error.message : String(error) };
   }
   if (values.help) return { help: true };
-  const numbers = { monitors: values.monitors, agents: values.agents, capacity: values.capacity, 'create-in-flight': values['create-in-flight'], 'timeout-s': values['timeout-s'] };
+  const numbers = { monitors: values.monitors, agents: values.agents, capacity: values.capacity, checkpoints: values.checkpoints, 'create-in-flight': values['create-in-flight'], 'timeout-s': values['timeout-s'] };
   const parsed: Record<string, number> = {};
   for (const [name, text] of Object.entries(numbers)) {
     const value = positive(name, text);
     if (typeof value === 'string') return { error: value };
     parsed[name] = value;
   }
+  if ((parsed['checkpoints'] ?? 1) > (parsed['agents'] ?? 1)) return { error: `--checkpoints ${parsed['checkpoints'] ?? 1}: expected at most --agents (${parsed['agents'] ?? 1}), so every checkpoint has an agent to run its monitors` };
   const arms = values.arms.split(',').map((arm) => arm.trim());
   const unknown = arms.find((arm) => !(arm in armSpecs));
   if (unknown !== undefined || arms.length === 0) return { error: `--arms ${JSON.stringify(values.arms)}: expected a comma-separated list of ${Object.keys(armSpecs).join(', ')}` };
   return {
-    options: { monitors: parsed['monitors'] ?? 0, agents: parsed['agents'] ?? 0, capacity: parsed['capacity'] ?? 0, createInFlight: parsed['create-in-flight'] ?? 0, timeoutS: parsed['timeout-s'] ?? 0 },
+    options: { monitors: parsed['monitors'] ?? 0, agents: parsed['agents'] ?? 0, capacity: parsed['capacity'] ?? 0, checkpoints: parsed['checkpoints'] ?? 1, createInFlight: parsed['create-in-flight'] ?? 0, timeoutS: parsed['timeout-s'] ?? 0 },
     arms: arms as ArmName[],
     json: values.json,
   };
@@ -122,7 +127,7 @@ function controlPlaneTakesDatabase(): boolean {
 }
 
 export async function runDispatchBench(requested: readonly ArmName[], options: ArmOptions, log: (line: string) => void): Promise<ArmResult[]> {
-  const base = { monitors: options.monitors, agents: options.agents, capacity: options.capacity };
+  const base = { monitors: options.monitors, agents: options.agents, capacity: options.capacity, checkpoints: options.checkpoints };
   const pending = requested.some((arm) => armSpecs[arm].store === 'postgres') && !controlPlaneTakesDatabase();
   if (pending) log('`checkpoint control-plane` has no --database option yet: the PostgreSQL arms are pending');
   const arms = requested.filter((arm) => !pending || armSpecs[arm].store !== 'postgres');
@@ -167,7 +172,7 @@ async function main(): Promise<void> {
   if (parsed.json) {
     process.stdout.write(`${JSON.stringify({ started: started.toISOString(), options: parsed.options, results }, null, 2)}\n`);
   } else {
-    process.stdout.write(`Dispatch benchmark, ${started.toISOString()}: ${parsed.options.monitors} monitors, ${parsed.options.agents} agents × capacity ${parsed.options.capacity}\n\n${formatReport(results)}\n`);
+    process.stdout.write(`Dispatch benchmark, ${started.toISOString()}: ${parsed.options.monitors} monitors, ${parsed.options.agents} agents × capacity ${parsed.options.capacity}, ${parsed.options.checkpoints} checkpoint(s)\n\n${formatReport(results)}\n`);
   }
   if (results.some((result) => result.status === 'failed' || result.status === 'incomplete' || result.overCounted)) process.exitCode = 1;
 }

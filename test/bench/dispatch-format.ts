@@ -5,14 +5,14 @@ const mib = (bytes: number | undefined) => (bytes === undefined || bytes === 0 ?
 const fixed = (value: number, digits: number) => (Number.isFinite(value) ? value.toFixed(digits) : '–');
 
 export function formatSummary(results: readonly ArmResult[]): string {
-  const header = '| arm | status | replicas | monitors | agents × capacity | created/s (setup) | window s | first run s | runs received | results stored | 429s retried | runs/s | results/s | result p50 ms | result p95 ms | runs per replica | arm CPU s | CPU ms/run | harness CPU s | machine busy s | other s |';
+  const header = '| arm | status | replicas | monitors | agents × capacity, checkpoints | created/s (setup) | window s | first run s | runs received | results stored | 429s retried | runs/s | results/s | result p50 ms | result p95 ms | runs per replica | arm CPU s | CPU ms/run | harness CPU s | machine busy s | other s |';
   const rows = results.map((r) =>
     [
       r.arm,
       r.status,
       r.replicas,
       r.monitors,
-      `${r.agents} × ${r.capacity}`,
+      `${r.agents} × ${r.capacity}, ${r.checkpoints}`,
       fixed(r.createdPerS, 0),
       fixed(r.windowS, 1),
       fixed(r.firstRunS, 2),

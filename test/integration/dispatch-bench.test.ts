@@ -8,7 +8,7 @@ describe('dispatch benchmark (smoke)', () => {
   it('runs every monitor once on SQLite, stores each result once, and charges the control plane`s CPU to the arm', { timeout: 120_000 }, async () => {
     const lines: string[] = [];
     // 2 agents × 3 slots for 40 monitors: the runs go out over several dispatch rounds.
-    const [result] = await runDispatchBench(['sqlite-1'], { monitors: 40, agents: 2, capacity: 3, createInFlight: 4, timeoutS: 90 }, (line) => lines.push(line));
+    const [result] = await runDispatchBench(['sqlite-1'], { monitors: 40, agents: 2, capacity: 3, checkpoints: 1, createInFlight: 4, timeoutS: 90 }, (line) => lines.push(line));
     assert.ok(result !== undefined);
     assert.equal(result.status, 'done', result.note);
     assert.equal(result.resultsStored, 40);

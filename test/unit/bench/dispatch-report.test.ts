@@ -5,7 +5,7 @@ import { parseDispatchArgs } from '../../../test/bench/dispatch-bench.ts';
 import { formatRatios, formatSummary, ratio } from '../../../test/bench/dispatch-format.ts';
 
 const done = (arm: ArmResult['arm'], runsPerS: number, cpuMsPerRun: number): ArmResult => ({
-  ...emptyResult({ arm, monitors: 100, agents: 2, capacity: 5, replicas: arm === 'postgres-2' ? 2 : 1 }),
+  ...emptyResult({ arm, monitors: 100, agents: 2, capacity: 5, checkpoints: 1, replicas: arm === 'postgres-2' ? 2 : 1 }),
   status: 'done',
   runsPerS,
   resultsPerS: runsPerS / 2,
@@ -15,7 +15,7 @@ const done = (arm: ArmResult['arm'], runsPerS: number, cpuMsPerRun: number): Arm
 describe('bench: dispatch command line and report', () => {
   it('takes the defaults and the flags', () => {
     assert.deepEqual(parseDispatchArgs([]), {
-      options: { monitors: 10_000, agents: 8, capacity: 50, createInFlight: 16, timeoutS: 1800 },
+      options: { monitors: 10_000, agents: 8, capacity: 50, checkpoints: 1, createInFlight: 16, timeoutS: 1800 },
       arms: ['sqlite-1', 'postgres-1', 'postgres-2'],
       json: false,
     });
@@ -30,6 +30,7 @@ describe('bench: dispatch command line and report', () => {
     assert.deepEqual(parseDispatchArgs(['--monitors', '0']), { error: '--monitors "0": expected a whole number of at least 1' });
     assert.deepEqual(parseDispatchArgs(['--agents', '2.5']), { error: '--agents "2.5": expected a whole number of at least 1' });
     assert.match((parseDispatchArgs(['--arms', 'sqlite-1,mysql-3']) as { error: string }).error, /--arms "sqlite-1,mysql-3": expected a comma-separated list of sqlite-1, postgres-1, postgres-2/);
+    assert.match((parseDispatchArgs(['--checkpoints', '9']) as { error: string }).error, /--checkpoints 9: expected at most --agents \(8\)/);
     assert.match((parseDispatchArgs(['--monitor', '5']) as { error: string }).error, /Unknown option '--monitor'/);
   });
 
