@@ -267,10 +267,14 @@ export function buildProgram(): Command {
 
   program
     .command('control-plane')
-    .description('Run the reference control plane: monitors, scheduling, dispatch to checkpoint instances, retry on a second instance, alerts, result storage (SQLite) and the dashboard, until Ctrl-C.')
+    .description('Run the reference control plane: monitors, scheduling, dispatch to checkpoint instances, retry on a second instance, alerts, result storage (SQLite, or PostgreSQL shared by several replicas) and the dashboard, until Ctrl-C.')
     .option('--port <n>', 'port of the API, agent WebSocket and dashboard (default 8400)', positiveInt('--port'))
     .option('--host <address>', 'address to listen on (default 127.0.0.1)')
-    .option('--data <dir>', 'SQLite database and artifacts (default .checkpoint/control-plane)')
+    .option('--data <dir>', 'SQLite database and artifacts (default .checkpoint/control-plane); with --database only artifacts: share it between replicas')
+    .option('--database <url>', 'keep everything in PostgreSQL (postgres://user:password@host:5432/db?sslmode=verify-full); replicas naming the same database form a cluster (docs/scaling.md; env CHECKPOINT_DATABASE_URL, preferred: arguments are visible in the process list)')
+    .option('--database-pool-size <n>', 'connections to PostgreSQL this replica keeps at most (default 10)', positiveInt('--database-pool-size'))
+    .option('--replica-id <id>', 'this replica`s name in a cluster (env CHECKPOINT_REPLICA_ID; default the host name and a random suffix)')
+    .option('--leader-lease-ms <ms>', 'how long the leading replica`s lease lasts unrenewed: a dead leader is replaced within about this long (default 15000)', positiveInt('--leader-lease-ms'))
     .option('--tls-cert <file>', 'serve HTTPS/WSS with this certificate (PEM), together with --tls-key')
     .option('--tls-key <file>', 'private key (PEM) of --tls-cert')
     .option('--admin-token <token>', 'bearer token of the admin API and dashboard sign-in (env CHECKPOINT_ADMIN_TOKEN); without one the control plane listens on loopback only and every local client is admin; an empty token is an error')
@@ -290,6 +294,10 @@ export function buildProgram(): Command {
       port?: number;
       host?: string;
       data?: string;
+      database?: string;
+      databasePoolSize?: number;
+      replicaId?: string;
+      leaderLeaseMs?: number;
       tlsCert?: string;
       tlsKey?: string;
       adminToken?: string;

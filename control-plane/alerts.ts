@@ -7,7 +7,7 @@ import type { MonitorAlerting, Severity } from './api-schemas.ts';
 import { alertTitle, resolvingKinds, type AlertMessage } from './channels/alert-message.ts';
 import { prepareSend, type ChannelSend } from './channels/deliver.ts';
 import type { Environment } from './channels/secrets.ts';
-import type { AlertKind, AlertRecord, MonitorRecord, Store, WebhookDelivery } from './store.ts';
+import type { AlertKind, AlertRecord, MonitorRecord, ControlPlaneStore, WebhookDelivery } from './store.ts';
 import { signatureHeader, timestampHeader, webhookSignature } from './channels/webhook.ts';
 
 /** The JSON body POSTed to every webhook. */
@@ -105,7 +105,7 @@ interface Target {
  * never throws into the caller.
  */
 export class Alerts {
-  readonly #store: Store;
+  readonly #store: ControlPlaneStore;
   readonly #log: Log;
   readonly #clock: Clock;
   readonly #webhooks: readonly string[];
@@ -120,7 +120,7 @@ export class Alerts {
   #closed = false;
 
   constructor(options: {
-    store: Store;
+    store: ControlPlaneStore;
     log: Log;
     clock: Clock;
     webhooks?: readonly string[];
@@ -153,12 +153,12 @@ export class Alerts {
   }
 
   /** Record an alert, log it, and start delivering it (in the background). */
-  raise(input: AlertInput): AlertRecord {
+  async raise(input: AlertInput): Promise<AlertRecord> {
     // One line in the log, and a bounded text everywhere: step errors can be long and multi-line.
     const message = input.message.replace(/\s*[\r\n]+\s*/g, ' ').slice(0, 1000);
-    const monitor = input.monitor ?? (input.monitorId === undefined ? undefined : this.#store.getMonitor(input.monitorId));
+    const monitor = input.monitor ?? (input.monitorId === undefined ? undefined : await this.#store.getMonitor(input.monitorId));
     const severity = input.severity ?? severityFor(input.kind, monitor?.alerting);
-    const record = this.#store.insertAlert({
+    const record = await this.#store.insertAlert({
       kind: input.kind,
       message,
       severity,
@@ -171,17 +171,17 @@ export class Alerts {
       .filter((part) => part !== undefined)
       .join(' ');
     this.#log(`ALERT ${input.kind} ${subject}: ${message}`);
-    const targets = this.#targets(record, monitor);
+    const targets = await this.#targets(record, monitor);
     if (targets.length > 0) this.#track(this.#deliver(record, targets));
     return record;
   }
 
   /** The v1 body of the legacy `--webhook` URLs (unchanged, so existing receivers keep working). */
-  payload(record: AlertRecord): AlertPayload {
+  async payload(record: AlertRecord): Promise<AlertPayload> {
     const payload: AlertPayload = { id: record.id, kind: record.kind, message: record.message, createdAt: record.createdAt };
     if (record.checkpoint !== undefined) payload.checkpoint = record.checkpoint;
     if (record.monitorId !== undefined) {
-      const name = this.#store.getMonitor(record.monitorId)?.name;
+      const name = (await this.#store.getMonitor(record.monitorId))?.name;
       payload.monitor = name === undefined ? { id: record.monitorId } : { id: record.monitorId, name };
     }
     if (record.runId !== undefined) payload.runId = record.runId;
@@ -189,10 +189,10 @@ export class Alerts {
   }
 
   /** The alert as channels format it: links, the failed step and its error from the stored result. */
-  message(record: AlertRecord, monitor?: Pick<MonitorRecord, 'id' | 'name'>): AlertMessage {
+  async message(record: AlertRecord, monitor?: Pick<MonitorRecord, 'id' | 'name'>): Promise<AlertMessage> {
     const base = this.#baseUrl;
     const link = (path: string) => (base === undefined ? {} : { url: `${base}${path}` });
-    const name = monitor?.name ?? (record.monitorId === undefined ? undefined : (this.#store.getMonitor(record.monitorId)?.name ?? record.monitorId));
+    const name = monitor?.name ?? (record.monitorId === undefined ? undefined : ((await this.#store.getMonitor(record.monitorId))?.name ?? record.monitorId));
     const message: AlertMessage = {
       id: record.id,
       kind: record.kind,
@@ -207,9 +207,9 @@ export class Alerts {
     if (record.checkpoint !== undefined) message.checkpoint = record.checkpoint;
     if (record.monitorId !== undefined) message.monitor = { id: record.monitorId, name: name ?? record.monitorId, ...link(`/monitors/${encodeURIComponent(record.monitorId)}`) };
     if (record.runId !== undefined) {
-      const run = this.#store.getRun(record.runId);
+      const run = await this.#store.getRun(record.runId);
       message.run = { id: record.runId, ...link(`/runs/${encodeURIComponent(record.runId)}`), ...(run === undefined ? {} : { attempt: run.attempt }), ...(run?.instance === undefined ? {} : { instance: run.instance }) };
-      const result = this.#store.getResult(record.runId)?.envelope.result;
+      const result = (await this.#store.getResult(record.runId))?.envelope.result;
       if (result !== undefined && resolvingKinds.has(record.kind) === false) {
         const index = result.steps.findIndex((step) => step.status === 'failed');
         const step = result.steps[index];
@@ -221,9 +221,10 @@ export class Alerts {
     return message;
   }
 
-  #targets(record: AlertRecord, monitor: Pick<MonitorRecord, 'id' | 'name' | 'alerting'> | undefined): Target[] {
+  async #targets(record: AlertRecord, monitor: Pick<MonitorRecord, 'id' | 'name' | 'alerting'> | undefined): Promise<Target[]> {
+    const payload = this.#webhooks.length === 0 ? undefined : await this.payload(record);
     const targets: Target[] = this.#webhooks.map((url) => {
-      const body = JSON.stringify(this.payload(record));
+      const body = JSON.stringify(payload);
       const secret = this.#webhookSecret;
       // Signed at each attempt, so a retry carries a fresh timestamp the receiver's replay window accepts.
       const signed = (secretValue: string): Record<string, string> => {
@@ -236,9 +237,9 @@ export class Alerts {
       };
     });
     const wanted = record.monitorId === undefined ? undefined : monitor?.alerting?.channels;
-    const channels = this.#store.listChannels().filter((stored) => wanted === undefined || wanted.includes(stored.definition.id));
+    const channels = (await this.#store.listChannels()).filter((stored) => wanted === undefined || wanted.includes(stored.definition.id));
     if (channels.length === 0) return targets;
-    const message = this.message(record, monitor);
+    const message = await this.message(record, monitor);
     for (const { definition: channel } of channels) {
       const delivery: WebhookDelivery = { url: `channel:${channel.id}`, channel: channel.id, delivered: false, attempts: 0 };
       let prepared: ChannelSend | undefined;
@@ -278,8 +279,14 @@ export class Alerts {
 
   async #deliver(record: AlertRecord, targets: readonly Target[]): Promise<void> {
     const deliveries = targets.map((target) => target.delivery);
-    const save = () => {
-      if (!this.#closed) this.#store.setAlertDeliveries(record.id, deliveries);
+    // Recording the outcome is best effort: the alert itself is stored, and the store may be closing.
+    const save = async () => {
+      if (this.#closed) return;
+      try {
+        await this.#store.setAlertDeliveries(record.id, deliveries);
+      } catch (error) {
+        this.#log(`alerts: could not record the deliveries of alert ${record.id}: ${error instanceof Error ? error.message : String(error)}`);
+      }
     };
     await Promise.all(
       targets.map(async ({ delivery, send }) => {
@@ -298,7 +305,7 @@ export class Alerts {
             if (status === 'sent' || (status >= 200 && status < 300)) {
               delivery.delivered = true;
               delete delivery.error;
-              save();
+              await save();
               return;
             }
             delivery.error = `HTTP ${status}`;
@@ -309,7 +316,7 @@ export class Alerts {
             if (error instanceof PermanentError) break;
           }
         }
-        save();
+        await save();
         if (!this.#closed) this.#log(`alerts: ${delivery.channel === undefined ? `webhook ${delivery.url}` : `channel ${delivery.channel}`} did not take alert ${record.id} after ${delivery.attempts} attempt(s): ${delivery.error ?? 'unknown error'}`);
       }),
     );

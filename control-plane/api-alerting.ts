@@ -6,10 +6,10 @@ import { envReferences, resolveEnv, stringsIn, type Environment } from './channe
 import { ApiError, notFound, parseWith, readJson, sendJson } from './http.ts';
 import type { Log } from './log.ts';
 import { windowActiveAt } from './maintenance.ts';
-import type { StoredDefinition, Store } from './store.ts';
+import type { StoredDefinition, ControlPlaneStore } from './store.ts';
 
 export interface AlertingRouteDeps {
-  store: Store;
+  store: ControlPlaneStore;
   clock: Clock;
   log: Log;
   maxJsonBytes: number;
@@ -69,10 +69,10 @@ export function alertingRoutes(deps: AlertingRouteDeps): Route[] {
   const env = deps.env ?? process.env;
   const now = () => clock.wallNow().toISOString();
 
-  const checkedChannel = (id: string, body: unknown): Channel => {
+  const checkedChannel = async (id: string, body: unknown): Promise<Channel> => {
     const parsed = parseWith(channelSchema, body);
     if (parsed.id !== id) throw new ApiError(400, 'id-mismatch', `id: the body says "${parsed.id}", the URL "${id}"`, { path: 'id' });
-    const stored = store.getChannel(id)?.definition;
+    const stored = (await store.getChannel(id))?.definition;
     // "(redacted)" from a GET means "keep what is stored" — but only towards the same destination: a stored secret
     // must never follow a changed URL or mail server to whoever the new one is.
     // (A destination that is itself "(redacted)" is the stored one.)
@@ -99,10 +99,15 @@ export function alertingRoutes(deps: AlertingRouteDeps): Route[] {
     return restored;
   };
 
-  const checkedWindow = (id: string, body: unknown): MaintenanceWindow => {
+  const checkedWindow = async (id: string, body: unknown): Promise<MaintenanceWindow> => {
     const parsed = withoutBookkeeping(parseWith(maintenanceWindowSchema, body));
     if (parsed.id !== id) throw new ApiError(400, 'id-mismatch', `id: the body says "${parsed.id}", the URL "${id}"`, { path: 'id' });
-    const missing = (parsed.monitors ?? []).findIndex((monitor) => store.getMonitor(monitor) === undefined);
+    let missing = -1;
+    for (const [index, monitor] of (parsed.monitors ?? []).entries()) {
+      if ((await store.getMonitor(monitor)) !== undefined) continue;
+      missing = index;
+      break;
+    }
     if (missing >= 0) {
       const path = `monitors[${missing}]`;
       throw new ApiError(400, 'unknown-monitor', `${path}: no monitor with id "${parsed.monitors?.[missing] ?? ''}"`, { path });
@@ -117,18 +122,18 @@ export function alertingRoutes(deps: AlertingRouteDeps): Route[] {
       method: 'GET',
       pattern: /^\/api\/v1\/channels$/,
       access: 'admin',
-      handler: (_req, res, _params, url) => {
+      handler: async (_req, res, _params, url) => {
         parseQuery(url, emptyQuerySchema);
-        sendJson(res, 200, { channels: store.listChannels().map(channelView) });
+        sendJson(res, 200, { channels: (await store.listChannels()).map(channelView) });
       },
     },
     {
       method: 'GET',
       pattern: new RegExp(`^/api/v1/channels/${segment}$`),
       access: 'admin',
-      handler: (_req, res, [id = ''], url) => {
+      handler: async (_req, res, [id = ''], url) => {
         parseQuery(url, emptyQuerySchema);
-        const stored = store.getChannel(id);
+        const stored = await store.getChannel(id);
         if (stored === undefined) throw notFound(`channel "${id}"`);
         sendJson(res, 200, channelView(stored));
       },
@@ -139,8 +144,8 @@ export function alertingRoutes(deps: AlertingRouteDeps): Route[] {
       access: 'admin',
       handler: async (req, res, [id = ''], url) => {
         const query = parseQuery(url, putQuerySchema);
-        const channel = checkedChannel(id, await readJson(req, deps.maxJsonBytes));
-        const { outcome, changes } = outcomeOf(store.getChannel(id)?.definition, channel);
+        const channel = await checkedChannel(id, await readJson(req, deps.maxJsonBytes));
+        const { outcome, changes } = outcomeOf((await store.getChannel(id))?.definition, channel);
         const view = (stored: StoredDefinition<Channel>) => channelView(stored);
         if (query.dryRun === 'true') {
           const at = now();
@@ -148,10 +153,10 @@ export function alertingRoutes(deps: AlertingRouteDeps): Route[] {
           return;
         }
         if (outcome !== 'unchanged') {
-          store.putChannel(channel, now());
+          await store.putChannel(channel, now());
           log(`api: channel ${id} (${channel.type}) ${outcome}`);
         }
-        const stored = store.getChannel(id);
+        const stored = await store.getChannel(id);
         if (stored === undefined) throw notFound(`channel "${id}"`);
         sendJson(res, outcome === 'created' ? 201 : 200, view(stored), { 'X-Checkpoint-Outcome': outcome });
       },
@@ -160,12 +165,12 @@ export function alertingRoutes(deps: AlertingRouteDeps): Route[] {
       method: 'DELETE',
       pattern: new RegExp(`^/api/v1/channels/${segment}$`),
       access: 'admin',
-      handler: (_req, res, [id = ''], url) => {
+      handler: async (_req, res, [id = ''], url) => {
         parseQuery(url, emptyQuerySchema);
-        if (store.getChannel(id) === undefined) throw notFound(`channel "${id}"`);
-        const users = store.listMonitors().filter((monitor) => monitor.alerting?.channels?.includes(id) === true);
+        if ((await store.getChannel(id)) === undefined) throw notFound(`channel "${id}"`);
+        const users = (await store.listMonitors()).filter((monitor) => monitor.alerting?.channels?.includes(id) === true);
         if (users.length > 0) throw new ApiError(409, 'channel-in-use', `channel "${id}" is used by monitor(s) ${users.map((monitor) => monitor.id).join(', ')}; change their alerting.channels first`);
-        store.deleteChannel(id);
+        await store.deleteChannel(id);
         log(`api: channel ${id} deleted`);
         res.writeHead(204).end();
       },
@@ -174,18 +179,18 @@ export function alertingRoutes(deps: AlertingRouteDeps): Route[] {
       method: 'GET',
       pattern: /^\/api\/v1\/maintenance-windows$/,
       access: 'admin',
-      handler: (_req, res, _params, url) => {
+      handler: async (_req, res, _params, url) => {
         parseQuery(url, emptyQuerySchema);
-        sendJson(res, 200, { maintenanceWindows: store.listMaintenanceWindows().map(windowView) });
+        sendJson(res, 200, { maintenanceWindows: (await store.listMaintenanceWindows()).map(windowView) });
       },
     },
     {
       method: 'GET',
       pattern: new RegExp(`^/api/v1/maintenance-windows/${segment}$`),
       access: 'admin',
-      handler: (_req, res, [id = ''], url) => {
+      handler: async (_req, res, [id = ''], url) => {
         parseQuery(url, emptyQuerySchema);
-        const stored = store.getMaintenanceWindow(id);
+        const stored = await store.getMaintenanceWindow(id);
         if (stored === undefined) throw notFound(`maintenance window "${id}"`);
         sendJson(res, 200, windowView(stored));
       },
@@ -196,17 +201,17 @@ export function alertingRoutes(deps: AlertingRouteDeps): Route[] {
       access: 'admin',
       handler: async (req, res, [id = ''], url) => {
         const query = parseQuery(url, putQuerySchema);
-        const window = checkedWindow(id, await readJson(req, deps.maxJsonBytes));
-        const { outcome, changes } = outcomeOf(store.getMaintenanceWindow(id)?.definition, window);
+        const window = await checkedWindow(id, await readJson(req, deps.maxJsonBytes));
+        const { outcome, changes } = outcomeOf((await store.getMaintenanceWindow(id))?.definition, window);
         if (query.dryRun === 'true') {
           sendJson(res, 200, { dryRun: true, outcome, changes, maintenanceWindow: window });
           return;
         }
         if (outcome !== 'unchanged') {
-          store.putMaintenanceWindow(window, now());
+          await store.putMaintenanceWindow(window, now());
           log(`api: maintenance window ${id} ${outcome}`);
         }
-        const stored = store.getMaintenanceWindow(id);
+        const stored = await store.getMaintenanceWindow(id);
         if (stored === undefined) throw notFound(`maintenance window "${id}"`);
         sendJson(res, outcome === 'created' ? 201 : 200, windowView(stored), { 'X-Checkpoint-Outcome': outcome });
       },
@@ -215,9 +220,9 @@ export function alertingRoutes(deps: AlertingRouteDeps): Route[] {
       method: 'DELETE',
       pattern: new RegExp(`^/api/v1/maintenance-windows/${segment}$`),
       access: 'admin',
-      handler: (_req, res, [id = ''], url) => {
+      handler: async (_req, res, [id = ''], url) => {
         parseQuery(url, emptyQuerySchema);
-        if (!store.deleteMaintenanceWindow(id)) throw notFound(`maintenance window "${id}"`);
+        if (!(await store.deleteMaintenanceWindow(id))) throw notFound(`maintenance window "${id}"`);
         log(`api: maintenance window ${id} deleted`);
         res.writeHead(204).end();
       },

@@ -4,16 +4,16 @@ import { alertsQuerySchema, emptyQuerySchema, monitorIdSchema, monitorInputSchem
 import { mergePatch, outcomeOf, parseQuery } from './api-query.ts';
 import type { Route } from './api.ts';
 import { ApiError, notFound, parseWith, readJson, sendJson } from './http.ts';
-import type { Hub } from './hub.ts';
+import type { AgentControl } from './hub.ts';
 import type { Log } from './log.ts';
 import { announceMonitor, checkedMonitor, monitorConfig, removeMonitor, storeMonitor, type MonitorConfig } from './monitor-saving.ts';
-import type { Scheduler } from './scheduler.ts';
-import type { AlertKind, MonitorRecord, RunRecord, Store } from './store.ts';
+import type { SchedulerControl } from './scheduler.ts';
+import type { AlertKind, MonitorRecord, RunRecord, ControlPlaneStore } from './store.ts';
 
 export interface MonitorRouteDeps {
-  store: Store;
-  hub: Hub;
-  scheduler: Scheduler;
+  store: ControlPlaneStore;
+  hub: AgentControl;
+  scheduler: SchedulerControl;
   clock: Clock;
   log: Log;
   maxJsonBytes: number;
@@ -36,29 +36,29 @@ export function monitorRoutes(deps: MonitorRouteDeps): Route[] {
   const { store, scheduler, clock, log } = deps;
   const now = () => clock.wallNow().toISOString();
 
-  const monitorOr404 = (id: string): MonitorRecord => {
-    const monitor = store.getMonitor(id);
+  const monitorOr404 = async (id: string): Promise<MonitorRecord> => {
+    const monitor = await store.getMonitor(id);
     if (monitor === undefined) throw notFound(`monitor "${id}"`);
     return monitor;
   };
 
-  const checked = (input: MonitorInput, id: string): MonitorConfig => checkedMonitor(store, input, id);
+  const checked = (input: MonitorInput, id: string): Promise<MonitorConfig> => checkedMonitor(store, input, id);
 
   /** PUT and PATCH: create or replace, or say what would happen. */
-  const save = (res: Parameters<Route['handler']>[1], id: string, body: unknown, dryRun: boolean) => {
+  const save = async (res: Parameters<Route['handler']>[1], id: string, body: unknown, dryRun: boolean): Promise<void> => {
     // The URL names the monitor a PUT creates: it must be an id like any other (it reaches agents, logs, metrics).
     const idCheck = monitorIdSchema.safeParse(id);
     if (!idCheck.success) throw new ApiError(400, 'invalid-id', `id: ${idCheck.error.issues[0]?.message ?? 'expected a monitor id'} (in the URL)`, { path: 'id' });
     const input = parseWith(monitorInputSchema, body);
     if (input.id !== undefined && input.id !== id) throw new ApiError(400, 'id-mismatch', `id: the body says "${input.id}", the URL "${id}"`, { path: 'id' });
-    const next = checked(input, id);
+    const next = await checked(input, id);
     if (dryRun) {
-      const previous = store.getMonitor(id);
+      const previous = await store.getMonitor(id);
       const { outcome, changes } = outcomeOf(previous === undefined ? undefined : monitorConfig(previous), next);
       sendJson(res, 200, { dryRun: true, outcome, changes, monitor: next });
       return;
     }
-    const { monitor, outcome } = storeMonitor(deps, next, now(), 'api');
+    const { monitor, outcome } = await storeMonitor(deps, next, now(), 'api');
     if (monitor === undefined) throw notFound(`monitor "${id}"`);
     const headers: Record<string, string> = { 'X-Checkpoint-Outcome': outcome };
     if (outcome === 'created') headers['Location'] = `/api/v1/monitors/${encodeURIComponent(id)}`;
@@ -76,8 +76,8 @@ export function monitorRoutes(deps: MonitorRouteDeps): Route[] {
         parseQuery(url, emptyQuerySchema);
         const input = parseWith(monitorInputSchema, await readJson(req, deps.maxJsonBytes));
         const id = input.id ?? `m-${randomBytes(6).toString('hex')}`;
-        const monitor = store.insertMonitor(checked(input, id), now());
-        announceMonitor(deps, monitor, undefined);
+        const monitor = await store.insertMonitor(await checked(input, id), now());
+        await announceMonitor(deps, monitor, undefined);
         log(`api: monitor ${monitor.id} (${monitor.name}) created on ${monitor.checkpoint}`);
         sendJson(res, 201, monitor, { Location: `/api/v1/monitors/${encodeURIComponent(monitor.id)}` });
       },
@@ -86,13 +86,12 @@ export function monitorRoutes(deps: MonitorRouteDeps): Route[] {
       method: 'GET',
       pattern: /^\/api\/v1\/monitors$/,
       access: 'admin',
-      handler: (_req, res, _params, url) => {
+      handler: async (_req, res, _params, url) => {
         const query = parseQuery(url, monitorsQuerySchema);
-        const monitors = store
-          .listMonitors(query.checkpoint)
+        const listed = (await store.listMonitors(query.checkpoint))
           .filter((monitor) => query.enabled === undefined || String(monitor.enabled) === query.enabled)
-          .filter((monitor) => query.health === undefined || query.health.includes(monitor.health))
-          .map((monitor) => monitorView(monitor, store.listRuns(monitor.id, 1)[0]));
+          .filter((monitor) => query.health === undefined || query.health.includes(monitor.health));
+        const monitors = await Promise.all(listed.map(async (monitor) => monitorView(monitor, (await store.listRuns(monitor.id, 1))[0])));
         sendJson(res, 200, { monitors });
       },
     },
@@ -100,10 +99,10 @@ export function monitorRoutes(deps: MonitorRouteDeps): Route[] {
       method: 'GET',
       pattern: new RegExp(`^/api/v1/monitors/${segment}$`),
       access: 'admin',
-      handler: (_req, res, [id = ''], url) => {
+      handler: async (_req, res, [id = ''], url) => {
         parseQuery(url, emptyQuerySchema);
-        const monitor = monitorOr404(id);
-        sendJson(res, 200, monitorView(monitor, store.listRuns(monitor.id, 1)[0]));
+        const monitor = await monitorOr404(id);
+        sendJson(res, 200, monitorView(monitor, (await store.listRuns(monitor.id, 1))[0]));
       },
     },
     {
@@ -112,7 +111,7 @@ export function monitorRoutes(deps: MonitorRouteDeps): Route[] {
       access: 'admin',
       handler: async (req, res, [id = ''], url) => {
         const query = parseQuery(url, putQuerySchema);
-        save(res, id, await readJson(req, deps.maxJsonBytes), query.dryRun === 'true');
+        await save(res, id, await readJson(req, deps.maxJsonBytes), query.dryRun === 'true');
       },
     },
     {
@@ -125,18 +124,18 @@ export function monitorRoutes(deps: MonitorRouteDeps): Route[] {
         if (typeof patch !== 'object' || patch === null || Array.isArray(patch)) {
           throw new ApiError(400, 'invalid-request', '(root): expected a JSON object (a JSON merge patch, RFC 7386)', { path: '(root)' });
         }
-        const previous = monitorOr404(id);
-        save(res, id, mergePatch(monitorConfig(previous), patch), query.dryRun === 'true');
+        const previous = await monitorOr404(id);
+        await save(res, id, mergePatch(monitorConfig(previous), patch), query.dryRun === 'true');
       },
     },
     {
       method: 'DELETE',
       pattern: new RegExp(`^/api/v1/monitors/${segment}$`),
       access: 'admin',
-      handler: (_req, res, [id = ''], url) => {
+      handler: async (_req, res, [id = ''], url) => {
         parseQuery(url, emptyQuerySchema);
-        const monitor = monitorOr404(id);
-        removeMonitor(deps, monitor, 'api');
+        const monitor = await monitorOr404(id);
+        await removeMonitor(deps, monitor, 'api');
         res.writeHead(204).end();
       },
     },
@@ -144,10 +143,10 @@ export function monitorRoutes(deps: MonitorRouteDeps): Route[] {
       method: 'POST',
       pattern: new RegExp(`^/api/v1/monitors/${segment}/run$`),
       access: 'admin',
-      handler: (_req, res, [id = ''], url) => {
+      handler: async (_req, res, [id = ''], url) => {
         parseQuery(url, emptyQuerySchema);
-        const monitor = monitorOr404(id);
-        const dispatched = scheduler.runNow(monitor.id);
+        const monitor = await monitorOr404(id);
+        const dispatched = await scheduler.runNow(monitor.id);
         if (dispatched === undefined) {
           throw new ApiError(409, 'no-instance', `no instance of checkpoint "${monitor.checkpoint}" is connected with a free slot`);
         }
@@ -158,33 +157,33 @@ export function monitorRoutes(deps: MonitorRouteDeps): Route[] {
       method: 'GET',
       pattern: new RegExp(`^/api/v1/monitors/${segment}/runs$`),
       access: 'admin',
-      handler: (_req, res, [id = ''], url) => {
+      handler: async (_req, res, [id = ''], url) => {
         const query = parseQuery(url, runsQuery);
-        monitorOr404(id);
-        sendJson(res, 200, { runs: store.queryRuns({ ...query, monitor: id, limit: query.limit ?? 50 }) });
+        await monitorOr404(id);
+        sendJson(res, 200, { runs: await store.queryRuns({ ...query, monitor: id, limit: query.limit ?? 50 }) });
       },
     },
     {
       method: 'GET',
       pattern: /^\/api\/v1\/runs$/,
       access: 'admin',
-      handler: (_req, res, _params, url) => {
+      handler: async (_req, res, _params, url) => {
         const query = parseQuery(url, runsQuerySchema);
-        sendJson(res, 200, { runs: store.queryRuns({ ...query, limit: query.limit ?? 50 }) });
+        sendJson(res, 200, { runs: await store.queryRuns({ ...query, limit: query.limit ?? 50 }) });
       },
     },
     {
       method: 'GET',
       pattern: /^\/api\/v1\/alerts$/,
       access: 'admin',
-      handler: (_req, res, _params, url) => {
+      handler: async (_req, res, _params, url) => {
         const query = parseQuery(url, alertsQuerySchema);
         const filter: { monitorId?: string; checkpoint?: string; kinds?: AlertKind[]; since?: string } = {};
         if (query.monitor !== undefined) filter.monitorId = query.monitor;
         if (query.checkpoint !== undefined) filter.checkpoint = query.checkpoint;
         if (query.kind !== undefined) filter.kinds = query.kind;
         if (query.since !== undefined) filter.since = query.since;
-        sendJson(res, 200, { alerts: store.listAlerts(query.limit ?? 100, filter) });
+        sendJson(res, 200, { alerts: await store.listAlerts(query.limit ?? 100, filter) });
       },
     },
   ];

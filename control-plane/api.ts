@@ -8,13 +8,13 @@ import { ArtifactTooLargeError, sha256Pattern, type ArtifactFiles } from './arti
 import type { Auth } from './auth.ts';
 import type { Environment } from './channels/secrets.ts';
 import { ApiError, bearerToken, newToken, notFound, parseJsonText, parseWith, readBody, readJson, secretsEqual, sendError, sendJson, sha256Hex } from './http.ts';
-import type { Hub } from './hub.ts';
+import type { AgentControl } from './hub.ts';
 import type { Log, LogLimiter } from './log.ts';
 import { metricsText } from './metrics.ts';
 import { openApiDocument } from './openapi.ts';
 import { clampedFinishedAt, resultRefusal } from './result-checks.ts';
-import type { InstanceStatus, Scheduler } from './scheduler.ts';
-import { ConflictError, type Store } from './store.ts';
+import type { InstanceStatus, SchedulerControl } from './scheduler.ts';
+import { ConflictError, type ControlPlaneStore } from './store.ts';
 
 export interface ApiLimits {
   maxJsonBytes: number;
@@ -25,10 +25,10 @@ export interface ApiLimits {
 export const defaultLimits: ApiLimits = { maxJsonBytes: 6_000_000, maxResultBytes: 32_000_000, maxArtifactBytes: 100_000_000 };
 
 export interface ApiDeps {
-  store: Store;
+  store: ControlPlaneStore;
   files: ArtifactFiles;
-  hub: Hub;
-  scheduler: Scheduler;
+  hub: AgentControl;
+  scheduler: SchedulerControl;
   auth: Auth;
   clock: Clock;
   log: Log;
@@ -69,10 +69,10 @@ export function createApi(deps: ApiDeps): (req: IncomingMessage, res: ServerResp
   /** Checkpoint → results refused since the start (forged, or for another instance's run). */
   const refusedResults = new Map<string, number>();
 
-  const checkpointView = (name: string) => {
-    const checkpoint = store.getCheckpoint(name);
+  const checkpointView = async (name: string) => {
+    const checkpoint = await store.getCheckpoint(name);
     if (checkpoint === undefined) throw notFound(`checkpoint "${name}"`);
-    const instances: InstanceStatus[] = scheduler.instanceStatus(name);
+    const instances: InstanceStatus[] = await scheduler.instanceStatus(name);
     return { ...checkpoint, online: instances.filter((instance) => instance.online).length, instances, refusedResults: refusedResults.get(name) ?? 0 };
   };
 
@@ -95,8 +95,8 @@ export function createApi(deps: ApiDeps): (req: IncomingMessage, res: ServerResp
       method: 'GET',
       pattern: /^\/metrics$/,
       access: 'metrics',
-      handler: (_req, res) => {
-        const text = metricsText({ store, clock, instancesOnline: (name) => scheduler.instanceStatus(name).filter((instance) => instance.online).length });
+      handler: async (_req, res) => {
+        const text = await metricsText({ store, clock, instancesOnline: async (name) => (await scheduler.instanceStatus(name)).filter((instance) => instance.online).length });
         res.writeHead(200, { 'Content-Type': 'text/plain; version=0.0.4; charset=utf-8', 'Content-Length': Buffer.byteLength(text), 'Cache-Control': 'no-store', 'X-Content-Type-Options': 'nosniff' });
         res.end(text);
       },
@@ -108,7 +108,7 @@ export function createApi(deps: ApiDeps): (req: IncomingMessage, res: ServerResp
       handler: async (req, res) => {
         const input = parseWith(createCheckpointSchema, await readJson(req, limits.maxJsonBytes));
         const token = newToken('cpt');
-        const checkpoint = store.createCheckpoint(input.name, sha256Hex(token), now());
+        const checkpoint = await store.createCheckpoint(input.name, sha256Hex(token), now());
         log(`api: checkpoint ${checkpoint.name} created`);
         sendJson(res, 201, { ...checkpoint, token, tokenNote: 'Shown once: only its SHA-256 is stored. Give it to the checkpoint instances (checkpoint agent --token).' });
       },
@@ -117,23 +117,23 @@ export function createApi(deps: ApiDeps): (req: IncomingMessage, res: ServerResp
       method: 'GET',
       pattern: /^\/api\/v1\/checkpoints$/,
       access: 'admin',
-      handler: (_req, res) => sendJson(res, 200, { checkpoints: store.listCheckpoints().map((checkpoint) => checkpointView(checkpoint.name)) }),
+      handler: async (_req, res) => sendJson(res, 200, { checkpoints: await Promise.all((await store.listCheckpoints()).map((checkpoint) => checkpointView(checkpoint.name))) }),
     },
     {
       method: 'GET',
       pattern: new RegExp(`^/api/v1/checkpoints/${segment}$`),
       access: 'admin',
-      handler: (_req, res, [name = '']) => sendJson(res, 200, checkpointView(name)),
+      handler: async (_req, res, [name = '']) => sendJson(res, 200, await checkpointView(name)),
     },
     {
       method: 'POST',
       pattern: new RegExp(`^/api/v1/checkpoints/${segment}/drain$`),
       access: 'admin',
       handler: async (req, res, [name = '']) => {
-        if (store.getCheckpoint(name) === undefined) throw notFound(`checkpoint "${name}"`);
+        if ((await store.getCheckpoint(name)) === undefined) throw notFound(`checkpoint "${name}"`);
         const body = await readBody(req, limits.maxJsonBytes);
         const input = parseWith(drainSchema, body.byteLength === 0 ? {} : parseJsonText(body));
-        const drained = hub.drain(name, input.reason ?? 'asked by an administrator', input.instance);
+        const drained = await hub.drain(name, input.reason ?? 'asked by an administrator', input.instance);
         if (input.instance !== undefined && drained.length === 0) throw notFound(`connected instance "${input.instance}" of checkpoint "${name}"`);
         log(`api: asked ${drained.length} instance(s) of ${name} to drain`);
         sendJson(res, 202, { checkpoint: name, drained });
@@ -145,14 +145,14 @@ export function createApi(deps: ApiDeps): (req: IncomingMessage, res: ServerResp
       pattern: new RegExp(`^/api/v1/checkpoints/${segment}/token$`),
       access: 'admin',
       handler: async (req, res, [name = '']) => {
-        if (store.getCheckpoint(name) === undefined) throw notFound(`checkpoint "${name}"`);
+        if ((await store.getCheckpoint(name)) === undefined) throw notFound(`checkpoint "${name}"`);
         const body = await readBody(req, limits.maxJsonBytes);
         const input = parseWith(rotateTokenSchema, body.byteLength === 0 ? {} : parseJsonText(body));
         const token = newToken('cpt');
         const previousValidUntil = input.graceSeconds === 0 ? undefined : new Date(clock.wallNow().getTime() + input.graceSeconds * 1000).toISOString();
-        store.rotateCheckpointToken(name, sha256Hex(token), previousValidUntil);
+        await store.rotateCheckpointToken(name, sha256Hex(token), previousValidUntil);
         log(`api: token of checkpoint ${name} rotated (${previousValidUntil === undefined ? 'the previous one is refused at once' : `the previous one works until ${previousValidUntil}`})`);
-        hub.checkLiveness();
+        await hub.checkLiveness();
         sendJson(res, 200, { name, token, previousTokenValidUntil: previousValidUntil ?? null, tokenNote: 'Shown once: only its SHA-256 is stored.' });
       },
     },
@@ -161,9 +161,9 @@ export function createApi(deps: ApiDeps): (req: IncomingMessage, res: ServerResp
       method: 'DELETE',
       pattern: new RegExp(`^/api/v1/checkpoints/${segment}/token$`),
       access: 'admin',
-      handler: (_req, res, [name = '']) => {
-        if (!store.revokeCheckpointTokens(name, randomBytes(16).toString('hex'))) throw notFound(`checkpoint "${name}"`);
-        const disconnected = hub.disconnect(name, 'token revoked');
+      handler: async (_req, res, [name = '']) => {
+        if (!(await store.revokeCheckpointTokens(name, randomBytes(16).toString('hex')))) throw notFound(`checkpoint "${name}"`);
+        const disconnected = await hub.disconnect(name, 'token revoked');
         log(`api: tokens of checkpoint ${name} revoked; ${disconnected.length} instance(s) disconnected`);
         sendJson(res, 200, { name, revoked: true, disconnected });
       },
@@ -172,11 +172,11 @@ export function createApi(deps: ApiDeps): (req: IncomingMessage, res: ServerResp
       method: 'DELETE',
       pattern: new RegExp(`^/api/v1/checkpoints/${segment}$`),
       access: 'admin',
-      handler: (_req, res, [name = '']) => {
-        const deleted = store.deleteCheckpoint(name);
+      handler: async (_req, res, [name = '']) => {
+        const deleted = await store.deleteCheckpoint(name);
         if (deleted === undefined) throw notFound(`checkpoint "${name}"`);
-        for (const id of deleted.monitors) scheduler.monitorChanged(id, 'deleted');
-        const disconnected = hub.disconnect(name, 'checkpoint deleted');
+        for (const id of deleted.monitors) await scheduler.monitorChanged(id, 'deleted');
+        const disconnected = await hub.disconnect(name, 'checkpoint deleted');
         log(`api: checkpoint ${name} deleted with ${deleted.monitors.length} monitor(s); ${disconnected.length} instance(s) disconnected`);
         res.writeHead(204).end();
       },
@@ -185,9 +185,9 @@ export function createApi(deps: ApiDeps): (req: IncomingMessage, res: ServerResp
       method: 'DELETE',
       pattern: new RegExp(`^/api/v1/checkpoints/${segment}/instances/${segment}$`),
       access: 'admin',
-      handler: (_req, res, [name = '', id = '']) => {
-        const disconnected = hub.disconnect(name, 'instance deleted', id);
-        if (!store.deleteInstance(name, id) && disconnected.length === 0) throw notFound(`instance "${id}" of checkpoint "${name}"`);
+      handler: async (_req, res, [name = '', id = '']) => {
+        const disconnected = await hub.disconnect(name, 'instance deleted', id);
+        if (!(await store.deleteInstance(name, id)) && disconnected.length === 0) throw notFound(`instance "${id}" of checkpoint "${name}"`);
         log(`api: instance ${id} of checkpoint ${name} deleted`);
         res.writeHead(204).end();
       },
@@ -196,10 +196,10 @@ export function createApi(deps: ApiDeps): (req: IncomingMessage, res: ServerResp
       method: 'GET',
       pattern: new RegExp(`^/api/v1/runs/${segment}$`),
       access: 'admin',
-      handler: (_req, res, [runId = '']) => {
-        const run = store.getRun(runId);
+      handler: async (_req, res, [runId = '']) => {
+        const run = await store.getRun(runId);
         if (run === undefined) throw notFound(`run "${runId}"`);
-        const stored = store.getResult(runId);
+        const stored = await store.getResult(runId);
         sendJson(res, 200, { run, result: stored?.envelope ?? null, receivedAt: stored?.receivedAt ?? null, duplicates: stored?.duplicates ?? 0 });
       },
     },
@@ -208,8 +208,8 @@ export function createApi(deps: ApiDeps): (req: IncomingMessage, res: ServerResp
       method: 'HEAD',
       pattern: new RegExp(`^/api/v1/artifacts/${segment}$`),
       access: 'either',
-      handler: (_req, res, [sha256 = '']) => {
-        const artifact = sha256Pattern.test(sha256) ? store.getArtifact(sha256) : undefined;
+      handler: async (_req, res, [sha256 = '']) => {
+        const artifact = sha256Pattern.test(sha256) ? await store.getArtifact(sha256) : undefined;
         res.writeHead(artifact === undefined ? 404 : 200, artifact === undefined ? {} : { 'Content-Length': artifact.sizeBytes, 'Cache-Control': 'no-store' }).end();
       },
     },
@@ -217,8 +217,8 @@ export function createApi(deps: ApiDeps): (req: IncomingMessage, res: ServerResp
       method: 'GET',
       pattern: new RegExp(`^/api/v1/artifacts/${segment}$`),
       access: 'admin',
-      handler: (_req, res, [sha256 = '']) => {
-        const artifact = sha256Pattern.test(sha256) ? store.getArtifact(sha256) : undefined;
+      handler: async (_req, res, [sha256 = '']) => {
+        const artifact = sha256Pattern.test(sha256) ? await store.getArtifact(sha256) : undefined;
         if (artifact === undefined) throw notFound(`artifact "${sha256}"`);
         const inline = inlineTypes.has(artifact.contentType);
         res.writeHead(200, {
@@ -243,7 +243,7 @@ export function createApi(deps: ApiDeps): (req: IncomingMessage, res: ServerResp
       access: 'agent',
       handler: async (req, res, [sha256 = '']) => {
         if (!sha256Pattern.test(sha256)) throw new ApiError(400, 'invalid-hash', 'the URL must end with the lowercase hex SHA-256 of the body', { path: 'sha256' });
-        if (store.getArtifact(sha256) !== undefined) {
+        if ((await store.getArtifact(sha256)) !== undefined) {
           req.resume();
           sendJson(res, 200, { sha256, stored: 'duplicate' });
           return;
@@ -262,7 +262,7 @@ export function createApi(deps: ApiDeps): (req: IncomingMessage, res: ServerResp
           throw new ApiError(400, 'hash-mismatch', `the body's SHA-256 is ${received.sha256}, not ${sha256}`, { path: 'sha256' });
         }
         const file = await received.commit();
-        const isNew = store.insertArtifact({ sha256, sizeBytes: received.sizeBytes, contentType, file, createdAt: now() });
+        const isNew = await store.insertArtifact({ sha256, sizeBytes: received.sizeBytes, contentType, file, createdAt: now() });
         sendJson(res, isNew ? 201 : 200, { sha256, stored: isNew ? 'new' : 'duplicate' });
       },
     },
@@ -271,14 +271,14 @@ export function createApi(deps: ApiDeps): (req: IncomingMessage, res: ServerResp
       pattern: /^\/api\/v1\/results$/,
       access: 'agent',
       handler: async (req, res) => {
-        const checkpoint = auth.agent(req);
+        const checkpoint = await auth.agent(req);
         if (checkpoint === undefined) throw new ApiError(401, 'unauthorized', 'missing or invalid token');
         const envelope = parseWith(resultEnvelopeSchema, await readJson(req, limits.maxResultBytes), 'invalid-result');
         const key = req.headers['idempotency-key'];
         if (typeof key === 'string' && key.trim() !== envelope.runId) {
           throw new ApiError(400, 'idempotency-key-mismatch', `runId: the Idempotency-Key header says "${key.trim()}", the envelope "${envelope.runId}"`, { path: 'runId' });
         }
-        const run = store.getRun(envelope.runId);
+        const run = await store.getRun(envelope.runId);
         const header = req.headers['x-checkpoint-instance'];
         const refusal = resultRefusal({ envelope, run, checkpoint: checkpoint.name, headerInstance: typeof header === 'string' ? header.trim() : undefined });
         if (refusal !== undefined || run === undefined) {
@@ -288,14 +288,20 @@ export function createApi(deps: ApiDeps): (req: IncomingMessage, res: ServerResp
         }
         const finish = clampedFinishedAt(envelope, run, now());
         if (finish.clamped) complaints.log(`results:${checkpoint.name}`, `api: result of run ${run.runId} says it finished at ${envelope.finishedAt}; recorded as ${finish.finishedAt}`);
-        const missing = envelope.artifacts.findIndex((artifact) => store.getArtifact(artifact.sha256) === undefined);
+        let missing = -1;
+        for (const [index, artifact] of envelope.artifacts.entries()) {
+          if ((await store.getArtifact(artifact.sha256)) !== undefined) continue;
+          missing = index;
+          break;
+        }
         if (missing >= 0) {
           throw new ApiError(409, 'artifact-missing', `artifacts[${missing}].sha256: upload the artifact (PUT /api/v1/artifacts/:sha256) before the result`, {
             path: `artifacts[${missing}].sha256`,
           });
         }
-        const { stored, run: settled } = store.storeResult(envelope, checkpoint.name, now(), { finishedAt: finish.finishedAt });
-        if (stored === 'new') scheduler.resultStored(settled, envelope);
+        const { stored, run: settled } = await store.storeResult(envelope, checkpoint.name, now(), { finishedAt: finish.finishedAt });
+        // The scheduler logs its own failures: the result is stored, so the agent gets its acknowledgement regardless.
+        if (stored === 'new') await scheduler.resultStored(settled, envelope);
         else log(`api: duplicate result for run ${envelope.runId} (acknowledged again, not stored twice)`);
         const ack: ResultAck = { runId: envelope.runId, stored };
         sendJson(res, 200, ack);
@@ -316,11 +322,11 @@ export function createApi(deps: ApiDeps): (req: IncomingMessage, res: ServerResp
           continue;
         }
         allowed = [];
-        if (route.access === 'either' && !auth.admin(req) && auth.agent(req) === undefined) throw new ApiError(401, 'unauthorized', 'missing or invalid token');
+        if (route.access === 'either' && !auth.admin(req) && (await auth.agent(req)) === undefined) throw new ApiError(401, 'unauthorized', 'missing or invalid token');
         if (route.access === 'admin' && !auth.admin(req)) {
           throw new ApiError(401, 'unauthorized', auth.adminTokenRequired ? 'this endpoint needs the admin token (Authorization: Bearer …)' : 'without an admin token, this endpoint answers loopback clients only');
         }
-        if (route.access === 'agent' && auth.agent(req) === undefined) throw new ApiError(401, 'unauthorized', 'missing or invalid token');
+        if (route.access === 'agent' && (await auth.agent(req)) === undefined) throw new ApiError(401, 'unauthorized', 'missing or invalid token');
         if (route.access === 'metrics' && !metricsAllowed(req)) throw new ApiError(401, 'unauthorized', 'this endpoint needs the metrics token or the admin token (Authorization: Bearer …)');
         const params = match.slice(1).map((value) => decodeURIComponent(value));
         await route.handler(req, res, params, url);

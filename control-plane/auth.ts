@@ -1,7 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import { bearerToken, cookies, isLoopbackAddress, secretsEqual, sha256Hex } from './http.ts';
 import type { Session, Sessions } from './sessions.ts';
-import type { CheckpointRecord, Store } from './store.ts';
+import type { CheckpointRecord, ControlPlaneStore } from './store.ts';
 
 export const sessionCookie = 'checkpoint_session';
 
@@ -12,12 +12,12 @@ export const sessionCookie = 'checkpoint_session';
  * with a POSTed form. Without an admin token, admin access is limited to loopback clients.
  */
 export class Auth {
-  readonly #store: Store;
+  readonly #store: ControlPlaneStore;
   readonly #adminToken: string | undefined;
   readonly #sessions: Sessions;
   readonly #nowIso: () => string;
 
-  constructor(store: Store, adminToken: string | undefined, sessions: Sessions, nowIso: () => string) {
+  constructor(store: ControlPlaneStore, adminToken: string | undefined, sessions: Sessions, nowIso: () => string) {
     this.#store = store;
     this.#adminToken = adminToken;
     this.#sessions = sessions;
@@ -33,9 +33,9 @@ export class Auth {
   }
 
   /** The checkpoint whose token (current, or previous within its grace period) the request carries. */
-  agent(req: IncomingMessage): CheckpointRecord | undefined {
+  async agent(req: IncomingMessage): Promise<CheckpointRecord | undefined> {
     const token = bearerToken(req);
-    return token === undefined ? undefined : this.#store.checkpointByTokenHash(sha256Hex(token), this.#nowIso());
+    return token === undefined ? undefined : await this.#store.checkpointByTokenHash(sha256Hex(token), this.#nowIso());
   }
 
   /** The dashboard session the request's cookie names, if live. */

@@ -1,4 +1,5 @@
 import { isAbsolute, resolve } from 'node:path';
+import { isPostgresUrl } from './open-store.ts';
 import { retentionProblem, type RetentionDays } from './retention.ts';
 import { startControlPlane, type ControlPlane, type ControlPlaneOptions } from './server.ts';
 
@@ -9,6 +10,12 @@ export interface ControlPlaneCommandOptions {
   host?: string;
   /** Default `.checkpoint/control-plane`. */
   data?: string;
+  /** A PostgreSQL URL; falls back to CHECKPOINT_DATABASE_URL. Default: SQLite in `data`. */
+  database?: string;
+  databasePoolSize?: number;
+  /** Falls back to CHECKPOINT_REPLICA_ID. */
+  replicaId?: string;
+  leaderLeaseMs?: number;
   tlsCert?: string;
   tlsKey?: string;
   /** Falls back to the CHECKPOINT_ADMIN_TOKEN environment variable (keeps it out of `ps`). */
@@ -112,6 +119,21 @@ export async function runControlPlaneCommand(options: ControlPlaneCommandOptions
     io.stderr(`error: ${retention}\n`);
     return exit.badInput;
   }
+  const database = options.database ?? (process.env['CHECKPOINT_DATABASE_URL'] === '' ? undefined : process.env['CHECKPOINT_DATABASE_URL']);
+  if (database !== undefined && !isPostgresUrl(database)) {
+    // Never echo the value: it may carry a password.
+    io.stderr(`error: ${options.database === undefined ? 'CHECKPOINT_DATABASE_URL' : '--database'}: expected a postgres:// or postgresql:// URL (leave it out for SQLite in --data)\n`);
+    return exit.badInput;
+  }
+  if (options.leaderLeaseMs !== undefined && options.leaderLeaseMs < 1000) {
+    io.stderr(`error: --leader-lease-ms: expected at least 1000 ms, got ${options.leaderLeaseMs}\n`);
+    return exit.badInput;
+  }
+  const replicaId = options.replicaId ?? process.env['CHECKPOINT_REPLICA_ID'];
+  if (replicaId !== undefined && !/^[\w.-]{1,100}$/.test(replicaId)) {
+    io.stderr(`error: --replica-id ${JSON.stringify(replicaId)}: expected 1 to 100 letters, digits, '.', '_' or '-'\n`);
+    return exit.badInput;
+  }
   const allowedHosts = options.allowedHost ?? (process.env['CHECKPOINT_ALLOWED_HOSTS'] ?? '').split(',').map((name) => name.trim()).filter((name) => name !== '');
   const config: ControlPlaneOptions = {
     port: options.port ?? 8400,
@@ -123,6 +145,10 @@ export async function runControlPlaneCommand(options: ControlPlaneCommandOptions
     log: (line) => io.stderr(`${new Date().toISOString()} ${line}\n`),
   };
   if (adminToken !== undefined) config.adminToken = adminToken;
+  if (database !== undefined) config.database = database;
+  if (options.databasePoolSize !== undefined) config.databasePoolSize = options.databasePoolSize;
+  if (replicaId !== undefined) config.replicaId = replicaId;
+  if (options.leaderLeaseMs !== undefined) config.leaderLeaseMs = options.leaderLeaseMs;
   const webhookSecret = options.webhookSecret ?? process.env['CHECKPOINT_WEBHOOK_SECRET'];
   if (webhookSecret !== undefined) {
     if (webhookSecret.length < 16) {

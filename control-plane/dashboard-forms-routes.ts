@@ -5,17 +5,17 @@ import { checkMonitorForm, formValuesFromConfig, formValuesOf, newFormValues, ty
 import { deleteMonitorPage, monitorFormPage } from './dashboard-forms-views.ts';
 import { messagePage } from './dashboard-views.ts';
 import { sendHtml } from './http.ts';
-import type { Hub } from './hub.ts';
+import type { AgentControl } from './hub.ts';
 import type { Log } from './log.ts';
 import { monitorConfig, removeMonitor, storeMonitor } from './monitor-saving.ts';
-import type { Scheduler } from './scheduler.ts';
+import type { SchedulerControl } from './scheduler.ts';
 import type { Session } from './sessions.ts';
-import type { MonitorRecord, Store } from './store.ts';
+import type { MonitorRecord, ControlPlaneStore } from './store.ts';
 
 export interface MonitorFormDeps {
-  store: Store;
-  hub: Hub;
-  scheduler: Scheduler;
+  store: ControlPlaneStore;
+  hub: AgentControl;
+  scheduler: SchedulerControl;
   auth: Auth;
   clock: Clock;
   log: Log;
@@ -56,27 +56,27 @@ const monitorHref = (id: string, done: string) => `/monitors/${encodeURIComponen
  */
 export function monitorFormRoutes(deps: MonitorFormDeps) {
   const { store, scheduler, clock, pageCsp } = deps;
-  const checkpointNames = () => store.listCheckpoints().map((checkpoint) => checkpoint.name);
+  const checkpointNames = async () => (await store.listCheckpoints()).map((checkpoint) => checkpoint.name);
 
-  const formPage = (res: ServerResponse, status: number, input: { monitor: MonitorRecord | undefined; values: MonitorFormValues; problems: readonly FieldProblem[]; csrfToken: string }) => {
-    sendHtml(res, status, monitorFormPage({ now: clock.wallNow(), checkpoints: checkpointNames(), ...input }), pageCsp);
+  const formPage = async (res: ServerResponse, status: number, input: { monitor: MonitorRecord | undefined; values: MonitorFormValues; problems: readonly FieldProblem[]; csrfToken: string }) => {
+    sendHtml(res, status, monitorFormPage({ now: clock.wallNow(), checkpoints: await checkpointNames(), ...input }), pageCsp);
   };
 
   const notFoundPage = (res: ServerResponse, now: Date) => sendHtml(res, 404, messagePage(now, 'Not found', 'There is no such monitor (any more).'), pageCsp);
 
   /** GET: the forms themselves. True when it answered. */
-  const get = (res: ServerResponse, url: URL, now: Date, session: Session): boolean => {
+  const get = async (res: ServerResponse, url: URL, now: Date, session: Session): Promise<boolean> => {
     const route = routeOf(url);
     if (route === undefined) return false;
     if (route.action === 'new') {
-      const chosen = url.searchParams.get('checkpoint') ?? checkpointNames()[0] ?? '';
-      formPage(res, 200, { monitor: undefined, values: newFormValues(chosen), problems: [], csrfToken: session.csrfToken });
+      const chosen = url.searchParams.get('checkpoint') ?? (await checkpointNames())[0] ?? '';
+      await formPage(res, 200, { monitor: undefined, values: newFormValues(chosen), problems: [], csrfToken: session.csrfToken });
       return true;
     }
     if (route.action !== 'edit' && route.action !== 'delete') return false;
-    const monitor = store.getMonitor(route.id ?? '');
+    const monitor = await store.getMonitor(route.id ?? '');
     if (monitor === undefined) notFoundPage(res, now);
-    else if (route.action === 'edit') formPage(res, 200, { monitor, values: formValuesFromConfig(monitorConfig(monitor)), problems: [], csrfToken: session.csrfToken });
+    else if (route.action === 'edit') await formPage(res, 200, { monitor, values: formValuesFromConfig(monitorConfig(monitor)), problems: [], csrfToken: session.csrfToken });
     else sendHtml(res, 200, deleteMonitorPage({ now, monitor, csrfToken: session.csrfToken }), pageCsp);
     return true;
   };
@@ -94,16 +94,16 @@ export function monitorFormRoutes(deps: MonitorFormDeps) {
     const nowIso = now.toISOString();
     if (route.action === 'new') {
       const values = formValuesOf(form);
-      const checked = checkMonitorForm(store, values, { id: undefined, base: undefined });
+      const checked = await checkMonitorForm(store, values, { id: undefined, base: undefined });
       if (!checked.ok) {
-        formPage(res, 400, { monitor: undefined, values, problems: checked.problems, csrfToken: session.csrfToken });
+        await formPage(res, 400, { monitor: undefined, values, problems: checked.problems, csrfToken: session.csrfToken });
         return true;
       }
-      storeMonitor(deps, checked.config, nowIso, 'dashboard');
+      await storeMonitor(deps, checked.config, nowIso, 'dashboard');
       redirect(res, monitorHref(checked.config.id, 'created'));
       return true;
     }
-    const monitor = store.getMonitor(route.id ?? '');
+    const monitor = await store.getMonitor(route.id ?? '');
     if (monitor === undefined) {
       notFoundPage(res, now);
       return true;
@@ -111,27 +111,27 @@ export function monitorFormRoutes(deps: MonitorFormDeps) {
     switch (route.action) {
       case 'edit': {
         const values = formValuesOf(form);
-        const checked = checkMonitorForm(store, values, { id: monitor.id, base: monitorConfig(monitor) });
+        const checked = await checkMonitorForm(store, values, { id: monitor.id, base: monitorConfig(monitor) });
         if (!checked.ok) {
-          formPage(res, 400, { monitor, values, problems: checked.problems, csrfToken: session.csrfToken });
+          await formPage(res, 400, { monitor, values, problems: checked.problems, csrfToken: session.csrfToken });
           return true;
         }
-        const { outcome } = storeMonitor(deps, checked.config, nowIso, 'dashboard');
+        const { outcome } = await storeMonitor(deps, checked.config, nowIso, 'dashboard');
         redirect(res, monitorHref(monitor.id, outcome === 'unchanged' ? 'unchanged' : 'saved'));
         return true;
       }
       case 'enabled': {
         const enabled = form.get('enabled') === 'true';
-        storeMonitor(deps, { ...monitorConfig(monitor), enabled }, nowIso, 'dashboard');
+        await storeMonitor(deps, { ...monitorConfig(monitor), enabled }, nowIso, 'dashboard');
         redirect(res, monitorHref(monitor.id, enabled ? 'enabled' : 'disabled'));
         return true;
       }
       case 'delete':
-        removeMonitor(deps, monitor, 'dashboard');
+        await removeMonitor(deps, monitor, 'dashboard');
         redirect(res, '/?done=deleted');
         return true;
       case 'run': {
-        const dispatched = scheduler.runNow(monitor.id);
+        const dispatched = await scheduler.runNow(monitor.id);
         if (dispatched === undefined) {
           sendHtml(res, 409, messagePage(now, 'Not run', `No instance of checkpoint "${monitor.checkpoint}" is connected with a free slot, so the run was not dispatched. Try again when one is.`), pageCsp);
           return true;

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { describeIssues, parseMonitorScriptText } from '../engine/index.ts';
 import { monitorInputSchema } from './api-schemas.ts';
 import { checkedMonitor, monitorReferenceProblems, type MonitorConfig, type Problem } from './monitor-saving.ts';
-import type { Store } from './store.ts';
+import type { ControlPlaneStore } from './store.ts';
 
 /** The monitor form's fields as typed (strings, kept as they are so a refused form comes back unchanged). */
 export interface MonitorFormValues {
@@ -94,14 +94,14 @@ export function parseVariables(text: string): { variables: Record<string, string
  * `path: message` texts), collecting every problem rather than the first. `base` is the monitor being edited:
  * the fields the form does not show (alerting, capture, …) are kept from it.
  */
-export function checkMonitorForm(
-  store: Store,
+export async function checkMonitorForm(
+  store: ControlPlaneStore,
   values: MonitorFormValues,
   options: { id: string | undefined; base: MonitorConfig | undefined },
-): { ok: true; config: MonitorConfig } | { ok: false; problems: FieldProblem[] } {
+): Promise<{ ok: true; config: MonitorConfig } | { ok: false; problems: FieldProblem[] }> {
   const problems: Problem[] = [];
   const id = options.id ?? (values.id === '' ? undefined : values.id);
-  if (options.base === undefined && id !== undefined && store.getMonitor(id) !== undefined) {
+  if (options.base === undefined && id !== undefined && (await store.getMonitor(id)) !== undefined) {
     problems.push({ path: 'id', message: `a monitor with id "${id}" already exists; choose another id or edit that monitor` });
   }
   const script = parseMonitorScriptText(values.script.trim() === '' ? 'null' : values.script);
@@ -128,9 +128,9 @@ export function checkMonitorForm(
   if (!parsed.success) {
     problems.push(...describeIssues(parsed.error.issues, input).filter((problem) => script.ok || fieldOf(problem.path) !== 'script'));
   } else if (script.ok) {
-    problems.push(...monitorReferenceProblems(store, parsed.data).flatMap((group) => group.problems));
+    problems.push(...(await monitorReferenceProblems(store, parsed.data)).flatMap((group) => group.problems));
   }
   const withFields = problems.map((problem) => ({ ...problem, field: fieldOf(problem.path) }));
   if (!parsed.success || withFields.length > 0) return { ok: false, problems: withFields };
-  return { ok: true, config: checkedMonitor(store, parsed.data, id ?? `m-${randomBytes(6).toString('hex')}`) };
+  return { ok: true, config: await checkedMonitor(store, parsed.data, id ?? `m-${randomBytes(6).toString('hex')}`) };
 }

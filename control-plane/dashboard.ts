@@ -6,14 +6,14 @@ import type { Session } from './sessions.ts';
 import { csrfField, loginPage, logoutPage } from './dashboard-session-views.ts';
 import { alertsPage, messagePage, monitorPage, overviewPage, runPage } from './dashboard-views.ts';
 import { ApiError, cookies, readBody, sendHtml } from './http.ts';
-import type { Hub } from './hub.ts';
+import type { AgentControl } from './hub.ts';
 import type { Log, LogLimiter } from './log.ts';
 import { monitorFormRoutes } from './dashboard-forms-routes.ts';
 import { doneNotice, monitorActions } from './dashboard-forms-views.ts';
 import { matchesStatus, monitorViewOf, rangeControls, rangeStart, rangeStats } from './dashboard-ranges.ts';
-import type { Scheduler } from './scheduler.ts';
+import type { SchedulerControl } from './scheduler.ts';
 import { stepDurationChart } from './step-trend.ts';
-import type { Store } from './store.ts';
+import type { ControlPlaneStore } from './store.ts';
 
 /** Dashboard pages run no script at all and load nothing but their own images. */
 const pageCsp = "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; frame-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
@@ -70,7 +70,7 @@ export async function readFormWithFiles(req: IncomingMessage, maxBytes: number):
  * and ended by `/logout` or expiry; without one, it answers loopback clients only (like the admin API). Every
  * form that POSTs carries a CSRF token bound to the session (`checkForm`).
  */
-export function createDashboard(deps: { store: Store; hub: Hub; scheduler: Scheduler; auth: Auth; clock: Clock; log: Log; secureCookies: boolean; notice?: string; complaints?: LogLimiter }) {
+export function createDashboard(deps: { store: ControlPlaneStore; hub: AgentControl; scheduler: SchedulerControl; auth: Auth; clock: Clock; log: Log; secureCookies: boolean; notice?: string; complaints?: LogLimiter }) {
   const { store, scheduler, auth, clock, log } = deps;
   const secure = deps.secureCookies ? '; Secure' : '';
   const sessions = auth.sessions;
@@ -209,7 +209,7 @@ export function createDashboard(deps: { store: Store; hub: Hub; scheduler: Sched
 
     const session = formSession(req, res);
     try {
-      if (session !== undefined && forms.get(res, url, now, session)) return;
+      if (session !== undefined && (await forms.get(res, url, now, session))) return;
       let segments: string[];
       try {
         segments = url.pathname.split('/').filter((part) => part !== '').map((part) => decodeURIComponent(part));
@@ -220,9 +220,9 @@ export function createDashboard(deps: { store: Store; hub: Hub; scheduler: Sched
       }
       const [first, second, third] = segments;
       if (segments.length === 0) {
-        const checkpoints = store.listCheckpoints().map((checkpoint) => ({ ...checkpoint, instances: scheduler.instanceStatus(checkpoint.name) }));
-        const monitors = store.listMonitors().map((monitor) => ({ monitor, runs: store.listRuns(monitor.id, 20) }));
-        const alerts = store.listAlerts(200);
+        const checkpoints = await Promise.all((await store.listCheckpoints()).map(async (checkpoint) => ({ ...checkpoint, instances: await scheduler.instanceStatus(checkpoint.name) })));
+        const monitors = await Promise.all((await store.listMonitors()).map(async (monitor) => ({ monitor, runs: await store.listRuns(monitor.id, 20) })));
+        const alerts = await store.listAlerts(200);
         const dayAgo = new Date(now.getTime() - 86_400_000).toISOString();
         const input = { now, checkpoints, monitors, alerts: alerts.slice(0, 6), alertsLast24h: alerts.filter((alert) => alert.createdAt >= dayAgo).length };
         const withDone = { ...input, done: doneNotice(url) };
@@ -230,33 +230,34 @@ export function createDashboard(deps: { store: Store; hub: Hub; scheduler: Sched
         return;
       }
       if (first === 'alerts' && segments.length === 1) {
-        const monitorNames = new Map(store.listMonitors().map((monitor) => [monitor.id, monitor.name]));
-        sendHtml(res, 200, alertsPage({ now, alerts: store.listAlerts(500), monitorNames }), pageCsp);
+        const monitorNames = new Map((await store.listMonitors()).map((monitor) => [monitor.id, monitor.name]));
+        sendHtml(res, 200, alertsPage({ now, alerts: await store.listAlerts(500), monitorNames }), pageCsp);
         return;
       }
       if (first === 'monitors' && second !== undefined && segments.length === 2) {
-        const monitor = store.getMonitor(second);
+        const monitor = await store.getMonitor(second);
         if (monitor !== undefined) {
           const view = monitorViewOf(url);
-          const inRange = store.runsSince(monitor.id, rangeStart(view, now).toISOString());
+          const inRange = await store.runsSince(monitor.id, rangeStart(view, now).toISOString());
           const shown = inRange.filter((run) => matchesStatus(run, view.status)).reverse();
+          const charted = await Promise.all(
+            inRange
+              .filter((run) => run.status === 'passed' || run.status === 'warning')
+              .slice(-30)
+              .map(async (run) => ({
+                runId: run.runId,
+                dispatchedAt: run.dispatchedAt,
+                steps: ((await store.getResult(run.runId))?.envelope.result.steps ?? []).filter((step) => step.status !== 'skipped').map((step) => ({ name: step.name, durationMs: step.durationMs })),
+              })),
+          );
           const page = {
             now,
             monitor,
             runs: shown.slice(0, 50),
             chartRuns: shown.slice(0, 300),
             ranges: rangeControls({ monitorId: monitor.id, view, stats: rangeStats(inRange) }),
-            stepChart: stepDurationChart(
-              inRange
-                .filter((run) => run.status === 'passed' || run.status === 'warning')
-                .slice(-30)
-                .map((run) => ({
-                  runId: run.runId,
-                  dispatchedAt: run.dispatchedAt,
-                  steps: (store.getResult(run.runId)?.envelope.result.steps ?? []).filter((step) => step.status !== 'skipped').map((step) => ({ name: step.name, durationMs: step.durationMs })),
-                })),
-            ),
-            alerts: store.listAlerts(50, { monitorId: monitor.id }),
+            stepChart: stepDurationChart(charted),
+            alerts: await store.listAlerts(50, { monitorId: monitor.id }),
             notice: doneNotice(url),
           };
           sendHtml(res, 200, monitorPage(session === undefined ? page : { ...page, actions: monitorActions(monitor, session.csrfToken) }), pageCsp);
@@ -264,9 +265,9 @@ export function createDashboard(deps: { store: Store; hub: Hub; scheduler: Sched
         }
       }
       if (first === 'runs' && second !== undefined && (segments.length === 2 || (segments.length === 3 && third === 'report'))) {
-        const run = store.getRun(second);
+        const run = await store.getRun(second);
         if (run !== undefined) {
-          const stored = store.getResult(run.runId);
+          const stored = await store.getResult(run.runId);
           if (third === 'report') {
             if (stored === undefined) {
               sendHtml(res, 404, messagePage(now, 'No report', 'This run has no result yet, so no report.'), pageCsp);
@@ -282,7 +283,7 @@ export function createDashboard(deps: { store: Store; hub: Hub; scheduler: Sched
             runPage({
               now,
               run,
-              monitorName: store.getMonitor(run.monitorId)?.name,
+              monitorName: (await store.getMonitor(run.monitorId))?.name,
               envelope: stored?.envelope,
               duplicates: stored?.duplicates ?? 0,
               reportHref: stored !== undefined ? `/runs/${encodeURIComponent(run.runId)}/report` : undefined,

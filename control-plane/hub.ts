@@ -6,7 +6,7 @@ import { bearerToken, sha256Hex } from './http.ts';
 import type { Log, LogLimiter } from './log.ts';
 import { RateLimiter } from './rate-limit.ts';
 import { definitionFromRecord } from './monitor-definition.ts';
-import type { Store } from './store.ts';
+import type { ControlPlaneStore } from './store.ts';
 
 type Hello = Extract<AgentMessage, { type: 'hello' }>;
 type Heartbeat = Extract<AgentMessage, { type: 'heartbeat' }>;
@@ -28,13 +28,14 @@ export interface LiveInstance {
   lastSeenMs: number;
 }
 
+/** What the hub reports; it waits for each before it handles the connection's next message. */
 export interface HubEvents {
   /** The instance said hello and was welcomed: it can take runs. */
-  ready(instance: LiveInstance): void;
+  ready(instance: LiveInstance): Promise<void>;
   /** The connection closed (or was terminated as dead, or replaced by a newer one). */
-  gone(instance: LiveInstance, reason: string): void;
-  heartbeat(instance: LiveInstance): void;
-  runStatus(instance: LiveInstance, message: RunStatusMessage): void;
+  gone(instance: LiveInstance, reason: string): Promise<void>;
+  heartbeat(instance: LiveInstance): Promise<void>;
+  runStatus(instance: LiveInstance, message: RunStatusMessage): Promise<void>;
 }
 
 interface Connection extends LiveInstance {
@@ -44,6 +45,11 @@ interface Connection extends LiveInstance {
   tokenHash: string;
   /** Messages dropped by the rate limit since the last one accepted. */
   droppedInARow: number;
+  /**
+   * The connection's messages (and finally its close) are handled one after the other, each after the previous
+   * one's store writes and events: a heartbeat never overtakes its hello, a close never overtakes either.
+   */
+  chain: Promise<void>;
 }
 
 /** Limits of the hub against a misbehaving (or hostile) holder of a checkpoint token. */
@@ -62,12 +68,24 @@ export interface HubLimits {
 
 export const defaultHubLimits: HubLimits = { messagesPerSecond: 20, messageBurst: 100, upgradesPerSecond: 2, upgradeBurst: 20, maxInstancesPerCheckpoint: 200 };
 
+/** What the API asks of agents' links, wherever they are connected: this process's hub, or any replica's (cluster/replica.ts). */
+export interface AgentControl {
+  pushMonitors(checkpoint: string): Promise<void>;
+  drain(checkpoint: string, reason: string, instanceId?: string): string[] | Promise<string[]>;
+  disconnect(checkpoint: string, reason: string, instanceId?: string): string[] | Promise<string[]>;
+  checkLiveness(): Promise<void>;
+}
+
+/** What the scheduler needs of the instances it dispatches to: the hub's read and send side. */
+export type InstanceLink = Pick<Hub, 'instances' | 'get' | 'send'>;
+
 export function instanceKey(checkpoint: string, id: string): string {
   return `${checkpoint}/${id}`;
 }
 
-export function rejectUpgrade(socket: Duplex, status: 400 | 401 | 403 | 404 | 421 | 429, retryAfterSeconds?: number): void {
-  const reason = { 400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 421: 'Misdirected Request', 429: 'Too Many Requests' }[status];
+export function rejectUpgrade(socket: Duplex, status: 400 | 401 | 403 | 404 | 421 | 429 | 503, retryAfterSeconds?: number): void {
+  if (socket.destroyed) return;
+  const reason = { 400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 421: 'Misdirected Request', 429: 'Too Many Requests', 503: 'Service Unavailable' }[status];
   const retry = retryAfterSeconds === undefined ? '' : `Retry-After: ${retryAfterSeconds}\r\n`;
   // No hint why: a wrong token and an unknown token look the same.
   socket.end(`HTTP/1.1 ${status} ${reason}\r\n${retry}Connection: close\r\nContent-Length: 0\r\n\r\n`);
@@ -83,7 +101,7 @@ const reject = rejectUpgrade;
  * tick.
  */
 export class Hub {
-  readonly #store: Store;
+  readonly #store: ControlPlaneStore;
   readonly #clock: Clock;
   readonly #log: Log;
   readonly #events: HubEvents;
@@ -94,10 +112,12 @@ export class Hub {
   readonly #limits: HubLimits;
   readonly #messages: RateLimiter;
   readonly #upgrades: RateLimiter;
+  /** Connections' handling chains still at work (see `settled`). */
+  readonly #busy = new Set<Promise<void>>();
   #closed = false;
 
   constructor(options: {
-    store: Store;
+    store: ControlPlaneStore;
     clock: Clock;
     log: Log;
     events: HubEvents;
@@ -119,8 +139,18 @@ export class Hub {
     this.#upgrades = new RateLimiter({ perSecond: this.#limits.upgradesPerSecond, burst: this.#limits.upgradeBurst, nowMs: options.rateNowMs });
   }
 
-  /** Handle an HTTP upgrade on the agent path; refuses anything else. */
+  /**
+   * Handle an HTTP upgrade on the agent path; refuses anything else. Never throws or rejects: a failure to check
+   * the token (the store unreachable) answers 503, so the agent retries with its backoff.
+   */
   handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    this.#upgrade(req, socket, head).catch((error: unknown) => {
+      this.#log(`hub: could not check a connection from ${req.socket.remoteAddress ?? 'unknown'}: ${error instanceof Error ? error.message : String(error)}`);
+      rejectUpgrade(socket, 503, 5);
+    });
+  }
+
+  async #upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
     const path = new URL(req.url ?? '/', 'http://control-plane').pathname;
     if (path !== agentPaths.websocket) return reject(socket, 404);
     const address = req.socket.remoteAddress ?? 'unknown';
@@ -131,7 +161,7 @@ export class Hub {
     }
     const token = bearerToken(req);
     const tokenHash = token === undefined ? undefined : sha256Hex(token);
-    const checkpoint = tokenHash === undefined ? undefined : this.#store.checkpointByTokenHash(tokenHash, this.#clock.wallNow().toISOString());
+    const checkpoint = tokenHash === undefined ? undefined : await this.#store.checkpointByTokenHash(tokenHash, this.#clock.wallNow().toISOString());
     if (checkpoint === undefined || tokenHash === undefined) {
       this.#complaints.log(`hub:${address}`, `hub: refused a connection from ${address}: bad or missing token`);
       return reject(socket, 401);
@@ -140,21 +170,24 @@ export class Hub {
     const instanceId = typeof instanceHeader === 'string' ? instanceHeader.trim() : '';
     if (!isInstanceId(instanceId)) return reject(socket, 400);
     // A token holder cycling through made-up instance ids must not grow the instance table without bound.
-    const known = this.#connections.has(instanceKey(checkpoint.name, instanceId)) || this.#store.instanceExists(checkpoint.name, instanceId);
-    if (!known && this.#store.countInstances(checkpoint.name) >= this.#limits.maxInstancesPerCheckpoint) {
+    const known = this.#connections.has(instanceKey(checkpoint.name, instanceId)) || (await this.#store.instanceExists(checkpoint.name, instanceId));
+    if (!known && (await this.#store.countInstances(checkpoint.name)) >= this.#limits.maxInstancesPerCheckpoint) {
       this.#complaints.log(
         `hub:${checkpoint.name}`,
         `hub: refused a new instance ${JSON.stringify(instanceId)} of ${checkpoint.name}: it already has ${this.#limits.maxInstancesPerCheckpoint} on record (delete old ones, or wait for them to expire)`,
       );
       return reject(socket, 403);
     }
+    // The client may have gone, or the hub closed, while the store answered.
+    if (socket.destroyed) return;
+    if (this.#closed) return reject(socket, 503, 5);
     this.#wss.handleUpgrade(req, socket, head, (ws) => this.#accept(ws, checkpoint.name, instanceId, tokenHash));
   }
 
   #accept(socket: WebSocket, checkpoint: string, id: string, tokenHash: string): void {
     const key = instanceKey(checkpoint, id);
     const now = this.#clock.nowMs();
-    const connection: Connection = { key, checkpoint, id, socket, connectedAtMs: now, lastSeenMs: now, lastPingMs: now, tokenHash, droppedInARow: 0 };
+    const connection: Connection = { key, checkpoint, id, socket, connectedAtMs: now, lastSeenMs: now, lastPingMs: now, tokenHash, droppedInARow: 0, chain: Promise.resolve() };
     const previous = this.#connections.get(key);
     if (previous !== undefined) {
       // The same instance reconnected before its old link was seen dead: the new link wins.
@@ -171,11 +204,33 @@ export class Hub {
     socket.on('close', (code) => {
       if (this.#closed || this.#connections.get(key) !== connection) return;
       this.#connections.delete(key);
-      this.#store.instanceDisconnected(checkpoint, id, this.#clock.wallNow().toISOString());
       const reason = `connection closed (${code})`;
       this.#log(`hub: ${key} disconnected: ${reason}`);
-      this.#events.gone(connection, reason);
+      this.#enqueue(connection, 'close', async () => {
+        await this.#store.instanceDisconnected(checkpoint, id, this.#clock.wallNow().toISOString());
+        await this.#events.gone(connection, reason);
+      });
     });
+  }
+
+  /** Handle after everything the connection sent before; a failure is logged and the next message goes on. */
+  #enqueue(connection: Connection, what: string, work: () => Promise<void>): void {
+    const next = connection.chain.then(work).catch((error: unknown) => {
+      this.#complaints.log(`hub:${connection.key}:failed`, `hub: ${connection.key}: handling ${what} failed: ${error instanceof Error ? error.message : String(error)}`);
+    });
+    connection.chain = next;
+    this.#busy.add(next);
+    void next.finally(() => this.#busy.delete(next));
+  }
+
+  /** Resolves when every message and close received so far has been handled (shutdown, before the store closes). */
+  async settled(): Promise<void> {
+    while (this.#busy.size > 0) await Promise.all([...this.#busy]);
+  }
+
+  /** This connection is still the instance's link (not closed, not replaced by a newer one). */
+  #current(connection: Connection): boolean {
+    return !this.#closed && this.#connections.get(connection.key) === connection;
   }
 
   #receive(connection: Connection, data: RawData, isBinary: boolean): void {
@@ -213,15 +268,19 @@ export class Hub {
       return;
     }
     const message = parsed.data;
+    this.#enqueue(connection, message.type, () => this.#handle(connection, message));
+  }
+
+  async #handle(connection: Connection, message: AgentMessage): Promise<void> {
     switch (message.type) {
       case 'hello':
-        this.#hello(connection, message);
+        await this.#hello(connection, message);
         return;
       case 'heartbeat': {
         connection.lastHeartbeat = message;
         const capacity = connection.hello?.capacity ?? 0;
         const running = message.running.length;
-        this.#store.instanceHeartbeat({
+        await this.#store.instanceHeartbeat({
           checkpoint: connection.checkpoint,
           id: connection.id,
           running,
@@ -230,16 +289,16 @@ export class Hub {
           outboxDepth: message.outboxDepth,
           now: this.#clock.wallNow().toISOString(),
         });
-        this.#events.heartbeat(connection);
+        await this.#events.heartbeat(connection);
         return;
       }
       case 'run-status':
-        this.#events.runStatus(connection, message);
+        await this.#events.runStatus(connection, message);
         return;
     }
   }
 
-  #hello(connection: Connection, hello: Hello): void {
+  async #hello(connection: Connection, hello: Hello): Promise<void> {
     if (hello.protocolVersion !== protocolVersion) {
       this.#log(`hub: ${connection.key}: speaks protocol ${hello.protocolVersion}, this control plane ${protocolVersion}; closing`);
       connection.socket.close(4000, `unsupported protocol version ${hello.protocolVersion} (expected ${protocolVersion})`);
@@ -250,7 +309,6 @@ export class Hub {
       connection.socket.close(1008, 'instanceId does not match the X-Checkpoint-Instance header');
       return;
     }
-    connection.hello = hello;
     const input = {
       checkpoint: connection.checkpoint,
       id: connection.id,
@@ -260,20 +318,25 @@ export class Hub {
       startedAt: hello.startedAt,
       now: this.#clock.wallNow().toISOString(),
     };
-    this.#store.instanceHello(hello.browserVersion === undefined ? input : { ...input, browserVersion: hello.browserVersion });
+    await this.#store.instanceHello(hello.browserVersion === undefined ? input : { ...input, browserVersion: hello.browserVersion });
+    const monitors = await this.#definitions(connection.checkpoint);
+    // Closed or replaced while the store answered: the welcome would go to the newer link.
+    if (!this.#current(connection)) return;
+    // Only now does the scheduler see it ready: nothing (a run, a monitors push) may reach it before its welcome.
+    connection.hello = hello;
     this.#log(`hub: ${connection.key} ready (version ${hello.version}, capacity ${hello.capacity}${hello.privacyLock ? ', privacy lock on' : ''})`);
     this.send(connection.key, {
       type: 'welcome',
       protocolVersion,
       checkpoint: connection.checkpoint,
       heartbeatIntervalMs: this.#heartbeatIntervalMs,
-      monitors: this.#definitions(connection.checkpoint),
+      monitors,
     });
-    this.#events.ready(connection);
+    await this.#events.ready(connection);
   }
 
-  #definitions(checkpoint: string): MonitorDefinition[] {
-    return this.#store.listMonitors(checkpoint).map(definitionFromRecord);
+  async #definitions(checkpoint: string): Promise<MonitorDefinition[]> {
+    return (await this.#store.listMonitors(checkpoint)).map(definitionFromRecord);
   }
 
   /** Send a command; false when the instance is not connected. Every outgoing message is schema-checked. */
@@ -295,8 +358,8 @@ export class Hub {
   }
 
   /** Push the full current definitions to every greeted instance of a checkpoint. */
-  pushMonitors(checkpoint: string): void {
-    const monitors = this.#definitions(checkpoint);
+  async pushMonitors(checkpoint: string): Promise<void> {
+    const monitors = await this.#definitions(checkpoint);
     for (const connection of this.#connections.values()) {
       if (connection.checkpoint === checkpoint && connection.hello !== undefined) this.send(connection.key, { type: 'monitors', monitors });
     }
@@ -328,12 +391,14 @@ export class Hub {
    * Ping quiet links once per interval; terminate those silent for `missedHeartbeatsAllowed` intervals; close
    * those whose token no longer opens the checkpoint (revoked, rotated past its grace period, checkpoint deleted).
    */
-  checkLiveness(): void {
+  async checkLiveness(): Promise<void> {
     const now = this.#clock.nowMs();
     const nowIso = this.#clock.wallNow().toISOString();
     const deadAfter = missedHeartbeatsAllowed * this.#heartbeatIntervalMs;
     for (const connection of [...this.#connections.values()]) {
-      if (this.#store.checkpointByTokenHash(connection.tokenHash, nowIso)?.name !== connection.checkpoint) {
+      const opens = (await this.#store.checkpointByTokenHash(connection.tokenHash, nowIso))?.name === connection.checkpoint;
+      if (!this.#current(connection)) continue;
+      if (!opens) {
         if (connection.socket.readyState === connection.socket.OPEN) {
           this.#log(`hub: ${connection.key}: its token is no longer valid; closing`);
           connection.socket.close(4001, 'token revoked or expired');

@@ -1,6 +1,6 @@
 import type { Clock } from '../engine/index.ts';
 import { activeWindow } from './maintenance.ts';
-import type { RunRecord, Store } from './store.ts';
+import type { RunRecord, ControlPlaneStore } from './store.ts';
 
 /** The windows `checkpoint_monitor_availability_ratio` is given over. */
 export const availabilityWindows = [
@@ -61,10 +61,10 @@ export function availability(runs: readonly Pick<RunRecord, 'status' | 'reason'>
 }
 
 /** GET /metrics: per monitor and checkpoint, from the store (docs/api.md lists every series). */
-export function metricsText(input: { store: Store; clock: Clock; instancesOnline: (checkpoint: string) => number }): string {
+export async function metricsText(input: { store: ControlPlaneStore; clock: Clock; instancesOnline: (checkpoint: string) => Promise<number> }): Promise<string> {
   const { store } = input;
   const now = input.clock.wallNow();
-  const windows = store.listMaintenanceWindows().map((stored) => stored.definition);
+  const windows = (await store.listMaintenanceWindows()).map((stored) => stored.definition);
   const out = new Exposition();
   out.declare('checkpoint_monitor_up', 'gauge', 'Last finished run of the monitor passed or warned (1) or failed (0).');
   out.declare('checkpoint_monitor_status', 'gauge', 'Last finished run status: 1 for the current status, 0 for the others.');
@@ -82,17 +82,17 @@ export function metricsText(input: { store: Store; clock: Clock; instancesOnline
   out.declare('checkpoint_instances_connected', 'gauge', 'Instances of the checkpoint connected now.');
 
   const counts = new Map<string, { status: string; count: number }[]>();
-  for (const row of store.runCounts()) counts.set(row.monitorId, [...(counts.get(row.monitorId) ?? []), row]);
+  for (const row of await store.runCounts()) counts.set(row.monitorId, [...(counts.get(row.monitorId) ?? []), row]);
   const longest = availabilityWindows[availabilityWindows.length - 1]?.ms ?? 0;
-  for (const monitor of store.listMonitors()) {
+  for (const monitor of await store.listMonitors()) {
     const labels = { monitor_id: monitor.id, monitor: monitor.name, checkpoint: monitor.checkpoint };
-    const last = store.lastFinishedRun(monitor.id);
+    const last = await store.lastFinishedRun(monitor.id);
     if (last !== undefined) {
       out.add('checkpoint_monitor_up', labels, last.status === 'passed' || last.status === 'warning' ? 1 : 0);
       for (const status of ['passed', 'warning', 'failed', 'error']) out.add('checkpoint_monitor_status', { ...labels, status }, last.status === status ? 1 : 0);
       if (last.durationMs !== undefined) out.add('checkpoint_monitor_last_duration_seconds', labels, last.durationMs / 1000);
       out.add('checkpoint_monitor_last_run_timestamp_seconds', labels, Date.parse(last.dispatchedAt) / 1000);
-      const steps = store.getResult(last.runId)?.envelope.result.steps ?? [];
+      const steps = (await store.getResult(last.runId))?.envelope.result.steps ?? [];
       steps.forEach((step, index) => {
         if (step.status !== 'skipped') out.add('checkpoint_monitor_step_duration_seconds', { ...labels, step_index: String(index + 1), step: step.name }, step.durationMs / 1000);
       });
@@ -100,8 +100,8 @@ export function metricsText(input: { store: Store; clock: Clock; instancesOnline
     for (const health of ['ok', 'warning', 'failing']) out.add('checkpoint_monitor_health', { ...labels, health }, monitor.health === health ? 1 : 0);
     out.add('checkpoint_monitor_enabled', labels, monitor.enabled ? 1 : 0);
     out.add('checkpoint_monitor_in_maintenance', labels, activeWindow(windows, now, monitor.id) === undefined ? 0 : 1);
-    out.add('checkpoint_monitor_consecutive_failures', labels, store.getMonitorAlertState(monitor.id).consecutiveFailures);
-    const recent = store.runsSince(monitor.id, new Date(now.getTime() - longest).toISOString());
+    out.add('checkpoint_monitor_consecutive_failures', labels, (await store.getMonitorAlertState(monitor.id)).consecutiveFailures);
+    const recent = await store.runsSince(monitor.id, new Date(now.getTime() - longest).toISOString());
     for (const window of availabilityWindows) {
       const from = new Date(now.getTime() - window.ms).toISOString();
       const { checks, available } = availability(recent.filter((run) => run.dispatchedAt >= from));
@@ -110,8 +110,8 @@ export function metricsText(input: { store: Store; clock: Clock; instancesOnline
     }
     for (const row of counts.get(monitor.id) ?? []) out.add('checkpoint_monitor_runs_total', { ...labels, status: row.status }, row.count);
   }
-  for (const checkpoint of store.listCheckpoints()) {
-    const online = input.instancesOnline(checkpoint.name);
+  for (const checkpoint of await store.listCheckpoints()) {
+    const online = await input.instancesOnline(checkpoint.name);
     out.add('checkpoint_up', { checkpoint: checkpoint.name }, checkpoint.health === 'down' || (checkpoint.health === 'unknown' && online === 0) ? 0 : 1);
     out.add('checkpoint_instances_connected', { checkpoint: checkpoint.name }, online);
   }

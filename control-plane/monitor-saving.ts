@@ -2,11 +2,11 @@ import { checkScriptPlaceholders, type MonitorDefinition } from '../engine/index
 import type { MonitorAlerting, MonitorInput } from './api-schemas.ts';
 import { outcomeOf, type Outcome } from './api-query.ts';
 import { ApiError } from './http.ts';
-import type { Hub } from './hub.ts';
+import type { AgentControl } from './hub.ts';
 import type { Log } from './log.ts';
 import { definitionFromInput, definitionFromRecord } from './monitor-definition.ts';
-import type { Scheduler } from './scheduler.ts';
-import type { MonitorRecord, Store } from './store.ts';
+import type { SchedulerControl } from './scheduler.ts';
+import type { MonitorRecord, ControlPlaneStore } from './store.ts';
 
 /** What a monitor is defined as: what PUT takes and GET gives back, without the control plane's bookkeeping. */
 export type MonitorConfig = MonitorDefinition & { alerting?: MonitorAlerting };
@@ -18,9 +18,9 @@ export interface Problem {
 
 /** What saving a monitor touches; shared by the REST API and the dashboard's forms, so both behave the same. */
 export interface MonitorSavingDeps {
-  store: Store;
-  hub: Hub;
-  scheduler: Scheduler;
+  store: ControlPlaneStore;
+  hub: AgentControl;
+  scheduler: SchedulerControl;
   log: Log;
 }
 
@@ -34,13 +34,18 @@ export function monitorConfig(monitor: MonitorRecord): MonitorConfig {
  * channels it names exist, and every `{{variable}}` its script uses has a value (the message `checkpoint
  * validate` prints). Each group has its API error code.
  */
-export function monitorReferenceProblems(store: Store, input: MonitorInput): { code: string; problems: Problem[] }[] {
+export async function monitorReferenceProblems(store: ControlPlaneStore, input: MonitorInput): Promise<{ code: string; problems: Problem[] }[]> {
   const groups: { code: string; problems: Problem[] }[] = [];
-  if (store.getCheckpoint(input.checkpoint) === undefined) {
+  if ((await store.getCheckpoint(input.checkpoint)) === undefined) {
     groups.push({ code: 'unknown-checkpoint', problems: [{ path: 'checkpoint', message: `no checkpoint named "${input.checkpoint}"; create it first (POST /api/v1/checkpoints)` }] });
   }
   const channels = input.alerting?.channels ?? [];
-  const missing = channels.findIndex((channel) => store.getChannel(channel) === undefined);
+  let missing = -1;
+  for (const [index, channel] of channels.entries()) {
+    if ((await store.getChannel(channel)) !== undefined) continue;
+    missing = index;
+    break;
+  }
   if (missing >= 0) {
     groups.push({
       code: 'unknown-channel',
@@ -54,8 +59,8 @@ export function monitorReferenceProblems(store: Store, input: MonitorInput): { c
 }
 
 /** The definition to store under `id`, or an ApiError (400) naming the first problem of `monitorReferenceProblems`. */
-export function checkedMonitor(store: Store, input: MonitorInput, id: string): MonitorConfig {
-  const first = monitorReferenceProblems(store, input)[0];
+export async function checkedMonitor(store: ControlPlaneStore, input: MonitorInput, id: string): Promise<MonitorConfig> {
+  const first = (await monitorReferenceProblems(store, input))[0];
   const problem = first?.problems[0];
   if (first !== undefined && problem !== undefined) {
     const options = first.code === 'unknown-variable' ? { path: problem.path, problems: first.problems } : { path: problem.path };
@@ -66,35 +71,35 @@ export function checkedMonitor(store: Store, input: MonitorInput, id: string): M
 }
 
 /** Tell the agents of the checkpoints involved and the scheduler that a monitor was created or changed. */
-export function announceMonitor(deps: MonitorSavingDeps, monitor: MonitorRecord, previous: MonitorRecord | undefined): void {
-  deps.hub.pushMonitors(monitor.checkpoint);
-  if (previous !== undefined && previous.checkpoint !== monitor.checkpoint) deps.hub.pushMonitors(previous.checkpoint);
-  deps.scheduler.monitorChanged(monitor.id, previous === undefined ? 'created' : 'updated', previous);
+export async function announceMonitor(deps: MonitorSavingDeps, monitor: MonitorRecord, previous: MonitorRecord | undefined): Promise<void> {
+  await deps.hub.pushMonitors(monitor.checkpoint);
+  if (previous !== undefined && previous.checkpoint !== monitor.checkpoint) await deps.hub.pushMonitors(previous.checkpoint);
+  await deps.scheduler.monitorChanged(monitor.id, previous === undefined ? 'created' : 'updated', previous);
 }
 
 /** Create or replace a checked monitor; `who` prefixes the log line (`api`, `dashboard`). */
-export function storeMonitor(
+export async function storeMonitor(
   deps: MonitorSavingDeps,
   next: MonitorConfig,
   nowIso: string,
   who: string,
-): { monitor: MonitorRecord | undefined; previous: MonitorRecord | undefined; outcome: Outcome; changes: string[] } {
-  const previous = deps.store.getMonitor(next.id);
+): Promise<{ monitor: MonitorRecord | undefined; previous: MonitorRecord | undefined; outcome: Outcome; changes: string[] }> {
+  const previous = await deps.store.getMonitor(next.id);
   const { outcome, changes } = outcomeOf(previous === undefined ? undefined : monitorConfig(previous), next);
   let monitor = previous;
-  if (outcome === 'created') monitor = deps.store.insertMonitor(next, nowIso);
-  else if (outcome === 'changed') monitor = deps.store.updateMonitor(next, nowIso);
+  if (outcome === 'created') monitor = await deps.store.insertMonitor(next, nowIso);
+  else if (outcome === 'changed') monitor = await deps.store.updateMonitor(next, nowIso);
   if (monitor !== undefined && outcome !== 'unchanged') {
-    announceMonitor(deps, monitor, previous);
+    await announceMonitor(deps, monitor, previous);
     deps.log(`${who}: monitor ${next.id} (${monitor.name}) ${outcome}${outcome === 'changed' ? ` (${changes.join(', ')})` : ''}`);
   }
   return { monitor, previous, outcome, changes };
 }
 
 /** Delete a monitor and tell its checkpoint's agents and the scheduler. */
-export function removeMonitor(deps: MonitorSavingDeps, monitor: MonitorRecord, who: string): void {
-  deps.store.deleteMonitor(monitor.id);
-  deps.hub.pushMonitors(monitor.checkpoint);
-  deps.scheduler.monitorChanged(monitor.id, 'deleted', monitor);
+export async function removeMonitor(deps: MonitorSavingDeps, monitor: MonitorRecord, who: string): Promise<void> {
+  await deps.store.deleteMonitor(monitor.id);
+  await deps.hub.pushMonitors(monitor.checkpoint);
+  await deps.scheduler.monitorChanged(monitor.id, 'deleted', monitor);
   deps.log(`${who}: monitor ${monitor.id} (${monitor.name}) deleted`);
 }

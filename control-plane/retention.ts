@@ -1,7 +1,7 @@
 import type { Clock } from '../engine/index.ts';
 import type { ArtifactFiles } from './artifact-files.ts';
 import type { Log } from './log.ts';
-import type { Store } from './store.ts';
+import type { ControlPlaneStore } from './store.ts';
 
 /** How long the control plane keeps each kind of record, in days; 0 keeps it forever. */
 export interface RetentionDays {
@@ -35,7 +35,7 @@ export function retentionProblem(days: Partial<RetentionDays>): string | undefin
  * injected clock so tests can move it), delete what is older than the retention settings, rows first, files after.
  */
 export class Retention {
-  readonly #store: Store;
+  readonly #store: ControlPlaneStore;
   readonly #files: ArtifactFiles;
   readonly #clock: Clock;
   readonly #log: Log;
@@ -44,7 +44,7 @@ export class Retention {
   #lastRunMs: number | undefined;
   #running: Promise<void> | undefined;
 
-  constructor(options: { store: Store; files: ArtifactFiles; clock: Clock; log: Log; days?: Partial<RetentionDays>; everyMs?: number }) {
+  constructor(options: { store: ControlPlaneStore; files: ArtifactFiles; clock: Clock; log: Log; days?: Partial<RetentionDays>; everyMs?: number }) {
     this.#store = options.store;
     this.#files = options.files;
     this.#clock = options.clock;
@@ -72,7 +72,7 @@ export class Retention {
   async prune(): Promise<{ runs: number; results: number; alerts: number; instances: number; artifacts: number }> {
     const wall = this.#clock.wallNow().getTime();
     const before = (days: number) => (days > 0 ? new Date(wall - days * dayMs).toISOString() : undefined);
-    const cutoffs: Parameters<Store['prune']>[0] = {};
+    const cutoffs: Parameters<ControlPlaneStore['prune']>[0] = {};
     const set = (key: keyof typeof cutoffs, days: number) => {
       const cutoff = before(days);
       if (cutoff !== undefined) cutoffs[key] = cutoff;
@@ -82,7 +82,7 @@ export class Retention {
     set('alertsBefore', this.#days.alerts);
     set('artifactsBefore', this.#days.artifacts);
     set('instancesBefore', this.#days.instances);
-    const pruned = this.#store.prune(cutoffs);
+    const pruned = await this.#store.prune(cutoffs);
     for (const file of pruned.artifactFiles) await this.#files.remove(file);
     const summary = { runs: pruned.runs, results: pruned.results, alerts: pruned.alerts, instances: pruned.instances, artifacts: pruned.artifactFiles.length };
     if (Object.values(summary).some((count) => count > 0)) {

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import PQueue from 'p-queue';
 import { breachSentences, type Clock, defaultTimeouts, isBrowserScript, type ResultEnvelope } from '../engine/index.ts';
 import {
   chooseInstance,
@@ -14,9 +15,9 @@ import {
 import type { Alerts } from './alerts.ts';
 import { activeWindow } from './maintenance.ts';
 import { definitionFromRecord } from './monitor-definition.ts';
-import { instanceKey, type Hub, type LiveInstance, type RunStatusMessage } from './hub.ts';
+import { instanceKey, type InstanceLink, type LiveInstance, type RunStatusMessage } from './hub.ts';
 import type { Log } from './log.ts';
-import type { MonitorRecord, RunReason, RunRecord, Store } from './store.ts';
+import type { MonitorRecord, RunReason, RunRecord, ControlPlaneStore } from './store.ts';
 
 type DispatchReason = Exclude<RunReason, 'unsolicited'>;
 
@@ -58,9 +59,13 @@ export interface InstanceStatus {
   lastSeen: string;
 }
 
+/** What the API and the dashboard ask of the scheduler: this process's, or the cluster's leader through any replica. */
+export type SchedulerControl = Pick<Scheduler, 'runNow' | 'instanceStatus' | 'monitorChanged' | 'resultStored'>;
+
 export interface SchedulerOptions {
-  store: Store;
-  hub: Hub;
+  store: ControlPlaneStore;
+  /** The instances to dispatch to: this process's hub, or the cluster's view of every replica's (cluster/link.ts). */
+  hub: InstanceLink;
   alerts: Alerts;
   clock: Clock;
   log: Log;
@@ -77,10 +82,20 @@ export interface SchedulerOptions {
  * vanished or whose lease expired is written off as lost and re-dispatched. All decisions come from
  * control-plane/dispatch-policy.ts; this class holds the state and does the I/O. `tick()` is driven by a timer
  * and by hub events; it reads time only from the injected Clock.
+ *
+ * Serialised: the store is asynchronous, so between two of its calls anything may happen. Every piece of work
+ * that reads or changes the scheduler's state (start, each event, each tick, run-now) goes through ONE queue
+ * (p-queue, concurrency 1) that runs one task at a time, in arrival order; a task finishes all its awaits
+ * before the next begins. So `#inFlight` and `#pending` only change inside a task, and no task sees another's
+ * half-done: a run being dispatched across an await cannot be enqueued a second time, and a result cannot be
+ * decided twice. An event's tick runs inside the event's own task. Tick requests coalesce: while a tick waits
+ * in the queue, further requests join it; a request made while a tick runs queues exactly one more, so none
+ * is lost. A task's failure (the store unreachable) is logged and the queue goes on: the promises these methods
+ * return never reject, except `start`'s and `runNow`'s, whose callers answer with an error.
  */
 export class Scheduler {
-  readonly #store: Store;
-  readonly #hub: Hub;
+  readonly #store: ControlPlaneStore;
+  readonly #hub: InstanceLink;
   readonly #alerts: Alerts;
   readonly #clock: Clock;
   readonly #log: Log;
@@ -97,7 +112,13 @@ export class Scheduler {
   readonly #offlineSince = new Map<string, number>();
   /** Checkpoints whose `down` fell in a maintenance window: their `up` is not announced either. */
   readonly #silencedDown = new Set<string>();
-  #ticking = false;
+  /** One task at a time: see the class comment. */
+  readonly #queue = new PQueue({ concurrency: 1 });
+  /** The tick waiting in the queue (not started yet), which further tick requests join. */
+  #queuedTick: { request: { started: boolean }; done: Promise<void> } | undefined;
+  #started = false;
+  /** Bumped by every start and stop: a start that a stop overtook does not switch the scheduler on. */
+  #generation = 0;
 
   constructor(options: SchedulerOptions) {
     this.#store = options.store;
@@ -109,76 +130,139 @@ export class Scheduler {
   }
 
   /**
-   * Pick up what a previous process left: runs in flight keep their leases, their instances get a grace period to
-   * return, and monitors stay on their interval.
+   * Pick up what a previous process (or the previous leader) left: runs in flight keep their leases, their
+   * instances get a grace period to return, monitors stay on their interval, and results it stored but never
+   * decided get their retry, alert or recovery now. Rejects when the store cannot be read: a scheduler that
+   * does not know what is in flight must not dispatch.
    */
-  start(): void {
-    const now = this.#clock.nowMs();
-    const wall = this.#clock.wallNow().getTime();
-    for (const run of this.#store.inFlightRuns()) {
-      const key = instanceKey(run.checkpoint, run.instance ?? '');
-      const remaining = run.leaseDeadline === undefined ? 0 : Math.max(0, Date.parse(run.leaseDeadline) - wall);
-      this.#inFlight.set(run.runId, { runId: run.runId, monitorId: run.monitorId, checkpoint: run.checkpoint, instanceKey: key, attempt: run.attempt, leaseDeadlineMs: now + remaining, check: this.#laneOf(this.#store.getMonitor(run.monitorId)) === 'check' });
-      this.#goneAt.set(key, now + this.#options.startupGraceMs);
-    }
-    for (const checkpoint of this.#store.listCheckpoints()) this.#offlineSince.set(checkpoint.name, now);
-    // A restart keeps each monitor's rhythm instead of running everything at once.
-    for (const monitor of this.#store.listMonitors()) {
-      const last = this.#store.listRuns(monitor.id, 1)[0];
-      if (last === undefined) continue;
-      const dueInMs = Date.parse(last.dispatchedAt) + monitor.intervalSeconds * 1000 - wall;
-      if (dueInMs > 0) this.#due.set(monitor.id, now + dueInMs);
-    }
+  async start(): Promise<void> {
+    const generation = ++this.#generation;
+    await this.#queue.add(async () => {
+      if (generation !== this.#generation) return;
+      this.#reset();
+      const now = this.#clock.nowMs();
+      const wall = this.#clock.wallNow().getTime();
+      for (const run of await this.#store.inFlightRuns()) {
+        const key = instanceKey(run.checkpoint, run.instance ?? '');
+        const remaining = run.leaseDeadline === undefined ? 0 : Math.max(0, Date.parse(run.leaseDeadline) - wall);
+        const check = this.#laneOf(await this.#store.getMonitor(run.monitorId)) === 'check';
+        this.#inFlight.set(run.runId, { runId: run.runId, monitorId: run.monitorId, checkpoint: run.checkpoint, instanceKey: key, attempt: run.attempt, leaseDeadlineMs: now + remaining, check });
+        this.#goneAt.set(key, now + this.#options.startupGraceMs);
+      }
+      for (const checkpoint of await this.#store.listCheckpoints()) this.#offlineSince.set(checkpoint.name, now);
+      // A restart keeps each monitor's rhythm instead of running everything at once.
+      for (const monitor of await this.#store.listMonitors()) {
+        const last = (await this.#store.listRuns(monitor.id, 1))[0];
+        if (last === undefined) continue;
+        const dueInMs = Date.parse(last.dispatchedAt) + monitor.intervalSeconds * 1000 - wall;
+        if (dueInMs > 0) this.#due.set(monitor.id, now + dueInMs);
+      }
+      // Results stored by a process that died (or lost leadership) before deciding them: each is decided once.
+      for (const run of await this.#store.undecidedRuns()) {
+        const stored = await this.#store.getResult(run.runId);
+        if (stored === undefined) await this.#store.markRunDecided(run.runId);
+        else await this.#decide(run, stored.envelope, { tick: false });
+      }
+      this.#started = generation === this.#generation;
+    });
+  }
+
+  /**
+   * Stop taking work (events and ticks after this are ignored) and wait until the task running now is done.
+   * `start()` may be called again afterwards: it reloads everything from the store.
+   */
+  async stop(): Promise<void> {
+    this.#generation++;
+    this.#started = false;
+    await this.#queue.onIdle();
+  }
+
+  #reset(): void {
+    this.#inFlight.clear();
+    this.#goneAt.clear();
+    this.#due.clear();
+    this.#pending = [];
+    this.#lastDispatchMs.clear();
+    this.#cooling.clear();
+    this.#offlineSince.clear();
+    this.#silencedDown.clear();
+    this.#queuedTick = undefined;
+  }
+
+  /** Queue `work` behind everything queued before; a failure is logged, never thrown. Ignored when not started. */
+  #serial(what: string, work: () => Promise<void>): Promise<void> {
+    if (!this.#started) return Promise.resolve();
+    return this.#queue.add(async () => {
+      // Queued before a stop: whoever queued it is no longer in charge.
+      if (!this.#started) return;
+      try {
+        await work();
+      } catch (error) {
+        this.#log(`scheduler: handling ${what} failed: ${error instanceof Error ? error.message : String(error)}`);
+      }
+    });
   }
 
   // ---- events ----
 
-  instanceReady(instance: LiveInstance): void {
-    this.#goneAt.delete(instance.key);
-    this.#offlineSince.delete(instance.checkpoint);
-    this.tick();
+  instanceReady(instance: LiveInstance): Promise<void> {
+    return this.#serial('ready', async () => {
+      this.#goneAt.delete(instance.key);
+      this.#offlineSince.delete(instance.checkpoint);
+      await this.#tick();
+    });
   }
 
-  instanceGone(instance: LiveInstance): void {
-    const now = this.#clock.nowMs();
-    this.#goneAt.set(instance.key, now);
-    this.#cooling.delete(instance.key);
-    if (this.#hub.instances(instance.checkpoint).length === 0) this.#offlineSince.set(instance.checkpoint, now);
-    this.tick();
+  /**
+   * The instance's link is gone. Its runs are written off once `graceMs` passed without it coming back (0: at
+   * once; a cluster gives an agent whose replica died the time to reconnect to another).
+   */
+  instanceGone(instance: LiveInstance, graceMs = 0): Promise<void> {
+    return this.#serial('gone', async () => {
+      const now = this.#clock.nowMs();
+      this.#goneAt.set(instance.key, now + graceMs);
+      this.#cooling.delete(instance.key);
+      if (this.#hub.instances(instance.checkpoint).length === 0) this.#offlineSince.set(instance.checkpoint, now);
+      await this.#tick();
+    });
   }
 
-  heartbeat(instance: LiveInstance): void {
-    this.#cooling.delete(instance.key);
-    this.tick();
+  heartbeat(instance: LiveInstance): Promise<void> {
+    return this.#serial('heartbeat', async () => {
+      this.#cooling.delete(instance.key);
+      await this.#tick();
+    });
   }
 
-  runStatus(instance: LiveInstance, message: RunStatusMessage): void {
-    const flight = this.#inFlight.get(message.runId);
-    if (flight === undefined || flight.instanceKey !== instance.key) return;
-    switch (message.status) {
-      case 'accepted':
-        return;
-      case 'finished':
-        // The result is in the instance's outbox: give its upload a margin before the run counts as lost.
-        flight.leaseDeadlineMs = Math.max(flight.leaseDeadlineMs, this.#clock.nowMs() + this.#options.leaseMarginMs);
-        return;
-      case 'started':
-        this.#store.markRunStarted(message.runId);
-        return;
-      case 'rejected':
-      case 'aborted': {
-        if (message.status === 'rejected') this.#cooling.add(instance.key);
-        const why = `${message.status} by ${instance.key}${message.reason === undefined ? '' : `: ${message.reason}`}`;
-        this.#writeOff(flight, why, false);
-        this.tick();
-        return;
+  runStatus(instance: LiveInstance, message: RunStatusMessage): Promise<void> {
+    return this.#serial('run-status', async () => {
+      const flight = this.#inFlight.get(message.runId);
+      if (flight === undefined || flight.instanceKey !== instance.key) return;
+      switch (message.status) {
+        case 'accepted':
+          return;
+        case 'finished':
+          // The result is in the instance's outbox: give its upload a margin before the run counts as lost.
+          flight.leaseDeadlineMs = Math.max(flight.leaseDeadlineMs, this.#clock.nowMs() + this.#options.leaseMarginMs);
+          return;
+        case 'started':
+          await this.#store.markRunStarted(message.runId);
+          return;
+        case 'rejected':
+        case 'aborted': {
+          if (message.status === 'rejected') this.#cooling.add(instance.key);
+          const why = `${message.status} by ${instance.key}${message.reason === undefined ? '' : `: ${message.reason}`}`;
+          await this.#writeOff(flight, why, false);
+          await this.#tick();
+          return;
+        }
       }
-    }
+    });
   }
 
   /** The maintenance window silencing a monitor (or, without one, checkpoint alerts) now. */
-  #maintenance(monitorId?: string): string | undefined {
-    const windows = this.#store.listMaintenanceWindows().map((stored) => stored.definition);
+  async #maintenance(monitorId?: string): Promise<string | undefined> {
+    const windows = (await this.#store.listMaintenanceWindows()).map((stored) => stored.definition);
     const window = windows.length === 0 ? undefined : activeWindow(windows, this.#clock.wallNow(), monitorId);
     return window === undefined ? undefined : (window.name ?? window.id);
   }
@@ -188,17 +272,48 @@ export class Scheduler {
    * In a maintenance window the result is kept but the monitor's alert state stands still: no retry, no alert,
    * and nothing to resolve afterwards.
    */
-  resultStored(run: RunRecord, envelope: ResultEnvelope): void {
+  resultStored(run: RunRecord, envelope: ResultEnvelope): Promise<void> {
+    return this.#serial('result', () => this.#decide(run, envelope, { tick: true }));
+  }
+
+  /**
+   * Decide the stored results still waiting for a decision (all of them, or the one of `runId`), checked inside
+   * the scheduler's queue: another replica's report of a result and a start's own sweep never decide it twice.
+   */
+  decideStored(runId?: string): Promise<void> {
+    return this.#serial('stored results', async () => {
+      for (const run of await this.#store.undecidedRuns()) {
+        if (runId !== undefined && run.runId !== runId) continue;
+        const stored = await this.#store.getResult(run.runId);
+        if (stored === undefined) await this.#store.markRunDecided(run.runId);
+        else await this.#decide(run, stored.envelope, { tick: false });
+      }
+      await this.#tick();
+    });
+  }
+
+  /**
+   * Take the decision for a stored result, then record it as taken, so that a successor does not take it again
+   * (one that dies in between leaves it to its successor: an alert may then come twice, but never not at all).
+   */
+  async #decide(run: RunRecord, envelope: ResultEnvelope, options: { tick: boolean }): Promise<void> {
     this.#inFlight.delete(run.runId);
-    const monitor = this.#store.getMonitor(run.monitorId);
-    if (monitor === undefined) return;
+    const retry = await this.#consequences(run, envelope);
+    await this.#store.markRunDecided(run.runId);
+    if (retry && options.tick) await this.#tick();
+  }
+
+  /** Health, alert state and alert of a result; true when the run is to be retried (queued in `#pending`). */
+  async #consequences(run: RunRecord, envelope: ResultEnvelope): Promise<boolean> {
+    const monitor = await this.#store.getMonitor(run.monitorId);
+    if (monitor === undefined) return false;
     const instance = run.instance ?? envelope.instanceId;
-    const window = run.late ? undefined : this.#maintenance(monitor.id);
+    const window = run.late ? undefined : await this.#maintenance(monitor.id);
     if (window !== undefined) {
       this.#log(`scheduler: ${monitor.name} ${envelope.result.status} on ${instance} during maintenance "${window}"; stored, no alert`);
-      return;
+      return false;
     }
-    const state = this.#store.getMonitorAlertState(monitor.id);
+    const state = await this.#store.getMonitorAlertState(monitor.id);
     const policyInput = {
       outcome: envelope.result.status,
       attempt: run.attempt,
@@ -211,14 +326,14 @@ export class Scheduler {
     const decision = decideAfterResult(policyInput);
     const failures = failuresInARow(policyInput);
     if (run.late) this.#log(`scheduler: late result for run ${run.runId} (${monitor.name}, ${envelope.result.status}); stored, no alert`);
-    if (decision.health !== monitor.health) this.#store.setMonitorHealth(monitor.id, decision.health);
+    if (decision.health !== monitor.health) await this.#store.setMonitorHealth(monitor.id, decision.health);
     const nowIso = this.#clock.wallNow().toISOString();
     const notified = decision.alert === 'monitor-failed' ? nowIso : decision.health === 'failing' ? state.lastNotifiedAt : undefined;
     if (failures !== state.consecutiveFailures || notified !== state.lastNotifiedAt) {
-      this.#store.setMonitorAlertState(monitor.id, { consecutiveFailures: failures, ...(notified === undefined ? {} : { lastNotifiedAt: notified }) });
+      await this.#store.setMonitorAlertState(monitor.id, { consecutiveFailures: failures, ...(notified === undefined ? {} : { lastNotifiedAt: notified }) });
     }
     if (decision.alert === 'monitor-failed') {
-      this.#alerts.raise({
+      await this.#alerts.raise({
         kind: 'monitor-failed',
         checkpoint: run.checkpoint,
         monitorId: monitor.id,
@@ -226,7 +341,7 @@ export class Scheduler {
         message: `${monitor.name} failed ${failures} times in a row (last on ${instance}): ${failureSummary(envelope)}`,
       });
     } else if (decision.alert === 'monitor-warning') {
-      this.#alerts.raise({
+      await this.#alerts.raise({
         kind: 'monitor-warning',
         checkpoint: run.checkpoint,
         monitorId: monitor.id,
@@ -234,13 +349,13 @@ export class Scheduler {
         message: `${monitor.name} passed with warnings (on ${instance}): ${failureSummary(envelope)}`,
       });
     } else if (decision.alert === 'monitor-recovered') {
-      this.#alerts.raise({ kind: 'monitor-recovered', checkpoint: run.checkpoint, monitorId: monitor.id, runId: run.runId, message: `${monitor.name} passes again (on ${instance})` });
+      await this.#alerts.raise({ kind: 'monitor-recovered', checkpoint: run.checkpoint, monitorId: monitor.id, runId: run.runId, message: `${monitor.name} passes again (on ${instance})` });
     }
     if (decision.retry) {
       this.#log(`scheduler: ${monitor.name} ${envelope.result.status} on ${instance}; re-running at once on another instance`);
       this.#pending.push({ monitorId: monitor.id, attempt: run.attempt + 1, reason: 'retry', avoid: instanceKey(run.checkpoint, instance) });
-      this.tick();
     }
+    return decision.retry;
   }
 
   /**
@@ -248,81 +363,105 @@ export class Scheduler {
    * monitor that was alerting (failing or warning) and is now deleted or disabled gets a `monitor-resolved`,
    * so no incident stays open in the tools that received the alert.
    */
-  monitorChanged(monitorId: string, change: 'created' | 'updated' | 'deleted', previous?: MonitorRecord): void {
+  monitorChanged(monitorId: string, change: 'created' | 'updated' | 'deleted', previous?: MonitorRecord): Promise<void> {
+    return this.#serial('monitor change', () => this.#monitorChanged(monitorId, change, previous));
+  }
+
+  async #monitorChanged(monitorId: string, change: 'created' | 'updated' | 'deleted', previous?: MonitorRecord): Promise<void> {
     if (change === 'deleted') {
       this.#due.delete(monitorId);
       this.#pending = this.#pending.filter((pending) => pending.monitorId !== monitorId);
       for (const flight of [...this.#inFlight.values()]) {
         if (flight.monitorId !== monitorId) continue;
         this.#hub.send(flight.instanceKey, { type: 'cancel', runId: flight.runId });
-        this.#store.markRunLost(flight.runId, 'monitor deleted');
+        await this.#store.markRunLost(flight.runId, 'monitor deleted');
         this.#inFlight.delete(flight.runId);
       }
     }
-    const current = change === 'deleted' ? undefined : this.#store.getMonitor(monitorId);
+    const current = change === 'deleted' ? undefined : await this.#store.getMonitor(monitorId);
     const stopped = change === 'deleted' || (previous?.enabled === true && current?.enabled === false);
     if (previous !== undefined && previous.health !== 'ok' && stopped) {
       const why = change === 'deleted' ? 'deleted' : 'disabled';
       if (current !== undefined) {
-        this.#store.setMonitorHealth(monitorId, 'ok');
-        this.#store.setMonitorAlertState(monitorId, { consecutiveFailures: 0 });
+        await this.#store.setMonitorHealth(monitorId, 'ok');
+        await this.#store.setMonitorAlertState(monitorId, { consecutiveFailures: 0 });
       }
-      this.#alerts.raise({ kind: 'monitor-resolved', checkpoint: previous.checkpoint, monitorId, monitor: previous, message: `${previous.name} was ${why} while ${previous.health === 'failing' ? 'failing' : 'warning'}; its alert is resolved` });
+      await this.#alerts.raise({ kind: 'monitor-resolved', checkpoint: previous.checkpoint, monitorId, monitor: previous, message: `${previous.name} was ${why} while ${previous.health === 'failing' ? 'failing' : 'warning'}; its alert is resolved` });
     }
-    this.tick();
+    await this.#tick();
   }
 
-  /** Run a monitor now on the least-loaded instance; undefined when no instance can take it. */
-  runNow(monitorId: string): { runId: string; instance: string } | undefined {
-    const monitor = this.#store.getMonitor(monitorId);
-    if (monitor === undefined) return undefined;
-    const key = chooseInstance(this.#views(monitor.checkpoint, this.#laneOf(monitor)));
-    if (key === undefined) return undefined;
-    const runId = this.#dispatch(monitor, key, 1, 'manual');
-    return runId === undefined ? undefined : { runId, instance: this.#hub.get(key)?.id ?? key };
+  /** Run a monitor now on the least-loaded instance; undefined when no instance can take it (or not started). Rejects when the store fails. */
+  async runNow(monitorId: string): Promise<{ runId: string; instance: string } | undefined> {
+    if (!this.#started) return undefined;
+    const outcome = await this.#queue.add(async () => {
+      if (!this.#started) return undefined;
+      const monitor = await this.#store.getMonitor(monitorId);
+      if (monitor === undefined) return undefined;
+      const key = chooseInstance(this.#views(monitor.checkpoint, this.#laneOf(monitor)));
+      if (key === undefined) return undefined;
+      const runId = await this.#dispatch(monitor, key, 1, 'manual');
+      return runId === undefined ? undefined : { runId, instance: this.#hub.get(key)?.id ?? key };
+    });
+    return outcome ?? undefined;
   }
 
   // ---- the tick ----
 
-  /** Write off lost runs, update checkpoint health, enqueue due monitors and dispatch what can be dispatched. */
-  tick(): void {
-    if (this.#ticking) return;
-    this.#ticking = true;
-    try {
-      this.#reapLostRuns();
-      this.#checkCheckpoints();
-      this.#remind();
-      this.#enqueueDue();
-      this.#dispatchPending();
-    } finally {
-      this.#ticking = false;
-    }
+  /**
+   * Write off lost runs, update checkpoint health, enqueue due monitors and dispatch what can be dispatched.
+   * Resolves when a tick that started after this call has finished (requests coalesce: see the class comment).
+   */
+  tick(): Promise<void> {
+    if (!this.#started) return Promise.resolve();
+    if (this.#queuedTick !== undefined) return this.#queuedTick.done;
+    const request = { started: false };
+    const done = this.#serial('tick', () => {
+      // Started: requests from now on need a tick of their own, which sees what this one did.
+      request.started = true;
+      if (this.#queuedTick?.request === request) this.#queuedTick = undefined;
+      return this.#tick();
+    });
+    // (p-queue may start a task inside `add` when the queue is idle.)
+    if (!request.started) this.#queuedTick = { request, done };
+    return done;
   }
 
-  #reapLostRuns(): void {
+  /** The tick itself; only ever called inside a queued task. */
+  async #tick(): Promise<void> {
+    await this.#reapLostRuns();
+    await this.#checkCheckpoints();
+    await this.#remind();
+    await this.#enqueueDue();
+    await this.#dispatchPending();
+  }
+
+  async #reapLostRuns(): Promise<void> {
     const now = this.#clock.nowMs();
     for (const flight of [...this.#inFlight.values()]) {
       const goneAt = this.#goneAt.get(flight.instanceKey);
       const input = { nowMs: now, leaseDeadlineMs: flight.leaseDeadlineMs, instanceConnected: this.#hub.get(flight.instanceKey) !== undefined };
       const reason = runLostReason(goneAt === undefined ? input : { ...input, instanceGoneAtMs: goneAt });
       if (reason === undefined) continue;
-      this.#writeOff(flight, reason === 'instance-gone' ? `instance ${flight.instanceKey} went away` : 'lease expired', reason === 'lease-expired');
+      await this.#writeOff(flight, reason === 'instance-gone' ? `instance ${flight.instanceKey} went away` : 'lease expired', reason === 'lease-expired');
     }
   }
 
   /** Mark a run lost and queue it again (same attempt, reason `redispatch`), preferring another instance. */
-  #writeOff(flight: InFlight, why: string, cancel: boolean): void {
+  async #writeOff(flight: InFlight, why: string, cancel: boolean): Promise<void> {
     this.#inFlight.delete(flight.runId);
-    this.#store.markRunLost(flight.runId, why);
+    await this.#store.markRunLost(flight.runId, why);
+    // Its result may have been stored a moment ago, its decision queued behind this task: that one decides it.
+    if ((await this.#store.getRun(flight.runId))?.status !== 'lost') return;
     if (cancel) this.#hub.send(flight.instanceKey, { type: 'cancel', runId: flight.runId });
-    const monitor = this.#store.getMonitor(flight.monitorId);
+    const monitor = await this.#store.getMonitor(flight.monitorId);
     this.#log(`scheduler: run ${flight.runId} (${monitor?.name ?? flight.monitorId}) lost: ${why}${monitor === undefined ? '' : '; re-dispatching'}`);
     if (monitor !== undefined) this.#pending.push({ monitorId: flight.monitorId, attempt: flight.attempt, reason: 'redispatch', avoid: flight.instanceKey });
   }
 
-  #checkCheckpoints(): void {
+  async #checkCheckpoints(): Promise<void> {
     const now = this.#clock.nowMs();
-    for (const checkpoint of this.#store.listCheckpoints()) {
+    for (const checkpoint of await this.#store.listCheckpoints()) {
       const connected = this.#hub.instances(checkpoint.name).length;
       if (connected > 0) this.#offlineSince.delete(checkpoint.name);
       else if (!this.#offlineSince.has(checkpoint.name)) this.#offlineSince.set(checkpoint.name, now);
@@ -333,41 +472,41 @@ export class Scheduler {
         nowMs: now,
         downAfterMs: this.#options.checkpointDownAfterMs,
       });
-      if (outcome.health !== checkpoint.health) this.#store.setCheckpointHealth(checkpoint.name, outcome.health);
+      if (outcome.health !== checkpoint.health) await this.#store.setCheckpointHealth(checkpoint.name, outcome.health);
       if (outcome.alert === 'checkpoint-down') {
-        const window = this.#maintenance();
+        const window = await this.#maintenance();
         if (window !== undefined) {
           this.#silencedDown.add(checkpoint.name);
           this.#log(`scheduler: checkpoint ${checkpoint.name} is down during maintenance "${window}"; no alert`);
           continue;
         }
         const offlineMs = now - (this.#offlineSince.get(checkpoint.name) ?? now);
-        this.#alerts.raise({ kind: 'checkpoint-down', checkpoint: checkpoint.name, message: `checkpoint ${checkpoint.name} has had no instance connected for ${formatSpan(offlineMs)}` });
+        await this.#alerts.raise({ kind: 'checkpoint-down', checkpoint: checkpoint.name, message: `checkpoint ${checkpoint.name} has had no instance connected for ${formatSpan(offlineMs)}` });
       } else if (outcome.alert === 'checkpoint-up') {
         if (this.#silencedDown.delete(checkpoint.name)) {
           this.#log(`scheduler: checkpoint ${checkpoint.name} is back; its down was not announced, so neither is this`);
           continue;
         }
         const instances = this.#hub.instances(checkpoint.name).map((instance) => instance.id);
-        this.#alerts.raise({ kind: 'checkpoint-up', checkpoint: checkpoint.name, message: `checkpoint ${checkpoint.name} is back (${instances.join(', ')})` });
+        await this.#alerts.raise({ kind: 'checkpoint-up', checkpoint: checkpoint.name, message: `checkpoint ${checkpoint.name} is back (${instances.join(', ')})` });
       }
     }
   }
 
   /** Failing monitors that ask for reminders get one every `reminderMinutes` (not in maintenance). */
-  #remind(): void {
+  async #remind(): Promise<void> {
     const now = this.#clock.wallNow();
-    for (const monitor of this.#store.listMonitors()) {
+    for (const monitor of await this.#store.listMonitors()) {
       const everyMinutes = monitor.alerting?.reminderMinutes;
       if (monitor.health !== 'failing' || everyMinutes === undefined || !monitor.enabled) continue;
-      const state = this.#store.getMonitorAlertState(monitor.id);
+      const state = await this.#store.getMonitorAlertState(monitor.id);
       const last = state.lastNotifiedAt === undefined ? undefined : Date.parse(state.lastNotifiedAt);
       if (last !== undefined && now.getTime() - last < everyMinutes * 60_000) continue;
-      this.#store.setMonitorAlertState(monitor.id, { ...state, lastNotifiedAt: now.toISOString() });
-      if (last === undefined || this.#maintenance(monitor.id) !== undefined) continue;
-      const lastRun = this.#store.lastFinishedRun(monitor.id);
-      const stored = lastRun === undefined ? undefined : this.#store.getResult(lastRun.runId);
-      this.#alerts.raise({
+      await this.#store.setMonitorAlertState(monitor.id, { ...state, lastNotifiedAt: now.toISOString() });
+      if (last === undefined || (await this.#maintenance(monitor.id)) !== undefined) continue;
+      const lastRun = await this.#store.lastFinishedRun(monitor.id);
+      const stored = lastRun === undefined ? undefined : await this.#store.getResult(lastRun.runId);
+      await this.#alerts.raise({
         kind: 'monitor-reminder',
         checkpoint: monitor.checkpoint,
         monitorId: monitor.id,
@@ -377,9 +516,9 @@ export class Scheduler {
     }
   }
 
-  #enqueueDue(): void {
+  async #enqueueDue(): Promise<void> {
     const now = this.#clock.nowMs();
-    for (const monitor of this.#store.listMonitors()) {
+    for (const monitor of await this.#store.listMonitors()) {
       if (!monitor.enabled) {
         this.#due.delete(monitor.id);
         continue;
@@ -393,18 +532,18 @@ export class Scheduler {
     }
   }
 
-  #dispatchPending(): void {
+  async #dispatchPending(): Promise<void> {
     const waiting: PendingRun[] = [];
     for (const pending of this.#pending) {
-      const monitor = this.#store.getMonitor(pending.monitorId);
+      const monitor = await this.#store.getMonitor(pending.monitorId);
       if (monitor === undefined || !monitor.enabled) continue;
       const key = chooseInstance(this.#views(monitor.checkpoint, this.#laneOf(monitor)), pending.avoid === undefined ? {} : { avoid: pending.avoid });
-      if (key === undefined || this.#dispatch(monitor, key, pending.attempt, pending.reason) === undefined) waiting.push(pending);
+      if (key === undefined || (await this.#dispatch(monitor, key, pending.attempt, pending.reason)) === undefined) waiting.push(pending);
     }
     this.#pending = waiting;
   }
 
-  #dispatch(monitor: MonitorRecord, key: string, attempt: number, reason: DispatchReason): string | undefined {
+  async #dispatch(monitor: MonitorRecord, key: string, attempt: number, reason: DispatchReason): Promise<string | undefined> {
     const instance = this.#hub.get(key);
     if (instance === undefined) return undefined;
     const now = this.#clock.nowMs();
@@ -412,7 +551,7 @@ export class Scheduler {
     const budgetMs = monitor.script.timeoutMs ?? defaultTimeouts.scriptTimeoutMs;
     const deadline = leaseDeadlineMs(now, budgetMs, this.#options.leaseMarginMs);
     const wall = this.#clock.wallNow();
-    this.#store.insertRun({
+    await this.#store.insertRun({
       runId,
       monitorId: monitor.id,
       checkpoint: monitor.checkpoint,
@@ -424,7 +563,7 @@ export class Scheduler {
     });
     const sent = this.#hub.send(key, { type: 'run', runId, monitorId: monitor.id, attempt, reason, monitor: definitionFromRecord(monitor) });
     if (!sent) {
-      this.#store.markRunLost(runId, 'could not be sent');
+      await this.#store.markRunLost(runId, 'could not be sent');
       return undefined;
     }
     this.#inFlight.set(runId, { runId, monitorId: monitor.id, checkpoint: monitor.checkpoint, instanceKey: key, attempt, leaseDeadlineMs: deadline, check: this.#laneOf(monitor) === 'check' });
@@ -465,8 +604,8 @@ export class Scheduler {
   }
 
   /** Every instance a checkpoint has had, with live load for the connected ones. */
-  instanceStatus(checkpoint: string): InstanceStatus[] {
-    return this.#store.listInstances(checkpoint).map((record) => {
+  async instanceStatus(checkpoint: string): Promise<InstanceStatus[]> {
+    return (await this.#store.listInstances(checkpoint)).map((record) => {
       const live = this.#hub.get(instanceKey(checkpoint, record.id));
       const online = live?.hello !== undefined;
       const running = live === undefined ? 0 : this.#running(live);

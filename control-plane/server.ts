@@ -11,22 +11,36 @@ import { ArtifactFiles } from './artifact-files.ts';
 import { Auth } from './auth.ts';
 import { createDashboard } from './dashboard.ts';
 import { ApiError, bearerToken, isLoopbackHost, sendError, sha256Hex } from './http.ts';
-import { Hub, rejectUpgrade, type HubLimits } from './hub.ts';
+import { Hub, rejectUpgrade, type AgentControl, type HubLimits, type InstanceLink } from './hub.ts';
 import { escapedLog, LogLimiter, stderrLog, type Log } from './log.ts';
 import { allowedHostNames, checkHost, checkJsonContentType, checkOrigin } from './origin-guard.ts';
 import { RateLimiter } from './rate-limit.ts';
 import { Retention, type RetentionDays } from './retention.ts';
 import { Scheduler } from './scheduler.ts';
 import { Sessions } from './sessions.ts';
-import { Store } from './store.ts';
+import { openStore } from './open-store.ts';
+import { defaultLeaderLeaseMs, defaultReplicaId, schedulerLease, startCluster, type Cluster } from './cluster/start-cluster.ts';
+import type { Replica } from './cluster/replica.ts';
+import { redactPostgresUrl } from './store-postgres.ts';
 
 export interface ControlPlaneOptions {
   /** Default 0: any free port (see `url`). */
   port?: number;
   /** Default 127.0.0.1. */
   host?: string;
-  /** SQLite file and artifacts live here. */
+  /** SQLite file and artifacts live here (with `database`, only artifacts: share it between replicas). */
   dataDir: string;
+  /**
+   * A PostgreSQL URL (`postgres://user:password@host:5432/db?sslmode=verify-full`): the store is shared with every
+   * replica that names it, and they form a cluster (docs/scaling.md). Default: SQLite in `dataDir`.
+   */
+  database?: string;
+  /** Connections to PostgreSQL this replica keeps at most for its store. Default 10. */
+  databasePoolSize?: number;
+  /** This replica's id in a cluster. Default: the host name and a random suffix. */
+  replicaId?: string;
+  /** How long the leading replica's lease lasts without renewal (renewed every third of it). Default 15 s. */
+  leaderLeaseMs?: number;
   /** Bearer token for the admin API and the dashboard. Without one, both answer loopback clients only. */
   adminToken?: string;
   /** Serve HTTPS and WSS. */
@@ -83,8 +97,8 @@ export interface ControlPlane {
   url: string;
   /** Stop: terminates agent links and open connections at once, stops webhook retries, closes the database. */
   close(): Promise<void>;
-  /** Run the maintenance tick now (liveness, lost runs, checkpoint health, due monitors). For fake-clock tests. */
-  tick(): void;
+  /** Run the maintenance tick now (liveness, lost runs, checkpoint health, due monitors); resolves when it is done. For fake-clock tests. */
+  tick(): Promise<void>;
   /** Resolves when every webhook delivery started so far has finished. */
   alertsSettled(): Promise<void>;
   /** Run the pruning job now (retention). */
@@ -124,8 +138,20 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
   const allowedHosts = allowedHostNames({ bindHost: host, extra: [...(options.allowedHosts ?? []), ...publicHost] });
   const tls = options.tls === undefined ? undefined : { cert: readFileSync(options.tls.certFile), key: readFileSync(options.tls.keyFile) };
 
-  const store = new Store(options.dataDir);
-  store.markAllInstancesDisconnected();
+  const clustered = options.database !== undefined;
+  const replicaId = options.replicaId ?? defaultReplicaId();
+  const store = await openStore({
+    dataDir: options.dataDir,
+    ...(options.database === undefined ? {} : { database: options.database, fence: { lease: schedulerLease, holder: replicaId } }),
+    ...(options.databasePoolSize === undefined ? {} : { poolSize: options.databasePoolSize }),
+  });
+  try {
+    // Alone, nothing is connected at start-up, whatever the file says; in a cluster, other replicas' agents are.
+    if (!clustered) await store.markAllInstancesDisconnected();
+  } catch (error) {
+    await store.close();
+    throw error;
+  }
   const files = new ArtifactFiles(options.dataDir);
   await files.clearTemporary();
   const sessions = new Sessions({ nowMs: () => clock.nowMs(), ...(options.session ?? {}) });
@@ -152,14 +178,6 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
     ...(options.env === undefined ? {} : { env: options.env }),
   });
 
-  const guarded = (what: string, work: () => void) => {
-    try {
-      work();
-    } catch (error) {
-      complaints.log(`scheduler:${what}`, `scheduler: handling ${what} failed: ${error instanceof Error ? error.message : String(error)}`);
-    }
-  };
-
   // The hub and the scheduler call each other: the hub reports instance events (only once sockets connect, after
   // both exist), the scheduler sends commands.
   const hub = new Hub({
@@ -170,27 +188,52 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
     complaints,
     rateNowMs,
     ...(options.hubLimits === undefined ? {} : { limits: options.hubLimits }),
-    // An agent's message must never take the control plane down: a failure while handling it is logged.
+    // An agent's message must never take the control plane down: the scheduler logs a failure while handling it.
+    // Alone, the scheduler handles them; in a cluster, the replica (which hands them to the leader).
     events: {
-      ready: (instance) => guarded('ready', () => scheduler.instanceReady(instance)),
-      gone: (instance) => guarded('gone', () => scheduler.instanceGone(instance)),
-      heartbeat: (instance) => guarded('heartbeat', () => scheduler.heartbeat(instance)),
-      runStatus: (instance, message) => guarded('run-status', () => scheduler.runStatus(instance, message)),
+      ready: (instance): Promise<void> => coordinator.instanceReady(instance),
+      gone: (instance): Promise<void> => coordinator.instanceGone(instance),
+      heartbeat: (instance): Promise<void> => coordinator.heartbeat(instance),
+      runStatus: (instance, message): Promise<void> => coordinator.runStatus(instance, message),
     },
   });
-  const scheduler = new Scheduler({
-    store,
-    hub,
-    alerts,
-    clock,
-    log,
-    leaseMarginMs: options.leaseMarginMs ?? 60_000,
-    checkpointDownAfterMs: options.checkpointDownAfterMs ?? 60_000,
-    // Agents reconnect with a backoff capped at 30 s: give them that (and a margin) after a restart before their
-    // runs count as lost, or healthy runs would be written off and run twice.
-    startupGraceMs: options.startupGraceMs ?? Math.max(3 * heartbeatIntervalMs, 45_000),
-  });
-  scheduler.start();
+  const createScheduler = (link: InstanceLink): Scheduler =>
+    new Scheduler({
+      store,
+      hub: link,
+      alerts,
+      clock,
+      log,
+      leaseMarginMs: options.leaseMarginMs ?? 60_000,
+      checkpointDownAfterMs: options.checkpointDownAfterMs ?? 60_000,
+      // Agents reconnect with a backoff capped at 30 s: give them that (and a margin) after a restart before their
+      // runs count as lost, or healthy runs would be written off and run twice.
+      startupGraceMs: options.startupGraceMs ?? Math.max(3 * heartbeatIntervalMs, 45_000),
+    });
+  let coordinator: Scheduler | Replica;
+  let cluster: Cluster | undefined;
+  try {
+    if (options.database === undefined) {
+      const scheduler = createScheduler(hub);
+      coordinator = scheduler;
+      await scheduler.start();
+    } else {
+      cluster = await startCluster({ database: options.database, replicaId, leaderLeaseMs: options.leaderLeaseMs ?? defaultLeaderLeaseMs, store, hub, clock, log, heartbeatIntervalMs, createScheduler });
+      coordinator = cluster.replica;
+    }
+  } catch (error) {
+    hub.close();
+    alerts.close();
+    await store.close();
+    throw error;
+  }
+  const agentControl: AgentControl = cluster?.replica ?? hub;
+  /** Work only one process of a cluster does (retention): the leader's, or the only one's. */
+  const leads = (): boolean => cluster === undefined || cluster.replica.leads();
+  const stopScheduling = async (): Promise<void> => {
+    if (cluster !== undefined) await cluster.close();
+    else await (coordinator as Scheduler).stop();
+  };
 
   const loopbackOnly = adminToken === undefined;
   const scheme = tls === undefined ? 'http' : 'https';
@@ -198,8 +241,8 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
   const api = createApi({
     store,
     files,
-    hub,
-    scheduler: scheduler,
+    hub: agentControl,
+    scheduler: coordinator,
     auth,
     clock,
     log,
@@ -208,19 +251,19 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
     ...(options.metricsToken === undefined || options.metricsToken === '' ? {} : { metricsToken: options.metricsToken }),
     ...(options.env === undefined ? {} : { env: options.env }),
   });
-  const dashboard = createDashboard({ store, hub, scheduler: scheduler, auth, clock, log, complaints, secureCookies: tls !== undefined || publicOrigin?.startsWith('https:') === true });
+  const dashboard = createDashboard({ store, hub: agentControl, scheduler: coordinator, auth, clock, log, complaints, secureCookies: tls !== undefined || publicOrigin?.startsWith('https:') === true });
 
   /** Who a request counts against for rate limiting: its bearer token when it has one, else its address. */
-  const clientKey = (req: IncomingMessage): string => {
+  const clientKey = async (req: IncomingMessage): Promise<string> => {
     const token = bearerToken(req);
     // Only a token that is valid earns a bucket of its own: a made-up one per request must not escape the limit
     // of its address (or guess tokens at full speed).
-    const valid = token !== undefined && (auth.admin(req) || auth.agent(req) !== undefined);
+    const valid = token !== undefined && (auth.admin(req) || (await auth.agent(req)) !== undefined);
     return valid ? `token:${sha256Hex(token).slice(0, 32)}` : `address:${req.socket.remoteAddress ?? 'unknown'}`;
   };
 
   /** The checks every request passes before any handler runs (docs/security.md). Returns false when refused. */
-  const admit = (req: IncomingMessage, res: ServerResponse, path: string): boolean => {
+  const admit = async (req: IncomingMessage, res: ServerResponse, path: string): Promise<boolean> => {
     const refuse = (error: ApiError, headers: Record<string, string> = {}) => {
       complaints.log(`http:${req.socket.remoteAddress ?? 'unknown'}`, `server: refused ${req.method ?? 'GET'} ${path} from ${req.socket.remoteAddress ?? 'unknown'}: ${error.message}`);
       req.resume();
@@ -229,7 +272,7 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
     };
     const hostProblem = checkHost(req, allowedHosts);
     if (hostProblem !== undefined) return refuse(new ApiError(421, 'unknown-host', hostProblem));
-    const allowed = requests.take(clientKey(req));
+    const allowed = requests.take(await clientKey(req));
     if (!allowed.ok) return refuse(new ApiError(429, 'rate-limited', 'too many requests; slow down'), { 'Retry-After': String(Math.max(1, Math.ceil(allowed.retryAfterMs / 1000))) });
     const originProblem = checkOrigin(req, scheme, publicOrigin);
     if (originProblem !== undefined) return refuse(new ApiError(403, 'cross-origin', originProblem));
@@ -241,18 +284,21 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
     return true;
   };
 
-  const handle = (req: IncomingMessage, res: ServerResponse) => {
-    const path = (req.url ?? '/').split('?')[0] ?? '/';
-    if (tls !== undefined) res.setHeader('Strict-Transport-Security', 'max-age=31536000');
-    if (!admit(req, res, path)) return;
+  const serve = async (req: IncomingMessage, res: ServerResponse, path: string): Promise<void> => {
+    if (!(await admit(req, res, path))) return;
     if (path === '/healthz') {
       // Liveness for probes and load balancers: the process answers and its database is readable. No data.
-      store.ping();
+      await store.ping();
       res.writeHead(200, { 'Content-Type': 'application/json', 'Cache-Control': 'no-store' }).end(req.method === 'HEAD' ? undefined : '{"status":"alive"}\n');
       return;
     }
-    const work = path.startsWith('/api/') || path === '/metrics' ? api(req, res) : dashboard(req, res);
-    work.catch((error: unknown) => {
+    await (path.startsWith('/api/') || path === '/metrics' ? api(req, res) : dashboard(req, res));
+  };
+
+  const handle = (req: IncomingMessage, res: ServerResponse) => {
+    const path = (req.url ?? '/').split('?')[0] ?? '/';
+    if (tls !== undefined) res.setHeader('Strict-Transport-Security', 'max-age=31536000');
+    serve(req, res, path).catch((error: unknown) => {
       log(`server: ${req.method ?? 'GET'} ${path}: ${error instanceof Error ? error.message : String(error)}`);
       if (!res.headersSent) res.writeHead(500).end();
       else res.destroy();
@@ -278,29 +324,30 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
   } catch (error) {
     hub.close();
     alerts.close();
-    store.close();
+    await stopScheduling();
+    await store.close();
     throw error;
   }
 
   const { port } = server.address() as AddressInfo;
   const url = `${tls === undefined ? 'http' : 'https'}://${formatHost(host)}:${port}`;
   alerts.defaultBaseUrl(url);
-  log(`control plane listening on ${url} (data in ${options.dataDir})`);
+  log(`control plane listening on ${url} (${options.database === undefined ? `data in ${options.dataDir}` : `replica ${replicaId} on ${redactPostgresUrl(options.database)}, artifacts in ${options.dataDir}`})`);
   if (loopbackOnly) log('no admin token configured: the API and dashboard listen on loopback only');
   if (allowedHosts === 'any') log('host check off (--allowed-host "*"): make sure a reverse proxy checks the Host header');
 
-  const tick = () => {
-    hub.checkLiveness();
-    scheduler.tick();
+  const tick = async () => {
+    await hub.checkLiveness();
+    await coordinator.tick();
     complaints.sweep();
-    retention.tick();
+    if (leads()) retention.tick();
   };
+  /** The timer's tick in progress: a slow store makes the next interval skip, not pile ticks up. */
+  let timerTick: Promise<void> | undefined;
   const timer = setInterval(() => {
-    try {
-      tick();
-    } catch (error) {
-      log(`scheduler: tick failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
-    }
+    timerTick ??= tick()
+      .catch((error: unknown) => log(`scheduler: tick failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`))
+      .finally(() => (timerTick = undefined));
   }, options.tickIntervalMs ?? 500);
   timer.unref();
 
@@ -318,10 +365,14 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
         const closed = new Promise<void>((resolve) => server.close(() => resolve()));
         server.closeAllConnections();
         await closed;
+        // Whatever still runs uses the store: let it finish first (a leading replica hands the lease over).
+        await stopScheduling();
+        await timerTick;
+        await hub.settled();
         await alerts.settled();
         await retention.settled();
         sessions.clear();
-        store.close();
+        await store.close();
         log('control plane stopped');
       })();
       return closing;

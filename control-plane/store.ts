@@ -213,5 +213,3 @@ export interface ControlPlaneStore {
   counts(): Promise<{ runs: number; results: number; alerts: number; artifacts: number; instances: number }>;
 }
 
-/** @deprecated transitional: the SQLite store until every caller awaits the {@link ControlPlaneStore}. */
-export { SqliteStore as Store } from './store-sqlite.ts';

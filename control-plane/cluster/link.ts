@@ -1,11 +1,8 @@
 import type { ControlMessage } from '../../engine/index.ts';
-import type { Hub, LiveInstance } from '../hub.ts';
+import type { Hub, InstanceLink, LiveInstance } from '../hub.ts';
 import type { Log } from '../log.ts';
 import { messageOf } from './lease.ts';
 import type { RemoteInstanceReport } from './messages.ts';
-
-/** What the scheduler needs of the instances it dispatches to: the hub's read and send side. */
-export type InstanceLink = Pick<Hub, 'instances' | 'get' | 'send'>;
 
 /** Hands a command for a remote instance to that instance's replica. */
 export type PublishSend = (replica: string, message: { type: 'send'; key: string; message: ControlMessage }) => Promise<void>;

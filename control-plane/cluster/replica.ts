@@ -1,12 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import type { Clock, ResultEnvelope } from '../../engine/index.ts';
-import { missedHeartbeatsAllowed, type Hub, type LiveInstance, type RunStatusMessage } from '../hub.ts';
+import { missedHeartbeatsAllowed, type Hub, type InstanceLink, type LiveInstance, type RunStatusMessage } from '../hub.ts';
 import type { Log } from '../log.ts';
 import type { InstanceStatus } from '../scheduler.ts';
 import type { ControlPlaneStore, InstanceRecord, MonitorRecord, RunRecord } from '../store.ts';
 import { everyReplica, leaderTarget, type ClusterBus } from './bus.ts';
 import { messageOf, type LeaderLease } from './lease.ts';
-import { ClusterLink, type InstanceLink } from './link.ts';
+import { ClusterLink } from './link.ts';
 import { clusterMessageSchema, isLeaderMessage, type ClusterMessage, type LeaderMessage, type RemoteInstanceReport } from './messages.ts';
 
 type MonitorChange = 'created' | 'updated' | 'deleted';
@@ -21,6 +21,7 @@ export interface LeaderScheduler {
   heartbeat(instance: LiveInstance): Promise<void>;
   runStatus(instance: LiveInstance, message: RunStatusMessage): Promise<void>;
   resultStored(run: RunRecord, envelope: ResultEnvelope): Promise<void>;
+  decideStored(runId?: string): Promise<void>;
   monitorChanged(monitorId: string, change: MonitorChange, previous?: MonitorRecord): Promise<void>;
   runNow(monitorId: string): Promise<{ runId: string; instance: string } | undefined>;
   instanceStatus(checkpoint: string): Promise<InstanceStatus[]>;
@@ -81,6 +82,8 @@ export class Replica {
     await scheduler.start();
     this.#link = link;
     this.#scheduler = scheduler;
+    // Results other replicas stored while the scheduler started were reported to no one: decide them now.
+    await scheduler.decideStored();
     for (const instance of hub.instances()) if (instance.hello !== undefined) await scheduler.instanceReady(instance);
     // Followers report their agents again: the new leader knows nothing of them yet.
     await bus.publish(everyReplica, { type: 'announce' } satisfies ClusterMessage);
@@ -134,8 +137,9 @@ export class Replica {
 
   // ---- the API's side (the scheduler's facade) ----
 
-  async resultStored(run: RunRecord, envelope: ResultEnvelope): Promise<void> {
-    if (this.leads()) await this.#scheduler?.resultStored(run, envelope);
+  async resultStored(run: RunRecord, _envelope: ResultEnvelope): Promise<void> {
+    // Through the check inside the scheduler's queue: a new leader's sweep may be deciding it right now.
+    if (this.leads()) await this.#scheduler?.decideStored(run.runId);
     else await this.#toLeader({ type: 'result-stored', runId: run.runId });
   }
 
@@ -266,7 +270,7 @@ export class Replica {
         return;
       }
       case 'result-stored':
-        await this.#decide(message.runId);
+        await scheduler.decideStored(message.runId);
         return;
       case 'monitor-changed':
         await scheduler.monitorChanged(message.monitorId, message.change, message.previousJson === undefined ? undefined : (JSON.parse(message.previousJson) as MonitorRecord));
@@ -279,21 +283,11 @@ export class Replica {
     }
   }
 
-  /** A result another replica stored: decided here unless a scheduler start already did (it decides every undecided run). */
-  async #decide(runId: string): Promise<void> {
-    const scheduler = this.#scheduler;
-    if (scheduler === undefined) return;
-    const { store } = this.#options;
-    const run = (await store.undecidedRuns()).find((candidate) => candidate.runId === runId);
-    const stored = run === undefined ? undefined : await store.getResult(runId);
-    if (run !== undefined && stored !== undefined) await scheduler.resultStored(run, stored.envelope);
-  }
-
   /** The bus was down a while: the leader decides what was stored meanwhile; followers report their agents again. */
   async #caughtUp(): Promise<void> {
     const scheduler = this.#scheduler;
     if (scheduler !== undefined) {
-      for (const run of await this.#options.store.undecidedRuns()) await this.#decide(run.runId);
+      await scheduler.decideStored();
       return;
     }
     for (const instance of this.#options.hub.instances()) {

@@ -12,30 +12,9 @@ export interface OpenedStore {
   close(): Promise<void>;
 }
 
-/**
- * REMOVE AT MERGE of the async SqliteStore (branch `store-async`): SqliteStore is still synchronous on main,
- * so this Proxy turns each method's value (or throw) into a settled promise. Once SqliteStore returns promises
- * itself, pass it as a ControlPlaneStore directly.
- */
-function asyncSqliteAdapter(store: SqliteStore): ControlPlaneStore {
-  return new Proxy(store, {
-    get(target, key) {
-      const value: unknown = Reflect.get(target, key, target);
-      if (typeof value !== 'function') return value;
-      return (...args: unknown[]) => {
-        try {
-          return Promise.resolve((value as (...values: unknown[]) => unknown).apply(target, args));
-        } catch (error) {
-          return Promise.reject(error instanceof Error ? error : new Error(String(error)));
-        }
-      };
-    },
-  }) as unknown as ControlPlaneStore;
-}
-
 export function openSqliteStore(): OpenedStore {
   const dir = makeTempDir('store-contract');
-  const store = asyncSqliteAdapter(new SqliteStore(dir.path));
+  const store: ControlPlaneStore = new SqliteStore(dir.path);
   return {
     store,
     async close() {

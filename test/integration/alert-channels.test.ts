@@ -294,7 +294,7 @@ describe('alert channels', () => {
     // Recovery: resolved everywhere, PagerDuty with the same dedup_key.
     outcome.status = 'passed';
     h.clock.advance(60_000);
-    h.cp.tick();
+    await h.cp.tick();
     await h.settle('login', 3, agents);
     const resolve = http.on('/pagerduty')[1];
     assert.deepEqual(resolve?.body, { routing_key: env.PD_KEY, dedup_key: 'checkpoint/monitor/login', event_action: 'resolve' });
@@ -332,27 +332,27 @@ describe('alert policy', () => {
     const outcome = { status: 'failed' as Answer['status'] };
     const agents = await checkpointWithTwoAgents(h, outcome);
     const kinds = () => http.received.map((entry) => entry.body['kind']);
-    const nextCheck = () => {
+    const nextCheck = async () => {
       h.clock.advance(60_000);
-      h.cp.tick();
+      await h.cp.tick();
     };
 
     assert.equal((await h.call('PUT', '/api/v1/monitors/login', monitor('login', { alerting: { afterFailures: 3, reminderMinutes: 5, severity: 'error' } }))).status, 201);
     await h.settle('login', 2, agents);
     assert.deepEqual(kinds(), [], 'a failure confirmed by the retry is 2 in a row: not yet 3');
-    nextCheck();
+    await nextCheck();
     await h.settle('login', 3, agents);
     assert.deepEqual(kinds(), ['monitor-failed'], 'the third failure in a row alerts at once');
     assert.equal(http.received[0]?.body['severity'], 'error');
     assert.match(String(http.received[0]?.body['message']), /failed 3 times in a row/);
 
     for (let minute = 1; minute <= 4; minute++) {
-      nextCheck();
+      await nextCheck();
       // While failing, each first failure is still re-run on the other instance: two runs a check.
       await h.settle('login', 3 + 2 * minute, agents);
     }
     assert.deepEqual(kinds(), ['monitor-failed'], 'no reminder before 5 minutes');
-    nextCheck();
+    await nextCheck();
     await h.settle('login', 13, agents);
     assert.deepEqual(kinds(), ['monitor-failed', 'monitor-reminder']);
     assert.match(String(http.received[1]?.body['message']), /Login is still failing \(\d+ failed checks in a row; last notified 5 min ago\)/);
@@ -395,7 +395,7 @@ describe('alert policy', () => {
     assert.equal((await h.call('PATCH', '/api/v1/monitors/login', { enabled: true })).status, 200);
     await h.settle('login', 1, agents);
     h.clock.advance(60_000);
-    h.cp.tick();
+    await h.cp.tick();
     await h.settle('login', 2, agents);
     const runs = await h.call<{ runs: RunRecord[] }>('GET', '/api/v1/runs?monitor=login&status=failed');
     assert.equal(runs.body.runs.length, 2, 'the failed runs are kept');
@@ -405,7 +405,7 @@ describe('alert policy', () => {
     // After the window the site works again: nothing was announced, so nothing is resolved.
     outcome.status = 'passed';
     h.clock.advance(60_000);
-    h.cp.tick();
+    await h.cp.tick();
     await h.settle('login', 3, agents);
     assert.equal((await h.call<{ health: string }>('GET', '/api/v1/monitors/login')).body.health, 'ok');
     assert.deepEqual(await h.alerts(), []);
@@ -429,7 +429,7 @@ describe('alert policy', () => {
     const token = created.body.token;
     const goDown = async () => {
       const agent = await h.agent(token, 'a', () => ({ status: 'passed' }));
-      h.cp.tick();
+      await h.cp.tick();
       await agent.kill();
       for (let tries = 0; ; tries++) {
         const online = (await h.call<{ online: number }>('GET', '/api/v1/checkpoints/intranet-eu')).body.online;
@@ -438,7 +438,7 @@ describe('alert policy', () => {
         await new Promise((resolve) => setTimeout(resolve, 15));
       }
       h.clock.advance(1000);
-      h.cp.tick();
+      await h.cp.tick();
       await h.cp.alertsSettled();
     };
     const now = h.clock.wallNow();
@@ -448,7 +448,7 @@ describe('alert policy', () => {
     assert.equal((await h.call<{ health: string }>('GET', '/api/v1/checkpoints/intranet-eu')).body.health, 'down', 'the state is kept');
     h.clock.advance(60_000);
     const back = await h.agent(token, 'b', () => ({ status: 'passed' }));
-    h.cp.tick();
+    await h.cp.tick();
     await h.cp.alertsSettled();
     assert.deepEqual(await h.alerts(), [], 'neither the down in the window nor the up after it');
 

@@ -149,7 +149,7 @@ describe('control plane API: config round trip', () => {
     await h.settle('login', 2);
     h.clock.advance(60_000);
     outcome.status = 'passed';
-    h.cp.tick();
+    await h.cp.tick();
     const runs = await h.settle('login', 3);
     assert.deepEqual(
       runs.map((run) => [run.status, run.reason]),
@@ -272,7 +272,7 @@ describe('control plane API: Prometheus metrics', () => {
     await h.settle('login', 2);
     outcome.status = 'passed';
     h.clock.advance(60_000);
-    h.cp.tick();
+    await h.cp.tick();
     await h.settle('login', 3);
 
     assert.equal((await h.call('GET', '/metrics', undefined, {})).status, 401);

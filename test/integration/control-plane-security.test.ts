@@ -458,7 +458,7 @@ describe('control plane: nothing from an agent is trusted', () => {
     }
     assert.deepEqual(await names(p, '/api/v1/monitors', 'monitors'), []);
     assert.equal((await p.call('PUT', '/api/v1/monitors/good-id', monitor('Good id', 'ids'))).status, 201);
-    p.cp.tick();
+    await p.cp.tick();
     assert.equal((await p.call('GET', '/api/v1/checkpoints/ids')).status, 200, 'still serving');
   });
 
@@ -543,7 +543,7 @@ describe('control plane: lifecycle', () => {
     assert.equal(await tryUpgrade(p.cp.url, { Authorization: `Bearer ${newToken}`, 'X-Checkpoint-Instance': 'x' }), 101);
     p.clock.advance(60_001);
     assert.equal(await tryUpgrade(p.cp.url, { Authorization: `Bearer ${oldToken}`, 'X-Checkpoint-Instance': 'x' }), 401, 'then it is refused');
-    p.cp.tick();
+    await p.cp.tick();
     await onOld.closed;
     const onNew = await p.agent(newToken, 'on-new');
     assert.equal((await p.call('POST', '/api/v1/checkpoints/intranet/token', undefined)).status, 200, 'a rotation without a body uses the default grace');

@@ -303,10 +303,10 @@ describe('control plane: agent links', () => {
       const { instances } = await h.checkpoint('intranet-eu');
       assert.equal(instances.find((i) => i.id === alive.instanceId)?.lastSeen, h.clock.wallNow().toISOString());
     }, 'heartbeat recorded');
-    h.cp.tick();
+    await h.cp.tick();
     assert.equal((await h.checkpoint('intranet-eu')).online, 2, 'not dead before three intervals');
     h.clock.advance(500);
-    h.cp.tick();
+    await h.cp.tick();
     const again = await alive.next('run');
     assert.equal(again.reason, 'redispatch');
     assert.equal(again.attempt, 1);
@@ -395,7 +395,7 @@ describe('control plane: dispatch, retry and alerts', () => {
     assert.match(alerts[0]?.message ?? '', /Login failed 2 times in a row .*ASSERTION_FAILED/);
 
     h.clock.advance(60_000);
-    h.cp.tick();
+    await h.cp.tick();
     runs = await settled(4);
     assert.deepEqual(
       runs.slice(0, 2).map((run) => [run.attempt, run.status]),
@@ -409,7 +409,7 @@ describe('control plane: dispatch, retry and alerts', () => {
 
     outcome = 'passed';
     h.clock.advance(60_000);
-    h.cp.tick();
+    await h.cp.tick();
     runs = await settled(5);
     assert.equal(runs[0]?.status, 'passed');
     alerts = await h.alerts();
@@ -418,7 +418,7 @@ describe('control plane: dispatch, retry and alerts', () => {
       ['monitor-recovered', 'monitor-failed'],
     );
     h.clock.advance(60_000);
-    h.cp.tick();
+    await h.cp.tick();
     await settled(6);
     assert.equal((await h.alerts()).length, 2, 'passing again raises nothing');
     assert.equal((await h.call<MonitorRecord>('GET', `/api/v1/monitors/${id}`)).body.health, 'ok');
@@ -541,10 +541,10 @@ describe('control plane: dispatch, retry and alerts', () => {
     const other = slow === agents.a ? agents.b : agents.a;
     const run = await slow.next('run');
     h.clock.advance(10_999);
-    h.cp.tick();
+    await h.cp.tick();
     assert.equal((await h.runs(id)).length, 1, 'still within the lease');
     h.clock.advance(1);
-    h.cp.tick();
+    await h.cp.tick();
     assert.equal((await slow.next('cancel')).runId, run.runId);
     assert.equal((await other.next('run')).reason, 'redispatch');
     assert.equal((await h.run(run.runId)).run.lostReason, 'lease expired');
@@ -682,10 +682,10 @@ describe('control plane: restart', () => {
       const status = (await (await fetch(`${after.url}/api/v1/checkpoints/intranet-eu`, { headers: admin })).json()) as CheckpointBody;
       assert.equal(status.instances.find((i) => i.id === 'b')?.lastSeen, clock.wallNow().toISOString());
     }, 'heartbeat of b recorded');
-    after.tick();
+    await after.tick();
     assert.equal(b.unread('run').length, 0);
     clock.advance(1);
-    after.tick();
+    await after.tick();
     const redispatched = await b.next('run');
     assert.deepEqual([redispatched.monitorId, redispatched.reason], [runs[1]?.monitorId, 'redispatch']);
 
@@ -719,12 +719,12 @@ describe('control plane: checkpoint liveness and webhooks', () => {
     await b.kill();
     await eventually(async () => assert.equal((await h.checkpoint('intranet-eu')).online, 0), 'both gone');
     h.clock.advance(299);
-    h.cp.tick();
+    await h.cp.tick();
     assert.deepEqual(await h.alerts(), []);
     h.clock.advance(1);
-    h.cp.tick();
+    await h.cp.tick();
     h.clock.advance(5000);
-    h.cp.tick();
+    await h.cp.tick();
     assert.deepEqual(
       (await h.alerts()).map((alert) => [alert.kind, alert.checkpoint]),
       [['checkpoint-down', 'intranet-eu']],
@@ -734,7 +734,7 @@ describe('control plane: checkpoint liveness and webhooks', () => {
     await h.agent(token, 'a');
     await eventually(async () => assert.equal((await h.alerts()).length, 2), 'checkpoint-up raised');
     await h.agent(token, 'b');
-    h.cp.tick();
+    await h.cp.tick();
     assert.deepEqual(
       (await h.alerts()).map((alert) => alert.kind),
       ['checkpoint-up', 'checkpoint-down'],
@@ -770,7 +770,7 @@ describe('control plane: checkpoint liveness and webhooks', () => {
     await a.kill();
     await eventually(async () => assert.equal((await h.checkpoint('intranet-eu')).online, 0), 'instance gone');
     h.clock.advance(300);
-    h.cp.tick();
+    await h.cp.tick();
     await h.cp.alertsSettled();
 
     assert.equal(received.length, 2, 'one failed attempt, one delivery');
@@ -882,7 +882,7 @@ describe('control plane: dashboard', () => {
     for (cycle = 1; cycle < cycles; cycle++) {
       clock.advance(interval * 1000);
       await heartbeat();
-      h.cp.tick();
+      await h.cp.tick();
       await settle();
       if (cycle === 15) {
         await agents[2]?.close();
@@ -890,7 +890,7 @@ describe('control plane: dashboard', () => {
       }
     }
     clock.advance(120_000);
-    h.cp.tick();
+    await h.cp.tick();
     const alerts = await h.alerts();
     assert.deepEqual(alerts.map((alert) => alert.kind).sort(), ['checkpoint-down', 'monitor-failed']);
 

@@ -7,7 +7,7 @@ import { describe, it } from 'node:test';
 import { severityFor } from '../../../control-plane/alerts.ts';
 import { decideAfterResult, failuresInARow } from '../../../control-plane/dispatch-policy.ts';
 import { migrations } from '../../../control-plane/migrations.ts';
-import { Store } from '../../../control-plane/store.ts';
+import { SqliteStore } from '../../../control-plane/store-sqlite.ts';
 
 describe('alert policy: N failed checks in a row', () => {
   it('alerts on the Nth failure in a row, retrying only a first attempt', () => {
@@ -51,19 +51,19 @@ describe('control-plane migrations: alerting', () => {
       old.exec(`INSERT INTO alerts (kind, checkpoint, created_at, message) VALUES ('checkpoint-down', 'intranet', '2026-01-02', 'down')`);
       old.close();
 
-      const store = new Store(dir);
+      const store = new SqliteStore(dir);
       assert.deepEqual(
-        store.listAlerts(10).map((alert) => [alert.id, alert.kind, alert.severity]),
+        (await store.listAlerts(10)).map((alert) => [alert.id, alert.kind, alert.severity]),
         [
           [2, 'checkpoint-down', 'error'],
           [1, 'monitor-failed', 'critical'],
         ],
       );
-      assert.deepEqual(store.getMonitorAlertState('m1'), { consecutiveFailures: 0 });
-      assert.equal(store.getMonitor('m1')?.alerting, undefined);
-      store.insertAlert({ kind: 'monitor-resolved', monitorId: 'm1', createdAt: '2026-01-03', message: 'resolved' });
-      assert.equal(store.listAlerts(1)[0]?.id, 3, 'ids continue');
-      store.close();
+      assert.deepEqual(await store.getMonitorAlertState('m1'), { consecutiveFailures: 0 });
+      assert.equal((await store.getMonitor('m1'))?.alerting, undefined);
+      await store.insertAlert({ kind: 'monitor-resolved', monitorId: 'm1', createdAt: '2026-01-03', message: 'resolved' });
+      assert.equal((await store.listAlerts(1))[0]?.id, 3, 'ids continue');
+      await store.close();
     } finally {
       await rm(dir, { recursive: true, force: true });
     }

@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import { monitorViewOf, percentile, rangeStart, rangeStats } from '../../../control-plane/dashboard-ranges.ts';
 import { checkMonitorForm, parseVariables } from '../../../control-plane/dashboard-forms.ts';
 import { compareVersions, isBehind, newestVersion, versionNumbers } from '../../../control-plane/dashboard-versions.ts';
-import type { RunRecord, Store } from '../../../control-plane/store.ts';
+import type { RunRecord, ControlPlaneStore } from '../../../control-plane/store.ts';
 import { stepDurationChart } from '../../../control-plane/step-trend.ts';
 import { durationChart, durationTrend } from '../../../control-plane/trend.ts';
 
@@ -60,9 +60,9 @@ describe('dashboard charts and ranges', () => {
     ]);
   });
 
-  it('reports every problem of a form at once, each with its field, in the API`s words', () => {
-    const store = { getMonitor: () => undefined, getCheckpoint: () => undefined, getChannel: () => undefined } as unknown as Store;
-    const checked = checkMonitorForm(
+  it('reports every problem of a form at once, each with its field, in the API`s words', async () => {
+    const store = { getMonitor: () => Promise.resolve(undefined), getCheckpoint: () => Promise.resolve(undefined), getChannel: () => Promise.resolve(undefined) } as unknown as ControlPlaneStore;
+    const checked = await checkMonitorForm(
       store,
       { id: '', name: '', checkpoint: 'nowhere', intervalSeconds: 'often', enabled: true, script: '{"name": "x", "steps": []}', variables: 'oops' },
       { id: undefined, base: undefined },

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { describe, it } from 'node:test';
 import { migrations } from '../../../control-plane/migrations.ts';
-import { Store } from '../../../control-plane/store.ts';
+import { SqliteStore } from '../../../control-plane/store-sqlite.ts';
 
 describe('control-plane migrations', () => {
   it('upgrades a database of the first schema: rows kept, and the `warning` verdict, health and alert accepted', async () => {
@@ -21,15 +21,15 @@ describe('control-plane migrations', () => {
       old.exec(`INSERT INTO alerts (kind, monitor_id, created_at, message) VALUES ('monitor-failed', 'm1', '2026-01-01', 'Orders failed')`);
       old.close();
 
-      const store = new Store(dir);
-      assert.equal(store.getMonitor('m1')?.health, 'failing', 'the monitor survived');
-      assert.equal(store.getRun('r1')?.status, 'failed', 'the run survived');
-      assert.equal(store.listAlerts(10)[0]?.kind, 'monitor-failed', 'the alert survived');
-      store.setMonitorHealth('m1', 'warning');
-      assert.equal(store.getMonitor('m1')?.health, 'warning');
-      store.insertAlert({ kind: 'monitor-warning', monitorId: 'm1', createdAt: '2026-01-02', message: 'Orders passed with warnings' });
-      assert.equal(store.listAlerts(10).length, 2);
-      store.close();
+      const store = new SqliteStore(dir);
+      assert.equal((await store.getMonitor('m1'))?.health, 'failing', 'the monitor survived');
+      assert.equal((await store.getRun('r1'))?.status, 'failed', 'the run survived');
+      assert.equal((await store.listAlerts(10))[0]?.kind, 'monitor-failed', 'the alert survived');
+      await store.setMonitorHealth('m1', 'warning');
+      assert.equal((await store.getMonitor('m1'))?.health, 'warning');
+      await store.insertAlert({ kind: 'monitor-warning', monitorId: 'm1', createdAt: '2026-01-02', message: 'Orders passed with warnings' });
+      assert.equal((await store.listAlerts(10)).length, 2);
+      await store.close();
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
