@@ -3,6 +3,7 @@
 // agents connect and answer every run at once; the window lasts until every monitor's first run has its result
 // stored. The fake agents live in this (the harness) process and are never charged to the arm.
 import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import PQueue from 'p-queue';
 import type { RunCommand } from '../../engine/schema/protocol.ts';
 import { scriptSchema } from '../../engine/schema/script.ts';
@@ -35,6 +36,8 @@ export interface ArmOptions {
   createInFlight: number;
   /** Give up on the window after this long (the arm is then reported incomplete). */
   timeoutS: number;
+  /** Write each control-plane process's log to `<logsDir>/<arm>-replica-<n>.log`. */
+  logsDir?: string;
 }
 
 /** The shared PostgreSQL server of the run: one fresh database per arm. */
@@ -380,6 +383,7 @@ export async function runArm(arm: ArmName, options: ArmOptions, postgres: Postgr
     for (const connected of agents) connected.stop();
     await Promise.all(agents.map(({ agent }) => Promise.race([agent.close(), sleep(5000).then(() => agent.kill())])));
     await Promise.all(replicas.map((replica) => replica.stop()));
+    if (options.logsDir !== undefined) replicas.forEach((replica, i) => writeFileSync(join(options.logsDir ?? '', `${arm}-replica-${i + 1}.log`), replica.log));
     if (spec.store === 'postgres') await postgres?.dropDatabase(database).catch((error: unknown) => log(`${arm}: could not drop database ${database}: ${String(error)}`));
     for (const dir of dirs) dir.remove();
   }

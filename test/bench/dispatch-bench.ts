@@ -29,6 +29,7 @@ Options:
   --arms LIST           comma-separated, in order: sqlite-1,postgres-1,postgres-2 (default all three)
   --create-in-flight N  monitor-creation requests in flight at once (default 16)
   --timeout-s N         give up on an arm's window after N seconds (default 1800)
+  --logs DIR            write each control-plane process's log to DIR/<arm>-replica-<n>.log
   --json                print the results as JSON instead of markdown tables
   --help                this text
 
@@ -61,6 +62,7 @@ export function parseDispatchArgs(argv: readonly string[]): Parsed | { help: tru
         arms: { type: 'string', default: 'sqlite-1,postgres-1,postgres-2' },
         'create-in-flight': { type: 'string', default: '16' },
         'timeout-s': { type: 'string', default: '1800' },
+        logs: { type: 'string' },
         json: { type: 'boolean', default: false },
         help: { type: 'boolean', default: false },
       },
@@ -81,7 +83,7 @@ export function parseDispatchArgs(argv: readonly string[]): Parsed | { help: tru
   const unknown = arms.find((arm) => !(arm in armSpecs));
   if (unknown !== undefined || arms.length === 0) return { error: `--arms ${JSON.stringify(values.arms)}: expected a comma-separated list of ${Object.keys(armSpecs).join(', ')}` };
   return {
-    options: { monitors: parsed['monitors'] ?? 0, agents: parsed['agents'] ?? 0, capacity: parsed['capacity'] ?? 0, checkpoints: parsed['checkpoints'] ?? 1, createInFlight: parsed['create-in-flight'] ?? 0, timeoutS: parsed['timeout-s'] ?? 0 },
+    options: { monitors: parsed['monitors'] ?? 0, agents: parsed['agents'] ?? 0, capacity: parsed['capacity'] ?? 0, checkpoints: parsed['checkpoints'] ?? 1, createInFlight: parsed['create-in-flight'] ?? 0, timeoutS: parsed['timeout-s'] ?? 0, ...(values.logs === undefined ? {} : { logsDir: values.logs }) },
     arms: arms as ArmName[],
     json: values.json,
   };
