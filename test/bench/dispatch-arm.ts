@@ -248,6 +248,8 @@ async function connectAgent(input: { url: string; token: string; index: number; 
   for (const run of early.splice(0)) answer(agent, run);
   const welcome = agent.received.find((message) => message.type === 'welcome');
   const intervalMs = welcome?.type === 'welcome' ? welcome.heartbeatIntervalMs : 10_000;
+  // As the agent does (docs/protocol.md): a heartbeat at once, then one every interval.
+  agent.heartbeat([...running]);
   const timer = setInterval(() => agent.heartbeat([...running]), intervalMs);
   return { agent, stop: () => clearInterval(timer) };
 }
