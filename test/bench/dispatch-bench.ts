@@ -138,6 +138,15 @@ export async function runDispatchBench(requested: readonly ArmName[], options: A
   if (missing !== false) throw new Error(`the PostgreSQL arms need PostgreSQL: ${missing}`);
   const postgres = needsPostgres ? await startSharedPostgres(log) : undefined;
   const results: ArmResult[] = [];
+  // Interrupted (Ctrl-C): leave no control plane or PostgreSQL behind.
+  const interrupted = (signal: NodeJS.Signals) => {
+    log(`${signal}: stopping the control planes and PostgreSQL`);
+    void Promise.all(spawnedProcesses.map((child) => child.kill()))
+      .then(() => postgres?.stop())
+      .finally(() => process.exit(130));
+  };
+  process.once('SIGINT', interrupted);
+  process.once('SIGTERM', interrupted);
   try {
     for (const arm of requested) {
       if (!arms.includes(arm)) {
@@ -153,6 +162,8 @@ export async function runDispatchBench(requested: readonly ArmName[], options: A
     // A replica that hung at start is still ours to stop.
     await Promise.all(spawnedProcesses.map((child) => child.kill()));
     await postgres?.stop();
+    process.off('SIGINT', interrupted);
+    process.off('SIGTERM', interrupted);
   }
   return results;
 }
