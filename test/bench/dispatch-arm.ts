@@ -12,6 +12,7 @@ import { ControlPlaneProcess } from '../helpers/e2e/control-plane-process.ts';
 import { FakeAgent } from '../helpers/fake-agent.ts';
 import { makeTempDir } from '../helpers/servers/temp-dir.ts';
 import { allProcesses, machineBusySeconds } from './accounting.ts';
+import { clockTicksPerSecond, descendants } from './proc-parse.ts';
 import { machineCheck, percentile, ProcessTreeSampler, pssBytes, statusFieldBytes, type GroupUsage } from './dispatch-sampler.ts';
 
 export type ArmName = 'sqlite-1' | 'postgres-1' | 'postgres-2';
@@ -254,6 +255,34 @@ async function connectAgent(input: { url: string; token: string; index: number; 
   return { agent, stop: () => clearInterval(timer) };
 }
 
+function armRoots(replicas: readonly ControlPlaneProcess[], postgres: PostgresForArms | undefined): Record<string, number> {
+  const roots: Record<string, number> = {};
+  replicas.forEach((replica, i) => (roots[`control plane ${i + 1}`] = replica.process?.pid ?? 0));
+  if (postgres !== undefined) roots['postgres'] = postgres.postmasterPid;
+  return roots;
+}
+
+/** Wait until the process trees under `roots` use less than 5 % of a CPU over a second; returns the seconds waited. */
+async function settle(roots: readonly number[], timeoutS: number, log: (line: string) => void): Promise<number> {
+  const startMs = performance.now();
+  const ticks = () => {
+    const all = allProcesses();
+    return roots.reduce((sum, root) => sum + descendants(all, root).reduce((s, p) => s + p.cpuTicks, 0), 0);
+  };
+  let lastLogMs = startMs;
+  for (;;) {
+    const before = ticks();
+    await sleep(1000);
+    const usedS = (ticks() - before) / clockTicksPerSecond;
+    const waitedS = (performance.now() - startMs) / 1000;
+    if (usedS < 0.05 || waitedS > timeoutS) return waitedS;
+    if (performance.now() - lastLogMs > 10_000) {
+      lastLogMs = performance.now();
+      log(`waiting for the arm's processes to go quiet (${(usedS * 100).toFixed(0)} % of a CPU)`);
+    }
+  }
+}
+
 export async function runArm(arm: ArmName, options: ArmOptions, postgres: PostgresForArms | undefined, log: (line: string) => void): Promise<ArmResult> {
   const spec = armSpecs[arm];
   const base = { arm, monitors: options.monitors, agents: options.agents, capacity: options.capacity, checkpoints: options.checkpoints, replicas: spec.replicas };
@@ -291,12 +320,12 @@ export async function runArm(arm: ArmName, options: ArmOptions, postgres: Postgr
     await queue.onIdle();
     const setupS = (performance.now() - setupStart) / 1000;
     log(`${arm}: ${options.monitors} monitors created in ${setupS.toFixed(1)} s; connecting ${options.agents} agents`);
-    // Let the last creations' scheduler work settle before the window opens.
-    await sleep(1000);
+    // The creations leave work behind (in a cluster, the leader works through the followers' monitor-change
+    // notices one tick each): the window opens only once every process of the arm is quiet.
+    const quietAfterS = await settle(Object.values(armRoots(replicas, spec.store === 'postgres' ? postgres : undefined)), options.timeoutS, (line) => log(`${arm}: ${line}`));
+    log(`${arm}: quiet after ${quietAfterS.toFixed(0)} s`);
 
-    const roots: Record<string, number> = {};
-    replicas.forEach((replica, i) => (roots[`control plane ${i + 1}`] = replica.process?.pid ?? 0));
-    if (spec.store === 'postgres' && postgres !== undefined) roots['postgres'] = postgres.postmasterPid;
+    const roots = armRoots(replicas, spec.store === 'postgres' ? postgres : undefined);
     const sampler = new ProcessTreeSampler(procReader, roots);
     const peakResettable = replicas.map((replica) => resetPeakRss(replica.process?.pid ?? 0));
     sampler.startWindow();
