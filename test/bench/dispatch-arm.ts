@@ -319,11 +319,11 @@ export async function runArm(arm: ArmName, options: ArmOptions, postgres: Postgr
     }
     await queue.onIdle();
     const setupS = (performance.now() - setupStart) / 1000;
-    log(`${arm}: ${options.monitors} monitors created in ${setupS.toFixed(1)} s; connecting ${options.agents} agents`);
+    log(`${arm}: ${options.monitors} monitors created in ${setupS.toFixed(1)} s`);
     // The creations leave work behind (in a cluster, the leader works through the followers' monitor-change
     // notices one tick each): the window opens only once every process of the arm is quiet.
     const quietAfterS = await settle(Object.values(armRoots(replicas, spec.store === 'postgres' ? postgres : undefined)), options.timeoutS, (line) => log(`${arm}: ${line}`));
-    log(`${arm}: quiet after ${quietAfterS.toFixed(0)} s`);
+    log(`${arm}: quiet after ${quietAfterS.toFixed(0)} s; connecting ${options.agents} agents`);
 
     const roots = armRoots(replicas, spec.store === 'postgres' ? postgres : undefined);
     const sampler = new ProcessTreeSampler(procReader, roots);
