@@ -54,9 +54,9 @@ interface Connection extends LiveInstance {
 
 /** Limits of the hub against a misbehaving (or hostile) holder of a checkpoint token. */
 export interface HubLimits {
-  /** Messages per second an instance may send (sustained). Default 20. */
+  /** Messages per second an instance may send (sustained). Default 200: a busy check lane sends about three per check. */
   messagesPerSecond: number;
-  /** …and in a burst. Default 100. */
+  /** …and in a burst. Default 1000. */
   messageBurst: number;
   /** Upgrade attempts per second per client address. Default 2. */
   upgradesPerSecond: number;
@@ -66,7 +66,7 @@ export interface HubLimits {
   maxInstancesPerCheckpoint: number;
 }
 
-export const defaultHubLimits: HubLimits = { messagesPerSecond: 20, messageBurst: 100, upgradesPerSecond: 2, upgradeBurst: 20, maxInstancesPerCheckpoint: 200 };
+export const defaultHubLimits: HubLimits = { messagesPerSecond: 200, messageBurst: 1000, upgradesPerSecond: 2, upgradeBurst: 20, maxInstancesPerCheckpoint: 200 };
 
 /** What the API asks of agents' links, wherever they are connected: this process's hub, or any replica's (cluster/replica.ts). */
 export interface AgentControl {
@@ -359,10 +359,11 @@ export class Hub {
 
   /** Push the full current definitions to every greeted instance of a checkpoint. */
   async pushMonitors(checkpoint: string): Promise<void> {
+    const greeted = () => [...this.#connections.values()].filter((connection) => connection.checkpoint === checkpoint && connection.hello !== undefined);
+    // No link of that checkpoint here (another replica's, or none yet): nothing to read.
+    if (greeted().length === 0) return;
     const monitors = await this.#definitions(checkpoint);
-    for (const connection of this.#connections.values()) {
-      if (connection.checkpoint === checkpoint && connection.hello !== undefined) this.send(connection.key, { type: 'monitors', monitors });
-    }
+    for (const connection of greeted()) this.send(connection.key, { type: 'monitors', monitors });
   }
 
   /** Ask the connected instances of a checkpoint (or one of them) to drain: stop taking runs, finish, deliver. Returns their ids. */
