@@ -118,6 +118,11 @@ export class Scheduler {
   /** Instance key → the time from which its runs count as lost (set when it goes away). */
   readonly #goneAt = new Map<string, number>();
   readonly #due = new Map<string, number>();
+  /** The earliest due time in `#due` (monotonic ms): until then, and with nothing changed or waiting, a tick reads no monitor. */
+  #nextDueMs = 0;
+  /** Monitors changed (or the scheduler started) since they were last read. */
+  #monitorsDirty = true;
+  #lastRemindMs = Number.NEGATIVE_INFINITY;
   #pending: PendingRun[] = [];
   readonly #lastDispatchMs = new Map<string, number>();
   /** Instances that rejected a run: not offered another until their next heartbeat. */
@@ -207,6 +212,9 @@ export class Scheduler {
     this.#inFlightByInstance.clear();
     this.#goneAt.clear();
     this.#due.clear();
+    this.#nextDueMs = 0;
+    this.#monitorsDirty = true;
+    this.#lastRemindMs = Number.NEGATIVE_INFINITY;
     this.#pending = [];
     this.#lastDispatchMs.clear();
     this.#cooling.clear();
@@ -419,6 +427,7 @@ export class Scheduler {
   }
 
   async #monitorChanged(monitorId: string, change: 'created' | 'updated' | 'deleted', previous?: MonitorRecord): Promise<void> {
+    this.#monitorsDirty = true;
     if (change === 'deleted') {
       this.#due.delete(monitorId);
       this.#pending = this.#pending.filter((pending) => pending.monitorId !== monitorId);
@@ -489,8 +498,16 @@ export class Scheduler {
   async #tick(): Promise<void> {
     await this.#reapLostRuns();
     await this.#checkCheckpoints();
+    // Nothing due, waiting or changed: an idle tick reads no monitor (with thousands, a read is most of a tick's cost).
+    const now = this.#clock.nowMs();
+    const remind = now - this.#lastRemindMs >= remindEveryMs;
+    if (!this.#monitorsDirty && this.#pending.length === 0 && now < this.#nextDueMs && !remind) return;
+    this.#monitorsDirty = false;
     const monitors = await this.#store.listMonitors();
-    await this.#remind(monitors);
+    if (remind) {
+      this.#lastRemindMs = now;
+      await this.#remind(monitors);
+    }
     this.#enqueueDue(monitors);
     await this.#dispatchPending(new Map(monitors.map((monitor) => [monitor.id, monitor])));
   }
@@ -589,6 +606,9 @@ export class Scheduler {
       if (!busy.has(monitor.id)) this.#pending.push({ monitorId: monitor.id, attempt: 1, reason: 'schedule' });
       this.#due.set(monitor.id, nextDueMs(now, monitor.intervalSeconds));
     }
+    let next = Number.POSITIVE_INFINITY;
+    for (const due of this.#due.values()) next = Math.min(next, due);
+    this.#nextDueMs = next;
   }
 
   async #dispatchPending(monitors: ReadonlyMap<string, MonitorRecord>): Promise<void> {
@@ -712,6 +732,9 @@ export class Scheduler {
     return this.#inFlight.size;
   }
 }
+
+/** How often failing monitors are checked for a due reminder (reminders are minutes apart). */
+const remindEveryMs = 15_000;
 
 /** `300 ms`, `45 s`, `12 min`. */
 function formatSpan(ms: number): string {

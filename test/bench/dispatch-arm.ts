@@ -312,7 +312,13 @@ export async function runArm(arm: ArmName, options: ArmOptions, postgres: Postgr
     for (let i = 0; i < options.monitors; i++) {
       const target = replicas[i % replicas.length] ?? first;
       void queue.add(async () => {
-        await target.api.createMonitor(monitorInput(i, checkpointName(i, options.checkpoints)));
+        // The API's per-client rate limit (100/s, burst 1 000) answers 429 once creation outpaces it: wait and retry.
+        for (;;) {
+          const reply = await target.api.call('POST', '/api/v1/monitors', monitorInput(i, checkpointName(i, options.checkpoints)));
+          if (reply.status === 201) break;
+          if (reply.status !== 429) throw new Error(`POST /api/v1/monitors: HTTP ${reply.status}: ${reply.text.slice(0, 300)}`);
+          await new Promise((resolve) => setTimeout(resolve, 1000));
+        }
         created++;
         if (created % 1000 === 0) log(`${arm}: ${created}/${options.monitors} monitors created`);
       });
