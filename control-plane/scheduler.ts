@@ -122,6 +122,8 @@ export class Scheduler {
   #nextDueMs = 0;
   /** Monitors changed (or the scheduler started) since they were last read. */
   #monitorsDirty = true;
+  /** Something that can let a waiting run go happened since the last pass (an instance arrived, reported, finished a run…). */
+  #capacityChanged = true;
   #lastRemindMs = Number.NEGATIVE_INFINITY;
   #pending: PendingRun[] = [];
   readonly #lastDispatchMs = new Map<string, number>();
@@ -214,6 +216,7 @@ export class Scheduler {
     this.#due.clear();
     this.#nextDueMs = 0;
     this.#monitorsDirty = true;
+    this.#capacityChanged = true;
     this.#lastRemindMs = Number.NEGATIVE_INFINITY;
     this.#pending = [];
     this.#lastDispatchMs.clear();
@@ -229,6 +232,8 @@ export class Scheduler {
     return this.#queue.add(async () => {
       // Queued before a stop: whoever queued it is no longer in charge.
       if (!this.#started) return;
+      // Every event can free a slot or add a run to place; a tick on its own cannot.
+      if (what !== 'tick') this.#capacityChanged = true;
       try {
         await work();
       } catch (error) {
@@ -501,8 +506,11 @@ export class Scheduler {
     // Nothing due, waiting or changed: an idle tick reads no monitor (with thousands, a read is most of a tick's cost).
     const now = this.#clock.nowMs();
     const remind = now - this.#lastRemindMs >= remindEveryMs;
-    if (!this.#monitorsDirty && this.#pending.length === 0 && now < this.#nextDueMs && !remind) return;
+    // Runs waiting for a free instance wait until something changes: a heartbeat, an instance, a finished run.
+    const waitingCanMove = this.#pending.length > 0 && this.#capacityChanged;
+    if (!this.#monitorsDirty && !waitingCanMove && now < this.#nextDueMs && !remind) return;
     this.#monitorsDirty = false;
+    this.#capacityChanged = false;
     const monitors = await this.#store.listMonitors();
     if (remind) {
       this.#lastRemindMs = now;
@@ -532,7 +540,10 @@ export class Scheduler {
     if (cancel) this.#hub.send(flight.instanceKey, { type: 'cancel', runId: flight.runId });
     const monitor = await this.#store.getMonitor(flight.monitorId);
     this.#log(`scheduler: run ${flight.runId} (${monitor?.name ?? flight.monitorId}) lost: ${why}${monitor === undefined ? '' : '; re-dispatching'}`);
-    if (monitor !== undefined) this.#pending.push({ monitorId: flight.monitorId, attempt: flight.attempt, reason: 'redispatch', avoid: flight.instanceKey });
+    if (monitor !== undefined) {
+      this.#pending.push({ monitorId: flight.monitorId, attempt: flight.attempt, reason: 'redispatch', avoid: flight.instanceKey });
+      this.#capacityChanged = true;
+    }
   }
 
   async #checkCheckpoints(): Promise<void> {
