@@ -125,6 +125,8 @@ export class Scheduler {
   /** Something that can let a waiting run go happened since the last pass (an instance arrived, reported, finished a run…). */
   #capacityChanged = true;
   #lastRemindMs = Number.NEGATIVE_INFINITY;
+  /** The monitors as last read; reused while none changed and none is due (placing waiting runs needs no fresh read). */
+  #monitors: readonly MonitorRecord[] | undefined;
   #pending: PendingRun[] = [];
   readonly #lastDispatchMs = new Map<string, number>();
   /** Instances that rejected a run: not offered another until their next heartbeat. */
@@ -218,6 +220,7 @@ export class Scheduler {
     this.#monitorsDirty = true;
     this.#capacityChanged = true;
     this.#lastRemindMs = Number.NEGATIVE_INFINITY;
+    this.#monitors = undefined;
     this.#pending = [];
     this.#lastDispatchMs.clear();
     this.#cooling.clear();
@@ -508,10 +511,12 @@ export class Scheduler {
     const remind = now - this.#lastRemindMs >= remindEveryMs;
     // Runs waiting for a free instance wait until something changes: a heartbeat, an instance, a finished run.
     const waitingCanMove = this.#pending.length > 0 && this.#capacityChanged;
-    if (!this.#monitorsDirty && !waitingCanMove && now < this.#nextDueMs && !remind) return;
+    const read = this.#monitorsDirty || now >= this.#nextDueMs || remind || this.#monitors === undefined;
+    if (!read && !waitingCanMove) return;
     this.#monitorsDirty = false;
     this.#capacityChanged = false;
-    const monitors = await this.#store.listMonitors();
+    const monitors = read ? await this.#store.listMonitors() : (this.#monitors ?? []);
+    this.#monitors = monitors;
     if (remind) {
       this.#lastRemindMs = now;
       await this.#remind(monitors);

@@ -257,7 +257,11 @@ export class Replica {
     }
   }
 
-  /** Other replicas' reports and requests (the bus hands `leader` messages only to the replica that leads). */
+  /**
+   * Other replicas' reports and requests (the bus hands `leader` messages only to the replica that leads). They
+   * are queued on the scheduler without waiting for each (its queue keeps their order and logs its failures), so
+   * a burst of reports is handled as a burst, as the leader's own agents' are: one shared tick, not one each.
+   */
   async #forLeader(message: LeaderMessage, from: string): Promise<void> {
     const scheduler = this.#scheduler;
     const link = this.#link;
@@ -266,25 +270,25 @@ export class Replica {
       case 'instance-ready':
       case 'instance-heartbeat': {
         const { instance, isNew } = link.report(from, message.instance);
-        if (message.type === 'instance-ready' || isNew) await scheduler.instanceReady(instance);
-        else await scheduler.heartbeat(instance);
+        if (message.type === 'instance-ready' || isNew) void scheduler.instanceReady(instance);
+        else void scheduler.heartbeat(instance);
         return;
       }
       case 'instance-gone': {
         const instance = link.forget(message.key, from);
-        if (instance !== undefined) await scheduler.instanceGone(instance, this.#options.reconnectGraceMs);
+        if (instance !== undefined) void scheduler.instanceGone(instance, this.#options.reconnectGraceMs);
         return;
       }
       case 'run-status': {
         const instance = link.get(message.key);
-        if (instance !== undefined) await scheduler.runStatus(instance, message.message);
+        if (instance !== undefined) void scheduler.runStatus(instance, message.message);
         return;
       }
       case 'result-stored':
-        await scheduler.decideStored(message.runId);
+        void scheduler.decideStored(message.runId);
         return;
       case 'monitor-changed':
-        await scheduler.monitorChanged(message.monitorId, message.change, message.previousJson === undefined ? undefined : (JSON.parse(message.previousJson) as MonitorRecord));
+        void scheduler.monitorChanged(message.monitorId, message.change, message.previousJson === undefined ? undefined : (JSON.parse(message.previousJson) as MonitorRecord));
         return;
       case 'run-now': {
         const dispatched = await scheduler.runNow(message.monitorId);
