@@ -1,12 +1,15 @@
 import { randomBytes } from 'node:crypto';
 import type { Clock } from '../engine/index.ts';
-import { alertsQuerySchema, emptyQuerySchema, monitorIdSchema, monitorInputSchema, monitorsQuerySchema, putQuerySchema, runsQuerySchema, type MonitorInput } from './api-schemas.ts';
+import { alertsQuerySchema, emptyQuerySchema, monitorIdSchema, monitorInputSchema, monitorsQuerySchema, putQuerySchema, runNowQuerySchema, runsQuerySchema, type MonitorInput } from './api-schemas.ts';
 import { mergePatch, outcomeOf, parseQuery } from './api-query.ts';
 import type { Route } from './api.ts';
 import { ApiError, notFound, parseWith, readJson, sendJson } from './http.ts';
 import type { AgentControl } from './hub.ts';
 import type { Log } from './log.ts';
+import type { CheckpointHealth } from './dispatch-policy.ts';
+import { checkpointsOf, patchBaseFor } from './monitor-definition.ts';
 import { announceMonitor, checkedMonitor, monitorConfig, removeMonitor, storeMonitor, type MonitorConfig } from './monitor-saving.ts';
+import { checkpointHealthMap, checkpointStatuses, monitorStatus, type CheckpointMonitorStatus, type MonitorStatus } from './monitor-status.ts';
 import type { SchedulerControl } from './scheduler.ts';
 import type { AlertKind, MonitorRecord, RunRecord, ControlPlaneStore } from './store.ts';
 
@@ -19,9 +22,16 @@ export interface MonitorRouteDeps {
   maxJsonBytes: number;
 }
 
-/** A monitor as the API shows it, with its latest run. */
-export function monitorView(monitor: MonitorRecord, lastRun: RunRecord | undefined): MonitorRecord & { lastRun?: RunRecord } {
-  return lastRun === undefined ? monitor : { ...monitor, lastRun };
+export type MonitorView = MonitorRecord & { status: MonitorStatus; checkpointStatus: Record<string, CheckpointMonitorStatus>; lastRun?: RunRecord };
+
+/**
+ * A monitor as the API shows it: its status (`checkpoint-down` where its checkpoint is down, rather than a stale
+ * `failing`), on each checkpoint too, and its latest run.
+ */
+export function monitorView(monitor: MonitorRecord, lastRun: RunRecord | undefined, checkpoints: ReadonlyMap<string, CheckpointHealth>): MonitorView {
+  const view: MonitorView = { ...monitor, status: monitorStatus(monitor, checkpoints), checkpointStatus: checkpointStatuses(monitor, checkpoints) };
+  if (lastRun !== undefined) view.lastRun = lastRun;
+  return view;
 }
 
 const segment = '([^/]+)';
@@ -78,7 +88,7 @@ export function monitorRoutes(deps: MonitorRouteDeps): Route[] {
         const id = input.id ?? `m-${randomBytes(6).toString('hex')}`;
         const monitor = await store.insertMonitor(await checked(input, id), now());
         await announceMonitor(deps, monitor, undefined);
-        log(`api: monitor ${monitor.id} (${monitor.name}) created on ${monitor.checkpoint}`);
+        log(`api: monitor ${monitor.id} (${monitor.name}) created on ${checkpointsOf(monitor).join(', ')}`);
         sendJson(res, 201, monitor, { Location: `/api/v1/monitors/${encodeURIComponent(monitor.id)}` });
       },
     },
@@ -88,10 +98,12 @@ export function monitorRoutes(deps: MonitorRouteDeps): Route[] {
       access: 'admin',
       handler: async (_req, res, _params, url) => {
         const query = parseQuery(url, monitorsQuerySchema);
+        const checkpoints = checkpointHealthMap(await store.listCheckpoints());
         const listed = (await store.listMonitors(query.checkpoint))
           .filter((monitor) => query.enabled === undefined || String(monitor.enabled) === query.enabled)
-          .filter((monitor) => query.health === undefined || query.health.includes(monitor.health));
-        const monitors = await Promise.all(listed.map(async (monitor) => monitorView(monitor, (await store.listRuns(monitor.id, 1))[0])));
+          .filter((monitor) => query.health === undefined || query.health.includes(monitor.health))
+          .filter((monitor) => query.status === undefined || query.status.includes(monitorStatus(monitor, checkpoints)));
+        const monitors = await Promise.all(listed.map(async (monitor) => monitorView(monitor, (await store.listRuns(monitor.id, 1))[0], checkpoints)));
         sendJson(res, 200, { monitors });
       },
     },
@@ -102,7 +114,7 @@ export function monitorRoutes(deps: MonitorRouteDeps): Route[] {
       handler: async (_req, res, [id = ''], url) => {
         parseQuery(url, emptyQuerySchema);
         const monitor = await monitorOr404(id);
-        sendJson(res, 200, monitorView(monitor, (await store.listRuns(monitor.id, 1))[0]));
+        sendJson(res, 200, monitorView(monitor, (await store.listRuns(monitor.id, 1))[0], checkpointHealthMap(await store.listCheckpoints())));
       },
     },
     {
@@ -125,7 +137,7 @@ export function monitorRoutes(deps: MonitorRouteDeps): Route[] {
           throw new ApiError(400, 'invalid-request', '(root): expected a JSON object (a JSON merge patch, RFC 7386)', { path: '(root)' });
         }
         const previous = await monitorOr404(id);
-        await save(res, id, mergePatch(monitorConfig(previous), patch), query.dryRun === 'true');
+        await save(res, id, mergePatch(patchBaseFor(monitorConfig(previous), patch as Record<string, unknown>), patch), query.dryRun === 'true');
       },
     },
     {
@@ -144,13 +156,18 @@ export function monitorRoutes(deps: MonitorRouteDeps): Route[] {
       pattern: new RegExp(`^/api/v1/monitors/${segment}/run$`),
       access: 'admin',
       handler: async (_req, res, [id = ''], url) => {
-        parseQuery(url, emptyQuerySchema);
+        const query = parseQuery(url, runNowQuerySchema);
         const monitor = await monitorOr404(id);
-        const dispatched = await scheduler.runNow(monitor.id);
-        if (dispatched === undefined) {
-          throw new ApiError(409, 'no-instance', `no instance of checkpoint "${monitor.checkpoint}" is connected with a free slot`);
+        const names = checkpointsOf(monitor);
+        if (query.checkpoint !== undefined && !names.includes(query.checkpoint)) {
+          throw new ApiError(400, 'invalid-query', `checkpoint: monitor "${monitor.id}" does not run on "${query.checkpoint}"; it runs on ${names.map((name) => `"${name}"`).join(', ')}`, { path: 'checkpoint' });
         }
-        sendJson(res, 202, { runId: dispatched.runId, monitorId: monitor.id, instance: dispatched.instance, attempt: 1, reason: 'manual' });
+        const dispatched = await scheduler.runNow(monitor.id, query.checkpoint);
+        if (dispatched === undefined) {
+          const where = query.checkpoint === undefined ? names : [query.checkpoint];
+          throw new ApiError(409, 'no-instance', `no instance of checkpoint ${where.map((name) => `"${name}"`).join(' or ')} is connected with a free slot`);
+        }
+        sendJson(res, 202, { runId: dispatched.runId, monitorId: monitor.id, checkpoint: dispatched.checkpoint, instance: dispatched.instance, attempt: 1, reason: 'manual' });
       },
     },
     {

@@ -158,18 +158,43 @@ export type MaintenanceWindow = z.infer<typeof maintenanceWindowSchema>;
  * (an unknown field is an error, not silently dropped), with `id` optional (generated when absent) and
  * `enabled` defaulting to true.
  */
-export const monitorInputSchema = z.strictObject({
-  ...monitorDefinitionSchema.shape,
-  id: monitorIdSchema.optional(),
-  checkpoint: checkpointNameSchema,
-  enabled: z.boolean().default(true),
-  alerting: monitorAlertingSchema.optional(),
-  // What GET adds: accepted and ignored, so a monitor fetched with GET can be PUT back unchanged.
-  health: readOnly,
-  createdAt: readOnly,
-  updatedAt: readOnly,
-  lastRun: readOnly,
-});
+export const monitorInputSchema = z
+  .strictObject({
+    ...monitorDefinitionSchema.shape,
+    id: monitorIdSchema.optional(),
+    checkpoint: checkpointNameSchema.optional().describe('The checkpoint that runs it. Give this or `checkpoints`.'),
+    checkpoints: z
+      .array(checkpointNameSchema)
+      .min(1)
+      .max(20)
+      .optional()
+      .describe('Several checkpoints (internal and external, several sites): see `placement`. Give this or `checkpoint`; GET shows both, `checkpoint` being the first.'),
+    enabled: z.boolean().default(true),
+    alerting: monitorAlertingSchema.optional(),
+    // What GET adds: accepted and ignored, so a monitor fetched with GET can be PUT back unchanged.
+    health: readOnly,
+    checkpointHealth: readOnly,
+    status: readOnly,
+    checkpointStatus: readOnly,
+    createdAt: readOnly,
+    updatedAt: readOnly,
+    lastRun: readOnly,
+  })
+  .superRefine((monitor, context) => {
+    const list = monitor.checkpoints;
+    if (list === undefined) {
+      if (monitor.checkpoint === undefined) context.addIssue({ code: 'custom', message: 'expected `checkpoint` (one checkpoint) or `checkpoints` (several)', path: ['checkpoint'] });
+      return;
+    }
+    const seen = new Set<string>();
+    for (const [index, name] of list.entries()) {
+      if (seen.has(name)) context.addIssue({ code: 'custom', message: `"${name}" is listed twice`, path: ['checkpoints', index] });
+      seen.add(name);
+    }
+    if (monitor.checkpoint !== undefined && monitor.checkpoint !== list[0]) {
+      context.addIssue({ code: 'custom', message: `expected the first of \`checkpoints\` ("${list[0] ?? ''}") or no \`checkpoint\``, path: ['checkpoint'] });
+    }
+  });
 export type MonitorInput = z.infer<typeof monitorInputSchema>;
 
 /** `?limit=` on list endpoints. */
@@ -209,9 +234,15 @@ export type RunsQuery = z.infer<typeof runsQuerySchema>;
 
 /** GET /api/v1/monitors */
 export const monitorsQuerySchema = z.strictObject({
-  checkpoint: checkpointNameSchema.optional(),
+  checkpoint: checkpointNameSchema.optional().describe('Monitors that run on this checkpoint (alone or among others).'),
   enabled: z.enum(['true', 'false']).optional(),
   health: listOf(['ok', 'warning', 'failing']).optional(),
+  status: listOf(['ok', 'warning', 'failing', 'checkpoint-down', 'disabled']).optional().describe('As `status` in a monitor: `checkpoint-down` where its checkpoint is down.'),
+});
+
+/** POST /api/v1/monitors/:id/run */
+export const runNowQuerySchema = z.strictObject({
+  checkpoint: checkpointNameSchema.optional().describe('Run on this one of its checkpoints; default: the first of them with a free instance.'),
 });
 
 const alertKinds = ['monitor-failed', 'monitor-warning', 'monitor-reminder', 'monitor-recovered', 'monitor-resolved', 'checkpoint-down', 'checkpoint-up'] as const;

@@ -12,6 +12,7 @@ import type { ClusterStatus } from './cluster/registry.ts';
 import type { AgentControl } from './hub.ts';
 import type { Log, LogLimiter } from './log.ts';
 import { metricsText } from './metrics.ts';
+import { checkpointsOf } from './monitor-definition.ts';
 import { openApiDocument } from './openapi.ts';
 import { clampedFinishedAt, resultRefusal } from './result-checks.ts';
 import type { InstanceStatus, SchedulerControl } from './scheduler.ts';
@@ -185,8 +186,17 @@ export function createApi(deps: ApiDeps): (req: IncomingMessage, res: ServerResp
         const deleted = await store.deleteCheckpoint(name);
         if (deleted === undefined) throw notFound(`checkpoint "${name}"`);
         for (const id of deleted.monitors) await scheduler.monitorChanged(id, 'deleted');
+        // Monitors that also run elsewhere stay, without it: their other checkpoints' agents get the new definition.
+        const elsewhere = new Set<string>();
+        for (const id of deleted.updated) {
+          const monitor = await store.getMonitor(id);
+          for (const checkpoint of monitor === undefined ? [] : checkpointsOf(monitor)) elsewhere.add(checkpoint);
+          await scheduler.monitorChanged(id, 'updated');
+        }
+        for (const checkpoint of elsewhere) await hub.pushMonitors(checkpoint);
         const disconnected = await hub.disconnect(name, 'checkpoint deleted');
-        log(`api: checkpoint ${name} deleted with ${deleted.monitors.length} monitor(s); ${disconnected.length} instance(s) disconnected`);
+        const kept = deleted.updated.length === 0 ? '' : ` (${deleted.updated.length} other(s) keep running elsewhere)`;
+        log(`api: checkpoint ${name} deleted with ${deleted.monitors.length} monitor(s)${kept}; ${disconnected.length} instance(s) disconnected`);
         res.writeHead(204).end();
       },
     },

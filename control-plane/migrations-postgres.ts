@@ -3,7 +3,7 @@ import { num, type Row } from './store-rows.ts';
 
 /**
  * The control plane's PostgreSQL schema, as an ordered list of migrations (its own list: a fresh PostgreSQL
- * database gets the shape SQLite reached after its migrations 1..5 directly). Each runs once, and the
+ * database gets the shape SQLite reached after its migrations 1..5 directly, then follows). Each runs once, and the
  * `schema_migrations` table records which ran. Never edit a shipped migration: append a new one.
  *
  * The columns keep SQLite's shapes so one set of row mappers (store-rows.ts) reads both databases: times are
@@ -156,6 +156,24 @@ export const postgresMigrations: readonly string[] = [
     created_at TIMESTAMPTZ NOT NULL DEFAULT clock_timestamp()
   );
   CREATE INDEX cluster_messages_by_time ON cluster_messages(created_at);
+  `,
+  // 2: monitors on several checkpoints (issue 14; SQLite's migration 6): the list, how runs are spread over it,
+  // and the health and alert state per checkpoint. monitors.health stays as the worst of them.
+  `
+  ALTER TABLE monitors ADD COLUMN checkpoints TEXT;                    -- JSON array when more than one, else NULL
+  ALTER TABLE monitors ADD COLUMN placement TEXT;                      -- 'all' | 'round-robin' | NULL (all)
+  CREATE TABLE monitor_states (
+    monitor_id TEXT NOT NULL REFERENCES monitors(id) ON DELETE CASCADE,
+    checkpoint TEXT NOT NULL,
+    health TEXT NOT NULL DEFAULT 'ok' CHECK (health IN ('ok', 'warning', 'failing')),
+    consecutive_failures INTEGER NOT NULL DEFAULT 0,
+    last_notified_at TEXT,
+    PRIMARY KEY (monitor_id, checkpoint)
+  );
+  INSERT INTO monitor_states (monitor_id, checkpoint, health, consecutive_failures, last_notified_at)
+    SELECT id, checkpoint, health, consecutive_failures, last_notified_at FROM monitors
+    WHERE health <> 'ok' OR consecutive_failures > 0 OR last_notified_at IS NOT NULL;
+  CREATE INDEX runs_by_monitor_checkpoint ON runs(monitor_id, checkpoint, dispatched_at);
   `,
 ];
 

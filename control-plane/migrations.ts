@@ -213,4 +213,23 @@ export const migrations: readonly string[] = [
   ALTER TABLE runs ADD COLUMN decided INTEGER NOT NULL DEFAULT 1;
   CREATE INDEX runs_undecided ON runs(decided) WHERE decided = 0;
   `,
+  // 6: monitors on several checkpoints (issue 14): the list and how runs are spread over it, and the health and
+  // alert state per checkpoint (a monitor can fail from one site and pass from another). monitors.health stays
+  // as the worst of them; its consecutive_failures and last_notified_at move here.
+  `
+  ALTER TABLE monitors ADD COLUMN checkpoints TEXT;                    -- JSON array when more than one, else NULL
+  ALTER TABLE monitors ADD COLUMN placement TEXT;                      -- 'all' | 'round-robin' | NULL (all)
+  CREATE TABLE monitor_states (
+    monitor_id TEXT NOT NULL REFERENCES monitors(id) ON DELETE CASCADE,
+    checkpoint TEXT NOT NULL,
+    health TEXT NOT NULL DEFAULT 'ok' CHECK (health IN ('ok', 'warning', 'failing')),
+    consecutive_failures INTEGER NOT NULL DEFAULT 0,
+    last_notified_at TEXT,
+    PRIMARY KEY (monitor_id, checkpoint)
+  );
+  INSERT INTO monitor_states (monitor_id, checkpoint, health, consecutive_failures, last_notified_at)
+    SELECT id, checkpoint, health, consecutive_failures, last_notified_at FROM monitors
+    WHERE health <> 'ok' OR consecutive_failures > 0 OR last_notified_at IS NOT NULL;
+  CREATE INDEX runs_by_monitor_checkpoint ON runs(monitor_id, checkpoint, dispatched_at);
+  `,
 ];

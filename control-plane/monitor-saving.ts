@@ -4,7 +4,7 @@ import { outcomeOf, type Outcome } from './api-query.ts';
 import { ApiError } from './http.ts';
 import type { AgentControl } from './hub.ts';
 import type { Log } from './log.ts';
-import { definitionFromInput, definitionFromRecord } from './monitor-definition.ts';
+import { checkpointsOf, definitionFromInput, definitionFromRecord } from './monitor-definition.ts';
 import type { SchedulerControl } from './scheduler.ts';
 import type { MonitorRecord, ControlPlaneStore } from './store.ts';
 
@@ -36,8 +36,11 @@ export function monitorConfig(monitor: MonitorRecord): MonitorConfig {
  */
 export async function monitorReferenceProblems(store: ControlPlaneStore, input: MonitorInput): Promise<{ code: string; problems: Problem[] }[]> {
   const groups: { code: string; problems: Problem[] }[] = [];
-  if ((await store.getCheckpoint(input.checkpoint)) === undefined) {
-    groups.push({ code: 'unknown-checkpoint', problems: [{ path: 'checkpoint', message: `no checkpoint named "${input.checkpoint}"; create it first (POST /api/v1/checkpoints)` }] });
+  const named = input.checkpoints === undefined ? (input.checkpoint === undefined ? [] : [{ path: 'checkpoint', name: input.checkpoint }]) : input.checkpoints.map((name, index) => ({ path: `checkpoints[${index}]`, name }));
+  for (const { path, name } of named) {
+    if ((await store.getCheckpoint(name)) !== undefined) continue;
+    groups.push({ code: 'unknown-checkpoint', problems: [{ path, message: `no checkpoint named "${name}"; create it first (POST /api/v1/checkpoints)` }] });
+    break;
   }
   const channels = input.alerting?.channels ?? [];
   let missing = -1;
@@ -72,8 +75,7 @@ export async function checkedMonitor(store: ControlPlaneStore, input: MonitorInp
 
 /** Tell the agents of the checkpoints involved and the scheduler that a monitor was created or changed. */
 export async function announceMonitor(deps: MonitorSavingDeps, monitor: MonitorRecord, previous: MonitorRecord | undefined): Promise<void> {
-  await deps.hub.pushMonitors(monitor.checkpoint);
-  if (previous !== undefined && previous.checkpoint !== monitor.checkpoint) await deps.hub.pushMonitors(previous.checkpoint);
+  for (const checkpoint of new Set([...checkpointsOf(monitor), ...(previous === undefined ? [] : checkpointsOf(previous))])) await deps.hub.pushMonitors(checkpoint);
   await deps.scheduler.monitorChanged(monitor.id, previous === undefined ? 'created' : 'updated', previous);
 }
 
@@ -99,7 +101,7 @@ export async function storeMonitor(
 /** Delete a monitor and tell its checkpoint's agents and the scheduler. */
 export async function removeMonitor(deps: MonitorSavingDeps, monitor: MonitorRecord, who: string): Promise<void> {
   await deps.store.deleteMonitor(monitor.id);
-  await deps.hub.pushMonitors(monitor.checkpoint);
+  for (const checkpoint of checkpointsOf(monitor)) await deps.hub.pushMonitors(checkpoint);
   await deps.scheduler.monitorChanged(monitor.id, 'deleted', monitor);
   deps.log(`${who}: monitor ${monitor.id} (${monitor.name}) deleted`);
 }

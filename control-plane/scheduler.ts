@@ -15,7 +15,7 @@ import {
 } from './dispatch-policy.ts';
 import type { Alerts } from './alerts.ts';
 import { activeWindow } from './maintenance.ts';
-import { definitionFromRecord } from './monitor-definition.ts';
+import { checkpointsOf, definitionFromRecord } from './monitor-definition.ts';
 import { instanceKey, type InstanceLink, type LiveInstance, type RunStatusMessage } from './hub.ts';
 import type { Log } from './log.ts';
 import type { MonitorRecord, RunReason, RunRecord, ControlPlaneStore } from './store.ts';
@@ -460,17 +460,23 @@ export class Scheduler {
     this.#requestTick();
   }
 
-  /** Run a monitor now on the least-loaded instance; undefined when no instance can take it (or not started). Rejects when the store fails. */
-  async runNow(monitorId: string): Promise<{ runId: string; instance: string } | undefined> {
+  /**
+   * Run a monitor now on the least-loaded instance of `checkpoint`, or (none given) of the first of its checkpoints
+   * that has a free one; undefined when none can take it (or not started). Rejects when the store fails.
+   */
+  async runNow(monitorId: string, checkpoint?: string): Promise<{ runId: string; instance: string; checkpoint: string } | undefined> {
     if (!this.#started) return undefined;
     const outcome = await this.#queue.add(async () => {
       if (!this.#started) return undefined;
       const monitor = await this.#store.getMonitor(monitorId);
       if (monitor === undefined) return undefined;
-      const key = chooseInstance(this.#views(monitor.checkpoint, this.#laneOf(monitor)));
-      if (key === undefined) return undefined;
-      const runId = await this.#dispatch(monitor, key, 1, 'manual');
-      return runId === undefined ? undefined : { runId, instance: this.#hub.get(key)?.id ?? key };
+      for (const candidate of checkpoint === undefined ? checkpointsOf(monitor) : [checkpoint]) {
+        const key = chooseInstance(this.#views(candidate, this.#laneOf(monitor)));
+        if (key === undefined) continue;
+        const runId = await this.#dispatch(monitor, candidate, key, 1, 'manual');
+        return runId === undefined ? undefined : { runId, instance: this.#hub.get(key)?.id ?? key, checkpoint: candidate };
+      }
+      return undefined;
     });
     return outcome ?? undefined;
   }
@@ -641,12 +647,12 @@ export class Scheduler {
       }
       const key = chooseInstance(this.#views(monitor.checkpoint, this.#laneOf(monitor)), pending.avoid === undefined ? {} : { avoid: pending.avoid });
       if (key === undefined && pending.avoid === undefined) full.add(lane);
-      if (key === undefined || (await this.#dispatch(monitor, key, pending.attempt, pending.reason)) === undefined) waiting.push(pending);
+      if (key === undefined || (await this.#dispatch(monitor, monitor.checkpoint, key, pending.attempt, pending.reason)) === undefined) waiting.push(pending);
     }
     this.#pending = waiting;
   }
 
-  async #dispatch(monitor: MonitorRecord, key: string, attempt: number, reason: DispatchReason): Promise<string | undefined> {
+  async #dispatch(monitor: MonitorRecord, checkpoint: string, key: string, attempt: number, reason: DispatchReason): Promise<string | undefined> {
     const instance = this.#hub.get(key);
     if (instance === undefined) return undefined;
     const now = this.#clock.nowMs();
@@ -657,7 +663,7 @@ export class Scheduler {
     await this.#store.insertRun({
       runId,
       monitorId: monitor.id,
-      checkpoint: monitor.checkpoint,
+      checkpoint,
       attempt,
       instance: instance.id,
       reason,
@@ -669,7 +675,7 @@ export class Scheduler {
       await this.#store.markRunLost(runId, 'could not be sent');
       return undefined;
     }
-    this.#track({ runId, monitorId: monitor.id, checkpoint: monitor.checkpoint, instanceKey: key, attempt, leaseDeadlineMs: deadline, check: this.#laneOf(monitor) === 'check', reason, acknowledged: false, sentAtMs: now });
+    this.#track({ runId, monitorId: monitor.id, checkpoint, instanceKey: key, attempt, leaseDeadlineMs: deadline, check: this.#laneOf(monitor) === 'check', reason, acknowledged: false, sentAtMs: now });
     this.#lastDispatchMs.set(key, now);
     this.#log(`scheduler: run ${runId} ${monitor.name} → ${key} (attempt ${attempt}, ${reason})`);
     return runId;

@@ -2,6 +2,7 @@ import type pg from 'pg';
 import type { CheckpointHealth, MonitorHealth } from './dispatch-policy.ts';
 import type { MonitorDefinition, ResultEnvelope } from '../engine/index.ts';
 import { migratePostgres } from './migrations-postgres.ts';
+import { checkpointsOf } from './monitor-definition.ts';
 import type { Channel, MaintenanceWindow, MonitorAlerting, Severity } from './api-schemas.ts';
 import { jsonOrNull, num, optionalText, setDefined, text, toAlert, toCheckpoint, toInstance, toMonitor, toRun, type Row } from './store-rows.ts';
 import { connectError, createPool, type PostgresStoreOptions } from './store-postgres-connection.ts';
@@ -31,6 +32,14 @@ export { PostgresConnectError, redactPostgresUrl, type PostgresStoreOptions } fr
 
 type Params = readonly unknown[];
 type Definitions = 'channels' | 'maintenance_windows';
+
+/** A monitor row that runs on checkpoint $1: its only one, or among its `checkpoints` (JSON text). */
+const onCheckpoint = '(checkpoint = $1 OR (checkpoints IS NOT NULL AND checkpoints::jsonb @> jsonb_build_array($1::text)))';
+
+/** monitors.health ($1) as the worst of its checkpoints' states. */
+const refreshHealth = `UPDATE monitors SET health = COALESCE((
+    SELECT CASE MAX(CASE health WHEN 'failing' THEN 2 WHEN 'warning' THEN 1 ELSE 0 END) WHEN 2 THEN 'failing' WHEN 1 THEN 'warning' ELSE 'ok' END
+    FROM monitor_states WHERE monitor_id = $1), 'ok') WHERE id = $1`;
 
 /** The run states that have a result (the `lastFinishedRun` filter). */
 const finishedStates = ['passed', 'warning', 'failed', 'error'];
@@ -178,14 +187,28 @@ export class PostgresStore implements ControlPlaneStore {
     return (await this.#run('UPDATE checkpoints SET token_hash = $1, previous_token_hash = NULL, previous_token_expires_at = NULL WHERE name = $2', [`revoked:${marker}`, name])) > 0;
   }
 
-  async deleteCheckpoint(name: string): Promise<{ monitors: string[] } | undefined> {
+  async deleteCheckpoint(name: string): Promise<{ monitors: string[]; updated: string[] } | undefined> {
     return this.#transaction(async (client) => {
       // The row lock orders this after (or before) a concurrent instance hello, which references the checkpoint.
       if ((await this.#row('SELECT name FROM checkpoints WHERE name = $1 FOR UPDATE', [name], client)) === undefined) return undefined;
-      const monitors = (await this.#rows('DELETE FROM monitors WHERE checkpoint = $1 RETURNING id', [name], client)).map((row) => text(row, 'id')).sort();
+      const monitors: string[] = [];
+      const updated: string[] = [];
+      for (const row of await this.#rows(`SELECT * FROM monitors WHERE ${onCheckpoint} FOR UPDATE`, [name], client)) {
+        const monitor = toMonitor(row);
+        const rest = checkpointsOf(monitor).filter((other) => other !== name);
+        if (rest.length === 0) {
+          await this.#run('DELETE FROM monitors WHERE id = $1', [monitor.id], client);
+          monitors.push(monitor.id);
+          continue;
+        }
+        await this.#run('UPDATE monitors SET checkpoint = $2, checkpoints = $3 WHERE id = $1', [monitor.id, rest[0] ?? '', rest.length > 1 ? JSON.stringify(rest) : null], client);
+        await this.#run('DELETE FROM monitor_states WHERE monitor_id = $1 AND checkpoint = $2', [monitor.id, name], client);
+        await this.#run(refreshHealth, [monitor.id], client);
+        updated.push(monitor.id);
+      }
       await this.#run('DELETE FROM instances WHERE checkpoint = $1', [name], client);
       await this.#run('DELETE FROM checkpoints WHERE name = $1', [name], client);
-      return { monitors };
+      return { monitors: monitors.sort(), updated: updated.sort() };
     });
   }
 
@@ -257,6 +280,8 @@ export class PostgresStore implements ControlPlaneStore {
     return [
       definition.name,
       definition.checkpoint,
+      jsonOrNull(definition.checkpoints),
+      definition.placement ?? null,
       definition.intervalSeconds,
       definition.enabled ? 1 : 0,
       JSON.stringify(definition.script),
@@ -269,8 +294,8 @@ export class PostgresStore implements ControlPlaneStore {
 
   async insertMonitor(definition: MonitorDefinition & { alerting?: MonitorAlerting }, now: string): Promise<MonitorRecord> {
     const row = await this.#row(
-      `INSERT INTO monitors (id, name, checkpoint, interval_seconds, enabled, script, variables, capture, alert_on_warning, alerting, created_at, updated_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11) ON CONFLICT (id) DO NOTHING RETURNING *`,
+      `INSERT INTO monitors (id, name, checkpoint, checkpoints, placement, interval_seconds, enabled, script, variables, capture, alert_on_warning, alerting, created_at, updated_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13) ON CONFLICT (id) DO NOTHING RETURNING *`,
       [definition.id, ...this.#monitorColumns(definition), now],
     );
     if (row === undefined) throw new ConflictError(`a monitor with id "${definition.id}" already exists`);
@@ -278,12 +303,21 @@ export class PostgresStore implements ControlPlaneStore {
   }
 
   async updateMonitor(definition: MonitorDefinition & { alerting?: MonitorAlerting }, now: string): Promise<MonitorRecord | undefined> {
-    const row = await this.#row(
-      `UPDATE monitors SET name = $2, checkpoint = $3, interval_seconds = $4, enabled = $5, script = $6, variables = $7, capture = $8, alert_on_warning = $9, alerting = $10, updated_at = $11
-       WHERE id = $1 RETURNING *`,
-      [definition.id, ...this.#monitorColumns(definition), now],
-    );
-    return row === undefined ? undefined : toMonitor(row);
+    const found = await this.#transaction(async (client) => {
+      const row = await this.#row(
+        `UPDATE monitors SET name = $2, checkpoint = $3, checkpoints = $4, placement = $5, interval_seconds = $6, enabled = $7, script = $8, variables = $9,
+           capture = $10, alert_on_warning = $11, alerting = $12, updated_at = $13
+         WHERE id = $1 RETURNING id`,
+        [definition.id, ...this.#monitorColumns(definition), now],
+        client,
+      );
+      if (row === undefined) return false;
+      // A checkpoint it no longer runs on keeps no state (and no part in its health).
+      await this.#run('DELETE FROM monitor_states WHERE monitor_id = $1 AND NOT (checkpoint = ANY($2::text[]))', [definition.id, checkpointsOf(definition)], client);
+      await this.#run(refreshHealth, [definition.id], client);
+      return true;
+    });
+    return found ? this.getMonitor(definition.id) : undefined;
   }
 
   async deleteMonitor(id: string): Promise<boolean> {
@@ -292,31 +326,76 @@ export class PostgresStore implements ControlPlaneStore {
 
   async getMonitor(id: string): Promise<MonitorRecord | undefined> {
     const row = await this.#row('SELECT * FROM monitors WHERE id = $1', [id]);
-    return row === undefined ? undefined : toMonitor(row);
+    return row === undefined ? undefined : toMonitor(row, await this.#rows('SELECT * FROM monitor_states WHERE monitor_id = $1', [id]));
   }
 
   async listMonitors(checkpoint?: string): Promise<MonitorRecord[]> {
     const rows =
       checkpoint === undefined
         ? await this.#rows('SELECT * FROM monitors ORDER BY name, id')
-        : await this.#rows('SELECT * FROM monitors WHERE checkpoint = $1 ORDER BY name, id', [checkpoint]);
-    return rows.map(toMonitor);
+        : await this.#rows(`SELECT * FROM monitors WHERE ${onCheckpoint} ORDER BY name, id`, [checkpoint]);
+    if (rows.length === 0) return [];
+    // The states of every monitor in one more query, however many there are.
+    const states = new Map<string, Row[]>();
+    for (const state of await this.#rows('SELECT * FROM monitor_states')) {
+      const id = text(state, 'monitor_id');
+      let list = states.get(id);
+      if (list === undefined) states.set(id, (list = []));
+      list.push(state);
+    }
+    return rows.map((row) => toMonitor(row, states.get(text(row, 'id'))));
   }
 
-  async setMonitorHealth(id: string, health: MonitorHealth): Promise<void> {
-    await this.#decide((client) => this.#run('UPDATE monitors SET health = $1 WHERE id = $2', [health, id], client));
+  /** A scheduler decision of several statements: one transaction, fenced when this store is. */
+  async #decideTogether<T>(work: (client: pg.ClientBase) => Promise<T>): Promise<T> {
+    const fence = this.#fence;
+    return this.#transaction(async (client) => {
+      if (fence !== undefined) await assertLeaseHeld(client, fence);
+      return work(client);
+    });
   }
 
-  async getMonitorAlertState(id: string): Promise<MonitorAlertState> {
-    const row = await this.#row('SELECT consecutive_failures, last_notified_at FROM monitors WHERE id = $1', [id]);
+  async setMonitorHealth(id: string, health: MonitorHealth, checkpoint?: string): Promise<void> {
+    await this.#decideTogether(async (client) => {
+      const row = await this.#row('SELECT * FROM monitors WHERE id = $1 FOR UPDATE', [id], client);
+      if (row === undefined) return;
+      for (const name of checkpoint === undefined ? checkpointsOf(toMonitor(row)) : [checkpoint]) {
+        await this.#run(
+          'INSERT INTO monitor_states (monitor_id, checkpoint, health) VALUES ($1, $2, $3) ON CONFLICT (monitor_id, checkpoint) DO UPDATE SET health = excluded.health',
+          [id, name, health],
+          client,
+        );
+      }
+      await this.#run(refreshHealth, [id], client);
+    });
+  }
+
+  /** The checkpoint a state call means: the one given, or the monitor's first. */
+  async #stateCheckpoint(id: string, checkpoint: string | undefined): Promise<string | undefined> {
+    if (checkpoint !== undefined) return checkpoint;
+    const row = await this.#row('SELECT checkpoint FROM monitors WHERE id = $1', [id]);
+    return row === undefined ? undefined : text(row, 'checkpoint');
+  }
+
+  async getMonitorAlertState(id: string, checkpoint?: string): Promise<MonitorAlertState> {
+    const name = await this.#stateCheckpoint(id, checkpoint);
+    const row = name === undefined ? undefined : await this.#row('SELECT consecutive_failures, last_notified_at FROM monitor_states WHERE monitor_id = $1 AND checkpoint = $2', [id, name]);
     const state: MonitorAlertState = { consecutiveFailures: row === undefined ? 0 : num(row, 'consecutive_failures') };
     if (row !== undefined) setDefined(state, 'lastNotifiedAt', optionalText(row, 'last_notified_at'));
     return state;
   }
 
-  async setMonitorAlertState(id: string, state: MonitorAlertState): Promise<void> {
+  async setMonitorAlertState(id: string, state: MonitorAlertState, checkpoint?: string): Promise<void> {
+    const name = await this.#stateCheckpoint(id, checkpoint);
+    if (name === undefined) return;
     await this.#decide((client) =>
-      this.#run('UPDATE monitors SET consecutive_failures = $1, last_notified_at = $2 WHERE id = $3', [state.consecutiveFailures, state.lastNotifiedAt ?? null, id], client),
+      this.#run(
+        `INSERT INTO monitor_states (monitor_id, checkpoint, consecutive_failures, last_notified_at)
+         SELECT $1, $2, $3, $4 WHERE EXISTS (SELECT 1 FROM monitors WHERE id = $1)
+         ON CONFLICT (monitor_id, checkpoint) DO UPDATE SET consecutive_failures = excluded.consecutive_failures, last_notified_at = excluded.last_notified_at`,
+        [id, name, state.consecutiveFailures, state.lastNotifiedAt ?? null],
+        client,
+      ),
     );
   }
 
@@ -423,12 +502,17 @@ export class PostgresStore implements ControlPlaneStore {
     return (await this.#rows(sql, params)).map(toRun);
   }
 
-  async runsSince(monitorId: string, sinceIso: string): Promise<RunRecord[]> {
-    return (await this.#rows('SELECT * FROM runs WHERE monitor_id = $1 AND dispatched_at >= $2 ORDER BY dispatched_at, seq', [monitorId, sinceIso])).map(toRun);
+  async runsSince(monitorId: string, sinceIso: string, checkpoint?: string): Promise<RunRecord[]> {
+    return (
+      await this.#rows('SELECT * FROM runs WHERE monitor_id = $1 AND dispatched_at >= $2 AND ($3::text IS NULL OR checkpoint = $3) ORDER BY dispatched_at, seq', [monitorId, sinceIso, checkpoint ?? null])
+    ).map(toRun);
   }
 
-  async lastFinishedRun(monitorId: string): Promise<RunRecord | undefined> {
-    const row = await this.#row('SELECT * FROM runs WHERE monitor_id = $1 AND status = ANY($2::text[]) ORDER BY dispatched_at DESC, seq DESC LIMIT 1', [monitorId, finishedStates]);
+  async lastFinishedRun(monitorId: string, checkpoint?: string): Promise<RunRecord | undefined> {
+    const row = await this.#row(
+      'SELECT * FROM runs WHERE monitor_id = $1 AND status = ANY($2::text[]) AND ($3::text IS NULL OR checkpoint = $3) ORDER BY dispatched_at DESC, seq DESC LIMIT 1',
+      [monitorId, finishedStates, checkpoint ?? null],
+    );
     return row === undefined ? undefined : toRun(row);
   }
 

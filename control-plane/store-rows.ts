@@ -2,6 +2,7 @@ import type { CheckpointHealth, MonitorHealth } from './dispatch-policy.ts';
 import type { AlertKind, AlertRecord, CheckpointRecord, InstanceRecord, MonitorRecord, RunReason, RunRecord, RunState, WebhookDelivery } from './store.ts';
 import type { MonitorAlerting, Severity } from './api-schemas.ts';
 import type { MonitorDefinition } from '../engine/index.ts';
+import { worstHealth } from './monitor-status.ts';
 
 /** One row as a driver returns it (SQLite and PostgreSQL share the column names and the mapping below). */
 export type Row = Record<string, unknown>;
@@ -58,18 +59,32 @@ export function toInstance(row: Row): InstanceRecord {
   return instance;
 }
 
-export function toMonitor(row: Row): MonitorRecord {
+/**
+ * A monitor row and the rows of its `monitor_states` (per checkpoint; none until a result changes one). `health`
+ * is the worst of them.
+ */
+export function toMonitor(row: Row, states: readonly Row[] = []): MonitorRecord {
+  const checkpoint = text(row, 'checkpoint');
+  const list = optionalText(row, 'checkpoints');
+  const checkpoints = list === undefined ? undefined : (JSON.parse(list) as string[]);
+  const stated = new Map(states.map((state) => [text(state, 'checkpoint'), text(state, 'health') as MonitorHealth]));
+  const checkpointHealth: Record<string, MonitorHealth> = {};
+  for (const name of checkpoints ?? [checkpoint]) checkpointHealth[name] = stated.get(name) ?? 'ok';
   const monitor: MonitorRecord = {
     id: text(row, 'id'),
     name: text(row, 'name'),
-    checkpoint: text(row, 'checkpoint'),
+    checkpoint,
+    ...(checkpoints === undefined ? {} : { checkpoints }),
     intervalSeconds: num(row, 'interval_seconds'),
     enabled: num(row, 'enabled') === 1,
     script: JSON.parse(text(row, 'script')) as MonitorDefinition['script'],
-    health: text(row, 'health') as MonitorHealth,
+    health: worstHealth(Object.values(checkpointHealth)),
+    checkpointHealth,
     createdAt: text(row, 'created_at'),
     updatedAt: text(row, 'updated_at'),
   };
+  const placement = optionalText(row, 'placement');
+  if (placement === 'all' || placement === 'round-robin') monitor.placement = placement;
   const variables = optionalText(row, 'variables');
   if (variables !== undefined) monitor.variables = JSON.parse(variables) as Record<string, string>;
   const capture = optionalText(row, 'capture');

@@ -4,6 +4,7 @@ import { DatabaseSync, type SQLInputValue, type StatementSync } from 'node:sqlit
 import type { CheckpointHealth, MonitorHealth } from './dispatch-policy.ts';
 import type { MonitorDefinition, ResultEnvelope } from '../engine/index.ts';
 import { migrations } from './migrations.ts';
+import { checkpointsOf } from './monitor-definition.ts';
 import type { Channel, MaintenanceWindow, MonitorAlerting, Severity } from './api-schemas.ts';
 import { jsonOrNull, num, optionalText, setDefined, text, toAlert, toCheckpoint, toInstance, toMonitor, toRun, type Row } from './store-rows.ts';
 import {
@@ -31,6 +32,10 @@ import {
  * in one go and returns a settled promise, so every operation is atomic; callers must not rely on more than
  * that (a PostgreSQL store interleaves).
  */
+
+/** A monitor row that runs on checkpoint `?` (two parameters: its only one, or among its `checkpoints`). */
+const onCheckpoint = 'checkpoint = ? OR EXISTS (SELECT 1 FROM json_each(monitors.checkpoints) WHERE json_each.value = ?)';
+
 export class SqliteStore implements ControlPlaneStore {
   readonly #db: DatabaseSync;
   readonly #statements = new Map<string, StatementSync>();
@@ -127,7 +132,27 @@ export class SqliteStore implements ControlPlaneStore {
 
   #monitor(id: string): MonitorRecord | undefined {
     const row = this.#get('SELECT * FROM monitors WHERE id = ?', id);
-    return row === undefined ? undefined : toMonitor(row);
+    return row === undefined ? undefined : toMonitor(row, this.#all('SELECT * FROM monitor_states WHERE monitor_id = ?', id));
+  }
+
+  /** Monitors with their per-checkpoint states, read in two queries however many there are. */
+  #monitorsOf(rows: readonly Row[]): MonitorRecord[] {
+    const states = new Map<string, Row[]>();
+    if (rows.length > 0) {
+      for (const state of this.#all('SELECT * FROM monitor_states')) {
+        const id = text(state, 'monitor_id');
+        let list = states.get(id);
+        if (list === undefined) states.set(id, (list = []));
+        list.push(state);
+      }
+    }
+    return rows.map((row) => toMonitor(row, states.get(text(row, 'id'))));
+  }
+
+  /** monitors.health is the worst of the monitor's checkpoints' (kept for filters and older readers). */
+  #refreshHealth(id: string): void {
+    const monitor = this.#monitor(id);
+    if (monitor !== undefined) this.#run('UPDATE monitors SET health = ? WHERE id = ?', monitor.health, id);
   }
 
   #runRecord(runId: string): RunRecord | undefined {
@@ -187,16 +212,27 @@ export class SqliteStore implements ControlPlaneStore {
     });
   }
 
-  /** Delete a checkpoint, its instances and its monitors. Runs, results and alerts stay until retention prunes them. */
-  deleteCheckpoint(name: string): Promise<{ monitors: string[] } | undefined> {
+  deleteCheckpoint(name: string): Promise<{ monitors: string[]; updated: string[] } | undefined> {
     return this.#op(() => {
       return this.#transaction(() => {
         if (this.#checkpoint(name) === undefined) return undefined;
-        const monitors = this.#all('SELECT id FROM monitors WHERE checkpoint = ?', name).map((row) => text(row, 'id'));
-        this.#run('DELETE FROM monitors WHERE checkpoint = ?', name);
+        const monitors: string[] = [];
+        const updated: string[] = [];
+        for (const monitor of this.#monitorsOf(this.#all(`SELECT * FROM monitors WHERE ${onCheckpoint}`, name, name))) {
+          const rest = checkpointsOf(monitor).filter((other) => other !== name);
+          if (rest.length === 0) {
+            this.#run('DELETE FROM monitors WHERE id = ?', monitor.id);
+            monitors.push(monitor.id);
+            continue;
+          }
+          this.#run('UPDATE monitors SET checkpoint = ?, checkpoints = ? WHERE id = ?', rest[0] ?? '', rest.length > 1 ? JSON.stringify(rest) : null, monitor.id);
+          this.#run('DELETE FROM monitor_states WHERE monitor_id = ? AND checkpoint = ?', monitor.id, name);
+          this.#refreshHealth(monitor.id);
+          updated.push(monitor.id);
+        }
         this.#run('DELETE FROM instances WHERE checkpoint = ?', name);
         this.#run('DELETE FROM checkpoints WHERE name = ?', name);
-        return { monitors };
+        return { monitors: monitors.sort(), updated: updated.sort() };
       });
     });
   }
@@ -300,11 +336,13 @@ export class SqliteStore implements ControlPlaneStore {
     return this.#op(() => {
       if (this.#monitor(definition.id) !== undefined) throw new ConflictError(`a monitor with id "${definition.id}" already exists`);
       this.#run(
-        `INSERT INTO monitors (id, name, checkpoint, interval_seconds, enabled, script, variables, capture, alert_on_warning, alerting, created_at, updated_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        `INSERT INTO monitors (id, name, checkpoint, checkpoints, placement, interval_seconds, enabled, script, variables, capture, alert_on_warning, alerting, created_at, updated_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
         definition.id,
         definition.name,
         definition.checkpoint,
+        jsonOrNull(definition.checkpoints),
+        definition.placement ?? null,
         definition.intervalSeconds,
         definition.enabled ? 1 : 0,
         JSON.stringify(definition.script),
@@ -323,12 +361,14 @@ export class SqliteStore implements ControlPlaneStore {
 
   /** Replace a monitor's definition; returns undefined when there is no such monitor. */
   updateMonitor(definition: MonitorDefinition & { alerting?: MonitorAlerting }, now: string): Promise<MonitorRecord | undefined> {
-    return this.#op(() => {
+    return this.#op(() => this.#transaction(() => {
       const changes = this.#run(
-        `UPDATE monitors SET name = ?, checkpoint = ?, interval_seconds = ?, enabled = ?, script = ?, variables = ?, capture = ?, alert_on_warning = ?, alerting = ?, updated_at = ?
+        `UPDATE monitors SET name = ?, checkpoint = ?, checkpoints = ?, placement = ?, interval_seconds = ?, enabled = ?, script = ?, variables = ?, capture = ?, alert_on_warning = ?, alerting = ?, updated_at = ?
          WHERE id = ?`,
         definition.name,
         definition.checkpoint,
+        jsonOrNull(definition.checkpoints),
+        definition.placement ?? null,
         definition.intervalSeconds,
         definition.enabled ? 1 : 0,
         JSON.stringify(definition.script),
@@ -339,8 +379,13 @@ export class SqliteStore implements ControlPlaneStore {
         now,
         definition.id,
       );
-      return changes === 0 ? undefined : this.#monitor(definition.id);
-    });
+      if (changes === 0) return undefined;
+      // A checkpoint it no longer runs on keeps no state (and no part in its health).
+      const names = checkpointsOf(definition);
+      this.#run(`DELETE FROM monitor_states WHERE monitor_id = ? AND checkpoint NOT IN (${names.map(() => '?').join(', ')})`, definition.id, ...names);
+      this.#refreshHealth(definition.id);
+      return this.#monitor(definition.id);
+    }));
   }
 
   deleteMonitor(id: string): Promise<boolean> {
@@ -358,29 +403,51 @@ export class SqliteStore implements ControlPlaneStore {
       const rows =
         checkpoint === undefined
           ? this.#all('SELECT * FROM monitors ORDER BY name, id')
-          : this.#all('SELECT * FROM monitors WHERE checkpoint = ? ORDER BY name, id', checkpoint);
-      return rows.map(toMonitor);
+          : this.#all(`SELECT * FROM monitors WHERE ${onCheckpoint} ORDER BY name, id`, checkpoint, checkpoint);
+      return this.#monitorsOf(rows);
     });
   }
 
-  setMonitorHealth(id: string, health: MonitorHealth): Promise<void> {
-    return this.#op(() => {
-      this.#run('UPDATE monitors SET health = ? WHERE id = ?', health, id);
-    });
+  /** The checkpoint a state call means: the one given, or the monitor's first; undefined when there is no such monitor. */
+  #stateCheckpoint(id: string, checkpoint: string | undefined): string | undefined {
+    if (checkpoint !== undefined) return checkpoint;
+    const row = this.#get('SELECT checkpoint FROM monitors WHERE id = ?', id);
+    return row === undefined ? undefined : text(row, 'checkpoint');
   }
 
-  getMonitorAlertState(id: string): Promise<MonitorAlertState> {
+  setMonitorHealth(id: string, health: MonitorHealth, checkpoint?: string): Promise<void> {
+    return this.#op(() => this.#transaction(() => {
+      const monitor = this.#monitor(id);
+      if (monitor === undefined) return;
+      for (const name of checkpoint === undefined ? checkpointsOf(monitor) : [checkpoint]) {
+        this.#run('INSERT INTO monitor_states (monitor_id, checkpoint, health) VALUES (?, ?, ?) ON CONFLICT (monitor_id, checkpoint) DO UPDATE SET health = excluded.health', id, name, health);
+      }
+      this.#refreshHealth(id);
+    }));
+  }
+
+  getMonitorAlertState(id: string, checkpoint?: string): Promise<MonitorAlertState> {
     return this.#op(() => {
-      const row = this.#get('SELECT consecutive_failures, last_notified_at FROM monitors WHERE id = ?', id);
+      const name = this.#stateCheckpoint(id, checkpoint);
+      const row = name === undefined ? undefined : this.#get('SELECT consecutive_failures, last_notified_at FROM monitor_states WHERE monitor_id = ? AND checkpoint = ?', id, name);
       const state: MonitorAlertState = { consecutiveFailures: row === undefined ? 0 : num(row, 'consecutive_failures') };
       if (row !== undefined) setDefined(state, 'lastNotifiedAt', optionalText(row, 'last_notified_at'));
       return state;
     });
   }
 
-  setMonitorAlertState(id: string, state: MonitorAlertState): Promise<void> {
+  setMonitorAlertState(id: string, state: MonitorAlertState, checkpoint?: string): Promise<void> {
     return this.#op(() => {
-      this.#run('UPDATE monitors SET consecutive_failures = ?, last_notified_at = ? WHERE id = ?', state.consecutiveFailures, state.lastNotifiedAt ?? null, id);
+      const name = this.#stateCheckpoint(id, checkpoint);
+      if (name === undefined) return;
+      this.#run(
+        `INSERT INTO monitor_states (monitor_id, checkpoint, consecutive_failures, last_notified_at) VALUES (?, ?, ?, ?)
+         ON CONFLICT (monitor_id, checkpoint) DO UPDATE SET consecutive_failures = excluded.consecutive_failures, last_notified_at = excluded.last_notified_at`,
+        id,
+        name,
+        state.consecutiveFailures,
+        state.lastNotifiedAt ?? null,
+      );
     });
   }
 
@@ -536,16 +603,24 @@ export class SqliteStore implements ControlPlaneStore {
   }
 
   /** Runs of one monitor dispatched at or after `sinceIso`, oldest first (availability). */
-  runsSince(monitorId: string, sinceIso: string): Promise<RunRecord[]> {
+  runsSince(monitorId: string, sinceIso: string, checkpoint?: string): Promise<RunRecord[]> {
     return this.#op(() => {
-      return this.#all('SELECT * FROM runs WHERE monitor_id = ? AND dispatched_at >= ? ORDER BY dispatched_at, rowid', monitorId, sinceIso).map(toRun);
+      const rows =
+        checkpoint === undefined
+          ? this.#all('SELECT * FROM runs WHERE monitor_id = ? AND dispatched_at >= ? ORDER BY dispatched_at, rowid', monitorId, sinceIso)
+          : this.#all('SELECT * FROM runs WHERE monitor_id = ? AND checkpoint = ? AND dispatched_at >= ? ORDER BY dispatched_at, rowid', monitorId, checkpoint, sinceIso);
+      return rows.map(toRun);
     });
   }
 
   /** The newest run of a monitor that has a result. */
-  lastFinishedRun(monitorId: string): Promise<RunRecord | undefined> {
+  lastFinishedRun(monitorId: string, checkpoint?: string): Promise<RunRecord | undefined> {
     return this.#op(() => {
-      const row = this.#get("SELECT * FROM runs WHERE monitor_id = ? AND status IN ('passed', 'warning', 'failed', 'error') ORDER BY dispatched_at DESC, rowid DESC LIMIT 1", monitorId);
+      const finished = "status IN ('passed', 'warning', 'failed', 'error') ORDER BY dispatched_at DESC, rowid DESC LIMIT 1";
+      const row =
+        checkpoint === undefined
+          ? this.#get(`SELECT * FROM runs WHERE monitor_id = ? AND ${finished}`, monitorId)
+          : this.#get(`SELECT * FROM runs WHERE monitor_id = ? AND checkpoint = ? AND ${finished}`, monitorId, checkpoint);
       return row === undefined ? undefined : toRun(row);
     });
   }

@@ -31,7 +31,10 @@ export interface InstanceRecord {
 
 export interface MonitorRecord extends MonitorDefinition {
   alerting?: MonitorAlerting;
+  /** The worst of `checkpointHealth`: failing, then warning, then ok. */
   health: MonitorHealth;
+  /** Its health on each of its checkpoints (every one listed, `ok` until a result says otherwise). */
+  checkpointHealth: Record<string, MonitorHealth>;
   createdAt: string;
   updatedAt: string;
 }
@@ -138,8 +141,12 @@ export interface ControlPlaneStore {
   rotateCheckpointToken(name: string, tokenHash: string, previousValidUntil: string | undefined): Promise<boolean>;
   /** Refuse every token of a checkpoint (current and previous) until the next rotation. */
   revokeCheckpointTokens(name: string, marker: string): Promise<boolean>;
-  /** Delete a checkpoint, its instances and its monitors. Runs, results and alerts stay until retention prunes them. */
-  deleteCheckpoint(name: string): Promise<{ monitors: string[] } | undefined>;
+  /**
+   * Delete a checkpoint and its instances. Monitors that ran only there are deleted (`monitors`); monitors that
+   * also run elsewhere lose it from their `checkpoints` (`updated`). Runs, results and alerts stay until retention
+   * prunes them.
+   */
+  deleteCheckpoint(name: string): Promise<{ monitors: string[]; updated: string[] } | undefined>;
   listCheckpoints(): Promise<CheckpointRecord[]>;
   setCheckpointHealth(name: string, health: CheckpointHealth): Promise<void>;
   /** Record a hello: creates the instance or refreshes what it reports about itself, and marks it connected. */
@@ -154,14 +161,17 @@ export interface ControlPlaneStore {
   instanceExists(checkpoint: string, id: string): Promise<boolean>;
   listInstances(checkpoint?: string): Promise<InstanceRecord[]>;
   insertMonitor(definition: MonitorDefinition & { alerting?: MonitorAlerting }, now: string): Promise<MonitorRecord>;
-  /** Replace a monitor's definition; returns undefined when there is no such monitor. */
+  /** Replace a monitor's definition (the state of checkpoints it no longer names is dropped); undefined when there is no such monitor. */
   updateMonitor(definition: MonitorDefinition & { alerting?: MonitorAlerting }, now: string): Promise<MonitorRecord | undefined>;
   deleteMonitor(id: string): Promise<boolean>;
   getMonitor(id: string): Promise<MonitorRecord | undefined>;
+  /** Every monitor, or those that run on `checkpoint` (as their only one or among their `checkpoints`). */
   listMonitors(checkpoint?: string): Promise<MonitorRecord[]>;
-  setMonitorHealth(id: string, health: MonitorHealth): Promise<void>;
-  getMonitorAlertState(id: string): Promise<MonitorAlertState>;
-  setMonitorAlertState(id: string, state: MonitorAlertState): Promise<void>;
+  /** A monitor's health on one of its checkpoints, or (no checkpoint) on all of them; `health` follows. */
+  setMonitorHealth(id: string, health: MonitorHealth, checkpoint?: string): Promise<void>;
+  /** The alert state on one checkpoint; default: its first (`checkpoint`). */
+  getMonitorAlertState(id: string, checkpoint?: string): Promise<MonitorAlertState>;
+  setMonitorAlertState(id: string, state: MonitorAlertState, checkpoint?: string): Promise<void>;
   listChannels(): Promise<StoredDefinition<Channel>[]>;
   getChannel(id: string): Promise<StoredDefinition<Channel> | undefined>;
   putChannel(channel: Channel, now: string): Promise<boolean>;
@@ -178,10 +188,10 @@ export interface ControlPlaneStore {
   listRuns(monitorId: string, limit: number): Promise<RunRecord[]>;
   /** Runs matching every given filter, newest first. */
   queryRuns(filter: RunFilter): Promise<RunRecord[]>;
-  /** Runs of one monitor dispatched at or after `sinceIso`, oldest first (availability). */
-  runsSince(monitorId: string, sinceIso: string): Promise<RunRecord[]>;
-  /** The newest run of a monitor that has a result. */
-  lastFinishedRun(monitorId: string): Promise<RunRecord | undefined>;
+  /** Runs of one monitor (on one checkpoint, when given) dispatched at or after `sinceIso`, oldest first (availability). */
+  runsSince(monitorId: string, sinceIso: string, checkpoint?: string): Promise<RunRecord[]>;
+  /** The newest run of a monitor (on one checkpoint, when given) that has a result. */
+  lastFinishedRun(monitorId: string, checkpoint?: string): Promise<RunRecord | undefined>;
   /** Runs per monitor and status since the database began: Prometheus counters. */
   runCounts(): Promise<{ monitorId: string; status: RunState; count: number }[]>;
   inFlightRuns(): Promise<RunRecord[]>;

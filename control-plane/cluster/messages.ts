@@ -25,10 +25,10 @@ export const clusterMessageSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('run-status'), key: z.string(), message: runStatusMessage }),
   z.object({ type: z.literal('result-stored'), runId: z.string() }),
   z.object({ type: z.literal('monitor-changed'), monitorId: z.string(), change: monitorChange, previousJson: z.string().optional() }),
-  z.object({ type: z.literal('run-now'), monitorId: z.string(), requestId: z.string() }),
+  z.object({ type: z.literal('run-now'), monitorId: z.string(), checkpoint: z.string().optional(), requestId: z.string() }),
   // leader → one replica
   z.object({ type: z.literal('send'), key: z.string(), message: controlMessageSchema }),
-  z.object({ type: z.literal('reply'), requestId: z.string(), runId: z.string().optional(), instance: z.string().optional() }),
+  z.object({ type: z.literal('reply'), requestId: z.string(), runId: z.string().optional(), instance: z.string().optional(), checkpoint: z.string().optional() }),
   // any replica → every replica
   z.object({ type: z.literal('announce') }),
   z.object({ type: z.literal('push-monitors'), checkpoint: z.string() }),

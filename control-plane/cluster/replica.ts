@@ -26,7 +26,7 @@ export interface LeaderScheduler {
   resultStored(run: RunRecord, envelope: ResultEnvelope): Promise<void>;
   decideStored(runId?: string): Promise<void>;
   monitorChanged(monitorId: string, change: MonitorChange, previous?: MonitorRecord): Promise<void>;
-  runNow(monitorId: string): Promise<{ runId: string; instance: string } | undefined>;
+  runNow(monitorId: string, checkpoint?: string): Promise<{ runId: string; instance: string; checkpoint: string } | undefined>;
   instanceStatus(checkpoint: string): Promise<InstanceStatus[]>;
   inFlightCount(): number;
 }
@@ -59,7 +59,7 @@ export class Replica {
   #lease: LeaderLease | undefined;
   #scheduler: LeaderScheduler | undefined;
   #link: ClusterLink | undefined;
-  readonly #replies = new Map<string, (reply: { runId?: string; instance?: string }) => void>();
+  readonly #replies = new Map<string, (reply: { runId?: string; instance?: string; checkpoint?: string }) => void>();
   #lastSweepMs = 0;
 
   constructor(options: ReplicaOptions) {
@@ -159,17 +159,17 @@ export class Replica {
     else await this.#toLeader({ type: 'monitor-changed', monitorId, change, ...(previous === undefined ? {} : { previousJson: JSON.stringify(previous) }) });
   }
 
-  async runNow(monitorId: string): Promise<{ runId: string; instance: string } | undefined> {
-    if (this.leads()) return this.#scheduler?.runNow(monitorId);
+  async runNow(monitorId: string, checkpoint?: string): Promise<{ runId: string; instance: string; checkpoint: string } | undefined> {
+    if (this.leads()) return this.#scheduler?.runNow(monitorId, checkpoint);
     const requestId = randomUUID();
-    const reply = new Promise<{ runId?: string; instance?: string }>((resolve) => {
+    const reply = new Promise<{ runId?: string; instance?: string; checkpoint?: string }>((resolve) => {
       this.#replies.set(requestId, resolve);
       setTimeout(() => resolve({}), this.#options.requestTimeoutMs ?? 5000).unref();
     });
-    await this.#toLeader({ type: 'run-now', monitorId, requestId });
+    await this.#toLeader({ type: 'run-now', monitorId, requestId, ...(checkpoint === undefined ? {} : { checkpoint }) });
     const answer = await reply;
     this.#replies.delete(requestId);
-    return answer.runId === undefined || answer.instance === undefined ? undefined : { runId: answer.runId, instance: answer.instance };
+    return answer.runId === undefined || answer.instance === undefined || answer.checkpoint === undefined ? undefined : { runId: answer.runId, instance: answer.instance, checkpoint: answer.checkpoint };
   }
 
   /** The leader knows live loads; another replica answers from what replicas wrote to the database. */
@@ -236,7 +236,11 @@ export class Replica {
         hub.send(message.key, message.message);
         return;
       case 'reply':
-        this.#replies.get(message.requestId)?.({ ...(message.runId === undefined ? {} : { runId: message.runId }), ...(message.instance === undefined ? {} : { instance: message.instance }) });
+        this.#replies.get(message.requestId)?.({
+          ...(message.runId === undefined ? {} : { runId: message.runId }),
+          ...(message.instance === undefined ? {} : { instance: message.instance }),
+          ...(message.checkpoint === undefined ? {} : { checkpoint: message.checkpoint }),
+        });
         return;
       case 'announce':
         if (from === replicaId) return;
@@ -291,7 +295,7 @@ export class Replica {
         void scheduler.monitorChanged(message.monitorId, message.change, message.previousJson === undefined ? undefined : (JSON.parse(message.previousJson) as MonitorRecord));
         return;
       case 'run-now': {
-        const dispatched = await scheduler.runNow(message.monitorId);
+        const dispatched = await scheduler.runNow(message.monitorId, message.checkpoint);
         await this.#options.bus.publish(from, { type: 'reply', requestId: message.requestId, ...(dispatched ?? {}) } satisfies ClusterMessage);
         return;
       }

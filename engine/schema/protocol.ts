@@ -44,7 +44,17 @@ export type CaptureRequestMessage = z.infer<typeof captureRequestSchema>;
 export const monitorDefinitionSchema = z.object({
   id,
   name: z.string().min(1).max(200),
-  checkpoint: z.string().min(1).max(200).describe('Name of the private location (checkpoint) that runs it.'),
+  checkpoint: z.string().min(1).max(200).describe('Name of the private location (checkpoint) that runs it; with `checkpoints`, the first of them.'),
+  checkpoints: z
+    .array(z.string().min(1).max(200))
+    .min(2)
+    .max(20)
+    .optional()
+    .describe('Every checkpoint it runs on, when more than one (internal and external, several sites); `checkpoint` is the first of them.'),
+  placement: z
+    .enum(['all', 'round-robin'])
+    .optional()
+    .describe('With `checkpoints`: run each interval on every one of them (`all`, the default) or on the next one in turn (`round-robin`).'),
   intervalSeconds: z.number().int().min(10).max(86_400),
   enabled: z.boolean(),
   script: monitorScriptSchema.describe('The script of any kind: a browser transaction (default), an API monitor, an HTTP request or an infrastructure check.'),

@@ -146,6 +146,7 @@ for (const backend of [sqlite, postgres]) {
       await store.insertAlert({ kind: 'checkpoint-down', checkpoint: 'cp', createdAt: at(2), message: 'cp is down' });
       const deleted = await store.deleteCheckpoint('cp');
       assert.deepEqual(deleted?.monitors.toSorted(), ['m1', 'm2']);
+      assert.deepEqual(deleted?.updated, []);
       assert.equal(await store.getCheckpoint('cp'), undefined);
       assert.deepEqual(
         (await store.listMonitors()).map((m) => m.id),
@@ -217,11 +218,11 @@ for (const backend of [sqlite, postgres]) {
       const alerting: MonitorAlerting = { afterFailures: 3, reminderMinutes: 30, severity: 'error', channels: ['ops'] };
       const full = monitor('m1', { name: 'Orders', variables: { user: 'alice' }, capture: { screenshots: 'failure', har: true }, alertOnWarning: true, alerting, enabled: false });
       const inserted = await store.insertMonitor(full, at(0));
-      assert.deepEqual(inserted, { ...full, health: 'ok', createdAt: at(0), updatedAt: at(0) });
+      assert.deepEqual(inserted, { ...full, health: 'ok', checkpointHealth: { cp: 'ok' }, createdAt: at(0), updatedAt: at(0) });
       assert.deepEqual(await store.getMonitor('m1'), inserted);
       await assert.rejects(store.insertMonitor(monitor('m1'), at(1)), ConflictError);
       const bare = await store.insertMonitor(monitor('m0', { name: 'Orders' }), at(0));
-      assert.deepEqual(bare, { ...monitor('m0', { name: 'Orders' }), health: 'ok', createdAt: at(0), updatedAt: at(0) }, 'no optional field appears unset');
+      assert.deepEqual(bare, { ...monitor('m0', { name: 'Orders' }), health: 'ok', checkpointHealth: { cp: 'ok' }, createdAt: at(0), updatedAt: at(0) }, 'no optional field appears unset');
       await store.insertMonitor(monitor('m2', { name: 'Accounts', checkpoint: 'other' }), at(0));
       assert.deepEqual(
         (await store.listMonitors()).map((m) => m.id),
@@ -233,7 +234,7 @@ for (const backend of [sqlite, postgres]) {
         ['m0', 'm1'],
       );
       const updated = await store.updateMonitor(monitor('m1', { name: 'Orders v2', intervalSeconds: 300 }), at(5));
-      assert.deepEqual(updated, { ...monitor('m1', { name: 'Orders v2', intervalSeconds: 300 }), health: 'ok', createdAt: at(0), updatedAt: at(5) }, 'optional fields dropped on replace');
+      assert.deepEqual(updated, { ...monitor('m1', { name: 'Orders v2', intervalSeconds: 300 }), health: 'ok', checkpointHealth: { cp: 'ok' }, createdAt: at(0), updatedAt: at(5) }, 'optional fields dropped on replace');
       assert.equal(await store.updateMonitor(monitor('missing'), at(5)), undefined);
       assert.equal(await store.getMonitor('missing'), undefined);
       assert.equal(await store.deleteMonitor('m1'), true);
@@ -255,6 +256,53 @@ for (const backend of [sqlite, postgres]) {
       assert.deepEqual(await store.getMonitorAlertState('m1'), { consecutiveFailures: 0 }, 'lastNotifiedAt cleared');
       await store.setMonitorHealth('m1', 'warning');
       assert.equal((await store.getMonitor('m1'))?.health, 'warning');
+    });
+
+    test('a monitor on several checkpoints: listed under each, health and alert state per checkpoint, the worst as its health', async (t) => {
+      const store = await open(t);
+      const several = monitor('m1', { checkpoints: ['cp', 'dmz', 'branch'], placement: 'round-robin' });
+      const inserted = await store.insertMonitor(several, at(0));
+      assert.deepEqual(inserted, { ...several, health: 'ok', checkpointHealth: { cp: 'ok', dmz: 'ok', branch: 'ok' }, createdAt: at(0), updatedAt: at(0) }, 'the list keeps its order');
+      await store.insertMonitor(monitor('m2', { checkpoint: 'dmz' }), at(0));
+      await store.insertMonitor(monitor('m3', { checkpoint: 'dmzz' }), at(0));
+      assert.deepEqual((await store.listMonitors('dmz')).map((m) => m.id), ['m1', 'm2'], 'a name that only starts like one in the list does not match');
+      assert.deepEqual((await store.listMonitors('branch')).map((m) => m.id), ['m1']);
+      assert.deepEqual((await store.listMonitors('cp')).map((m) => m.id), ['m1']);
+
+      await store.setMonitorHealth('m1', 'warning', 'branch');
+      await store.setMonitorHealth('m1', 'failing', 'dmz');
+      await store.setMonitorAlertState('m1', { consecutiveFailures: 2, lastNotifiedAt: at(3) }, 'dmz');
+      let stored = await store.getMonitor('m1');
+      assert.deepEqual(stored?.checkpointHealth, { cp: 'ok', dmz: 'failing', branch: 'warning' });
+      assert.equal(stored?.health, 'failing', 'the worst of its checkpoints');
+      assert.deepEqual(await store.getMonitorAlertState('m1', 'dmz'), { consecutiveFailures: 2, lastNotifiedAt: at(3) });
+      assert.deepEqual(await store.getMonitorAlertState('m1', 'cp'), { consecutiveFailures: 0 });
+      assert.deepEqual(await store.getMonitorAlertState('m1'), { consecutiveFailures: 0 }, 'default: its first checkpoint');
+      assert.equal((await store.listMonitors()).find((m) => m.id === 'm1')?.checkpointHealth['dmz'], 'failing', 'listed with its states');
+
+      // Dropping the failing checkpoint from the list drops its state and its part in the monitor's health.
+      await store.updateMonitor(monitor('m1', { checkpoints: ['cp', 'branch'] }), at(4));
+      stored = await store.getMonitor('m1');
+      assert.deepEqual([stored?.checkpointHealth, stored?.health], [{ cp: 'ok', branch: 'warning' }, 'warning']);
+      assert.equal(stored?.placement, undefined);
+      await store.setMonitorHealth('m1', 'ok');
+      assert.deepEqual((await store.getMonitor('m1'))?.checkpointHealth, { cp: 'ok', branch: 'ok' }, 'no checkpoint given: all of them');
+    });
+
+    test('deleting one of a monitor\'s several checkpoints keeps the monitor on the others', async (t) => {
+      const store = await open(t);
+      for (const name of ['cp', 'dmz', 'branch']) await store.createCheckpoint(name, `h-${name}`, at(0));
+      await store.insertMonitor(monitor('three', { checkpoints: ['cp', 'dmz', 'branch'] }), at(0));
+      await store.insertMonitor(monitor('two', { checkpoints: ['dmz', 'cp'], placement: 'all' }), at(0));
+      await store.insertMonitor(monitor('alone', { checkpoint: 'cp' }), at(0));
+      await store.setMonitorHealth('two', 'failing', 'cp');
+      const deleted = await store.deleteCheckpoint('cp');
+      assert.deepEqual(deleted, { monitors: ['alone'], updated: ['three', 'two'] });
+      const three = await store.getMonitor('three');
+      assert.deepEqual([three?.checkpoint, three?.checkpoints], ['dmz', ['dmz', 'branch']]);
+      const two = await store.getMonitor('two');
+      assert.deepEqual([two?.checkpoint, two?.checkpoints, two?.health, two?.checkpointHealth], ['dmz', undefined, 'ok', { dmz: 'ok' }], 'one left: a plain single-checkpoint monitor');
+      assert.equal(await store.getMonitor('alone'), undefined);
     });
 
     test('channels and maintenance windows: stored exactly as PUT, created once, replaced after, listed by id, deleted', async (t) => {

@@ -14,6 +14,7 @@ const monitor: MonitorRecord = {
   enabled: true,
   script: { kind: 'api', name: 'Orders API', steps: [{ name: 'Sign in', request: { url: 'http://x/login' } }, { name: 'List', request: { url: 'http://x/orders' } }] },
   health: 'ok',
+  checkpointHealth: { eu: 'ok' },
   createdAt: now.toISOString(),
   updatedAt: now.toISOString(),
 };
