@@ -11,11 +11,13 @@ import {
   leaseDeadlineMs,
   nextDueMs,
   runLostReason,
+  type CheckpointHealth,
   type InstanceView,
+  type MonitorHealth,
 } from './dispatch-policy.ts';
 import type { Alerts } from './alerts.ts';
 import { activeWindow } from './maintenance.ts';
-import { checkpointsOf, definitionFromRecord } from './monitor-definition.ts';
+import { checkpointsOf, definitionFromRecord, placementOf } from './monitor-definition.ts';
 import { instanceKey, type InstanceLink, type LiveInstance, type RunStatusMessage } from './hub.ts';
 import type { Log } from './log.ts';
 import type { MonitorRecord, RunReason, RunRecord, ControlPlaneStore } from './store.ts';
@@ -43,6 +45,12 @@ type Lane = 'browser' | 'check';
 
 interface PendingRun {
   monitorId: string;
+  /**
+   * Where it may run, in order of preference: one checkpoint (a monitor on one, each of an `all` monitor's, a
+   * retry, which confirms a failure where it was seen), or a round-robin monitor's list from its turn on, so a
+   * checkpoint with no instance connected is passed over for the next.
+   */
+  checkpoints: readonly string[];
   attempt: number;
   reason: DispatchReason;
   /** Prefer any other instance (the one whose result is being confirmed, or that lost the run). */
@@ -128,6 +136,10 @@ export class Scheduler {
   /** The monitors as last read; reused while none changed and none is due (placing waiting runs needs no fresh read). */
   #monitors: readonly MonitorRecord[] | undefined;
   #pending: PendingRun[] = [];
+  /** Round-robin monitors: the index in their list of the checkpoint whose turn is next. */
+  readonly #turn = new Map<string, number>();
+  /** Checkpoint health as last evaluated by a tick (reminders are not sent for a checkpoint that is down). */
+  #checkpointHealth = new Map<string, CheckpointHealth>();
   readonly #lastDispatchMs = new Map<string, number>();
   /** Instances that rejected a run: not offered another until their next heartbeat. */
   readonly #cooling = new Set<string>();
@@ -180,15 +192,21 @@ export class Scheduler {
       // failure it decided to confirm is re-run (an undecided result is decided below, which queues its own).
       const undecided = new Set((await this.#store.undecidedRuns()).map((run) => run.runId));
       for (const monitor of await this.#store.listMonitors()) {
-        const last = (await this.#store.listRuns(monitor.id, 1))[0];
-        if (last === undefined) continue;
-        const dueInMs = Date.parse(last.dispatchedAt) + monitor.intervalSeconds * 1000 - wall;
+        const newest = (await this.#store.listRuns(monitor.id, 1))[0];
+        if (newest === undefined) continue;
+        const dueInMs = Date.parse(newest.dispatchedAt) + monitor.intervalSeconds * 1000 - wall;
         if (dueInMs > 0) this.#due.set(monitor.id, now + dueInMs);
-        if (last.late || undecided.has(last.runId) || !monitor.enabled) continue;
-        const avoid = last.instance === undefined ? {} : { avoid: instanceKey(last.checkpoint, last.instance) };
-        if (last.status === 'lost') this.#pending.push({ monitorId: monitor.id, attempt: last.attempt, reason: 'redispatch', ...avoid });
-        else if ((last.status === 'failed' || last.status === 'error') && last.attempt < confirmingAttempts && monitor.health !== 'failing') {
-          this.#pending.push({ monitorId: monitor.id, attempt: last.attempt + 1, reason: 'retry', ...avoid });
+        const names = checkpointsOf(monitor);
+        if (placementOf(monitor) === 'round-robin' && names.length > 1) this.#turn.set(monitor.id, (names.indexOf(newest.checkpoint) + 1) % names.length);
+        // Each checkpoint of an `all` monitor has its own last run; a round-robin monitor's newest is the one that counts.
+        const lasts = names.length === 1 || placementOf(monitor) === 'round-robin' ? [newest] : await this.#lastRunPerCheckpoint(monitor.id, names);
+        for (const last of lasts) {
+          if (last.late || undecided.has(last.runId) || !monitor.enabled || !names.includes(last.checkpoint)) continue;
+          const avoid = last.instance === undefined ? {} : { avoid: instanceKey(last.checkpoint, last.instance) };
+          if (last.status === 'lost') this.#pending.push({ monitorId: monitor.id, checkpoints: this.#redispatchTo(monitor, last.checkpoint, last.attempt), attempt: last.attempt, reason: 'redispatch', ...avoid });
+          else if ((last.status === 'failed' || last.status === 'error') && last.attempt < confirmingAttempts && monitor.checkpointHealth[last.checkpoint] !== 'failing') {
+            this.#pending.push({ monitorId: monitor.id, checkpoints: [last.checkpoint], attempt: last.attempt + 1, reason: 'retry', ...avoid });
+          }
         }
       }
       // Results stored by a process that died (or lost leadership) before deciding them: each is decided once.
@@ -211,8 +229,30 @@ export class Scheduler {
     await this.#queue.onIdle();
   }
 
+  async #lastRunPerCheckpoint(monitorId: string, checkpoints: readonly string[]): Promise<RunRecord[]> {
+    const lasts: RunRecord[] = [];
+    for (const checkpoint of checkpoints) {
+      const last = (await this.#store.queryRuns({ monitor: monitorId, checkpoint, limit: 1 }))[0];
+      if (last !== undefined) lasts.push(last);
+    }
+    return lasts;
+  }
+
+  /**
+   * Where a lost run goes again: where it was, except a round-robin monitor's scheduled run, which may move on
+   * to the next checkpoint (the one it was on may be down: its run is not held up waiting for it).
+   */
+  #redispatchTo(monitor: MonitorRecord, checkpoint: string, attempt: number): string[] {
+    const names = checkpointsOf(monitor);
+    if (attempt > 1 || placementOf(monitor) !== 'round-robin' || !names.includes(checkpoint)) return [checkpoint];
+    const from = names.indexOf(checkpoint);
+    return [...names.slice(from), ...names.slice(0, from)];
+  }
+
   #reset(): void {
     this.#inFlight.clear();
+    this.#turn.clear();
+    this.#checkpointHealth.clear();
     this.#inFlightByInstance.clear();
     this.#goneAt.clear();
     this.#due.clear();
@@ -372,17 +412,25 @@ export class Scheduler {
   async #consequences(run: RunRecord, envelope: ResultEnvelope): Promise<boolean> {
     const monitor = await this.#store.getMonitor(run.monitorId);
     if (monitor === undefined) return false;
+    const names = checkpointsOf(monitor);
+    if (!names.includes(run.checkpoint)) {
+      this.#log(`scheduler: ${monitor.name} no longer runs on ${run.checkpoint}; its result of run ${run.runId} is stored, no alert`);
+      return false;
+    }
+    // Each checkpoint has its own health and failures in a row: a failure seen from one site is not another's.
+    const health = monitor.checkpointHealth[run.checkpoint] ?? 'ok';
+    const from = names.length > 1 ? ` from ${run.checkpoint}` : '';
     const instance = run.instance ?? envelope.instanceId;
     const window = run.late ? undefined : await this.#maintenance(monitor.id);
     if (window !== undefined) {
       this.#log(`scheduler: ${monitor.name} ${envelope.result.status} on ${instance} during maintenance "${window}"; stored, no alert`);
       return false;
     }
-    const state = await this.#store.getMonitorAlertState(monitor.id);
+    const state = await this.#store.getMonitorAlertState(monitor.id, run.checkpoint);
     const policyInput = {
       outcome: envelope.result.status,
       attempt: run.attempt,
-      health: monitor.health,
+      health,
       late: run.late,
       alertOnWarning: monitor.alertOnWarning === true,
       failuresBefore: state.consecutiveFailures,
@@ -399,7 +447,7 @@ export class Scheduler {
         checkpoint: run.checkpoint,
         monitorId: monitor.id,
         runId: run.runId,
-        message: `${monitor.name} failed ${failures} times in a row (last on ${instance}): ${failureSummary(envelope)}`,
+        message: `${monitor.name} failed ${failures} times in a row${from} (last on ${instance}): ${failureSummary(envelope)}`,
       });
     } else if (decision.alert === 'monitor-warning') {
       await this.#alerts.raise({
@@ -407,20 +455,20 @@ export class Scheduler {
         checkpoint: run.checkpoint,
         monitorId: monitor.id,
         runId: run.runId,
-        message: `${monitor.name} passed with warnings (on ${instance}): ${failureSummary(envelope)}`,
+        message: `${monitor.name} passed with warnings${from} (on ${instance}): ${failureSummary(envelope)}`,
       });
     } else if (decision.alert === 'monitor-recovered') {
-      await this.#alerts.raise({ kind: 'monitor-recovered', checkpoint: run.checkpoint, monitorId: monitor.id, runId: run.runId, message: `${monitor.name} passes again (on ${instance})` });
+      await this.#alerts.raise({ kind: 'monitor-recovered', checkpoint: run.checkpoint, monitorId: monitor.id, runId: run.runId, message: `${monitor.name} passes again${from} (on ${instance})` });
     }
-    if (decision.health !== monitor.health) await this.#store.setMonitorHealth(monitor.id, decision.health);
+    if (decision.health !== health) await this.#store.setMonitorHealth(monitor.id, decision.health, run.checkpoint);
     const nowIso = this.#clock.wallNow().toISOString();
     const notified = decision.alert === 'monitor-failed' ? nowIso : decision.health === 'failing' ? state.lastNotifiedAt : undefined;
     if (failures !== state.consecutiveFailures || notified !== state.lastNotifiedAt) {
-      await this.#store.setMonitorAlertState(monitor.id, { consecutiveFailures: failures, ...(notified === undefined ? {} : { lastNotifiedAt: notified }) });
+      await this.#store.setMonitorAlertState(monitor.id, { consecutiveFailures: failures, ...(notified === undefined ? {} : { lastNotifiedAt: notified }) }, run.checkpoint);
     }
     if (decision.retry) {
-      this.#log(`scheduler: ${monitor.name} ${envelope.result.status} on ${instance}; re-running at once on another instance`);
-      this.#pending.push({ monitorId: monitor.id, attempt: run.attempt + 1, reason: 'retry', avoid: instanceKey(run.checkpoint, instance) });
+      this.#log(`scheduler: ${monitor.name} ${envelope.result.status} on ${instance}; re-running at once on another instance of ${run.checkpoint}`);
+      this.#pending.push({ monitorId: monitor.id, checkpoints: [run.checkpoint], attempt: run.attempt + 1, reason: 'retry', avoid: instanceKey(run.checkpoint, instance) });
     }
     return decision.retry;
   }
@@ -448,13 +496,36 @@ export class Scheduler {
     }
     const current = change === 'deleted' ? undefined : await this.#store.getMonitor(monitorId);
     const stopped = change === 'deleted' || (previous?.enabled === true && current?.enabled === false);
-    if (previous !== undefined && previous.health !== 'ok' && stopped) {
-      const why = change === 'deleted' ? 'deleted' : 'disabled';
-      if (current !== undefined) {
-        await this.#store.setMonitorHealth(monitorId, 'ok');
-        await this.#store.setMonitorAlertState(monitorId, { consecutiveFailures: 0 });
+    const kept = current === undefined ? [] : checkpointsOf(current);
+    if (current !== undefined) {
+      // Runs on a checkpoint it no longer names are cancelled (a round-robin turn past its new end starts over).
+      for (const flight of [...this.#inFlight.values()]) {
+        if (flight.monitorId !== monitorId || kept.includes(flight.checkpoint)) continue;
+        this.#hub.send(flight.instanceKey, { type: 'cancel', runId: flight.runId });
+        await this.#store.markRunLost(flight.runId, `monitor no longer runs on ${flight.checkpoint}`);
+        this.#untrack(flight.runId);
       }
-      await this.#alerts.raise({ kind: 'monitor-resolved', checkpoint: previous.checkpoint, monitorId, monitor: previous, message: `${previous.name} was ${why} while ${previous.health === 'failing' ? 'failing' : 'warning'}; its alert is resolved` });
+      if ((this.#turn.get(monitorId) ?? 0) >= kept.length) this.#turn.set(monitorId, 0);
+    }
+    if (previous !== undefined) {
+      // Every checkpoint it was alerting on gets its resolve: the monitor stopped, or no longer runs there.
+      const healths: Record<string, MonitorHealth> = previous.checkpointHealth ?? { [previous.checkpoint]: previous.health };
+      for (const [checkpoint, health] of Object.entries(healths)) {
+        if (health === 'ok' || (!stopped && kept.includes(checkpoint))) continue;
+        const why = change === 'deleted' ? 'was deleted' : stopped ? 'was disabled' : `no longer runs on ${checkpoint}`;
+        const from = Object.keys(healths).length > 1 && stopped ? ` from ${checkpoint}` : '';
+        await this.#alerts.raise({
+          kind: 'monitor-resolved',
+          checkpoint,
+          monitorId,
+          monitor: previous,
+          message: `${previous.name} ${why} while ${health === 'failing' ? 'failing' : 'warning'}${from}; its alert is resolved`,
+        });
+      }
+      if (stopped && current !== undefined && previous.health !== 'ok') {
+        await this.#store.setMonitorHealth(monitorId, 'ok');
+        for (const checkpoint of kept) await this.#store.setMonitorAlertState(monitorId, { consecutiveFailures: 0 }, checkpoint);
+      }
     }
     // Monitors are often changed in bulk (an apply, an import): one tick after them all.
     this.#requestTick();
@@ -552,14 +623,16 @@ export class Scheduler {
     const monitor = await this.#store.getMonitor(flight.monitorId);
     this.#log(`scheduler: run ${flight.runId} (${monitor?.name ?? flight.monitorId}) lost: ${why}${monitor === undefined ? '' : '; re-dispatching'}`);
     if (monitor !== undefined) {
-      this.#pending.push({ monitorId: flight.monitorId, attempt: flight.attempt, reason: 'redispatch', avoid: flight.instanceKey });
+      this.#pending.push({ monitorId: flight.monitorId, checkpoints: this.#redispatchTo(monitor, flight.checkpoint, flight.attempt), attempt: flight.attempt, reason: 'redispatch', avoid: flight.instanceKey });
       this.#capacityChanged = true;
     }
   }
 
   async #checkCheckpoints(): Promise<void> {
     const now = this.#clock.nowMs();
-    for (const checkpoint of await this.#store.listCheckpoints()) {
+    const checkpoints = await this.#store.listCheckpoints();
+    this.#checkpointHealth = new Map(checkpoints.map((checkpoint) => [checkpoint.name, checkpoint.health]));
+    for (const checkpoint of checkpoints) {
       const connected = this.#hub.instances(checkpoint.name).length;
       if (connected > 0) this.#offlineSince.delete(checkpoint.name);
       else if (!this.#offlineSince.has(checkpoint.name)) this.#offlineSince.set(checkpoint.name, now);
@@ -570,7 +643,10 @@ export class Scheduler {
         nowMs: now,
         downAfterMs: this.#options.checkpointDownAfterMs,
       });
-      if (outcome.health !== checkpoint.health) await this.#store.setCheckpointHealth(checkpoint.name, outcome.health);
+      if (outcome.health !== checkpoint.health) {
+        await this.#store.setCheckpointHealth(checkpoint.name, outcome.health);
+        this.#checkpointHealth.set(checkpoint.name, outcome.health);
+      }
       if (outcome.alert === 'checkpoint-down') {
         const window = await this.#maintenance();
         if (window !== undefined) {
@@ -591,32 +667,46 @@ export class Scheduler {
     }
   }
 
-  /** Failing monitors that ask for reminders get one every `reminderMinutes` (not in maintenance). */
+  /**
+   * Failing monitors that ask for reminders get one every `reminderMinutes` per checkpoint they fail from (not in
+   * maintenance). None while that checkpoint is down: its own `checkpoint-down` alert says why nothing is known.
+   */
   async #remind(monitors: readonly MonitorRecord[]): Promise<void> {
     const now = this.#clock.wallNow();
     for (const monitor of monitors) {
       const everyMinutes = monitor.alerting?.reminderMinutes;
       if (monitor.health !== 'failing' || everyMinutes === undefined || !monitor.enabled) continue;
-      const state = await this.#store.getMonitorAlertState(monitor.id);
-      const last = state.lastNotifiedAt === undefined ? undefined : Date.parse(state.lastNotifiedAt);
-      if (last !== undefined && now.getTime() - last < everyMinutes * 60_000) continue;
-      await this.#store.setMonitorAlertState(monitor.id, { ...state, lastNotifiedAt: now.toISOString() });
-      if (last === undefined || (await this.#maintenance(monitor.id)) !== undefined) continue;
-      const lastRun = await this.#store.lastFinishedRun(monitor.id);
-      const stored = lastRun === undefined ? undefined : await this.#store.getResult(lastRun.runId);
-      await this.#alerts.raise({
-        kind: 'monitor-reminder',
-        checkpoint: monitor.checkpoint,
-        monitorId: monitor.id,
-        ...(lastRun === undefined ? {} : { runId: lastRun.runId }),
-        message: `${monitor.name} is still failing (${state.consecutiveFailures} failed checks in a row; last notified ${formatSpan(now.getTime() - last)} ago)${stored === undefined ? '' : `: ${failureSummary(stored.envelope)}`}`,
-      });
+      const names = checkpointsOf(monitor);
+      for (const checkpoint of names) {
+        if (monitor.checkpointHealth[checkpoint] !== 'failing' || this.#checkpointHealth.get(checkpoint) === 'down') continue;
+        const state = await this.#store.getMonitorAlertState(monitor.id, checkpoint);
+        const last = state.lastNotifiedAt === undefined ? undefined : Date.parse(state.lastNotifiedAt);
+        if (last !== undefined && now.getTime() - last < everyMinutes * 60_000) continue;
+        await this.#store.setMonitorAlertState(monitor.id, { ...state, lastNotifiedAt: now.toISOString() }, checkpoint);
+        if (last === undefined || (await this.#maintenance(monitor.id)) !== undefined) continue;
+        const lastRun = await this.#store.lastFinishedRun(monitor.id, checkpoint);
+        const stored = lastRun === undefined ? undefined : await this.#store.getResult(lastRun.runId);
+        const from = names.length > 1 ? ` from ${checkpoint}` : '';
+        await this.#alerts.raise({
+          kind: 'monitor-reminder',
+          checkpoint,
+          monitorId: monitor.id,
+          ...(lastRun === undefined ? {} : { runId: lastRun.runId }),
+          message: `${monitor.name} is still failing${from} (${state.consecutiveFailures} failed checks in a row; last notified ${formatSpan(now.getTime() - last)} ago)${stored === undefined ? '' : `: ${failureSummary(stored.envelope)}`}`,
+        });
+      }
     }
   }
 
   #enqueueDue(monitors: readonly MonitorRecord[]): void {
     const now = this.#clock.nowMs();
-    const busy = new Set([...this.#pending.map((pending) => pending.monitorId), ...[...this.#inFlight.values()].map((flight) => flight.monitorId)]);
+    // Runs queued or going, by monitor and by monitor + checkpoint.
+    const busy = new Set<string>();
+    for (const pending of this.#pending) {
+      busy.add(pending.monitorId);
+      for (const checkpoint of pending.checkpoints) busy.add(`${pending.monitorId}\n${checkpoint}`);
+    }
+    for (const flight of this.#inFlight.values()) busy.add(flight.monitorId).add(`${flight.monitorId}\n${flight.checkpoint}`);
     for (const monitor of monitors) {
       if (!monitor.enabled) {
         this.#due.delete(monitor.id);
@@ -624,8 +714,20 @@ export class Scheduler {
       }
       const due = this.#due.get(monitor.id) ?? now;
       if (now < due) continue;
-      // One run of a monitor at a time: an occurrence that finds the previous run still going is skipped.
-      if (!busy.has(monitor.id)) this.#pending.push({ monitorId: monitor.id, attempt: 1, reason: 'schedule' });
+      // One run of a monitor at a time (on each checkpoint, with `all`): an occurrence that finds the previous
+      // run still going (or waiting for an instance) is skipped.
+      const names = checkpointsOf(monitor);
+      if (names.length > 1 && placementOf(monitor) === 'round-robin') {
+        const turn = (this.#turn.get(monitor.id) ?? 0) % names.length;
+        if (!busy.has(monitor.id)) {
+          this.#pending.push({ monitorId: monitor.id, checkpoints: [...names.slice(turn), ...names.slice(0, turn)], attempt: 1, reason: 'schedule' });
+          this.#turn.set(monitor.id, (turn + 1) % names.length);
+        }
+      } else {
+        for (const checkpoint of names) {
+          if (!busy.has(`${monitor.id}\n${checkpoint}`)) this.#pending.push({ monitorId: monitor.id, checkpoints: [checkpoint], attempt: 1, reason: 'schedule' });
+        }
+      }
       this.#due.set(monitor.id, nextDueMs(now, monitor.intervalSeconds));
     }
     let next = Number.POSITIVE_INFINITY;
@@ -640,16 +742,32 @@ export class Scheduler {
     for (const pending of this.#pending) {
       const monitor = monitors.get(pending.monitorId);
       if (monitor === undefined || !monitor.enabled) continue;
-      const lane = `${monitor.checkpoint}\n${this.#laneOf(monitor)}`;
+      // The monitor may have been changed since: only checkpoints it still names.
+      const names = checkpointsOf(monitor);
+      const candidates = pending.checkpoints.filter((name) => names.includes(name));
+      const checkpoint = this.#placeOn(candidates);
+      if (checkpoint === undefined) continue;
+      const lane = `${checkpoint}\n${this.#laneOf(monitor)}`;
       if (pending.avoid === undefined && full.has(lane)) {
         waiting.push(pending);
         continue;
       }
-      const key = chooseInstance(this.#views(monitor.checkpoint, this.#laneOf(monitor)), pending.avoid === undefined ? {} : { avoid: pending.avoid });
+      const key = chooseInstance(this.#views(checkpoint, this.#laneOf(monitor)), pending.avoid === undefined ? {} : { avoid: pending.avoid });
       if (key === undefined && pending.avoid === undefined) full.add(lane);
-      if (key === undefined || (await this.#dispatch(monitor, monitor.checkpoint, key, pending.attempt, pending.reason)) === undefined) waiting.push(pending);
+      if (key === undefined || (await this.#dispatch(monitor, checkpoint, key, pending.attempt, pending.reason)) === undefined) waiting.push(pending);
     }
     this.#pending = waiting;
+  }
+
+  /**
+   * The first candidate checkpoint with an instance that takes work (connected, greeted, not draining), whether
+   * or not it has a free slot now: a busy one is waited for, one with no instance is passed over. None has one:
+   * the first (the run waits for it). Undefined when no candidate is left.
+   */
+  #placeOn(candidates: readonly string[]): string | undefined {
+    if (candidates.length <= 1) return candidates[0];
+    const working = candidates.find((name) => this.#hub.instances(name).some((instance) => instance.hello !== undefined && instance.lastHeartbeat?.draining !== true));
+    return working ?? candidates[0];
   }
 
   async #dispatch(monitor: MonitorRecord, checkpoint: string, key: string, attempt: number, reason: DispatchReason): Promise<string | undefined> {
