@@ -83,7 +83,7 @@ export async function monitorPageData(store: ControlPlaneStore, monitor: Monitor
       view,
       runs: shown.slice(0, 50),
       chartRuns: shown.slice(0, 300),
-      ranges: rangeControls({ monitorId: monitor.id, view, stats: rangeStats(inRange), checkpoints: names, ...(note === undefined ? {} : { note }) }),
+      ranges: rangeControls({ monitorId: monitor.id, view, stats: rangeStats(inRange), checkpoints: names, ...(note === undefined ? {} : { capped: { runs: maxRangeRuns, note } }) }),
       checkpointTable: checkpointTable({ monitorId: monitor.id, view, rows, now }),
       stepChart: stepDurationChart(steps),
       vitals: kindOf(monitor.script) === 'browser' ? vitalsTable(vitals) : undefined,

@@ -106,13 +106,22 @@ export function availabilityText(stats: RangeStats): string {
 /**
  * The range tabs (links), the status filter (a GET form: works without JavaScript) and the range's figures.
  */
-export function rangeControls(input: { monitorId: string; view: MonitorView; stats: RangeStats; checkpoints?: readonly string[]; note?: SafeHtml }): SafeHtml {
+export function rangeControls(input: {
+  monitorId: string;
+  view: MonitorView;
+  stats: RangeStats;
+  /** The monitor's checkpoints: with two or more, the filter offers them. */
+  checkpoints?: readonly string[];
+  /** Only the latest runs of the range were read (dashboard-monitor-page.ts): what the figures cover instead. */
+  capped?: { runs: number; note: SafeHtml };
+}): SafeHtml {
   const { view, stats } = input;
   const checkpoints = input.checkpoints ?? [];
   const base = `/monitors/${encodeURIComponent(input.monitorId)}`;
   const link = (key: RangeKey, label: string) => html`<a href="${base}?${viewQuery(view, { range: key })}"${key === view.range ? raw(' aria-current="page" class="current"') : ''}>${label}</a>`;
   const where = view.checkpoint === undefined ? '' : ` on ${view.checkpoint}`;
-  const range = ranges.find((candidate) => candidate.key === view.range)?.label ?? view.range;
+  const rangeLabel = ranges.find((candidate) => candidate.key === view.range)?.label ?? view.range;
+  const range = input.capped === undefined ? `last ${rangeLabel}` : `latest ${input.capped.runs.toLocaleString('en-US')} runs`;
   return html`<div class="range-bar">
 <nav class="ranges" aria-label="Time range">${ranges.map((candidate) => link(candidate.key, candidate.label))}</nav>
 <form method="get" action="${base}" class="filter">
@@ -130,9 +139,9 @@ ${
 <button type="submit">Filter</button>
 </form>
 </div>
-${input.note ?? ''}
-<div class="tiles range-tiles" aria-label="Last ${range}${where}">
-<div class="tile${stats.checks > 0 && stats.available < stats.checks ? ' bad' : ''}"><div class="label">Availability, last ${range}${where}</div><div class="value">${availabilityText(stats)} <small>${stats.available} of ${stats.checks} checks</small></div></div>
+${input.capped?.note ?? ''}
+<div class="tiles range-tiles" aria-label="Figures, ${range}${where}">
+<div class="tile${stats.checks > 0 && stats.available < stats.checks ? ' bad' : ''}"><div class="label">Availability, ${range}${where}</div><div class="value">${availabilityText(stats)} <small>${stats.available} of ${stats.checks} checks</small></div></div>
 <div class="tile"><div class="label">p50 duration (passed)</div><div class="value">${formatDurationMs(stats.p50Ms)}</div></div>
 <div class="tile"><div class="label">p95 duration (passed)</div><div class="value">${formatDurationMs(stats.p95Ms)}</div></div>
 <div class="tile${stats.failedRuns > 0 ? ' bad' : ''}"><div class="label">Failed runs</div><div class="value">${stats.failedRuns}</div></div>

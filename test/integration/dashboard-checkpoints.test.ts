@@ -222,6 +222,22 @@ describe('dashboard: monitors on several checkpoints', () => {
     const bad = await tab.goto(`${p.cp.url}/monitors/home?range=7d&checkpoint=spare`);
     assert.equal(bad?.status(), 400);
     assert.match(await tab.locator('main').innerText(), /does not run on "spare"; it runs on "dmz", "internal"/);
+
+    // Run now on a checkpoint the monitor does not run on (a hand-made POST with the session's token): refused, nothing sent.
+    await tab.goto(`${p.cp.url}/monitors/home`);
+    const csrf = (await tab.locator('form.run-now input[name=csrf]').getAttribute('value')) ?? '';
+    const runsBefore = ((await p.call('GET', '/api/v1/monitors/home/runs')).body['runs'] as unknown[]).length;
+    const session = (await tab.context().cookies()).find((cookie) => cookie.name === 'checkpoint_session');
+    const response = await fetch(`${p.cp.url}/monitors/home/run`, {
+      method: 'POST',
+      redirect: 'manual',
+      headers: { Cookie: `checkpoint_session=${session?.value ?? ''}`, 'Content-Type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ csrf, checkpoint: 'spare' }).toString(),
+    });
+    const refused = { status: response.status, text: await response.text() };
+    assert.equal(refused.status, 400);
+    assert.match(refused.text, /does not run on checkpoint &quot;spare&quot;/);
+    assert.equal(((await p.call('GET', '/api/v1/monitors/home/runs')).body['runs'] as unknown[]).length, runsBefore, 'no run was dispatched');
   });
 
   it('shows "checkpoint down" for a monitor whose checkpoint is down, on the overview and on its page, not a failure', async (t) => {
