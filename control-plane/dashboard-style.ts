@@ -133,6 +133,8 @@ form.run-now { display: inline-flex; gap: 0.4rem; align-items: center; }
 form.run-now select { font: inherit; padding: 0.3rem 0.5rem; border: 1px solid var(--border); border-radius: 8px; background: var(--card); color: var(--text); }
 .range-note { margin: -0.4rem 0 1rem; }
 table.vitals td.spark { width: 130px; }
+table.checkpoints tr.current td { background: var(--accent-soft); }
+table.checkpoints a[aria-current] { font-weight: 700; }
 .stale-note { font-size: 0.8rem; color: var(--warn); max-width: 26rem; }
 .visually-hidden { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); white-space: nowrap; }
 @media (max-width: 900px) { .grid { grid-template-columns: 1fr; } }

@@ -60,6 +60,13 @@ describe('dashboard: the monitor form on several checkpoints', () => {
       unknown.problems.map((problem) => [problem.field, problem.path, problem.message]),
       [['checkpoints', 'checkpoints[1]', 'no checkpoint named "nowhere"; create it first (POST /api/v1/checkpoints)']],
     );
+    const lone = await checkMonitorForm(store, values({ checkpoints: ['nowhere'] }), { id: undefined, base: undefined });
+    assert.ok(!lone.ok);
+    assert.deepEqual(
+      lone.problems.map((problem) => [problem.field, problem.path]),
+      [['checkpoints', 'checkpoint']],
+      'one checkpoint is `checkpoint` in the API, shown with the boxes too',
+    );
     const twice = await checkMonitorForm(store, values({ checkpoints: ['internal', 'internal'] }), { id: undefined, base: undefined });
     assert.ok(!twice.ok);
     assert.deepEqual(
