@@ -7,6 +7,7 @@ import { messagePage } from './dashboard-views.ts';
 import { sendHtml } from './http.ts';
 import type { AgentControl } from './hub.ts';
 import type { Log } from './log.ts';
+import { checkpointsOf } from './monitor-definition.ts';
 import { monitorConfig, removeMonitor, storeMonitor } from './monitor-saving.ts';
 import type { SchedulerControl } from './scheduler.ts';
 import type { Session } from './sessions.ts';
@@ -131,12 +132,19 @@ export function monitorFormRoutes(deps: MonitorFormDeps) {
         redirect(res, '/?done=deleted');
         return true;
       case 'run': {
-        const dispatched = await scheduler.runNow(monitor.id);
-        if (dispatched === undefined) {
-          sendHtml(res, 409, messagePage(now, 'Not run', `No instance of checkpoint "${monitor.checkpoint}" is connected with a free slot, so the run was not dispatched. Try again when one is.`), pageCsp);
+        const names = checkpointsOf(monitor);
+        const chosen = form.get('checkpoint') ?? '';
+        if (chosen !== '' && !names.includes(chosen)) {
+          sendHtml(res, 400, messagePage(now, 'Not run', `Monitor "${monitor.name}" does not run on checkpoint "${chosen}"; it runs on ${names.map((name) => `"${name}"`).join(', ')}.`), pageCsp);
           return true;
         }
-        deps.log(`dashboard: monitor ${monitor.id} (${monitor.name}) run now on ${dispatched.instance}`);
+        const dispatched = await scheduler.runNow(monitor.id, chosen === '' ? undefined : chosen);
+        if (dispatched === undefined) {
+          const where = (chosen === '' ? names : [chosen]).map((name) => `"${name}"`).join(' or ');
+          sendHtml(res, 409, messagePage(now, 'Not run', `No instance of checkpoint ${where} is connected with a free slot, so the run was not dispatched. Try again when one is.`), pageCsp);
+          return true;
+        }
+        deps.log(`dashboard: monitor ${monitor.id} (${monitor.name}) run now on ${dispatched.checkpoint}/${dispatched.instance}`);
         redirect(res, `/runs/${encodeURIComponent(dispatched.runId)}?done=dispatched`);
         return true;
       }

@@ -2,6 +2,7 @@ import { html, raw, type SafeHtml } from '../engine/index.ts';
 import { csrfField } from './dashboard-session-views.ts';
 import { page } from './dashboard-views.ts';
 import type { FieldProblem, MonitorField, MonitorFormValues } from './dashboard-forms.ts';
+import { checkpointsOf } from './monitor-definition.ts';
 import type { MonitorRecord } from './store.ts';
 
 function href(...segments: readonly string[]): string {
@@ -11,7 +12,9 @@ function href(...segments: readonly string[]): string {
 const fieldIds: Record<MonitorField, string> = {
   id: 'field-id',
   name: 'field-name',
-  checkpoint: 'field-checkpoint',
+  // The first box of each group: where the error summary's link lands.
+  checkpoints: 'field-checkpoints',
+  placement: 'field-placement',
   intervalSeconds: 'field-interval',
   enabled: 'field-enabled',
   script: 'field-script',
@@ -48,6 +51,35 @@ ${input.control(attributes)}
 </div>`;
 }
 
+/**
+ * A group of boxes or radios (a fieldset whose legend labels it): hint and errors tied to the fieldset with
+ * aria-describedby, each control labelled on its own. The first control carries the group's id (the error
+ * summary's link target).
+ */
+function choiceGroup(input: { name: MonitorField; legend: string; hint?: string; problems: readonly FieldProblem[]; choices: readonly { value: string; label: SafeHtml | string; checked: boolean }[]; type: 'checkbox' | 'radio' }): SafeHtml {
+  const id = fieldIds[input.name];
+  const mine = input.problems.filter((problem) => problem.field === input.name);
+  const describedBy = [input.hint === undefined ? '' : `${id}-hint`, mine.length === 0 ? '' : `${id}-error`].filter((part) => part !== '').join(' ');
+  return html`<fieldset class="field choices${mine.length === 0 ? '' : ' invalid'}" id="${id}-group"${describedBy === '' ? '' : html` aria-describedby="${describedBy}"`}>
+<legend>${input.legend}</legend>
+${input.hint === undefined ? '' : html`<p class="hint" id="${id}-hint">${input.hint}</p>`}
+${mine.length === 0 ? '' : html`<ul class="field-error" id="${id}-error">${mine.map((problem) => html`<li><span class="visually-hidden">Error: </span>${problem.path}: ${problem.message}</li>`)}</ul>`}
+${input.choices.map((choice, index) => {
+    const choiceId = index === 0 ? id : `${id}-${index}`;
+    return html`<div class="choice"><input type="${input.type}" id="${choiceId}" name="${input.name}" value="${choice.value}"${choice.checked ? raw(' checked') : ''}${mine.length === 0 ? '' : raw(' aria-invalid="true"')}> <label for="${choiceId}">${choice.label}</label></div>`;
+  })}
+</fieldset>`;
+}
+
+/**
+ * The checkboxes of the checkpoints a monitor may run on: those it runs on first, in its order (the form sends
+ * ticked boxes in page order, so that order is kept), then the other existing ones; a name that no longer exists
+ * is still shown while the form has it ticked, so the refusal is visible next to it.
+ */
+export function checkpointChoices(ticked: readonly string[], existing: readonly string[]): string[] {
+  return [...new Set([...ticked, ...existing])];
+}
+
 /** Create (no `monitor`) or edit a monitor; after a refused POST, with the values as sent and every problem. */
 export function monitorFormPage(input: {
   now: Date;
@@ -60,7 +92,7 @@ export function monitorFormPage(input: {
   const { values, problems, monitor } = input;
   const editing = monitor !== undefined;
   const action = editing ? href('monitors', monitor.id, 'edit') : '/monitors/new';
-  const checkpoints = input.checkpoints.includes(values.checkpoint) || values.checkpoint === '' ? input.checkpoints : [values.checkpoint, ...input.checkpoints];
+  const checkpoints = checkpointChoices(values.checkpoints, input.checkpoints);
   const title = editing ? `Edit ${monitor.name}` : 'New monitor';
   const body = html`
 <div class="crumbs"><a href="/">Overview</a> / ${editing ? html`<a href="${href('monitors', monitor.id)}">${monitor.name}</a> / edit` : 'new monitor'}</div>
@@ -78,13 +110,24 @@ ${editing
         control: (attributes) => html`<input ${attributes} type="text" value="${values.id}" autocomplete="off" spellcheck="false">`,
       })}
 ${field({ name: 'name', label: 'Name', problems, control: (attributes) => html`<input ${attributes} type="text" value="${values.name}" required autocomplete="off">` })}
-${field({
-  name: 'checkpoint',
-  label: 'Checkpoint',
-  hint: 'Where it runs.',
+${choiceGroup({
+  name: 'checkpoints',
+  legend: 'Checkpoints',
+  hint: 'Where it runs: tick one, or several (an internal and an external site, say).',
   problems,
-  control: (attributes) =>
-    html`<select ${attributes} required>${values.checkpoint === '' ? html`<option value="">Choose a checkpoint</option>` : ''}${checkpoints.map((name) => html`<option value="${name}"${name === values.checkpoint ? raw(' selected') : ''}>${name}</option>`)}</select>`,
+  type: 'checkbox',
+  choices: checkpoints.map((name) => ({ value: name, label: name, checked: values.checkpoints.includes(name) })),
+})}
+${choiceGroup({
+  name: 'placement',
+  legend: 'With several checkpoints, each interval runs',
+  hint: 'Only used when two or more checkpoints are ticked.',
+  problems,
+  type: 'radio',
+  choices: [
+    { value: 'all', label: 'on all of them', checked: values.placement === 'all' },
+    { value: 'round-robin', label: 'on one of them in turn (round-robin)', checked: values.placement === 'round-robin' },
+  ],
 })}
 ${field({
   name: 'intervalSeconds',
@@ -121,11 +164,24 @@ ${field({
   return page({ title, section: 'none', now: input.now, body });
 }
 
+/**
+ * Run now: one button for a monitor on one checkpoint; with several, a choice of where (the first with a free
+ * instance, or one named), labelled for screen readers and sent with the button (no script needed).
+ */
+function runNowForm(monitor: MonitorRecord, csrfToken: string): SafeHtml {
+  const names = checkpointsOf(monitor);
+  const choice =
+    names.length < 2
+      ? ''
+      : html`<label for="run-now-checkpoint" class="visually-hidden">Run on checkpoint</label><select id="run-now-checkpoint" name="checkpoint"><option value="">any checkpoint (first free)</option>${names.map((name) => html`<option value="${name}">${name}</option>`)}</select>`;
+  return html`<form method="post" class="run-now" action="${href('monitors', monitor.id, 'run')}">${csrfInput(csrfToken)}${choice}<button type="submit" class="primary">Run now</button></form>`;
+}
+
 /** The monitor page's buttons: each a small POST form (works without JavaScript) or a link. */
 export function monitorActions(monitor: MonitorRecord, csrfToken: string): SafeHtml {
   return html`<div class="actions" aria-label="Monitor actions">
 <a class="button" href="${href('monitors', monitor.id, 'edit')}">Edit</a>
-<form method="post" action="${href('monitors', monitor.id, 'run')}">${csrfInput(csrfToken)}<button type="submit" class="primary">Run now</button></form>
+${runNowForm(monitor, csrfToken)}
 <form method="post" action="${href('monitors', monitor.id, 'enabled')}">${csrfInput(csrfToken)}<input type="hidden" name="enabled" value="${monitor.enabled ? 'false' : 'true'}"><button type="submit">${monitor.enabled ? 'Disable' : 'Enable'}</button></form>
 <a class="button danger" href="${href('monitors', monitor.id, 'delete')}">Delete…</a>
 </div>`;
@@ -139,7 +195,7 @@ export function deleteMonitorPage(input: { now: Date; monitor: MonitorRecord; cs
 <h1>Delete ${monitor.name}?</h1>
 <form class="edit card" method="post" action="${href('monitors', monitor.id, 'delete')}">
 ${csrfInput(input.csrfToken)}
-<p>The monitor <strong>${monitor.name}</strong> (<span class="mono">${monitor.id}</span>) stops running on <strong>${monitor.checkpoint}</strong> and is removed. This cannot be undone.</p>
+<p>The monitor <strong>${monitor.name}</strong> (<span class="mono">${monitor.id}</span>) stops running on <strong>${checkpointsOf(monitor).join(', ')}</strong> and is removed. This cannot be undone.</p>
 <div class="actions"><button type="submit" class="danger">Delete monitor</button><a href="${href('monitors', monitor.id)}">Cancel</a></div>
 </form>`;
   return page({ title: `Delete ${monitor.name}`, section: 'none', now: input.now, body });

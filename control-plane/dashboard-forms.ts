@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { describeIssues, parseMonitorScriptText } from '../engine/index.ts';
 import { monitorInputSchema } from './api-schemas.ts';
+import { checkpointsOf, placementOf } from './monitor-definition.ts';
 import { checkedMonitor, monitorReferenceProblems, type MonitorConfig, type Problem } from './monitor-saving.ts';
 import type { ControlPlaneStore } from './store.ts';
 
@@ -8,14 +9,17 @@ import type { ControlPlaneStore } from './store.ts';
 export interface MonitorFormValues {
   id: string;
   name: string;
-  checkpoint: string;
+  /** The checkpoints ticked, in the order the form lists them (the monitor's own order first). */
+  checkpoints: string[];
+  /** How runs spread over several checkpoints; ignored with one. */
+  placement: 'all' | 'round-robin';
   intervalSeconds: string;
   enabled: boolean;
   script: string;
   variables: string;
 }
 
-export type MonitorField = Exclude<keyof MonitorFormValues, 'enabled'> | 'enabled';
+export type MonitorField = keyof MonitorFormValues;
 
 /** A problem of the form, with the field it belongs to ('' when none does: shown in the summary only). */
 export interface FieldProblem extends Problem {
@@ -27,7 +31,9 @@ export function formValuesOf(form: URLSearchParams): MonitorFormValues {
   return {
     id: text('id').trim(),
     name: text('name'),
-    checkpoint: text('checkpoint'),
+    // Checkboxes send `checkpoints` once per ticked box; a client that names one sends `checkpoint`.
+    checkpoints: form.has('checkpoints') ? form.getAll('checkpoints') : form.has('checkpoint') ? [text('checkpoint')] : [],
+    placement: form.get('placement') === 'round-robin' ? 'round-robin' : 'all',
     intervalSeconds: text('intervalSeconds').trim(),
     enabled: form.get('enabled') === 'true',
     // An uploaded script file wins over the text area (which shows it if the form comes back).
@@ -41,7 +47,8 @@ export function formValuesFromConfig(config: MonitorConfig): MonitorFormValues {
   return {
     id: config.id,
     name: config.name,
-    checkpoint: config.checkpoint,
+    checkpoints: checkpointsOf(config),
+    placement: placementOf(config),
     intervalSeconds: String(config.intervalSeconds),
     enabled: config.enabled,
     script: JSON.stringify(config.script, null, 2),
@@ -54,13 +61,15 @@ export function formValuesFromConfig(config: MonitorConfig): MonitorFormValues {
 /** A small browser script to start from on the "new monitor" form. */
 export function newFormValues(checkpoint: string): MonitorFormValues {
   const script = { name: 'Home page', steps: [{ name: 'Open the home page', actions: [{ type: 'navigate', url: '{{baseUrl}}/' }] }] };
-  return { id: '', name: '', checkpoint, intervalSeconds: '300', enabled: true, script: JSON.stringify(script, null, 2), variables: 'baseUrl=https://intranet.example' };
+  return { id: '', name: '', checkpoints: checkpoint === '' ? [] : [checkpoint], placement: 'all', intervalSeconds: '300', enabled: true, script: JSON.stringify(script, null, 2), variables: 'baseUrl=https://intranet.example' };
 }
 
 /** The field a problem path (as the API and `checkpoint validate` print it) belongs to. */
 function fieldOf(path: string): MonitorField | '' {
   const head = /^[A-Za-z]+/.exec(path)?.[0] ?? '';
-  const fields: readonly string[] = ['id', 'name', 'checkpoint', 'intervalSeconds', 'enabled', 'script', 'variables'];
+  // `checkpoint` and `checkpoints[i]` are both about the checkpoints ticked.
+  if (head === 'checkpoint') return 'checkpoints';
+  const fields: readonly string[] = ['id', 'name', 'checkpoints', 'placement', 'intervalSeconds', 'enabled', 'script', 'variables'];
   return fields.includes(head) ? (head as MonitorField) : '';
 }
 
@@ -112,13 +121,19 @@ export async function checkMonitorForm(
   problems.push(...variables.problems);
   const interval = /^-?\d+(\.\d+)?$/.test(values.intervalSeconds) ? Number(values.intervalSeconds) : values.intervalSeconds;
   const { alerting, capture, alertOnWarning } = options.base ?? {};
+  // The API's own input: one checkpoint as `checkpoint`, several as `checkpoints` (none: an empty list, refused
+  // by the schema there). `all` is the default placement: it is written only when the monitor had it written.
+  const several = values.checkpoints.length > 1;
+  const placement = several && (values.placement === 'round-robin' || options.base?.placement === 'all') ? { placement: values.placement } : {};
+  const where = values.checkpoints.length === 1 ? { checkpoint: values.checkpoints[0] } : { checkpoints: values.checkpoints };
   const input: Record<string, unknown> = {
     ...(capture === undefined ? {} : { capture }),
     ...(alertOnWarning === undefined ? {} : { alertOnWarning }),
     ...(alerting === undefined ? {} : { alerting }),
     ...(id === undefined ? {} : { id }),
     name: values.name,
-    checkpoint: values.checkpoint,
+    ...where,
+    ...placement,
     intervalSeconds: interval,
     enabled: values.enabled,
     script: scriptValue ?? { name: 'placeholder', steps: [{ name: 'placeholder', actions: [{ type: 'navigate', url: 'https://placeholder.invalid/' }] }] },

@@ -124,6 +124,18 @@ form.filter select { font: inherit; padding: 0.3rem 0.5rem; border: 1px solid va
 .range-tiles { margin-bottom: 1rem; }
 ul.legend { list-style: none; display: flex; flex-wrap: wrap; gap: 0.3rem 1.1rem; margin: 0.5rem 0 0; padding: 0; font-size: 0.85rem; color: var(--muted); }
 ul.legend .swatch { display: inline-block; width: 10px; height: 10px; border-radius: 2px; margin-right: 0.4rem; vertical-align: -1px; }
+form.edit fieldset.choices { border: none; margin: 0; padding: 0; min-width: 0; }
+form.edit fieldset.choices legend { font-weight: 600; padding: 0; margin-bottom: 0.3rem; }
+form.edit .choice { display: flex; gap: 0.5rem; align-items: center; }
+form.edit .choice label { font-weight: 500; }
+form.edit .choice input { width: 1.1rem; height: 1.1rem; margin: 0; }
+form.run-now { display: inline-flex; gap: 0.4rem; align-items: center; }
+form.run-now select { font: inherit; padding: 0.3rem 0.5rem; border: 1px solid var(--border); border-radius: 8px; background: var(--card); color: var(--text); }
+.range-note { margin: -0.4rem 0 1rem; }
+table.vitals td.spark { width: 130px; }
+table.checkpoints tr.current td { background: var(--accent-soft); }
+table.checkpoints a[aria-current] { font-weight: 700; }
+.stale-note { font-size: 0.8rem; color: var(--warn); max-width: 26rem; }
 .visually-hidden { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); white-space: nowrap; }
 @media (max-width: 900px) { .grid { grid-template-columns: 1fr; } }
 @media (max-width: 800px) { .tiles { grid-template-columns: repeat(2, minmax(0, 1fr)); } .alerts li { grid-template-columns: 1fr; gap: 0.2rem; } .hide-narrow { display: none; } }

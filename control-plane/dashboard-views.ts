@@ -2,7 +2,9 @@ import { formatDurationMs, html, kindOf, raw, type ResultEnvelope, type SafeHtml
 import { dashboardCss } from './dashboard-style.ts';
 import type { InstanceStatus } from './scheduler.ts';
 import type { AlertRecord, CheckpointRecord, MonitorRecord, RunRecord } from './store.ts';
-import { isBehind, newestVersion } from './dashboard-versions.ts';
+import { instanceKey, isBehind, newestVersion, type StaleBrowser } from './dashboard-versions.ts';
+import { checkpointsOf, placementOf } from './monitor-definition.ts';
+import type { MonitorStatus } from './monitor-status.ts';
 import { durationChart, durationTrend } from './trend.ts';
 
 // ---- formatting ----
@@ -41,12 +43,32 @@ export function runOutcome(run: RunRecord): string {
   return run.status === 'lost' ? 'lost' : (run.resultStatus ?? run.status);
 }
 
-function pill(kind: string, label: string = kind): SafeHtml {
+export function pill(kind: string, label: string = kind): SafeHtml {
   return html`<span class="pill ${kind}">${label}</span>`;
 }
 
-function when(iso: string | undefined, now: Date): SafeHtml {
+export function when(iso: string | undefined, now: Date): SafeHtml {
   return html`<span title="${formatTime(iso)}">${formatAgo(iso, now)}</span>`;
+}
+
+/** A monitor's status (monitor-status.ts) as a pill: a checkpoint down is grey, not red: nothing is known there. */
+const statusLooks: Record<MonitorStatus, { kind: string; label: string }> = {
+  ok: { kind: 'passed', label: 'ok' },
+  warning: { kind: 'warning', label: 'warning' },
+  failing: { kind: 'failed', label: 'failing' },
+  'checkpoint-down': { kind: 'lost', label: 'checkpoint down' },
+  disabled: { kind: 'disabled', label: 'disabled' },
+};
+
+export function statusPill(status: MonitorStatus): SafeHtml {
+  const look = statusLooks[status];
+  return html`<span class="pill ${look.kind}" data-status="${status}">${look.label}</span>`;
+}
+
+/** `internal, dmz · round-robin`: where a monitor runs (the placement only with several). */
+export function whereText(monitor: Pick<MonitorRecord, 'checkpoint' | 'checkpoints' | 'placement'>): string {
+  const names = checkpointsOf(monitor);
+  return names.length < 2 ? names.join('') : `${names.join(', ')} · ${placementOf(monitor)}`;
 }
 
 // ---- layout ----
@@ -94,6 +116,8 @@ export interface MonitorRow {
   monitor: MonitorRecord;
   /** Newest first. */
   runs: RunRecord[];
+  /** Its status over its checkpoints (monitor-status.ts): `checkpoint-down` rather than a stale `failing`. */
+  status: MonitorStatus;
 }
 
 function loadBar(instance: InstanceStatus): SafeHtml {
@@ -107,57 +131,61 @@ export interface NewestVersions {
   browser: string | undefined;
 }
 
-function versionCell(instance: InstanceStatus, newest: NewestVersions): SafeHtml {
+function versionCell(instance: InstanceStatus, newest: NewestVersions, stale: StaleBrowser | undefined): SafeHtml {
   const agentBehind = isBehind(instance.version, newest.agent);
   const browserBehind = isBehind(instance.browserVersion, newest.browser);
   return html`<td class="small">${instance.version}${agentBehind ? html` ${pill('warning', 'agent behind')}` : ''}${instance.privacyLock ? html` <span class="muted" title="privacy lock: never captures images">· locked</span>` : ''}${
     instance.browserVersion === undefined
       ? ''
-      : html`<div class="muted">${instance.browserVersion}${browserBehind ? html` <span class="pill warning" title="${`Newest browser seen on an instance: ${newest.browser ?? ''}. Update checkpoints at least every two weeks.`}">browser behind</span>` : ''}</div>`
+      : html`<div class="muted">${instance.browserVersion}${browserBehind && stale === undefined ? html` <span class="pill warning" title="${`Newest browser seen on an instance: ${newest.browser ?? ''}. Update checkpoints at least every two weeks.`}">browser behind</span>` : ''}</div>`
+  }${
+    stale === undefined
+      ? ''
+      : html`<div class="stale-note"><span class="pill warning">browser older than two weeks</span> A newer browser, ${stale.newer}, has been seen on an instance since ${formatTime(stale.seenSince)} (more than 14 days) and this instance still runs ${instance.browserVersion ?? 'an older one'}.</div>`
   }</td>`;
 }
 
-function instanceRows(instances: readonly InstanceStatus[], now: Date, newest: NewestVersions): SafeHtml {
+function instanceRows(checkpoint: string, instances: readonly InstanceStatus[], now: Date, newest: NewestVersions, stale: ReadonlyMap<string, StaleBrowser>): SafeHtml {
   return html`${instances.map(
     (instance) => html`<tr>
 <td class="nowrap"><span class="dot ${instance.online ? 'on' : 'off'}"></span><span class="mono">${instance.id}</span>${instance.draining ? html` ${pill('draining')}` : ''}</td>
-${versionCell(instance, newest)}
+${versionCell(instance, newest, stale.get(instanceKey(checkpoint, instance.id)))}
 <td>${instance.online ? loadBar(instance) : html`<span class="muted small">offline</span>`}</td>
 <td class="num small muted nowrap">${instance.online ? 'now' : when(instance.lastSeen, now)}</td>
 </tr>`,
   )}`;
 }
 
-function checkpointCard(checkpoint: CheckpointPanel, now: Date, newest: NewestVersions): SafeHtml {
+function checkpointCard(checkpoint: CheckpointPanel, now: Date, newest: NewestVersions, stale: ReadonlyMap<string, StaleBrowser>): SafeHtml {
   const online = checkpoint.instances.filter((instance) => instance.online).length;
   const instances =
     checkpoint.instances.length === 0
       ? html`<div class="empty">No instance has connected yet. Start one with <span class="mono">checkpoint agent --control-plane URL --token TOKEN</span>.</div>`
-      : html`<table><thead><tr><th>Instance</th><th>Agent / browser</th><th>Load</th><th class="num">Seen</th></tr></thead><tbody>${instanceRows(checkpoint.instances, now, newest)}</tbody></table>`;
+      : html`<table><thead><tr><th>Instance</th><th>Agent / browser</th><th>Load</th><th class="num">Seen</th></tr></thead><tbody>${instanceRows(checkpoint.name, checkpoint.instances, now, newest, stale)}</tbody></table>`;
   return html`<section class="card" aria-label="Checkpoint ${checkpoint.name}">
 <div class="head"><span class="name">${checkpoint.name}</span><span class="small muted">${online} of ${checkpoint.instances.length} online ${pill(checkpoint.health)}</span></div>
 ${instances}
 </section>`;
 }
 
-function monitorStatus(row: MonitorRow): SafeHtml {
-  if (!row.monitor.enabled) return pill('disabled');
+/** The outcome of the newest finished run, for the status cell's second line. */
+function lastOutcome(row: MonitorRow): SafeHtml {
   const finished = row.runs.find((run) => run.resultStatus !== undefined && run.status !== 'lost');
   const latest = row.runs[0];
-  if (finished === undefined) return latest === undefined ? pill('none', 'no runs') : pill(runOutcome(latest));
-  return pill(runOutcome(finished));
+  if (finished === undefined) return latest === undefined ? html`<span class="small muted">no runs</span>` : html`<span class="small muted">last run ${runOutcome(latest)}</span>`;
+  return html`<span class="small muted">last run ${runOutcome(finished)}</span>`;
 }
 
 function monitorTable(rows: readonly MonitorRow[], now: Date): SafeHtml {
   if (rows.length === 0) return html`<div class="table-card"><div class="card empty" style="border:none">No monitors yet. <a href="/monitors/new">Create one</a>, or use <span class="mono">POST /api/v1/monitors</span>.</div></div>`;
   return html`<div class="table-card"><table>
-<thead><tr><th>Status</th><th>Monitor</th><th class="hide-narrow">Checkpoint</th><th class="hide-narrow">Interval</th><th>Last run</th><th class="num">Duration</th><th>Last 20 runs</th></tr></thead>
+<thead><tr><th>Status</th><th>Monitor</th><th class="hide-narrow">Checkpoints</th><th class="hide-narrow">Interval</th><th>Last run</th><th class="num">Duration</th><th>Last 20 runs</th></tr></thead>
 <tbody>${rows.map((row) => {
     const latest = row.runs.find((run) => run.durationMs !== undefined);
     return html`<tr>
-<td>${monitorStatus(row)}${row.monitor.health === 'failing' ? html` <span class="small error-text" title="an alert is open">alerting</span>` : row.monitor.health === 'warning' ? html` <span class="small" title="a warning alert is open">warning</span>` : ''}</td>
+<td>${statusPill(row.status)}<div>${lastOutcome(row)}</div></td>
 <td><a href="${href('monitors', row.monitor.id)}">${row.monitor.name}</a></td>
-<td class="hide-narrow small">${row.monitor.checkpoint}</td>
+<td class="hide-narrow small">${whereText(row.monitor)}</td>
 <td class="hide-narrow small muted">${formatInterval(row.monitor.intervalSeconds)}</td>
 <td class="small">${row.runs[0] === undefined ? html`<span class="muted">—</span>` : html`<a href="${href('runs', row.runs[0].runId)}">${formatAgo(row.runs[0].dispatchedAt, now)}</a>`}</td>
 <td class="num">${formatDurationMs(latest?.durationMs)}</td>
@@ -181,14 +209,24 @@ function alertList(alerts: readonly AlertRecord[], monitorNames: ReadonlyMap<str
   })}</ul></div>`;
 }
 
-export function overviewPage(input: { now: Date; checkpoints: CheckpointPanel[]; monitors: MonitorRow[]; alerts: AlertRecord[]; alertsLast24h: number; notice?: string; done?: SafeHtml }): string {
+export function overviewPage(input: {
+  now: Date;
+  checkpoints: CheckpointPanel[];
+  monitors: MonitorRow[];
+  alerts: AlertRecord[];
+  alertsLast24h: number;
+  /** Instances (by `instanceKey`) whose browser is older than two weeks (dashboard-versions.ts). */
+  staleBrowsers?: ReadonlyMap<string, StaleBrowser>;
+  notice?: string;
+  done?: SafeHtml;
+}): string {
   const { now } = input;
   const up = input.checkpoints.filter((checkpoint) => checkpoint.health === 'up').length;
   const down = input.checkpoints.filter((checkpoint) => checkpoint.health === 'down').length;
   const instances = input.checkpoints.flatMap((checkpoint) => checkpoint.instances);
   const onlineInstances = instances.filter((instance) => instance.online).length;
   const enabled = input.monitors.filter((row) => row.monitor.enabled);
-  const failing = enabled.filter((row) => row.monitor.health === 'failing').length;
+  const failing = enabled.filter((row) => row.status === 'failing').length;
   const names = new Map(input.monitors.map((row) => [row.monitor.id, row.monitor.name]));
   const newest = { agent: newestVersion(instances.map((instance) => instance.version)), browser: newestVersion(instances.map((instance) => instance.browserVersion)) };
   const body = html`
@@ -202,7 +240,7 @@ ${input.done ?? ''}
 <div class="tile"><div class="label">Alerts, last 24 h</div><div class="value">${input.alertsLast24h}</div></div>
 </div>
 <h2>Checkpoints <span class="count">${input.checkpoints.length}</span></h2>
-${input.checkpoints.length === 0 ? html`<div class="table-card"><div class="card empty" style="border:none">No checkpoints yet. Create one with <span class="mono">POST /api/v1/checkpoints</span>.</div></div>` : html`<div class="grid">${input.checkpoints.map((checkpoint) => checkpointCard(checkpoint, now, newest))}</div>`}
+${input.checkpoints.length === 0 ? html`<div class="table-card"><div class="card empty" style="border:none">No checkpoints yet. Create one with <span class="mono">POST /api/v1/checkpoints</span>.</div></div>` : html`<div class="grid">${input.checkpoints.map((checkpoint) => checkpointCard(checkpoint, now, newest, input.staleBrowsers ?? new Map()))}</div>`}
 <h2>Monitors <span class="count">${input.monitors.length}</span> <a class="button small" href="/monitors/new">New monitor</a></h2>
 ${monitorTable(input.monitors, now)}
 <h2>Recent alerts <span class="count"><a href="/alerts">all alerts</a></span></h2>
@@ -215,13 +253,14 @@ ${alertList(input.alerts, names, now)}
 
 function runTable(runs: readonly RunRecord[], now: Date): SafeHtml {
   if (runs.length === 0) return html`<div class="table-card"><div class="card empty" style="border:none">No runs yet.</div></div>`;
-  return html`<div class="table-card"><table>
-<thead><tr><th>Status</th><th>Run</th><th>When</th><th class="hide-narrow">Attempt</th><th class="hide-narrow">Reason</th><th>Instance</th><th class="num">Duration</th></tr></thead>
+  return html`<div class="table-card"><table class="runs">
+<thead><tr><th>Status</th><th>Run</th><th>When</th><th>Checkpoint</th><th class="hide-narrow">Attempt</th><th class="hide-narrow">Reason</th><th>Instance</th><th class="num">Duration</th></tr></thead>
 <tbody>${runs.map(
     (run) => html`<tr>
 <td>${pill(runOutcome(run))}${run.late ? html` ${pill('late')}` : ''}</td>
 <td><a class="mono" href="${href('runs', run.runId)}">${run.runId.slice(0, 8)}</a></td>
 <td class="small">${when(run.dispatchedAt, now)}</td>
+<td class="small">${run.checkpoint}</td>
 <td class="hide-narrow small">${run.attempt}</td>
 <td class="hide-narrow small muted">${run.reason}</td>
 <td class="small mono">${run.instance ?? '—'}</td>
@@ -233,6 +272,12 @@ function runTable(runs: readonly RunRecord[], now: Date): SafeHtml {
 export function monitorPage(input: {
   now: Date;
   monitor: MonitorRecord;
+  /** Its status over its checkpoints (monitor-status.ts). */
+  status?: MonitorStatus;
+  /** One row per checkpoint (dashboard-checkpoint-table.ts). */
+  checkpointTable?: SafeHtml;
+  /** Navigation timings and web vitals per step (dashboard-vitals.ts): browser monitors. */
+  vitals?: SafeHtml;
   /** Newest first: the table. */
   runs: RunRecord[];
   /** Newest first: the chart (default: `runs`). */
@@ -252,12 +297,16 @@ export function monitorPage(input: {
   const body = html`
 <div class="crumbs"><a href="/">Overview</a> / monitor</div>
 ${input.notice ?? ''}
-<div class="title-row"><h1>${monitor.name}</h1>${monitor.enabled ? '' : pill('disabled')}${monitor.health === 'failing' ? pill('failed', 'alerting') : monitor.health === 'warning' ? pill('warning', 'warning alert open') : ''}</div>
+<div class="title-row"><h1>${monitor.name}</h1>${
+    input.status === undefined
+      ? html`${monitor.enabled ? '' : pill('disabled')}${monitor.health === 'failing' ? pill('failed', 'alerting') : monitor.health === 'warning' ? pill('warning', 'warning alert open') : ''}`
+      : statusPill(input.status)
+  }</div>
 ${input.actions ?? ''}
 ${input.ranges ?? ''}
 <section class="card">
 <dl class="facts">
-<div><dt>Checkpoint</dt><dd>${monitor.checkpoint}</dd></div>
+<div><dt>${checkpointsOf(monitor).length > 1 ? 'Checkpoints' : 'Checkpoint'}</dt><dd>${whereText(monitor)}</dd></div>
 <div><dt>Interval</dt><dd>${formatInterval(monitor.intervalSeconds)}</dd></div>
 <div><dt>Kind</dt><dd>${kindOf(monitor.script)}</dd></div>
 <div><dt>Steps</dt><dd>${stepNamesOf(monitor.script).length}</dd></div>
@@ -266,7 +315,9 @@ ${input.ranges ?? ''}
 </dl>
 <div class="chart-box">${durationChart(input.chartRuns ?? input.runs, 300)}</div>
 </section>
+${input.checkpointTable === undefined ? '' : html`<h2>Checkpoints <span class="count">${checkpointsOf(monitor).length}</span></h2>${input.checkpointTable}`}
 ${input.stepChart === undefined ? '' : html`<h2>Steps <span class="count">per passing run</span></h2><section class="card"><div class="chart-box">${input.stepChart}</div></section>`}
+${input.vitals === undefined ? '' : html`<h2>Navigation and vitals <span class="count">per step, passing runs</span></h2>${input.vitals}`}
 <h2>Runs <span class="count">${input.ranges === undefined ? `latest ${input.runs.length}` : `latest ${input.runs.length} in the range`}</span></h2>
 ${runTable(input.runs, now)}
 <h2>Alerts <span class="count">${input.alerts.length}</span></h2>
@@ -332,6 +383,7 @@ ${input.notice ?? ''}
 <section class="card">
 <dl class="facts">
 <div><dt>Run</dt><dd class="mono">${run.runId}</dd></div>
+<div><dt>Checkpoint</dt><dd>${run.checkpoint}</dd></div>
 <div><dt>Instance</dt><dd class="mono">${run.instance ?? '—'}</dd></div>
 <div><dt>Attempt</dt><dd>${run.attempt} (${run.reason})</dd></div>
 <div><dt>Dispatched</dt><dd>${formatTime(run.dispatchedAt)}</dd></div>

@@ -10,9 +10,10 @@ import type { AgentControl } from './hub.ts';
 import type { Log, LogLimiter } from './log.ts';
 import { monitorFormRoutes } from './dashboard-forms-routes.ts';
 import { doneNotice, monitorActions } from './dashboard-forms-views.ts';
-import { matchesStatus, monitorViewOf, rangeControls, rangeStart, rangeStats } from './dashboard-ranges.ts';
+import { monitorPageData } from './dashboard-monitor-page.ts';
+import { staleBrowsers } from './dashboard-versions.ts';
+import { checkpointHealthMap, monitorStatus } from './monitor-status.ts';
 import type { SchedulerControl } from './scheduler.ts';
-import { stepDurationChart } from './step-trend.ts';
 import type { ControlPlaneStore } from './store.ts';
 
 /** Dashboard pages run no script at all and load nothing but their own images. */
@@ -220,11 +221,14 @@ export function createDashboard(deps: { store: ControlPlaneStore; hub: AgentCont
       }
       const [first, second, third] = segments;
       if (segments.length === 0) {
-        const checkpoints = await Promise.all((await store.listCheckpoints()).map(async (checkpoint) => ({ ...checkpoint, instances: await scheduler.instanceStatus(checkpoint.name) })));
-        const monitors = await Promise.all((await store.listMonitors()).map(async (monitor) => ({ monitor, runs: await store.listRuns(monitor.id, 20) })));
+        const records = await store.listCheckpoints();
+        const health = checkpointHealthMap(records);
+        const checkpoints = await Promise.all(records.map(async (checkpoint) => ({ ...checkpoint, instances: await scheduler.instanceStatus(checkpoint.name) })));
+        const monitors = await Promise.all((await store.listMonitors()).map(async (monitor) => ({ monitor, runs: await store.listRuns(monitor.id, 20), status: monitorStatus(monitor, health) })));
         const alerts = await store.listAlerts(200);
         const dayAgo = new Date(now.getTime() - 86_400_000).toISOString();
-        const input = { now, checkpoints, monitors, alerts: alerts.slice(0, 6), alertsLast24h: alerts.filter((alert) => alert.createdAt >= dayAgo).length };
+        const stale = staleBrowsers(await store.listInstances(), now);
+        const input = { now, checkpoints, monitors, alerts: alerts.slice(0, 6), alertsLast24h: alerts.filter((alert) => alert.createdAt >= dayAgo).length, staleBrowsers: stale };
         const withDone = { ...input, done: doneNotice(url) };
         sendHtml(res, 200, overviewPage(deps.notice === undefined ? withDone : { ...withDone, notice: deps.notice }), pageCsp);
         return;
@@ -237,27 +241,23 @@ export function createDashboard(deps: { store: ControlPlaneStore; hub: AgentCont
       if (first === 'monitors' && second !== undefined && segments.length === 2) {
         const monitor = await store.getMonitor(second);
         if (monitor !== undefined) {
-          const view = monitorViewOf(url);
-          const inRange = await store.runsSince(monitor.id, rangeStart(view, now).toISOString());
-          const shown = inRange.filter((run) => matchesStatus(run, view.status)).reverse();
-          const charted = await Promise.all(
-            inRange
-              .filter((run) => run.status === 'passed' || run.status === 'warning')
-              .slice(-30)
-              .map(async (run) => ({
-                runId: run.runId,
-                dispatchedAt: run.dispatchedAt,
-                steps: ((await store.getResult(run.runId))?.envelope.result.steps ?? []).filter((step) => step.status !== 'skipped').map((step) => ({ name: step.name, durationMs: step.durationMs })),
-              })),
-          );
+          const loaded = await monitorPageData(store, monitor, url, now);
+          if (!loaded.ok) {
+            sendHtml(res, 400, messagePage(now, 'Bad filter', loaded.message), pageCsp);
+            return;
+          }
+          const { data } = loaded;
           const page = {
             now,
             monitor,
-            runs: shown.slice(0, 50),
-            chartRuns: shown.slice(0, 300),
-            ranges: rangeControls({ monitorId: monitor.id, view, stats: rangeStats(inRange) }),
-            stepChart: stepDurationChart(charted),
-            alerts: await store.listAlerts(50, { monitorId: monitor.id }),
+            status: data.status,
+            runs: data.runs,
+            chartRuns: data.chartRuns,
+            ranges: data.ranges,
+            stepChart: data.stepChart,
+            ...(data.checkpointTable === undefined ? {} : { checkpointTable: data.checkpointTable }),
+            ...(data.vitals === undefined ? {} : { vitals: data.vitals }),
+            alerts: (await store.listAlerts(50, { monitorId: monitor.id })).filter((alert) => data.view.checkpoint === undefined || alert.checkpoint === undefined || alert.checkpoint === data.view.checkpoint),
             notice: doneNotice(url),
           };
           sendHtml(res, 200, monitorPage(session === undefined ? page : { ...page, actions: monitorActions(monitor, session.csrfToken) }), pageCsp);

@@ -89,7 +89,8 @@ describe('dashboard: working with monitors', () => {
     await Promise.all([tab.waitForURL(`${p.cp.url}/monitors/new`), tab.getByRole('link', { name: 'New monitor' }).click()]);
     await tab.getByLabel('Id (optional)').fill('intranet-home');
     await tab.getByLabel('Name').fill('Intranet home');
-    await tab.getByLabel('Checkpoint').selectOption('intranet');
+    await tab.getByRole('checkbox', { name: 'dmz', exact: true }).uncheck();
+    await tab.getByRole('checkbox', { name: 'intranet', exact: true }).check();
     await tab.getByLabel('Interval (seconds)').fill('60');
     const scriptText = JSON.stringify(homeScript, null, 2);
     await tab.getByLabel('Script (JSON)').fill(scriptText);
@@ -110,7 +111,8 @@ describe('dashboard: working with monitors', () => {
     assert.equal(await tab.evaluate(() => document.activeElement?.className), 'error-summary', 'the summary has the focus');
     assert.equal(await tab.getByLabel('Name').inputValue(), 'Intranet home', 'values are kept');
     assert.equal(await tab.getByLabel('Id (optional)').inputValue(), 'intranet-home');
-    assert.equal(await tab.getByLabel('Checkpoint').inputValue(), 'intranet');
+    assert.equal(await tab.getByRole('checkbox', { name: 'intranet', exact: true }).isChecked(), true);
+    assert.equal(await tab.getByRole('checkbox', { name: 'dmz', exact: true }).isChecked(), false);
     assert.equal(await tab.getByLabel('Script (JSON)').inputValue(), scriptText);
     assert.equal((await p.call('GET', '/api/v1/monitors/intranet-home')).status, 404, 'nothing was stored');
 
@@ -148,7 +150,8 @@ describe('dashboard: working with monitors', () => {
 
     await tab.getByLabel('Interval (seconds)').fill('120');
     await tab.getByLabel('Script (JSON)').fill(scriptText);
-    await tab.getByLabel('Checkpoint').selectOption('dmz');
+    await tab.getByRole('checkbox', { name: 'intranet', exact: true }).uncheck();
+    await tab.getByRole('checkbox', { name: 'dmz', exact: true }).check();
     await Promise.all([tab.waitForURL(`${p.cp.url}/monitors/intranet-home?done=saved`), tab.getByRole('button', { name: 'Save changes' }).click()]);
     const edited = (await p.call('GET', '/api/v1/monitors/intranet-home')).body;
     assert.deepEqual([edited['name'], edited['intervalSeconds'], edited['checkpoint'], edited['enabled']], ['Intranet home page', 120, 'dmz', true]);
@@ -281,7 +284,7 @@ describe('dashboard: working with monitors', () => {
 
     await tab.getByLabel('Status').selectOption('failed');
     await Promise.all([tab.waitForURL(`${p.cp.url}/monitors/home?range=1h&status=failed`), tab.getByRole('button', { name: 'Filter' }).click()]);
-    const rows = tab.locator('table tbody tr');
+    const rows = tab.locator('table.runs tbody tr');
     assert.equal(await rows.count(), 2, 'only the failed runs are listed');
     for (const row of await rows.all()) assert.equal(await row.locator('.pill').first().innerText(), 'failed');
     assert.match(await tile(/Availability, last 1 h/), /^60\.00 %/, 'the figures are of the whole range, whatever the filter');

@@ -64,7 +64,7 @@ describe('dashboard charts and ranges', () => {
     const store = { getMonitor: () => Promise.resolve(undefined), getCheckpoint: () => Promise.resolve(undefined), getChannel: () => Promise.resolve(undefined) } as unknown as ControlPlaneStore;
     const checked = await checkMonitorForm(
       store,
-      { id: '', name: '', checkpoint: 'nowhere', intervalSeconds: 'often', enabled: true, script: '{"name": "x", "steps": []}', variables: 'oops' },
+      { id: '', name: '', checkpoints: ['nowhere'], placement: 'all', intervalSeconds: 'often', enabled: true, script: '{"name": "x", "steps": []}', variables: 'oops' },
       { id: undefined, base: undefined },
     );
     assert.equal(checked.ok, false);
