@@ -164,6 +164,9 @@ describe('monitors on several checkpoints: REST API', () => {
     const unknown = await h.call('PATCH', '/api/v1/monitors/login', { checkpoints: ['dmz-us', 'nowhere'] });
     assert.deepEqual([unknown.status, h.error(unknown)['code'], h.error(unknown)['path']], [400, 'unknown-checkpoint', 'checkpoints[1]']);
 
+    const dropped = await h.call('PATCH', '/api/v1/monitors/login?dryRun=true', { checkpoints: null });
+    assert.equal(dropped.status, 200, `null removes the list and keeps its first checkpoint: ${dropped.text}`);
+    assert.deepEqual([dropped.body['changes'], (dropped.body['monitor'] as Json)['checkpoint']], [['checkpoints'], 'dmz-us']);
     const back = await h.call('PATCH', '/api/v1/monitors/login', { checkpoint: 'branch-fr' });
     assert.equal(back.status, 200, back.text);
     assert.deepEqual([back.body['checkpoint'], back.body['checkpoints'], back.body['checkpointHealth']], ['branch-fr', undefined, { 'branch-fr': 'ok' }]);
@@ -236,7 +239,11 @@ describe('monitors on several checkpoints: REST API', () => {
   });
 
   it('DELETE of a checkpoint keeps the monitors that also run elsewhere, without it, and deletes those that ran only there', async (t) => {
-    const h = await harness(t, ['intranet-eu', 'dmz-us', 'branch-fr']);
+    const h = await harness(t, ['intranet-eu', 'dmz-us', 'branch-fr'], (checkpoint) => (checkpoint === 'dmz-us' ? 'failed' : 'passed'));
+    await h.connect('dmz-us', 'us-a');
+    assert.equal((await h.call('PUT', '/api/v1/monitors/alerting', monitor({ name: 'Alerting', checkpoint: 'dmz-us', alerting: { afterFailures: 1 } }))).status, 201);
+    await h.settle('alerting', (runs) => runs.length > 0);
+    assert.equal((await h.call('GET', '/api/v1/monitors/alerting')).body['health'], 'failing');
     assert.equal((await h.call('PUT', '/api/v1/monitors/login', monitor({ enabled: false, checkpoints: ['dmz-us', 'intranet-eu', 'branch-fr'], placement: 'round-robin' }))).status, 201);
     assert.equal((await h.call('PUT', '/api/v1/monitors/pair', monitor({ name: 'Pair', enabled: false, checkpoints: ['intranet-eu', 'dmz-us'] }))).status, 201);
     assert.equal((await h.call('PUT', '/api/v1/monitors/solo', monitor({ name: 'Solo', enabled: false, checkpoint: 'dmz-us' }))).status, 201);
@@ -247,6 +254,9 @@ describe('monitors on several checkpoints: REST API', () => {
     const pair = (await h.call('GET', '/api/v1/monitors/pair')).body;
     assert.deepEqual([pair['checkpoint'], pair['checkpoints'], pair['checkpointHealth']], ['intranet-eu', undefined, { 'intranet-eu': 'ok' }], 'down to one: single again');
     assert.equal((await h.call('GET', '/api/v1/monitors/solo')).status, 404);
+    await h.cp.alertsSettled();
+    const alerts = (await h.call('GET', '/api/v1/alerts?monitor=alerting')).body['alerts'] as { kind: string; checkpoint: string }[];
+    assert.deepEqual(alerts.map((alert) => [alert.kind, alert.checkpoint]), [['monitor-resolved', 'dmz-us'], ['monitor-failed', 'dmz-us']], 'deleted with its checkpoint while failing: resolved');
     // What GET shows is still a valid monitor: it can be PUT back unchanged.
     assert.equal((await h.call('PUT', '/api/v1/monitors/login', login)).headers.get('x-checkpoint-outcome'), 'unchanged');
     assert.equal((await h.call('PUT', '/api/v1/monitors/pair', pair)).headers.get('x-checkpoint-outcome'), 'unchanged');
