@@ -29,8 +29,26 @@ export interface AlertInput {
   runId?: string;
   /** Default: from the kind and the monitor's `alerting.severity`. */
   severity?: Severity;
-  /** The monitor as it was (routing and names still work for a monitor being deleted). */
-  monitor?: Pick<MonitorRecord, 'id' | 'name' | 'alerting'>;
+  /** The monitor as it was (routing, names and incident keys still work for a monitor being deleted or moved). */
+  monitor?: AlertMonitor;
+}
+
+/** What an alert needs of its monitor: routing (`alerting`), its name, and its checkpoints (the incident key). */
+type AlertMonitor = Pick<MonitorRecord, 'id' | 'name' | 'alerting'> & Partial<Pick<MonitorRecord, 'checkpoint' | 'checkpoints'>>;
+
+/**
+ * What groups the alerts of one incident (PagerDuty's dedup_key; `incidentKey` in the webhook JSON): a
+ * checkpoint's own, or a monitor's on one checkpoint. A monitor's first checkpoint (its only one, for most) keeps
+ * the key monitors had before they could run on several, `checkpoint/monitor/<id>`, so incidents open across an
+ * upgrade, or while checkpoints are added, still resolve; each other checkpoint has its own,
+ * `checkpoint/monitor/<id>/<checkpoint>`, so a failure seen from one site and one from another are separate
+ * incidents that resolve on their own.
+ */
+export function incidentKey(record: Pick<AlertRecord, 'monitorId' | 'checkpoint'>, monitor: Partial<Pick<MonitorRecord, 'checkpoint'>> | undefined): string {
+  if (record.monitorId === undefined) return `checkpoint/checkpoint/${record.checkpoint ?? ''}`;
+  const own = `checkpoint/monitor/${record.monitorId}`;
+  if (record.checkpoint === undefined || monitor?.checkpoint === undefined || record.checkpoint === monitor.checkpoint) return own;
+  return `${own}/${encodeURIComponent(record.checkpoint)}`;
 }
 
 /** The severity of an alert: a failure as its monitor says (default critical), the rest by kind. */
@@ -189,10 +207,12 @@ export class Alerts {
   }
 
   /** The alert as channels format it: links, the failed step and its error from the stored result. */
-  async message(record: AlertRecord, monitor?: Pick<MonitorRecord, 'id' | 'name'>): Promise<AlertMessage> {
+  async message(record: AlertRecord, given?: Pick<MonitorRecord, 'id' | 'name'> & Partial<Pick<MonitorRecord, 'checkpoint' | 'checkpoints'>>): Promise<AlertMessage> {
     const base = this.#baseUrl;
     const link = (path: string) => (base === undefined ? {} : { url: `${base}${path}` });
-    const name = monitor?.name ?? (record.monitorId === undefined ? undefined : ((await this.#store.getMonitor(record.monitorId))?.name ?? record.monitorId));
+    // The monitor given (as it was, when deleted or changed) decides the incident key only if it says where it ran.
+    const monitor = given?.checkpoint !== undefined || record.monitorId === undefined ? given : ((await this.#store.getMonitor(record.monitorId)) ?? given);
+    const name = monitor?.name ?? record.monitorId;
     const message: AlertMessage = {
       id: record.id,
       kind: record.kind,
@@ -201,7 +221,7 @@ export class Alerts {
       title: alertTitle(record.kind, { ...(name === undefined ? {} : { monitor: name }), ...(record.checkpoint === undefined ? {} : { checkpoint: record.checkpoint }) }),
       message: record.message,
       createdAt: record.createdAt,
-      incidentKey: record.monitorId !== undefined ? `checkpoint/monitor/${record.monitorId}` : `checkpoint/checkpoint/${record.checkpoint ?? ''}`,
+      incidentKey: incidentKey(record, monitor),
       ...(base === undefined ? {} : { baseUrl: base }),
     };
     if (record.checkpoint !== undefined) message.checkpoint = record.checkpoint;
@@ -221,7 +241,7 @@ export class Alerts {
     return message;
   }
 
-  async #targets(record: AlertRecord, monitor: Pick<MonitorRecord, 'id' | 'name' | 'alerting'> | undefined): Promise<Target[]> {
+  async #targets(record: AlertRecord, monitor: AlertMonitor | undefined): Promise<Target[]> {
     const payload = this.#webhooks.length === 0 ? undefined : await this.payload(record);
     const targets: Target[] = this.#webhooks.map((url) => {
       const body = JSON.stringify(payload);

@@ -183,15 +183,17 @@ export function createApi(deps: ApiDeps): (req: IncomingMessage, res: ServerResp
       pattern: new RegExp(`^/api/v1/checkpoints/${segment}$`),
       access: 'admin',
       handler: async (_req, res, [name = '']) => {
+        // The monitors as they were: the scheduler resolves their open alerts with the incident keys they had.
+        const before = new Map((await store.listMonitors(name)).map((monitor) => [monitor.id, monitor]));
         const deleted = await store.deleteCheckpoint(name);
         if (deleted === undefined) throw notFound(`checkpoint "${name}"`);
-        for (const id of deleted.monitors) await scheduler.monitorChanged(id, 'deleted');
+        for (const id of deleted.monitors) await scheduler.monitorChanged(id, 'deleted', before.get(id));
         // Monitors that also run elsewhere stay, without it: their other checkpoints' agents get the new definition.
         const elsewhere = new Set<string>();
         for (const id of deleted.updated) {
           const monitor = await store.getMonitor(id);
           for (const checkpoint of monitor === undefined ? [] : checkpointsOf(monitor)) elsewhere.add(checkpoint);
-          await scheduler.monitorChanged(id, 'updated');
+          await scheduler.monitorChanged(id, 'updated', before.get(id));
         }
         for (const checkpoint of elsewhere) await hub.pushMonitors(checkpoint);
         const disconnected = await hub.disconnect(name, 'checkpoint deleted');

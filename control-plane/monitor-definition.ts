@@ -44,10 +44,11 @@ export function placementOf(monitor: Pick<MonitorDefinition, 'placement'>): 'all
 /**
  * A JSON merge patch on a monitor: `checkpoint` and `checkpoints` say the same thing, so a patch that sets one of
  * them replaces the other (`{"checkpoints": ["a", "b"]}` on a monitor of checkpoint "c" moves it to a and b).
+ * `{"checkpoints": null}` only drops the list: the monitor stays on its first checkpoint.
  */
 export function patchBaseFor(base: Record<string, unknown>, patch: Record<string, unknown>): Record<string, unknown> {
   const result = { ...base };
-  if (Object.hasOwn(patch, 'checkpoints') && !Object.hasOwn(patch, 'checkpoint')) delete result['checkpoint'];
+  if (Object.hasOwn(patch, 'checkpoints') && patch['checkpoints'] !== null && !Object.hasOwn(patch, 'checkpoint')) delete result['checkpoint'];
   if (Object.hasOwn(patch, 'checkpoint') && !Object.hasOwn(patch, 'checkpoints')) delete result['checkpoints'];
   return result;
 }

@@ -11,6 +11,7 @@ import {
   monitorInputSchema,
   monitorsQuerySchema,
   putQuerySchema,
+  runNowQuerySchema,
   runsQuerySchema,
   severitySchema,
 } from './api-schemas.ts';
@@ -37,12 +38,24 @@ export const runRecordSchema = z.object({
   lostReason: z.string().optional(),
 });
 
+const healthSchema = z.enum(['ok', 'warning', 'failing']);
+const checkpointStatusSchema = z.enum(['ok', 'warning', 'failing', 'checkpoint-down']);
+
 export const monitorRecordSchema = monitorDefinitionSchema.extend({
   alerting: monitorAlertingSchema.optional(),
-  health: z.enum(['ok', 'warning', 'failing']).describe('Alert state: failing after a failure alert, until it recovers, is disabled or deleted.'),
+  health: healthSchema.describe('Alert state, the worst over its checkpoints: failing after a failure alert, until it recovers, is disabled or deleted.'),
+  checkpointHealth: z.record(z.string(), healthSchema).describe('The alert state on each of its checkpoints (checkpoint name → health).'),
   createdAt: iso,
   updatedAt: iso,
   lastRun: runRecordSchema.optional(),
+});
+
+/** What GET shows: the record with its status as people read it (`checkpoint-down` rather than a stale `failing`). */
+export const monitorViewSchema = monitorRecordSchema.extend({
+  status: z
+    .enum(['ok', 'warning', 'failing', 'checkpoint-down', 'disabled'])
+    .describe('`disabled`, else the worst of `checkpointStatus` (failing, warning, checkpoint-down, ok).'),
+  checkpointStatus: z.record(z.string(), checkpointStatusSchema).describe('On each checkpoint: its health there, or `checkpoint-down` while that checkpoint is down.'),
 });
 
 const deliverySchema = z.object({
@@ -131,11 +144,15 @@ const components: Record<string, { schema: z.ZodType; io: 'input' | 'output' }> 
     io: 'input',
   },
   Monitor: { schema: monitorRecordSchema, io: 'output' },
-  MonitorList: { schema: z.object({ monitors: z.array(monitorRecordSchema) }), io: 'output' },
+  MonitorView: { schema: monitorViewSchema, io: 'output' },
+  MonitorList: { schema: z.object({ monitors: z.array(monitorViewSchema) }), io: 'output' },
   Run: { schema: runRecordSchema, io: 'output' },
   RunList: { schema: z.object({ runs: z.array(runRecordSchema) }), io: 'output' },
   RunWithResult: { schema: z.object({ run: runRecordSchema, result: resultEnvelopeSchema.nullable(), receivedAt: iso.nullable(), duplicates: z.number().int() }), io: 'output' },
-  RunDispatched: { schema: z.object({ runId: z.string(), monitorId: z.string(), instance: z.string(), attempt: z.number().int(), reason: z.literal('manual') }), io: 'output' },
+  RunDispatched: {
+    schema: z.object({ runId: z.string(), monitorId: z.string(), checkpoint: z.string().describe('The checkpoint it was sent to.'), instance: z.string(), attempt: z.number().int(), reason: z.literal('manual') }),
+    io: 'output',
+  },
   Alert: { schema: alertRecordSchema, io: 'output' },
   AlertList: { schema: z.object({ alerts: z.array(alertRecordSchema) }), io: 'output' },
   ClusterStatus: { schema: clusterStatusSchema, io: 'output' },
@@ -195,11 +212,11 @@ const operations: Operation[] = [
     responses: { ...ok('TokenRotated'), '404': 'Error' },
   },
   { method: 'delete', path: '/api/v1/checkpoints/{name}/token', summary: 'Revoke every token of the checkpoint and disconnect its instances', tag: 'checkpoints', security: 'admin', responses: { ...ok('TokenRevoked'), '404': 'Error' } },
-  { method: 'delete', path: '/api/v1/checkpoints/{name}', summary: 'Delete a checkpoint with its monitors; its instances are disconnected', tag: 'checkpoints', security: 'admin', responses: { '204': 'deleted', '404': 'Error' } },
+  { method: 'delete', path: '/api/v1/checkpoints/{name}', summary: 'Delete a checkpoint with the monitors that run only there (the others lose it from `checkpoints`); its instances are disconnected', tag: 'checkpoints', security: 'admin', responses: { '204': 'deleted', '404': 'Error' } },
   { method: 'delete', path: '/api/v1/checkpoints/{name}/instances/{id}', summary: 'Forget an instance (disconnected if online)', tag: 'checkpoints', security: 'admin', responses: { '204': 'deleted', '404': 'Error' } },
   { method: 'get', path: '/api/v1/monitors', summary: 'List monitors with their last run', tag: 'monitors', security: 'admin', query: monitorsQuerySchema, responses: ok('MonitorList') },
   { method: 'post', path: '/api/v1/monitors', summary: 'Create a monitor (id generated when absent)', tag: 'monitors', security: 'admin', body: 'MonitorInput', responses: { '201': 'Monitor', '400': 'Error', '409': 'Error' } },
-  { method: 'get', path: `/api/v1/monitors/${monitorId}`, summary: 'One monitor; the body can be PUT back unchanged', tag: 'monitors', security: 'admin', responses: { ...ok('Monitor'), '404': 'Error' } },
+  { method: 'get', path: `/api/v1/monitors/${monitorId}`, summary: 'One monitor; the body can be PUT back unchanged', tag: 'monitors', security: 'admin', responses: { ...ok('MonitorView'), '404': 'Error' } },
   {
     method: 'put',
     path: `/api/v1/monitors/${monitorId}`,
@@ -222,7 +239,15 @@ const operations: Operation[] = [
     responses: { '200': 'MonitorOrDryRun', '400': 'Error', '404': 'Error' },
   },
   { method: 'delete', path: `/api/v1/monitors/${monitorId}`, summary: 'Delete a monitor (an open alert is resolved)', tag: 'monitors', security: 'admin', responses: { '204': 'deleted', '404': 'Error' } },
-  { method: 'post', path: `/api/v1/monitors/${monitorId}/run`, summary: 'Run now', tag: 'monitors', security: 'admin', responses: { '202': 'RunDispatched', '409': 'Error' } },
+  {
+    method: 'post',
+    path: `/api/v1/monitors/${monitorId}/run`,
+    summary: 'Run now, on one of its checkpoints (?checkpoint=) or the first with a free instance; 409 when none has one',
+    tag: 'monitors',
+    security: 'admin',
+    query: runNowQuerySchema,
+    responses: { '202': 'RunDispatched', '400': 'Error', '404': 'Error', '409': 'Error' },
+  },
   { method: 'get', path: `/api/v1/monitors/${monitorId}/runs`, summary: 'Runs of a monitor, newest first', tag: 'runs', security: 'admin', query: runsQuerySchema.omit({ monitor: true }), responses: { ...ok('RunList'), '400': 'Error' } },
   { method: 'get', path: '/api/v1/runs', summary: 'Runs, newest first, filtered', tag: 'runs', security: 'admin', query: runsQuerySchema, responses: { ...ok('RunList'), '400': 'Error' } },
   { method: 'get', path: '/api/v1/runs/{runId}', summary: 'A run and its result', tag: 'runs', security: 'admin', responses: { ...ok('RunWithResult'), '404': 'Error' } },

@@ -516,9 +516,10 @@ export class PostgresStore implements ControlPlaneStore {
     return row === undefined ? undefined : toRun(row);
   }
 
-  async runCounts(): Promise<{ monitorId: string; status: RunState; count: number }[]> {
-    return (await this.#rows('SELECT monitor_id, status, COUNT(*)::int AS n FROM runs GROUP BY monitor_id, status')).map((row) => ({
+  async runCounts(): Promise<{ monitorId: string; checkpoint: string; status: RunState; count: number }[]> {
+    return (await this.#rows('SELECT monitor_id, checkpoint, status, COUNT(*)::int AS n FROM runs GROUP BY monitor_id, checkpoint, status')).map((row) => ({
       monitorId: text(row, 'monitor_id'),
+      checkpoint: text(row, 'checkpoint'),
       status: text(row, 'status') as RunState,
       count: num(row, 'n'),
     }));

@@ -626,10 +626,11 @@ export class SqliteStore implements ControlPlaneStore {
   }
 
   /** Runs per monitor and status since the database began: Prometheus counters. */
-  runCounts(): Promise<{ monitorId: string; status: RunState; count: number }[]> {
+  runCounts(): Promise<{ monitorId: string; checkpoint: string; status: RunState; count: number }[]> {
     return this.#op(() => {
-      return this.#all('SELECT monitor_id, status, COUNT(*) AS n FROM runs GROUP BY monitor_id, status').map((row) => ({
+      return this.#all('SELECT monitor_id, checkpoint, status, COUNT(*) AS n FROM runs GROUP BY monitor_id, checkpoint, status').map((row) => ({
         monitorId: text(row, 'monitor_id'),
+        checkpoint: text(row, 'checkpoint'),
         status: text(row, 'status') as RunState,
         count: num(row, 'n'),
       }));

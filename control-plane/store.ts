@@ -192,8 +192,8 @@ export interface ControlPlaneStore {
   runsSince(monitorId: string, sinceIso: string, checkpoint?: string): Promise<RunRecord[]>;
   /** The newest run of a monitor (on one checkpoint, when given) that has a result. */
   lastFinishedRun(monitorId: string, checkpoint?: string): Promise<RunRecord | undefined>;
-  /** Runs per monitor and status since the database began: Prometheus counters. */
-  runCounts(): Promise<{ monitorId: string; status: RunState; count: number }[]>;
+  /** Runs per monitor, checkpoint and status since the database began: Prometheus counters. */
+  runCounts(): Promise<{ monitorId: string; checkpoint: string; status: RunState; count: number }[]>;
   inFlightRuns(): Promise<RunRecord[]>;
   /** Runs whose result is stored but whose consequences (retry, alert, recovery) the scheduler has not settled. */
   undecidedRuns(runId?: string): Promise<RunRecord[]>;

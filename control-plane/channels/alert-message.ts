@@ -8,7 +8,7 @@ export interface AlertMessage {
   severity: Severity;
   /** `firing` opens or repeats an incident; `resolved` closes it (recovery, disable, delete, checkpoint up). */
   status: 'firing' | 'resolved';
-  /** One short line: "Login failed on intranet-eu". */
+  /** One short line naming the checkpoint the monitor was seen from: "Login failed on intranet-eu". */
   title: string;
   /** The control plane's one-line explanation. */
   message: string;
@@ -19,7 +19,7 @@ export interface AlertMessage {
   /** The step that failed (first one), 0-based index. */
   step?: { index: number; name: string };
   error?: { code: string; blame: string; message: string };
-  /** Groups the alerts of one incident: a monitor's, or a checkpoint's (PagerDuty dedup_key). */
+  /** Groups the alerts of one incident: a monitor's on one checkpoint, or a checkpoint's (PagerDuty dedup_key); alerts.ts `incidentKey`. */
   incidentKey: string;
   /** The control plane's public base URL, when known. */
   baseUrl?: string;
@@ -41,7 +41,7 @@ export function alertTitle(kind: AlertKind, subject: { monitor?: string; checkpo
     case 'monitor-recovered':
       return `${monitor} recovered${on}`;
     case 'monitor-resolved':
-      return `${monitor}: alert resolved`;
+      return `${monitor}${on}: alert resolved`;
     case 'checkpoint-down':
       return `Checkpoint ${subject.checkpoint ?? ''} is down`;
     case 'checkpoint-up':

@@ -2,8 +2,8 @@ import type { AlertMessage } from './alert-message.ts';
 import type { HttpDelivery } from './http-delivery.ts';
 
 /**
- * PagerDuty Events API v2: `trigger` while firing, `resolve` when it is over, one dedup_key per monitor (or
- * checkpoint) so a failure, its re-triggers and its recovery are one incident.
+ * PagerDuty Events API v2: `trigger` while firing, `resolve` when it is over, one dedup_key per monitor and
+ * checkpoint (or per checkpoint) so a failure, its re-triggers and its recovery are one incident.
  */
 export function pagerDutyDelivery(message: AlertMessage, settings: { url: string; routingKey: string }): HttpDelivery {
   const base = { routing_key: settings.routingKey, dedup_key: message.incidentKey };
@@ -24,6 +24,7 @@ export function pagerDutyDelivery(message: AlertMessage, settings: { url: string
             custom_details: {
               alert: message.id,
               ...(message.monitor === undefined ? {} : { monitor: message.monitor.id }),
+              ...(message.checkpoint === undefined ? {} : { checkpoint: message.checkpoint }),
               ...(message.run === undefined ? {} : { run: message.run.id }),
               ...(message.step === undefined ? {} : { step: `${message.step.index + 1}. ${message.step.name}` }),
               ...(message.error === undefined ? {} : { error: `${message.error.code} (${message.error.blame}): ${message.error.message}` }),

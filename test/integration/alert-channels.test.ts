@@ -7,9 +7,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it, type TestContext } from 'node:test';
 import { SMTPServer } from 'smtp-server';
+import { Alerts } from '../../control-plane/alerts.ts';
+import type { Channel } from '../../control-plane/api-schemas.ts';
 import { startControlPlane, type ControlPlane, type ControlPlaneOptions } from '../../control-plane/server.ts';
+import { SqliteStore } from '../../control-plane/store-sqlite.ts';
 import type { AlertRecord, RunRecord } from '../../control-plane/store.ts';
-import { FakeAgent, FakeClock, type Answer } from '../helpers/fake-agent.ts';
+import { FakeAgent, FakeClock, minimalResult, type Answer } from '../helpers/fake-agent.ts';
 
 const adminToken = 'admin-secret-for-alert-tests';
 const publicUrl = 'https://checkpoint.example.com/ops';
@@ -372,7 +375,7 @@ describe('alert policy', () => {
     assert.equal((await h.call('DELETE', '/api/v1/monitors/search')).status, 204);
     await h.cp.alertsSettled();
     assert.deepEqual(kinds().slice(3), ['monitor-failed', 'monitor-resolved']);
-    assert.equal(http.received.at(-1)?.body['title'], 'Search: alert resolved');
+    assert.equal(http.received.at(-1)?.body['title'], 'Search on intranet-eu: alert resolved');
     assert.match(String(http.received.at(-1)?.body['message']), /Search was deleted while failing/);
   });
 
@@ -458,5 +461,98 @@ describe('alert policy', () => {
       http.received.map((entry) => [entry.body['kind'], entry.body['severity'], entry.body['title'], entry.body['incidentKey']]),
       [['checkpoint-down', 'error', 'Checkpoint intranet-eu is down', 'checkpoint/checkpoint/intranet-eu']],
     );
+  });
+});
+
+describe('alerts per checkpoint', () => {
+  it('keeps one incident per monitor and checkpoint, the first checkpoint with the key it always had, and names the checkpoint in every channel', async (t) => {
+    const http = await receiver(t);
+    const mail = await smtp(t);
+    const dataDir = await mkdtemp(join(tmpdir(), 'alerts-per-checkpoint-'));
+    const store = new SqliteStore(dataDir);
+    t.after(async () => {
+      await store.close();
+      await rm(dataDir, { recursive: true, force: true });
+    });
+    const clock = new FakeClock(Date.parse('2026-12-05T09:00:00.000Z'));
+    const now = () => clock.wallNow().toISOString();
+    const channels: Channel[] = [
+      { id: 'hook', type: 'webhook', url: `${http.url}/hook` },
+      { id: 'slack', type: 'slack', url: `${http.url}/slack` },
+      { id: 'teams', type: 'teams', url: `${http.url}/teams` },
+      { id: 'pager', type: 'pagerduty', routingKey: 'pd-routing-key-0123456789', url: `${http.url}/pagerduty` },
+      { id: 'mail', type: 'email', smtp: { host: '127.0.0.1', port: mail.port }, from: 'checkpoint@example.com', to: ['oncall@example.com'] },
+    ];
+    for (const channel of channels) await store.putChannel(channel, now());
+    for (const name of ['intranet-eu', 'dmz-us']) await store.createCheckpoint(name, `hash-${name}`, now());
+    const script = { name: 'Login', timeoutMs: 10_000, steps: [{ name: 'Open the intranet', actions: [{ type: 'navigate' as const, url: 'http://intranet.example/' }] }] };
+    const definition = { name: 'Login', intervalSeconds: 60, enabled: true, script, alerting: { channels: channels.map((channel) => channel.id) } };
+    const login = await store.insertMonitor({ ...definition, id: 'login', checkpoint: 'intranet-eu', checkpoints: ['intranet-eu', 'dmz-us'] }, now());
+    await store.insertMonitor({ ...definition, id: 'solo', name: 'Solo', checkpoint: 'dmz-us' }, now());
+    const failedOn = async (runId: string, monitorId: string, checkpoint: string, status: 'failed' | 'passed' = 'failed') => {
+      await store.insertRun({ runId, monitorId, checkpoint, attempt: 2, instance: `${checkpoint}-b`, reason: 'retry', dispatchedAt: now(), leaseDeadline: now() });
+      await store.storeResult({ runId, monitorId, attempt: 2, instanceId: `${checkpoint}-b`, finishedAt: now(), result: minimalResult({ runId, status }), artifacts: [] }, checkpoint, now());
+    };
+    const alerts = new Alerts({ store, log: () => undefined, clock, retryDelaysMs: [10], baseUrl: publicUrl });
+    t.after(() => alerts.close());
+
+    await failedOn('r-eu', 'login', 'intranet-eu');
+    await failedOn('r-us', 'login', 'dmz-us');
+    await failedOn('r-solo', 'solo', 'dmz-us');
+    await alerts.raise({ kind: 'monitor-failed', checkpoint: 'intranet-eu', monitorId: 'login', runId: 'r-eu', message: 'Login failed 2 times in a row' });
+    await alerts.raise({ kind: 'monitor-failed', checkpoint: 'dmz-us', monitorId: 'login', runId: 'r-us', message: 'Login failed 2 times in a row' });
+    await alerts.raise({ kind: 'monitor-failed', checkpoint: 'dmz-us', monitorId: 'solo', runId: 'r-solo', message: 'Solo failed 2 times in a row' });
+    await alerts.settled();
+
+    // PagerDuty: three incidents; the first checkpoint and a monitor on one checkpoint keep `checkpoint/monitor/<id>`.
+    const triggers = http.on('/pagerduty');
+    assert.deepEqual(
+      triggers.map((entry) => [entry.body['event_action'], entry.body['dedup_key'], (entry.body['payload'] as Record<string, unknown>)['group']]),
+      [
+        ['trigger', 'checkpoint/monitor/login', 'intranet-eu'],
+        ['trigger', 'checkpoint/monitor/login/dmz-us', 'dmz-us'],
+        ['trigger', 'checkpoint/monitor/solo', 'dmz-us'],
+      ],
+    );
+    const usTrigger = triggers[1]?.body['payload'] as { summary: string; custom_details: Record<string, unknown> };
+    assert.match(usTrigger.summary, /^Login failed on dmz-us: /);
+    assert.equal(usTrigger.custom_details['checkpoint'], 'dmz-us');
+
+    // Every other channel names the checkpoint the failure was seen from.
+    const [, usHook] = http.on('/hook');
+    assert.deepEqual([usHook?.body['checkpoint'], usHook?.body['title'], usHook?.body['incidentKey']], ['dmz-us', 'Login failed on dmz-us', 'checkpoint/monitor/login/dmz-us']);
+    const [, usSlack] = http.on('/slack');
+    assert.equal(usSlack?.body['text'], '[CRITICAL] Login failed on dmz-us');
+    const slackFields = (usSlack?.body['blocks'] as { fields?: { text: string }[] }[]).flatMap((block) => block.fields ?? []).map((field) => field.text);
+    assert.ok(slackFields.includes('*Checkpoint*\ndmz-us'), slackFields.join(' | '));
+    assert.ok(slackFields.includes('*Instance*\ndmz-us-b'), slackFields.join(' | '));
+    const [, usTeams] = http.on('/teams');
+    const card = (usTeams?.body['attachments'] as { content: { body: { type: string; text?: string; facts?: { title: string; value: string }[] }[] } }[])[0]?.content;
+    assert.equal(card?.body[0]?.text, 'Login failed on dmz-us');
+    assert.deepEqual(card?.body.find((element) => element.type === 'FactSet')?.facts?.find((fact) => fact.title === 'Checkpoint'), { title: 'Checkpoint', value: 'dmz-us' });
+    const usMail = decodeMail(mail.mails[1]?.raw ?? '');
+    assert.match(usMail, /^Subject: \[CRITICAL\] Login failed on dmz-us$/m);
+    assert.match(usMail, /^Checkpoint: dmz-us$/m);
+
+    // It passes again from dmz-us only: that incident resolves, the one from intranet-eu stays open.
+    await failedOn('r-us-2', 'login', 'dmz-us', 'passed');
+    await alerts.raise({ kind: 'monitor-recovered', checkpoint: 'dmz-us', monitorId: 'login', runId: 'r-us-2', message: 'Login passes again' });
+    await alerts.settled();
+    assert.deepEqual(http.on('/pagerduty')[3]?.body, { routing_key: 'pd-routing-key-0123456789', dedup_key: 'checkpoint/monitor/login/dmz-us', event_action: 'resolve' });
+    assert.equal(http.on('/slack')[3]?.body['text'], '[RESOLVED] Login recovered on dmz-us');
+
+    // Deleted while failing on intranet-eu: resolved with the key of that incident (from the monitor as it was).
+    await store.deleteMonitor('login');
+    await alerts.raise({ kind: 'monitor-resolved', checkpoint: 'intranet-eu', monitorId: 'login', monitor: login, message: 'Login was deleted while failing; its alert is resolved' });
+    await alerts.raise({ kind: 'monitor-resolved', checkpoint: 'dmz-us', monitorId: 'login', monitor: login, message: 'Login was deleted while failing; its alert is resolved' });
+    await alerts.settled();
+    assert.deepEqual(
+      http.on('/pagerduty').slice(4).map((entry) => [entry.body['event_action'], entry.body['dedup_key']]),
+      [
+        ['resolve', 'checkpoint/monitor/login'],
+        ['resolve', 'checkpoint/monitor/login/dmz-us'],
+      ],
+    );
+    assert.deepEqual(http.on('/hook').slice(-2).map((entry) => entry.body['title']), ['Login on intranet-eu: alert resolved', 'Login on dmz-us: alert resolved']);
   });
 });

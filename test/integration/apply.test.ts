@@ -125,6 +125,57 @@ describe('checkpoint apply (real process against a control plane)', () => {
       await rm(bad, { recursive: true, force: true });
     }
   });
+
+  it('applies a monitor on several checkpoints with its placement, unchanged the second time, and shows a change in the dry run', async () => {
+    assert.equal((await api('POST', '/api/v1/checkpoints', { name: 'dmz-us' })).status, 201);
+    const several = await mkdtemp(join(tmpdir(), 'checkpoint-apply-several-'));
+    try {
+      const search = {
+        id: 'search',
+        name: 'Search',
+        checkpoints: ['intranet-eu', 'dmz-us'],
+        placement: 'round-robin',
+        intervalSeconds: 300,
+        enabled: false,
+        script: { name: 'Search', steps: [{ name: 'Open', actions: [{ type: 'navigate', url: 'http://intranet.example/search' }] }] },
+      };
+      const file = join(several, 'monitors.json');
+      await writeFile(file, JSON.stringify({ monitors: [search] }));
+      const run = (...args: string[]) => runCli(['apply', several, ...args, '--control-plane', cp.url], { env: { CHECKPOINT_ADMIN_TOKEN: adminToken } });
+
+      const applied = await run();
+      assert.equal(applied.code, 0, applied.stderr);
+      assert.equal(applied.stdout, ['+ monitor search: created', '1 created, 0 changed, 0 unchanged, 0 deleted', ''].join('\n'));
+      const stored = await api('GET', '/api/v1/monitors/search');
+      assert.deepEqual([stored.body['checkpoint'], stored.body['checkpoints'], stored.body['placement']], ['intranet-eu', ['intranet-eu', 'dmz-us'], 'round-robin']);
+      const again = await run();
+      assert.equal(again.stdout, ['= monitor search: unchanged', '0 created, 0 changed, 1 unchanged, 0 deleted', ''].join('\n'));
+      // The file may say `checkpoint` too, when it is the first of `checkpoints`: the same monitor.
+      await writeFile(file, JSON.stringify({ monitors: [{ ...search, checkpoint: 'intranet-eu' }] }));
+      assert.match((await run('--dry-run')).stdout, /^= monitor search: unchanged$/m);
+
+      await writeFile(file, JSON.stringify({ monitors: [{ ...search, placement: 'all' }] }));
+      assert.match((await run('--dry-run')).stdout, /^~ monitor search: changed \(placement\)$/m);
+      await writeFile(file, JSON.stringify({ monitors: [{ ...search, checkpoints: ['dmz-us', 'intranet-eu'] }] }));
+      assert.match((await run('--dry-run')).stdout, /^~ monitor search: changed \(checkpoint, checkpoints\)$/m);
+      await writeFile(file, JSON.stringify({ monitors: [{ ...search, checkpoints: undefined, placement: undefined, checkpoint: 'dmz-us' }] }));
+      const single = await run('--dry-run');
+      assert.match(single.stdout, /^~ monitor search: changed \(checkpoint, checkpoints, placement\)$/m);
+      assert.deepEqual((await api('GET', '/api/v1/monitors/search')).body['checkpoints'], ['intranet-eu', 'dmz-us'], 'a dry run changes nothing');
+
+      await writeFile(file, JSON.stringify({ monitors: [{ ...search, checkpoints: ['intranet-eu', 'intranet-eu'] }] }));
+      const twice = await run();
+      assert.equal(twice.code, 2);
+      assert.ok(twice.stderr.includes(`${file}: monitors[0].checkpoints[1]: "intranet-eu" is listed twice`), twice.stderr);
+      await writeFile(file, JSON.stringify({ monitors: [{ ...search, checkpoints: ['intranet-eu', 'branch-fr'] }] }));
+      const unknown = await run();
+      assert.equal(unknown.code, 2);
+      assert.ok(unknown.stderr.includes(`${file}: monitors[0]: checkpoints[1]: no checkpoint named "branch-fr"`), unknown.stderr);
+      assert.match(unknown.stderr, /nothing was applied/);
+    } finally {
+      await rm(several, { recursive: true, force: true });
+    }
+  });
 });
 
 describe('checkpoint replay --reporter junit (real process, real Chromium)', () => {

@@ -187,7 +187,7 @@ describe('control plane API: config round trip', () => {
     for (const [path, parameter] of [
       ['/api/v1/runs?state=failed', 'state'],
       ['/api/v1/monitors/login/runs?monitor=other', 'monitor'],
-      ['/api/v1/monitors?status=failing', 'status'],
+      ['/api/v1/monitors?state=failing', 'state'],
       ['/api/v1/alerts?severity=critical', 'severity'],
       ['/api/v1/monitors/login?verbose=1', 'verbose'],
       ['/api/v1/channels?type=slack', 'type'],

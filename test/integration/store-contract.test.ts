@@ -376,24 +376,26 @@ for (const backend of [sqlite, postgres]) {
       await dispatch(store, 'c', { minute: 0 });
       await dispatch(store, 'd', { minute: 2 });
       await dispatch(store, 'x', { minute: 3, monitorId: 'm2' });
+      await dispatch(store, 'y', { minute: 3, checkpoint: 'cp-2' });
       await store.storeResult(envelope('a'), 'cp', at(2));
       await store.storeResult({ ...envelope('c', 'failed') }, 'cp', at(2));
       await store.markRunStarted('d');
       const ids = (runs: { runId: string }[]) => runs.map((run) => run.runId);
-      assert.deepEqual(ids(await store.listRuns('m1', 10)), ['d', 'a', 'b', 'c'], 'newest first; equal times newest inserted first');
-      assert.deepEqual(ids(await store.listRuns('m1', 2)), ['d', 'a']);
-      assert.deepEqual(ids(await store.runsSince('m1', at(1))), ['b', 'a', 'd'], 'oldest first from the bound (inclusive)');
+      assert.deepEqual(ids(await store.listRuns('m1', 10)), ['y', 'd', 'a', 'b', 'c'], 'newest first; equal times newest inserted first');
+      assert.deepEqual(ids(await store.listRuns('m1', 2)), ['y', 'd']);
+      assert.deepEqual(ids(await store.runsSince('m1', at(1))), ['b', 'a', 'd', 'y'], 'oldest first from the bound (inclusive)');
       assert.equal((await store.lastFinishedRun('m1'))?.runId, 'a');
       assert.equal(await store.lastFinishedRun('m2'), undefined);
-      assert.deepEqual(ids(await store.inFlightRuns()), ['b', 'd', 'x']);
+      assert.deepEqual(ids(await store.inFlightRuns()), ['b', 'd', 'x', 'y']);
       assert.deepEqual(
-        (await store.runCounts()).toSorted((p, q) => `${p.monitorId}${p.status}`.localeCompare(`${q.monitorId}${q.status}`)),
+        (await store.runCounts()).toSorted((p, q) => `${p.monitorId} ${p.checkpoint} ${p.status}`.localeCompare(`${q.monitorId} ${q.checkpoint} ${q.status}`)),
         [
-          { monitorId: 'm1', status: 'dispatched', count: 1 },
-          { monitorId: 'm1', status: 'failed', count: 1 },
-          { monitorId: 'm1', status: 'passed', count: 1 },
-          { monitorId: 'm1', status: 'running', count: 1 },
-          { monitorId: 'm2', status: 'dispatched', count: 1 },
+          { monitorId: 'm1', checkpoint: 'cp', status: 'dispatched', count: 1 },
+          { monitorId: 'm1', checkpoint: 'cp', status: 'failed', count: 1 },
+          { monitorId: 'm1', checkpoint: 'cp', status: 'passed', count: 1 },
+          { monitorId: 'm1', checkpoint: 'cp', status: 'running', count: 1 },
+          { monitorId: 'm1', checkpoint: 'cp-2', status: 'dispatched', count: 1 },
+          { monitorId: 'm2', checkpoint: 'cp', status: 'dispatched', count: 1 },
         ],
       );
     });
