@@ -522,6 +522,24 @@ export class Scheduler {
           message: `${previous.name} ${why} while ${health === 'failing' ? 'failing' : 'warning'}${from}; its alert is resolved`,
         });
       }
+      // The first checkpoint's incidents carry the monitor's own key (alerts.ts `incidentKey`): when another one
+      // becomes the first, both keys change hands. What the two had open is resolved under its old key, and raised
+      // again under the new one if the failure goes on (their state starts over).
+      if (current !== undefined && !stopped && previous.checkpoint !== current.checkpoint) {
+        for (const checkpoint of new Set([previous.checkpoint, current.checkpoint])) {
+          const health = healths[checkpoint];
+          if (health === undefined || health === 'ok' || !kept.includes(checkpoint)) continue;
+          await this.#alerts.raise({
+            kind: 'monitor-resolved',
+            checkpoint,
+            monitorId,
+            monitor: previous,
+            message: `${previous.name} now runs first on ${current.checkpoint}: its alert from ${checkpoint} is resolved, and raised again if it still fails there`,
+          });
+          await this.#store.setMonitorHealth(monitorId, 'ok', checkpoint);
+          await this.#store.setMonitorAlertState(monitorId, { consecutiveFailures: 0 }, checkpoint);
+        }
+      }
       if (stopped && current !== undefined && previous.health !== 'ok') {
         await this.#store.setMonitorHealth(monitorId, 'ok');
         for (const checkpoint of kept) await this.#store.setMonitorAlertState(monitorId, { consecutiveFailures: 0 }, checkpoint);

@@ -172,20 +172,41 @@ describe('control plane: monitors on several checkpoints', () => {
     await settled(h, agents, id, 5);
     assert.deepEqual((await h.alerts()).map((alert) => `${alert.kind}@${alert.checkpoint ?? ''}`).toSorted(), ['monitor-failed@eu', 'monitor-failed@us']);
 
-    const patched = await h.call<MonitorView>('PATCH', `/api/v1/monitors/${id}`, { checkpoints: ['us', 'asia'] });
+    const patched = await h.call<MonitorView>('PATCH', `/api/v1/monitors/${id}`, { checkpoints: ['eu', 'asia'] });
     assert.equal(patched.status, 200, JSON.stringify(patched.body));
-    assert.deepEqual([patched.body.checkpoint, patched.body.checkpoints, patched.body.checkpointHealth], ['us', ['us', 'asia'], { us: 'failing', asia: 'ok' }]);
+    assert.deepEqual([patched.body.checkpoint, patched.body.checkpoints, patched.body.checkpointHealth], ['eu', ['eu', 'asia'], { eu: 'failing', asia: 'ok' }]);
     await h.cp.alertsSettled();
     const resolved = (await h.alerts())[0];
-    assert.deepEqual([resolved?.kind, resolved?.checkpoint], ['monitor-resolved', 'eu']);
-    assert.match(resolved?.message ?? '', /Login no longer runs on eu while failing; its alert is resolved/);
+    assert.deepEqual([resolved?.kind, resolved?.checkpoint], ['monitor-resolved', 'us']);
+    assert.match(resolved?.message ?? '', /Login no longer runs on us while failing; its alert is resolved/);
 
     assert.equal((await h.call('PATCH', `/api/v1/monitors/${id}`, { enabled: false })).status, 200);
     await h.cp.alertsSettled();
     const last = (await h.alerts())[0];
-    assert.deepEqual([last?.kind, last?.checkpoint], ['monitor-resolved', 'us']);
+    assert.deepEqual([last?.kind, last?.checkpoint], ['monitor-resolved', 'eu']);
     assert.equal((await h.alerts()).filter((alert) => alert.kind === 'monitor-resolved').length, 2, 'asia was not alerting: nothing to resolve there');
     assert.equal((await view(h, id)).status, 'disabled');
+  });
+
+  it('resolves what the old and new first checkpoints had open when the order changes, and alerts again if they still fail', async (t) => {
+    const h = await harness(t);
+    const outcomes: Outcomes = { eu: 'failed', us: 'failed', asia: 'passed' };
+    const agents = await sites(h, ['eu', 'us', 'asia'], outcomes, 2);
+    const { id } = await h.createMonitor({ ...monitor('Login', 'eu'), checkpoint: undefined, checkpoints: ['eu', 'us', 'asia'] });
+    await settled(h, agents, id, 5);
+    assert.equal((await h.alerts()).length, 2);
+
+    assert.equal((await h.call('PATCH', `/api/v1/monitors/${id}`, { checkpoints: ['us', 'asia', 'eu'] })).status, 200);
+    await h.cp.alertsSettled();
+    const resolved = (await h.alerts()).filter((alert) => alert.kind === 'monitor-resolved');
+    assert.deepEqual(resolved.map((alert) => alert.checkpoint).toSorted(), ['eu', 'us'], 'the incidents keyed by the old and the new first checkpoint');
+    assert.match(resolved[0]?.message ?? '', /Login now runs first on us: its alert from (eu|us) is resolved, and raised again if it still fails there/);
+    assert.deepEqual((await view(h, id)).checkpointHealth, { us: 'ok', asia: 'ok', eu: 'ok' });
+
+    await nextInterval(h);
+    await settled(h, agents, id, 10);
+    const failedAgain = (await h.alerts()).filter((alert) => alert.kind === 'monitor-failed');
+    assert.deepEqual(failedAgain.map((alert) => alert.checkpoint).toSorted(), ['eu', 'eu', 'us', 'us'], 'raised again under the new keys');
   });
 
   it('retries on the checkpoint that failed even when another has a free instance', async (t) => {
