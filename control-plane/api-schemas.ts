@@ -165,8 +165,8 @@ export const monitorInputSchema = z
     checkpoint: checkpointNameSchema.optional().describe('The checkpoint that runs it. Give this or `checkpoints`.'),
     checkpoints: z
       .array(checkpointNameSchema)
-      .min(1)
-      .max(20)
+      .min(1, 'expected at least one checkpoint')
+      .max(20, 'expected at most 20 checkpoints')
       .optional()
       .describe('Several checkpoints (internal and external, several sites): see `placement`. Give this or `checkpoint`; GET shows both, `checkpoint` being the first.'),
     enabled: z.boolean().default(true),

@@ -120,7 +120,7 @@ describe('dashboard: monitors on several checkpoints', () => {
     await tab.getByRole('radio', { name: 'on one of them in turn (round-robin)' }).check();
     await Promise.all([tab.waitForLoadState(), tab.getByRole('button', { name: 'Create monitor' }).click()]);
     const error = tab.locator('#field-checkpoints-error');
-    assert.match((await error.textContent()) ?? '', /^Error: checkpoints: /, 'the problem is shown next to the boxes, with its path');
+    assert.match((await error.textContent()) ?? '', /^Error: checkpoints: expected at least one checkpoint/, 'the problem is shown next to the boxes, with its path');
     assert.equal(await tab.getByRole('group', { name: 'Checkpoints', exact: true }).getAttribute('aria-describedby'), 'field-checkpoints-hint field-checkpoints-error');
     assert.equal(await box('internal').getAttribute('aria-invalid'), 'true');
     assert.equal(await tab.getByRole('alert').getByRole('link').getAttribute('href'), '#field-checkpoints', 'the summary links to the first box');

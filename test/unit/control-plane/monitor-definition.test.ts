@@ -90,7 +90,7 @@ describe('monitor definition', () => {
     assert.deepEqual(problems({ checkpoint: 'dmz', checkpoints: ['hq', 'dmz'] }), ['checkpoint: expected the first of `checkpoints` ("hq") or no `checkpoint`']);
     assert.deepEqual(problems({ checkpoint: 'hq', checkpoints: ['hq', 'dmz'] }), [], 'GET shows both: PUT takes them back');
     assert.deepEqual(problems({ checkpoints: ['hq', 'dmz', 'hq'] }), ['checkpoints.2: "hq" is listed twice']);
-    assert.deepEqual(problems({ checkpoints: [] }), ['checkpoints: Too small: expected array to have >=1 items']);
+    assert.deepEqual(problems({ checkpoints: [] }), ['checkpoints: expected at least one checkpoint']);
     assert.deepEqual(problems({ checkpoints: ['hq', 'dmz'], placement: 'random' }), ['placement: Invalid option: expected one of "all"|"round-robin"']);
   });
 
