@@ -128,8 +128,10 @@ export class Scheduler {
   readonly #due = new Map<string, number>();
   /** The earliest due time in `#due` (monotonic ms): until then, and with nothing changed or waiting, a tick reads no monitor. */
   #nextDueMs = 0;
-  /** Monitors changed (or the scheduler started) since they were last read. */
+  /** The scheduler started: the monitors must be read. */
   #monitorsDirty = true;
+  /** Monitors changed since the last pass; `#monitors` already has them (a change reads that one monitor, not all). */
+  #monitorsChanged = false;
   /** Something that can let a waiting run go happened since the last pass (an instance arrived, reported, finished a run…). */
   #capacityChanged = true;
   #lastRemindMs = Number.NEGATIVE_INFINITY;
@@ -258,6 +260,7 @@ export class Scheduler {
     this.#due.clear();
     this.#nextDueMs = 0;
     this.#monitorsDirty = true;
+    this.#monitorsChanged = false;
     this.#capacityChanged = true;
     this.#lastRemindMs = Number.NEGATIVE_INFINITY;
     this.#monitors = undefined;
@@ -483,7 +486,6 @@ export class Scheduler {
   }
 
   async #monitorChanged(monitorId: string, change: 'created' | 'updated' | 'deleted', previous?: MonitorRecord): Promise<void> {
-    this.#monitorsDirty = true;
     if (change === 'deleted') {
       this.#due.delete(monitorId);
       this.#pending = this.#pending.filter((pending) => pending.monitorId !== monitorId);
@@ -495,6 +497,7 @@ export class Scheduler {
       }
     }
     const current = change === 'deleted' ? undefined : await this.#store.getMonitor(monitorId);
+    this.#patchMonitors(monitorId, current);
     const stopped = change === 'deleted' || (previous?.enabled === true && current?.enabled === false);
     const kept = current === undefined ? [] : checkpointsOf(current);
     if (current !== undefined) {
@@ -607,8 +610,9 @@ export class Scheduler {
     // Runs waiting for a free instance wait until something changes: a heartbeat, an instance, a finished run.
     const waitingCanMove = this.#pending.length > 0 && this.#capacityChanged;
     const read = this.#monitorsDirty || now >= this.#nextDueMs || remind || this.#monitors === undefined;
-    if (!read && !waitingCanMove) return;
+    if (!read && !waitingCanMove && !this.#monitorsChanged) return;
     this.#monitorsDirty = false;
+    this.#monitorsChanged = false;
     this.#capacityChanged = false;
     const monitors = read ? await this.#store.listMonitors() : (this.#monitors ?? []);
     this.#monitors = monitors;
@@ -618,6 +622,21 @@ export class Scheduler {
     }
     this.#enqueueDue(monitors);
     await this.#dispatchPending(new Map(monitors.map((monitor) => [monitor.id, monitor])));
+  }
+
+  /**
+   * Put a changed monitor (undefined: deleted) into the monitors as last read, so the next pass sees it without
+   * reading them all: with thousands of monitors, a bulk import (`checkpoint apply`, the API) otherwise re-read
+   * every monitor for each one it created. Health in this list may be stale; what needs it reads it fresh.
+   */
+  #patchMonitors(monitorId: string, current: MonitorRecord | undefined): void {
+    if (this.#monitors === undefined) {
+      this.#monitorsDirty = true;
+      return;
+    }
+    const rest = this.#monitors.filter((monitor) => monitor.id !== monitorId);
+    this.#monitors = current === undefined ? rest : [...rest, current];
+    this.#monitorsChanged = true;
   }
 
   async #reapLostRuns(): Promise<void> {
