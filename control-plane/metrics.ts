@@ -51,13 +51,17 @@ const finished = new Set(['passed', 'warning', 'failed', 'error']);
  * retry decides the check it confirms, so a first failure that the second instance does not confirm counts as
  * available, as it raised no alert; lost and unfinished runs do not count.
  */
-export function availability(runs: readonly Pick<RunRecord, 'status' | 'reason'>[]): { checks: number; available: number } {
+export function availability(runs: readonly (Pick<RunRecord, 'status' | 'reason'> & Partial<Pick<RunRecord, 'checkpoint'>>)[]): { checks: number; available: number } {
   const outcomes: boolean[] = [];
+  /** Checkpoint → the index of its latest check: a retry confirms the check of its own checkpoint, whatever ran in between elsewhere. */
+  const latest = new Map<string, number>();
   for (const run of runs) {
     if (!finished.has(run.status)) continue;
     const ok = run.status === 'passed' || run.status === 'warning';
-    if (run.reason === 'retry' && outcomes.length > 0) outcomes[outcomes.length - 1] = ok;
-    else outcomes.push(ok);
+    const where = run.checkpoint ?? '';
+    const confirmed = latest.get(where);
+    if (run.reason === 'retry' && confirmed !== undefined) outcomes[confirmed] = ok;
+    else latest.set(where, outcomes.push(ok) - 1);
   }
   return { checks: outcomes.length, available: outcomes.filter(Boolean).length };
 }

@@ -420,6 +420,11 @@ export class Scheduler {
       this.#log(`scheduler: ${monitor.name} no longer runs on ${run.checkpoint}; its result of run ${run.runId} is stored, no alert`);
       return false;
     }
+    // Disabled (its alerts were resolved then): a run that was under way, or run by hand, changes nothing.
+    if (!monitor.enabled) {
+      this.#log(`scheduler: ${monitor.name} is disabled; its result of run ${run.runId} is stored, no alert`);
+      return false;
+    }
     // Each checkpoint has its own health and failures in a row: a failure seen from one site is not another's.
     const health = monitor.checkpointHealth[run.checkpoint] ?? 'ok';
     const from = names.length > 1 ? ` from ${run.checkpoint}` : '';
@@ -562,6 +567,8 @@ export class Scheduler {
       if (!this.#started) return undefined;
       const monitor = await this.#store.getMonitor(monitorId);
       if (monitor === undefined) return undefined;
+      // Checked by the caller, but the monitor may have changed since.
+      if (checkpoint !== undefined && !checkpointsOf(monitor).includes(checkpoint)) return undefined;
       for (const candidate of checkpoint === undefined ? checkpointsOf(monitor) : [checkpoint]) {
         const key = chooseInstance(this.#views(candidate, this.#laneOf(monitor)));
         if (key === undefined) continue;
@@ -719,9 +726,11 @@ export class Scheduler {
         const state = await this.#store.getMonitorAlertState(monitor.id, checkpoint);
         const last = state.lastNotifiedAt === undefined ? undefined : Date.parse(state.lastNotifiedAt);
         if (last !== undefined && now.getTime() - last < everyMinutes * 60_000) continue;
+        // "Still failing" needs a run that says so since the last word (none came while its checkpoint was down).
+        const lastRun = await this.#store.lastFinishedRun(monitor.id, checkpoint);
+        if (last !== undefined && (lastRun === undefined || Date.parse(lastRun.finishedAt ?? lastRun.dispatchedAt) <= last)) continue;
         await this.#store.setMonitorAlertState(monitor.id, { ...state, lastNotifiedAt: now.toISOString() }, checkpoint);
         if (last === undefined || (await this.#maintenance(monitor.id)) !== undefined) continue;
-        const lastRun = await this.#store.lastFinishedRun(monitor.id, checkpoint);
         const stored = lastRun === undefined ? undefined : await this.#store.getResult(lastRun.runId);
         const from = names.length > 1 ? ` from ${checkpoint}` : '';
         await this.#alerts.raise({
@@ -781,8 +790,19 @@ export class Scheduler {
       if (monitor === undefined || !monitor.enabled) continue;
       // The monitor may have been changed since: only checkpoints it still names.
       const names = checkpointsOf(monitor);
-      const candidates = pending.checkpoints.filter((name) => names.includes(name));
-      const checkpoint = this.#placeOn(candidates);
+      let candidates = pending.checkpoints.filter((name) => names.includes(name));
+      if (names.length > 1 && placementOf(monitor) === 'round-robin') {
+        // A round-robin run does not wait for a checkpoint that is down (a retry or a lost run is tied to one):
+        // waiting would hold back every turn of the monitor, on the checkpoints that are up too. Its failures in a
+        // row are kept, so the failure is confirmed by the next run there once the checkpoint is back.
+        const up = candidates.filter((name) => this.#checkpointHealth.get(name) !== 'down');
+        if (up.length === 0) {
+          this.#log(`scheduler: ${monitor.name} ${pending.reason} (attempt ${pending.attempt}) passed over: ${candidates.join(', ')} down`);
+          continue;
+        }
+        candidates = up;
+      }
+      const checkpoint = this.#placeOn(candidates, this.#laneOf(monitor));
       if (checkpoint === undefined) continue;
       const lane = `${checkpoint}\n${this.#laneOf(monitor)}`;
       if (pending.avoid === undefined && full.has(lane)) {
@@ -801,10 +821,14 @@ export class Scheduler {
    * or not it has a free slot now: a busy one is waited for, one with no instance is passed over. None has one:
    * the first (the run waits for it). Undefined when no candidate is left.
    */
-  #placeOn(candidates: readonly string[]): string | undefined {
+  #placeOn(candidates: readonly string[], lane: Lane): string | undefined {
     if (candidates.length <= 1) return candidates[0];
-    const working = candidates.find((name) => this.#hub.instances(name).some((instance) => instance.hello !== undefined && instance.lastHeartbeat?.draining !== true));
-    return working ?? candidates[0];
+    const takes = (instance: LiveInstance) => {
+      const hello = instance.hello;
+      if (hello === undefined || instance.lastHeartbeat?.draining === true) return false;
+      return (lane === 'check' ? (hello.checkCapacity ?? 0) : hello.capacity) > 0;
+    };
+    return candidates.find((name) => this.#hub.instances(name).some(takes)) ?? candidates[0];
   }
 
   async #dispatch(monitor: MonitorRecord, checkpoint: string, key: string, attempt: number, reason: DispatchReason): Promise<string | undefined> {

@@ -359,7 +359,8 @@ export class PostgresStore implements ControlPlaneStore {
     await this.#decideTogether(async (client) => {
       const row = await this.#row('SELECT * FROM monitors WHERE id = $1 FOR UPDATE', [id], client);
       if (row === undefined) return;
-      for (const name of checkpoint === undefined ? checkpointsOf(toMonitor(row)) : [checkpoint]) {
+      // Only checkpoints it still names: a decision taken as one was removed leaves no stray state.
+      for (const name of checkpointsOf(toMonitor(row)).filter((named) => checkpoint === undefined || named === checkpoint)) {
         await this.#run(
           'INSERT INTO monitor_states (monitor_id, checkpoint, health) VALUES ($1, $2, $3) ON CONFLICT (monitor_id, checkpoint) DO UPDATE SET health = excluded.health',
           [id, name, health],
@@ -391,7 +392,7 @@ export class PostgresStore implements ControlPlaneStore {
     await this.#decide((client) =>
       this.#run(
         `INSERT INTO monitor_states (monitor_id, checkpoint, consecutive_failures, last_notified_at)
-         SELECT $1, $2, $3, $4 WHERE EXISTS (SELECT 1 FROM monitors WHERE id = $1)
+         SELECT $1, $2::text, $3, $4 WHERE EXISTS (SELECT 1 FROM monitors WHERE id = $1 AND (checkpoint = $2 OR (checkpoints IS NOT NULL AND checkpoints::jsonb @> jsonb_build_array($2::text))))
          ON CONFLICT (monitor_id, checkpoint) DO UPDATE SET consecutive_failures = excluded.consecutive_failures, last_notified_at = excluded.last_notified_at`,
         [id, name, state.consecutiveFailures, state.lastNotifiedAt ?? null],
         client,

@@ -408,18 +408,24 @@ export class SqliteStore implements ControlPlaneStore {
     });
   }
 
-  /** The checkpoint a state call means: the one given, or the monitor's first; undefined when there is no such monitor. */
+  /**
+   * The checkpoint a state call means: the one given, or the monitor's first. Undefined when there is no such
+   * monitor, or it no longer runs there (a decision taken as the checkpoint was removed leaves no stray state).
+   */
   #stateCheckpoint(id: string, checkpoint: string | undefined): string | undefined {
-    if (checkpoint !== undefined) return checkpoint;
-    const row = this.#get('SELECT checkpoint FROM monitors WHERE id = ?', id);
-    return row === undefined ? undefined : text(row, 'checkpoint');
+    const row = this.#get('SELECT checkpoint, checkpoints FROM monitors WHERE id = ?', id);
+    if (row === undefined) return undefined;
+    const list = optionalText(row, 'checkpoints');
+    const names = list === undefined ? [text(row, 'checkpoint')] : (JSON.parse(list) as string[]);
+    if (checkpoint === undefined) return names[0];
+    return names.includes(checkpoint) ? checkpoint : undefined;
   }
 
   setMonitorHealth(id: string, health: MonitorHealth, checkpoint?: string): Promise<void> {
     return this.#op(() => this.#transaction(() => {
       const monitor = this.#monitor(id);
       if (monitor === undefined) return;
-      for (const name of checkpoint === undefined ? checkpointsOf(monitor) : [checkpoint]) {
+      for (const name of checkpointsOf(monitor).filter((named) => checkpoint === undefined || named === checkpoint)) {
         this.#run('INSERT INTO monitor_states (monitor_id, checkpoint, health) VALUES (?, ?, ?) ON CONFLICT (monitor_id, checkpoint) DO UPDATE SET health = excluded.health', id, name, health);
       }
       this.#refreshHealth(id);

@@ -10,11 +10,12 @@ import { eventually, harness, monitor, type Harness } from '../helpers/control-p
 type Outcomes = Record<string, Answer['status']>;
 
 /** Checkpoints with `perCheckpoint` agents each, answering every run at once with their checkpoint's outcome. */
-async function sites(h: Harness, names: readonly string[], outcomes: Outcomes, perCheckpoint = 1): Promise<Map<string, FakeAgent[]>> {
+async function sites(h: Harness, names: readonly string[], outcomes: Outcomes, perCheckpoint = 1, tokens = new Map<string, string>()): Promise<Map<string, FakeAgent[]>> {
   const agents = new Map<string, FakeAgent[]>();
   for (const name of names) {
     outcomes[name] ??= 'passed';
     const token = await h.createCheckpoint(name);
+    tokens.set(name, token);
     const list: FakeAgent[] = [];
     for (let index = 0; index < perCheckpoint; index++) {
       list.push(await h.agent(token, `${name}-${index + 1}`, { autoAnswer: (): Answer => ({ status: outcomes[name] ?? 'passed', durationMs: 300 }) }));
@@ -132,16 +133,45 @@ describe('control plane: monitors on several checkpoints', () => {
     assert.ok((await h.runs(id)).every((run) => run.status === 'passed'));
   });
 
+  it('does not hold a round-robin monitor back for a retry on a checkpoint that went down', async (t) => {
+    const h = await harness(t, { checkpointDownAfterMs: 1000 });
+    const euToken = await h.createCheckpoint('eu');
+    const usToken = await h.createCheckpoint('us');
+    // eu fails its first attempt and never answers the retry: its site goes away meanwhile.
+    const eu = await h.agent(euToken, 'eu-1', { autoAnswer: (run: RunCommand): Answer | undefined => (run.attempt === 1 ? { status: 'failed', durationMs: 10 } : undefined) });
+    const us = await h.agent(usToken, 'us-1', { autoAnswer: (): Answer => ({ status: 'passed', durationMs: 10 }) });
+    const { id } = await h.createMonitor({ ...monitor('Login', 'eu'), checkpoint: undefined, checkpoints: ['eu', 'us'], placement: 'round-robin' });
+    await eventually(async () => assert.ok((await h.runs(id)).some((run) => run.attempt === 2 && run.checkpoint === 'eu')), 'the retry on eu dispatched');
+    await eu.kill();
+    await eventually(async () => assert.equal((await h.checkpoint('eu')).online, 0), 'eu has no instance');
+    // The first interval finds the lost retry and eu down: it is passed over. Then us runs at every turn, eu's included.
+    const usPassed = async () => (await h.runs(id)).filter((run) => run.checkpoint === 'us' && run.status === 'passed').length;
+    for (let interval = 1; interval <= 4; interval++) {
+      await nextInterval(h);
+      await us.answered();
+      await eventually(async () => assert.equal(await usPassed(), Math.max(0, interval - 1)), `us run ${interval - 1}`);
+    }
+    await h.cp.alertsSettled();
+    assert.deepEqual(
+      (await h.alerts()).map((alert) => alert.kind),
+      ['checkpoint-down'],
+      'the lost retry is not a failure; only the checkpoint alert',
+    );
+  });
+
   it('shows "checkpoint down" instead of failing while the checkpoint is down, and sends no reminder meanwhile', async (t) => {
     const h = await harness(t, { checkpointDownAfterMs: 1000 });
     const outcomes: Outcomes = { eu: 'failed' };
-    const agents = await sites(h, ['eu'], outcomes, 2);
+    const tokens = new Map<string, string>();
+    const agents = await sites(h, ['eu'], outcomes, 2, tokens);
     const { id } = await h.createMonitor(monitor('Login', 'eu', { alerting: { reminderMinutes: 1 } }));
     await settled(h, agents, id, 2);
     assert.deepEqual((await h.alerts()).map((alert) => alert.kind), ['monitor-failed']);
-    // A reminder a minute later proves reminders are on.
+    // A reminder a minute later (at the next reminder pass after a failed run) proves reminders are on.
     await nextInterval(h);
     await settled(h, agents, id, 4);
+    h.clock.advance(16_000);
+    await h.cp.tick();
     await eventually(async () => assert.deepEqual((await h.alerts()).map((alert) => alert.kind), ['monitor-reminder', 'monitor-failed']), 'a reminder');
 
     for (const agent of agents.get('eu') ?? []) await agent.close();
@@ -162,6 +192,19 @@ describe('control plane: monitors on several checkpoints', () => {
       'five minutes down: the checkpoint alert only, no monitor reminder and no run',
     );
     assert.equal((await h.runs(id)).length, 4);
+
+    // Back, but nothing ran yet: no "still failing" without a run that says so.
+    const back = await h.agent(tokens.get('eu') ?? '', 'eu-1');
+    await eventually(async () => assert.equal((await h.checkpoint('eu')).online, 1), 'eu back');
+    h.clock.advance(16_000);
+    await h.cp.tick();
+    await h.cp.alertsSettled();
+    assert.deepEqual((await h.alerts()).map((alert) => alert.kind), ['checkpoint-up', 'checkpoint-down', 'monitor-reminder', 'monitor-failed']);
+    await back.answer(await back.next('run'), { status: 'failed' });
+    h.clock.advance(16_000);
+    await h.cp.tick();
+    await h.cp.alertsSettled();
+    assert.equal((await h.alerts())[0]?.kind, 'monitor-reminder', 'a failed run since: the reminder is due');
   });
 
   it('resolves the alert of a checkpoint taken off a monitor, and of each failing checkpoint when it is disabled', async (t) => {

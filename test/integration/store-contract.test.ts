@@ -287,6 +287,17 @@ for (const backend of [sqlite, postgres]) {
       assert.equal(stored?.placement, undefined);
       await store.setMonitorHealth('m1', 'ok');
       assert.deepEqual((await store.getMonitor('m1'))?.checkpointHealth, { cp: 'ok', branch: 'ok' }, 'no checkpoint given: all of them');
+
+      // A decision about a checkpoint it no longer names (taken as it was removed), or about a deleted monitor, writes nothing.
+      await store.setMonitorHealth('m1', 'failing', 'dmz');
+      await store.setMonitorAlertState('m1', { consecutiveFailures: 5 }, 'dmz');
+      assert.deepEqual([(await store.getMonitor('m1'))?.health, await store.getMonitorAlertState('m1', 'dmz')], ['ok', { consecutiveFailures: 0 }]);
+      await store.updateMonitor(monitor('m1', { checkpoints: ['cp', 'branch', 'dmz'] }), at(6));
+      assert.deepEqual((await store.getMonitor('m1'))?.checkpointHealth, { cp: 'ok', branch: 'ok', dmz: 'ok' }, 'added back, it starts clean');
+      assert.equal(await store.deleteMonitor('m2'), true);
+      await store.setMonitorAlertState('m2', { consecutiveFailures: 1 });
+      await store.setMonitorHealth('m2', 'failing');
+      assert.deepEqual(await store.getMonitorAlertState('m2'), { consecutiveFailures: 0 });
     });
 
     test('deleting one of a monitor\'s several checkpoints keeps the monitor on the others', async (t) => {

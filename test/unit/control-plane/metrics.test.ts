@@ -14,6 +14,14 @@ describe('control-plane metrics', () => {
     assert.deepEqual(availability([run('passed', 'retry')]), { checks: 1, available: 1 }, 'a retry whose first attempt is outside the window counts alone');
   });
 
+  it('lets a retry confirm the check of its own checkpoint when runs on several checkpoints interleave', () => {
+    const at = (checkpoint: string, status: RunRecord['status'], reason: RunRecord['reason'] = 'schedule') => ({ status, reason, checkpoint });
+    // eu fails, us passes, eu's retry passes: two checks, both available (the retry does not overwrite us's).
+    assert.deepEqual(availability([at('eu', 'failed'), at('us', 'passed'), at('eu', 'passed', 'retry')]), { checks: 2, available: 2 });
+    // eu's failure confirmed: one check down, us's pass stands.
+    assert.deepEqual(availability([at('eu', 'failed'), at('us', 'passed'), at('eu', 'failed', 'retry')]), { checks: 2, available: 1 });
+  });
+
   it('escapes backslash, double quote and line feed in label values, and nothing else', () => {
     assert.equal(escapeLabelValue('Login "EU" \\ intranet\nline two'), 'Login \\"EU\\" \\\\ intranet\\nline two');
     assert.equal(escapeLabelValue('émoji ✓ {a=b}'), 'émoji ✓ {a=b}');
