@@ -4,65 +4,15 @@
 // filter the page to one checkpoint, see "checkpoint down" rather than a failure when a checkpoint is down, read
 // the navigation and vitals trends, and the browser-older-than-two-weeks warning.
 import assert from 'node:assert/strict';
-import { copyFile, mkdir, mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
 import { after, before, describe, it, type TestContext } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import type { Browser, Page } from 'playwright-core';
 import { launchBrowser } from '../../engine/browser/launch.ts';
 import type { RunCommand } from '../../engine/schema/protocol.ts';
-import { startControlPlane, type ControlPlane } from '../../control-plane/server.ts';
 import { FakeAgent, FakeClock, type Answer } from '../helpers/fake-agent.ts';
+import { screenshot, signIn as signInWith, startPlane, type Plane } from '../helpers/dashboard-plane.ts';
 
-const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '../..');
-const adminToken = 'admin-secret-for-dashboard-checkpoint-tests';
-
-interface Plane {
-  cp: ControlPlane;
-  clock: FakeClock;
-  call(method: string, path: string, body?: unknown): Promise<{ status: number; body: Record<string, unknown> }>;
-}
-
-async function plane(t: TestContext, clock = new FakeClock()): Promise<Plane> {
-  const dataDir = await mkdtemp(join(tmpdir(), 'cp-dashboard-checkpoints-'));
-  const cp = await startControlPlane({ dataDir, clock, adminToken, log: () => undefined, tickIntervalMs: 3_600_000, heartbeatIntervalMs: 600_000, checkpointDownAfterMs: 60_000 });
-  t.after(async () => {
-    await cp.close();
-    await rm(dataDir, { recursive: true, force: true });
-  });
-  return {
-    cp,
-    clock,
-    call: async (method, path, body) => {
-      const response = await fetch(`${cp.url}${path}`, {
-        method,
-        headers: { Authorization: `Bearer ${adminToken}`, ...(body === undefined ? {} : { 'Content-Type': 'application/json' }) },
-        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-      });
-      const text = await response.text();
-      return { status: response.status, body: (text === '' ? {} : JSON.parse(text)) as Record<string, unknown> };
-    },
-  };
-}
-
-async function signIn(t: TestContext, p: Plane): Promise<Page> {
-  const context = await browser.newContext({ viewport: { width: 1200, height: 900 } });
-  t.after(() => context.close());
-  const tab = await context.newPage();
-  await tab.goto(`${p.cp.url}/login`);
-  await tab.getByLabel('Admin token').fill(adminToken);
-  await Promise.all([tab.waitForURL(`${p.cp.url}/`), tab.getByRole('button', { name: 'Sign in' }).click()]);
-  return tab;
-}
-
-/** Where a test-made screenshot goes: test-artifacts/ always, docs/images/ too with CHECKPOINT_DOCS_IMAGES=1. */
-async function screenshot(tab: Page, name: string): Promise<void> {
-  const artifactsDir = join(repoRoot, 'test-artifacts');
-  await mkdir(artifactsDir, { recursive: true });
-  await tab.screenshot({ path: join(artifactsDir, name), fullPage: true });
-  if (process.env['CHECKPOINT_DOCS_IMAGES'] === '1') await copyFile(join(artifactsDir, name), join(repoRoot, 'docs', 'images', name));
-}
+const plane = (t: TestContext, clock = new FakeClock()): Promise<Plane> => startPlane(t, { clock, options: { checkpointDownAfterMs: 60_000 } });
+const signIn = async (t: TestContext, p: Plane): Promise<Page> => (await signInWith(browser, t, p)).tab;
 
 interface Vitals {
   ttfbMs: number;

@@ -3,68 +3,16 @@
 // edit it, disable it, run it now on a fake agent and watch the result arrive, delete it. And a form POST without
 // its CSRF token changes nothing.
 import assert from 'node:assert/strict';
-import { copyFile, mkdir, mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
 import { after, before, describe, it, type TestContext } from 'node:test';
-import { fileURLToPath } from 'node:url';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { launchBrowser } from '../../engine/browser/launch.ts';
-import { startControlPlane, type ControlPlane } from '../../control-plane/server.ts';
 import { FakeAgent, FakeClock, type Answer } from '../helpers/fake-agent.ts';
+import { dashboardAdminToken, screenshot, signIn as signInWith, startPlane, type Plane } from '../helpers/dashboard-plane.ts';
 
-const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '../..');
-const adminToken = 'admin-secret-for-dashboard-tests';
+const plane = (t: TestContext, clock = new FakeClock(), loopbackAdmin = false): Promise<Plane> => startPlane(t, { clock, loopbackAdmin });
+const signIn = (t: TestContext, p: Plane) => signInWith(browser, t, p);
 
-interface Plane {
-  cp: ControlPlane;
-  logs: string[];
-  /** The admin API, as a non-browser client (bearer token, no Origin). */
-  call(method: string, path: string, body?: unknown): Promise<{ status: number; body: Record<string, unknown> }>;
-}
-
-/** A control plane on 127.0.0.1 port 0; `loopbackAdmin` starts it without an admin token (no sign-in). */
-async function plane(t: TestContext, clock = new FakeClock(), loopbackAdmin = false): Promise<Plane> {
-  const dataDir = await mkdtemp(join(tmpdir(), 'cp-dashboard-'));
-  const logs: string[] = [];
-  const cp = await startControlPlane({ dataDir, clock, ...(loopbackAdmin ? {} : { adminToken }), log: (line) => logs.push(line), tickIntervalMs: 3_600_000, heartbeatIntervalMs: 600_000 });
-  t.after(async () => {
-    await cp.close();
-    await rm(dataDir, { recursive: true, force: true });
-  });
-  return {
-    cp,
-    logs,
-    call: async (method, path, body) => {
-      const response = await fetch(`${cp.url}${path}`, {
-        method,
-        headers: { Authorization: `Bearer ${adminToken}`, ...(body === undefined ? {} : { 'Content-Type': 'application/json' }) },
-        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-      });
-      const text = await response.text();
-      return { status: response.status, body: (text === '' ? {} : JSON.parse(text)) as Record<string, unknown> };
-    },
-  };
-}
-
-async function signIn(t: TestContext, p: Plane): Promise<{ context: BrowserContext; tab: Page }> {
-  const context = await browser.newContext({ viewport: { width: 1200, height: 900 } });
-  t.after(() => context.close());
-  const tab = await context.newPage();
-  await tab.goto(`${p.cp.url}/`);
-  assert.equal(new URL(tab.url()).pathname, '/login', 'the dashboard asks to sign in');
-  await tab.getByLabel('Admin token').fill(adminToken);
-  await Promise.all([tab.waitForURL(`${p.cp.url}/`), tab.getByRole('button', { name: 'Sign in' }).click()]);
-  return { context, tab };
-}
-
-/** Where a test-made screenshot goes: test-artifacts/ always, docs/images/ too with CHECKPOINT_DOCS_IMAGES=1. */
-async function screenshot(tab: Page, name: string): Promise<void> {
-  const artifactsDir = join(repoRoot, 'test-artifacts');
-  await mkdir(artifactsDir, { recursive: true });
-  await tab.screenshot({ path: join(artifactsDir, name), fullPage: true });
-  if (process.env['CHECKPOINT_DOCS_IMAGES'] === '1') await copyFile(join(artifactsDir, name), join(repoRoot, 'docs', 'images', name));
-}
+const adminToken = dashboardAdminToken;
 
 const homeScript = { name: 'Intranet home', steps: [{ name: 'Open the home page', actions: [{ type: 'navigate', url: '{{baseUrl}}/' }] }] };
 
