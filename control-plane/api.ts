@@ -80,6 +80,31 @@ export function createApi(deps: ApiDeps): (req: IncomingMessage, res: ServerResp
     return { ...checkpoint, online: instances.filter((instance) => instance.online).length, instances, refusedResults: refusedResults.get(name) ?? 0 };
   };
 
+  /** PUT /api/v1/artifacts/:sha256, inside the artifact's lock: store the bytes once, verified against their hash. */
+  const receiveArtifact = async (req: IncomingMessage, res: ServerResponse, sha256: string): Promise<void> => {
+    if ((await store.getArtifact(sha256)) !== undefined) {
+      req.resume();
+      sendJson(res, 200, { sha256, stored: 'duplicate' });
+      return;
+    }
+    const contentType = (req.headers['content-type'] ?? 'application/octet-stream').split(';')[0]?.trim().toLowerCase() ?? 'application/octet-stream';
+    let received: Awaited<ReturnType<ArtifactFiles['receive']>>;
+    try {
+      const declared = Number(req.headers['content-length']);
+      received = await files.receive(req, limits.maxArtifactBytes, Number.isFinite(declared) ? declared : undefined);
+    } catch (error) {
+      if (error instanceof ArtifactTooLargeError) throw new ApiError(413, 'body-too-large', error.message);
+      throw error;
+    }
+    if (received.sha256 !== sha256) {
+      await received.discard();
+      throw new ApiError(400, 'hash-mismatch', `the body's SHA-256 is ${received.sha256}, not ${sha256}`, { path: 'sha256' });
+    }
+    const file = await received.commit();
+    const isNew = await store.insertArtifact({ sha256, sizeBytes: received.sizeBytes, contentType, file, createdAt: now() });
+    sendJson(res, isNew ? 201 : 200, { sha256, stored: isNew ? 'new' : 'duplicate' });
+  };
+
   const metricsAllowed = (req: IncomingMessage): boolean => {
     if (auth.admin(req)) return true;
     const token = bearerToken(req);
@@ -264,27 +289,8 @@ export function createApi(deps: ApiDeps): (req: IncomingMessage, res: ServerResp
       access: 'agent',
       handler: async (req, res, [sha256 = '']) => {
         if (!sha256Pattern.test(sha256)) throw new ApiError(400, 'invalid-hash', 'the URL must end with the lowercase hex SHA-256 of the body', { path: 'sha256' });
-        if ((await store.getArtifact(sha256)) !== undefined) {
-          req.resume();
-          sendJson(res, 200, { sha256, stored: 'duplicate' });
-          return;
-        }
-        const contentType = (req.headers['content-type'] ?? 'application/octet-stream').split(';')[0]?.trim().toLowerCase() ?? 'application/octet-stream';
-        let received: Awaited<ReturnType<ArtifactFiles['receive']>>;
-        try {
-          const declared = Number(req.headers['content-length']);
-          received = await files.receive(req, limits.maxArtifactBytes, Number.isFinite(declared) ? declared : undefined);
-        } catch (error) {
-          if (error instanceof ArtifactTooLargeError) throw new ApiError(413, 'body-too-large', error.message);
-          throw error;
-        }
-        if (received.sha256 !== sha256) {
-          await received.discard();
-          throw new ApiError(400, 'hash-mismatch', `the body's SHA-256 is ${received.sha256}, not ${sha256}`, { path: 'sha256' });
-        }
-        const file = await received.commit();
-        const isNew = await store.insertArtifact({ sha256, sizeBytes: received.sizeBytes, contentType, file, createdAt: now() });
-        sendJson(res, isNew ? 201 : 200, { sha256, stored: isNew ? 'new' : 'duplicate' });
+        // One upload of these bytes at a time, and never beside retention removing them (artifact-files.ts).
+        await files.exclusive(sha256, () => receiveArtifact(req, res, sha256));
       },
     },
     {

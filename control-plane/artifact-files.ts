@@ -1,7 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { createReadStream, type ReadStream } from 'node:fs';
 import { chmod, mkdir, open, rename, rm } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import type { Readable } from 'node:stream';
 
 export const sha256Pattern = /^[0-9a-f]{64}$/;
@@ -19,9 +19,38 @@ export class ArtifactTooLargeError extends Error {
  */
 export class ArtifactFiles {
   readonly root: string;
+  /** Hash → the tail of the work queued on it (see `exclusive`). */
+  readonly #locks = new Map<string, Promise<void>>();
 
   constructor(dataDir: string) {
     this.root = join(dataDir, 'artifacts');
+  }
+
+  /**
+   * Run `work` alone for one artifact: an upload (check the row, write the file, insert the row) and retention's
+   * removal of that artifact's file (check the row again, remove) never interleave. Without it, an upload of bytes
+   * whose old row retention had just deleted could put its file in place just before retention removed "the old"
+   * one, leaving a stored artifact without its file. In this process only: replicas sharing a directory can
+   * still meet that narrow window (docs/security.md, retention).
+   */
+  async exclusive<T>(sha256: string, work: () => Promise<T>): Promise<T> {
+    const before = this.#locks.get(sha256) ?? Promise.resolve();
+    let release = (): void => undefined;
+    const mine = new Promise<void>((resolve) => (release = resolve));
+    const tail = before.then(() => mine);
+    this.#locks.set(sha256, tail);
+    await before;
+    try {
+      return await work();
+    } finally {
+      release();
+      if (this.#locks.get(sha256) === tail) this.#locks.delete(sha256);
+    }
+  }
+
+  /** The hash an artifact's file name (`fileFor`) stands for. */
+  hashOf(file: string): string {
+    return basename(file);
   }
 
   /** Relative file name of an artifact. */

@@ -83,7 +83,13 @@ export class Retention {
     set('artifactsBefore', this.#days.artifacts);
     set('instancesBefore', this.#days.instances);
     const pruned = await this.#store.prune(cutoffs);
-    for (const file of pruned.artifactFiles) await this.#files.remove(file);
+    for (const file of pruned.artifactFiles) {
+      const sha256 = this.#files.hashOf(file);
+      // Uploaded again since its row was deleted: the new row has this very file (the same bytes), so it stays.
+      await this.#files.exclusive(sha256, async () => {
+        if ((await this.#store.getArtifact(sha256)) === undefined) await this.#files.remove(file);
+      });
+    }
     const summary = { runs: pruned.runs, results: pruned.results, alerts: pruned.alerts, instances: pruned.instances, artifacts: pruned.artifactFiles.length };
     if (Object.values(summary).some((count) => count > 0)) {
       this.#log(`retention: deleted ${summary.runs} run(s), ${summary.results} result(s), ${summary.alerts} alert(s), ${summary.instances} instance(s), ${summary.artifacts} artifact(s)`);
