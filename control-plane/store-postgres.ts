@@ -4,7 +4,7 @@ import type { MonitorDefinition, ResultEnvelope } from '../engine/index.ts';
 import { migratePostgres } from './migrations-postgres.ts';
 import { checkpointsOf } from './monitor-definition.ts';
 import type { Channel, MaintenanceWindow, MonitorAlerting, Severity } from './api-schemas.ts';
-import { jsonOrNull, num, optionalText, setDefined, text, toAlert, toCheckpoint, toInstance, toMonitor, toRun, type Row } from './store-rows.ts';
+import { monitorColumnValues, num, optionalText, setDefined, text, toAlert, toCheckpoint, toInstance, toMonitor, toMonitors, toRun, type Row } from './store-rows.ts';
 import { connectError, createPool, type PostgresStoreOptions } from './store-postgres-connection.ts';
 import { assertLeaseHeld, type Fence } from './store-postgres-fence.ts';
 import { pruneRows, storeResultRows } from './store-postgres-results.ts';
@@ -276,27 +276,11 @@ export class PostgresStore implements ControlPlaneStore {
 
   // ---- monitors ----
 
-  #monitorColumns(definition: MonitorDefinition & { alerting?: MonitorAlerting }): unknown[] {
-    return [
-      definition.name,
-      definition.checkpoint,
-      jsonOrNull(definition.checkpoints),
-      definition.placement ?? null,
-      definition.intervalSeconds,
-      definition.enabled ? 1 : 0,
-      JSON.stringify(definition.script),
-      jsonOrNull(definition.variables),
-      jsonOrNull(definition.capture),
-      definition.alertOnWarning === true ? 1 : 0,
-      jsonOrNull(definition.alerting),
-    ];
-  }
-
   async insertMonitor(definition: MonitorDefinition & { alerting?: MonitorAlerting }, now: string): Promise<MonitorRecord> {
     const row = await this.#row(
       `INSERT INTO monitors (id, name, checkpoint, checkpoints, placement, interval_seconds, enabled, script, variables, capture, alert_on_warning, alerting, created_at, updated_at)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13) ON CONFLICT (id) DO NOTHING RETURNING *`,
-      [definition.id, ...this.#monitorColumns(definition), now],
+      [definition.id, ...monitorColumnValues(definition), now],
     );
     if (row === undefined) throw new ConflictError(`a monitor with id "${definition.id}" already exists`);
     return toMonitor(row);
@@ -308,7 +292,7 @@ export class PostgresStore implements ControlPlaneStore {
         `UPDATE monitors SET name = $2, checkpoint = $3, checkpoints = $4, placement = $5, interval_seconds = $6, enabled = $7, script = $8, variables = $9,
            capture = $10, alert_on_warning = $11, alerting = $12, updated_at = $13
          WHERE id = $1 RETURNING id`,
-        [definition.id, ...this.#monitorColumns(definition), now],
+        [definition.id, ...monitorColumnValues(definition), now],
         client,
       );
       if (row === undefined) return false;
@@ -336,14 +320,7 @@ export class PostgresStore implements ControlPlaneStore {
         : await this.#rows(`SELECT * FROM monitors WHERE ${onCheckpoint} ORDER BY name, id`, [checkpoint]);
     if (rows.length === 0) return [];
     // The states of every monitor in one more query, however many there are.
-    const states = new Map<string, Row[]>();
-    for (const state of await this.#rows('SELECT * FROM monitor_states')) {
-      const id = text(state, 'monitor_id');
-      let list = states.get(id);
-      if (list === undefined) states.set(id, (list = []));
-      list.push(state);
-    }
-    return rows.map((row) => toMonitor(row, states.get(text(row, 'id'))));
+    return toMonitors(rows, await this.#rows('SELECT * FROM monitor_states'));
   }
 
   /** A scheduler decision of several statements: one transaction, fenced when this store is. */

@@ -134,3 +134,29 @@ export function jsonOrNull(value: unknown): string | null {
   return value === undefined ? null : JSON.stringify(value);
 }
 
+/**
+ * A monitor definition as the values of the `monitors` columns name, checkpoint, checkpoints, placement,
+ * interval_seconds, enabled, script, variables, capture, alert_on_warning, alerting (in that order), for both
+ * stores' INSERT and UPDATE.
+ */
+export function monitorColumnValues(definition: MonitorDefinition & { alerting?: MonitorAlerting }): (string | number | null)[] {
+  return [
+    definition.name,
+    definition.checkpoint,
+    jsonOrNull(definition.checkpoints),
+    definition.placement ?? null,
+    definition.intervalSeconds,
+    definition.enabled ? 1 : 0,
+    JSON.stringify(definition.script),
+    jsonOrNull(definition.variables),
+    jsonOrNull(definition.capture),
+    definition.alertOnWarning === true ? 1 : 0,
+    jsonOrNull(definition.alerting),
+  ];
+}
+
+/** Monitor rows with their `monitor_states` rows (all of them, read in one query), as records. */
+export function toMonitors(rows: readonly Row[], stateRows: readonly Row[]): MonitorRecord[] {
+  const states = Map.groupBy(stateRows, (state) => text(state, 'monitor_id'));
+  return rows.map((row) => toMonitor(row, states.get(text(row, 'id'))));
+}

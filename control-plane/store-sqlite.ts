@@ -6,7 +6,7 @@ import type { MonitorDefinition, ResultEnvelope } from '../engine/index.ts';
 import { migrations } from './migrations.ts';
 import { checkpointsOf } from './monitor-definition.ts';
 import type { Channel, MaintenanceWindow, MonitorAlerting, Severity } from './api-schemas.ts';
-import { jsonOrNull, num, optionalText, setDefined, text, toAlert, toCheckpoint, toInstance, toMonitor, toRun, type Row } from './store-rows.ts';
+import { monitorColumnValues, num, optionalText, setDefined, text, toAlert, toCheckpoint, toInstance, toMonitor, toMonitors, toRun, type Row } from './store-rows.ts';
 import {
   ConflictError,
   type AlertKind,
@@ -137,16 +137,7 @@ export class SqliteStore implements ControlPlaneStore {
 
   /** Monitors with their per-checkpoint states, read in two queries however many there are. */
   #monitorsOf(rows: readonly Row[]): MonitorRecord[] {
-    const states = new Map<string, Row[]>();
-    if (rows.length > 0) {
-      for (const state of this.#all('SELECT * FROM monitor_states')) {
-        const id = text(state, 'monitor_id');
-        let list = states.get(id);
-        if (list === undefined) states.set(id, (list = []));
-        list.push(state);
-      }
-    }
-    return rows.map((row) => toMonitor(row, states.get(text(row, 'id'))));
+    return rows.length === 0 ? [] : toMonitors(rows, this.#all('SELECT * FROM monitor_states'));
   }
 
   /** monitors.health is the worst of the monitor's checkpoints' (kept for filters and older readers). */
@@ -339,17 +330,7 @@ export class SqliteStore implements ControlPlaneStore {
         `INSERT INTO monitors (id, name, checkpoint, checkpoints, placement, interval_seconds, enabled, script, variables, capture, alert_on_warning, alerting, created_at, updated_at)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
         definition.id,
-        definition.name,
-        definition.checkpoint,
-        jsonOrNull(definition.checkpoints),
-        definition.placement ?? null,
-        definition.intervalSeconds,
-        definition.enabled ? 1 : 0,
-        JSON.stringify(definition.script),
-        jsonOrNull(definition.variables),
-        jsonOrNull(definition.capture),
-        definition.alertOnWarning === true ? 1 : 0,
-        jsonOrNull(definition.alerting),
+        ...monitorColumnValues(definition),
         now,
         now,
       );
@@ -365,17 +346,7 @@ export class SqliteStore implements ControlPlaneStore {
       const changes = this.#run(
         `UPDATE monitors SET name = ?, checkpoint = ?, checkpoints = ?, placement = ?, interval_seconds = ?, enabled = ?, script = ?, variables = ?, capture = ?, alert_on_warning = ?, alerting = ?, updated_at = ?
          WHERE id = ?`,
-        definition.name,
-        definition.checkpoint,
-        jsonOrNull(definition.checkpoints),
-        definition.placement ?? null,
-        definition.intervalSeconds,
-        definition.enabled ? 1 : 0,
-        JSON.stringify(definition.script),
-        jsonOrNull(definition.variables),
-        jsonOrNull(definition.capture),
-        definition.alertOnWarning === true ? 1 : 0,
-        jsonOrNull(definition.alerting),
+        ...monitorColumnValues(definition),
         now,
         definition.id,
       );
